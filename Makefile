@@ -1,0 +1,43 @@
+# Two set-up commands: `make run` (dashboard + engine) and `make test` (the whole suite).
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test lint typecheck bench browser clean
+
+$(VENV)/.base: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test: $(VENV)/.base
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+run: $(VENV)/.base
+	$(VENV)/bin/oms run
+
+# Debian's chromium and chromium-driver for the real-browser tests; a failed install fails the build.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
+	fi
+	chromium --version && chromedriver --version
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check .
+
+typecheck: $(VENV)/.test
+	$(VENV)/bin/mypy
+
+test: $(VENV)/.test browser lint typecheck
+	$(VENV)/bin/pytest
+
+bench: $(VENV)/.base
+	$(VENV)/bin/oms bench
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache

@@ -1,0 +1,91 @@
+"""The Venue base class: the one I/O boundary for orders.
+
+Required of every venue (paper, Binance):
+
+- ``name`` (class attribute): how fills and reports name the venue.
+- ``_send(order, now)``: put a child order on the way; must not block for long. Results come back
+  as events from ``poll``. Raise VenueRejected / VenueUnavailable / OrderStatusUnknown /
+  VenueBanned (oms.errors) for failures known at send time.
+- ``cancel(client_order_id, now)``: request a cancel; confirmation comes back as an event.
+- ``poll(now)``: return the events that happened up to ``now`` (acks, fills, rejects, cancels,
+  expiries), each once, in time order.
+- ``query(client_order_id)``: the venue's view of one order, for reconciliation.
+- ``filters(symbol)``: the symbol's exchange rules.
+
+Contract: called from the engine thread only, except ``submit``'s halt check, which reads the
+thread-safe HaltGate; a venue never invents a fill twice (fill ids are unique).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from oms.model.enums import ChildState
+from oms.model.orders import ChildOrder
+from oms.risk.halt import HaltGate
+from oms.venues.events import VenueEvent
+from oms.venues.filters import SymbolFilters
+
+__all__ = ["OrderStatusReport", "Venue"]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatusReport:
+    """What the venue says about one order."""
+
+    client_order_id: str
+    venue_order_id: str | None
+    state: ChildState
+    filled_quantity: Decimal
+    avg_price: Decimal | None
+
+
+class Venue(ABC):
+    """Base class of all venues; see the module docstring for the contract."""
+
+    name: str = "venue"
+
+    def __init__(self, gate: HaltGate) -> None:
+        self.gate = gate
+
+    def submit(self, order: ChildOrder, now: datetime) -> None:
+        """Send ``order`` unless the halt gate is closed (raises TradingHalted then)."""
+        self.gate.ensure_open()
+        self._send(order, now)
+
+    @abstractmethod
+    def _send(self, order: ChildOrder, now: datetime) -> None:
+        """Venue-specific send."""
+
+    @abstractmethod
+    def cancel(self, client_order_id: str, now: datetime) -> None:
+        """Request the cancel of one order."""
+
+    def cancel_all(self, now: datetime, symbol: str | None = None) -> list[str]:
+        """Request the cancel of every open order (of ``symbol``); returns the ids asked."""
+        ids = self.open_order_ids(symbol)
+        for client_order_id in ids:
+            self.cancel(client_order_id, now)
+        return ids
+
+    @abstractmethod
+    def open_order_ids(self, symbol: str | None = None) -> list[str]:
+        """Client order ids of orders open at the venue (of ``symbol``)."""
+
+    @abstractmethod
+    def poll(self, now: datetime) -> list[VenueEvent]:
+        """Events up to ``now``, each reported once."""
+
+    @abstractmethod
+    def query(self, client_order_id: str) -> OrderStatusReport | None:
+        """The venue's view of an order, or None if it does not know it."""
+
+    @abstractmethod
+    def filters(self, symbol: str) -> SymbolFilters:
+        """The exchange rules of ``symbol``."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections (optional)."""
