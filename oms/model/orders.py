@@ -40,6 +40,8 @@ class Fill:
     ts: datetime
     venue: str
     mid_price: Decimal | None = None  # market mid when the fill happened (for TCA)
+    half_spread: Decimal | None = None  # (ask - bid) / 2 when the fill happened (for TCA)
+    submitted_at: datetime | None = None  # when its child order was sent (latency measures)
 
     @property
     def notional(self) -> Decimal:
@@ -143,6 +145,7 @@ class ParentOrder:
     fees: Decimal = ZERO
     decision_price: Decimal | None = None
     arrival_price: Decimal | None = None
+    end_price: Decimal | None = None
     started_at: datetime | None = None
     ended_at: datetime | None = None
     end_reason: str | None = None
