@@ -1,0 +1,154 @@
+"""The ``oms`` command: run | backtest | report | bench."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from oms.errors import OmsError
+
+__all__ = ["main"]
+
+
+def _add_run(sub: Any) -> None:
+    run = sub.add_parser("run", help="start the engine and the dashboard")
+    run.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=None, help="port (default 8050)")
+    run.add_argument("--venue", choices=["paper", "binance-testnet", "binance"], default=None)
+    run.add_argument("--data", type=Path, default=None, help="replay this kline file")
+    run.add_argument("--speed", type=float, default=None, help="market clock speed factor")
+    run.add_argument("--database-url", default=None)
+    run.add_argument("--confirm-production", action="store_true",
+                     help="required with --venue binance (real money)")
+    run.add_argument("--debug", action="store_true")
+
+
+def _add_backtest(sub: Any) -> None:
+    bt = sub.add_parser("backtest", help="run one execution on replayed data or a scenario")
+    bt.add_argument("--scenario", choices=["almgren-chriss-2000"], default=None)
+    bt.add_argument("--paths", type=int, default=10_000, help="Monte Carlo paths (scenario)")
+    bt.add_argument("--data", type=Path, default=None, help="Binance 1m kline file")
+    bt.add_argument("--symbol", default="BTCUSDT")
+    bt.add_argument("--side", default="buy")
+    bt.add_argument("--quantity", default="1")
+    bt.add_argument("--algo", default="twap")
+    bt.add_argument("--start", default=None, help="ISO-8601 UTC, e.g. 2024-03-04T14:00:00Z")
+    bt.add_argument("--duration-minutes", type=float, default=60.0)
+    bt.add_argument("--urgency", type=float, default=0.5)
+    bt.add_argument("--seed", type=int, default=7)
+    bt.add_argument("--json", type=Path, default=None, help="also write the report here")
+
+
+def _add_report(sub: Any) -> None:
+    rp = sub.add_parser("report", help="print a stored ExecutionReport or the daily summary")
+    group = rp.add_mutually_exclusive_group(required=True)
+    group.add_argument("--session", default=None)
+    group.add_argument("--latest", action="store_true")
+    group.add_argument("--daily", action="store_true")
+    rp.add_argument("--database-url", default=None)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oms", description="DipMaster OMS")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    _add_backtest(sub)
+    _add_report(sub)
+    bench = sub.add_parser("bench", help="print one JSON object of performance figures")
+    bench.add_argument("--quick", action="store_true", help="smaller workloads (smoke test)")
+    return parser
+
+
+def _print_json(data: Any, path: Path | None = None) -> None:
+    text = json.dumps(data, indent=2, default=str)
+    print(text)
+    if path is not None:
+        path.write_text(text + "\n")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from oms.config import Settings
+
+    overrides: dict[str, Any] = {}
+    for key in ("host", "port", "venue", "speed", "database_url"):
+        value = getattr(args, key)
+        if value is not None:
+            overrides[key] = value
+    if args.data is not None:
+        overrides["market_data"] = args.data
+    if args.debug:
+        overrides["debug"] = True
+    settings = Settings(**overrides)
+    if args.confirm_production:
+        settings.binance.confirm_production = True
+    from app import serve
+
+    serve(settings)
+    return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    if args.scenario == "almgren-chriss-2000":
+        from oms.scenarios.almgren_chriss import run_almgren_chriss
+
+        _print_json(run_almgren_chriss(paths=args.paths, seed=args.seed), args.json)
+        return 0
+    from oms.backtest import BacktestSpec, run_backtest
+
+    if args.data is None or args.start is None:
+        print("oms backtest: --data and --start are required (or --scenario)", file=sys.stderr)
+        return 2
+    spec = BacktestSpec.parse(data=args.data, symbol=args.symbol, side=args.side,
+                              quantity=args.quantity, algo=args.algo, start=args.start,
+                              duration_minutes=args.duration_minutes, urgency=args.urgency,
+                              seed=args.seed)
+    _print_json(run_backtest(spec), args.json)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from oms.config import Settings
+    from oms.persistence import Database, Repository
+    from oms.tca.daily import daily_summary
+
+    settings = Settings(**({"database_url": args.database_url} if args.database_url else {}))
+    database = Database(settings.database_url)
+    database.migrate()
+    repo = Repository(database)
+    if args.daily:
+        _print_json(daily_summary(repo.reports()))
+        return 0
+    report = repo.report(None if args.latest else args.session)
+    if report is None:
+        print(f"no report for {'the latest session' if args.latest else args.session}",
+              file=sys.stderr)
+        return 1
+    _print_json(report)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from benchmarks.run import run_all
+
+    _print_json(run_all(quick=args.quick))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``oms`` console script."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = _parser().parse_args(argv)
+    handlers = {"run": _run, "backtest": _backtest, "report": _report, "bench": _bench}
+    try:
+        return handlers[args.command](args)
+    except OmsError as exc:
+        print(f"oms {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

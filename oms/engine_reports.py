@@ -1,0 +1,112 @@
+"""ReportBuilder: when a session ends, build its ExecutionReport (TCA) and store it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from oms.market.base import MarketData
+from oms.model import ChildOrder, Fill, ParentOrder
+from oms.persistence.repository import Repository
+from oms.tca.inputs import SessionExecution, TargetPosition, parent_execution
+from oms.tca.intervals import MarketWindow, interval_twap
+from oms.tca.report import build_execution_report
+
+if TYPE_CHECKING:
+    from oms.engine import ExecutionEngine
+
+__all__ = ["ReportBuilder", "market_window", "session_report"]
+
+log = logging.getLogger(__name__)
+
+
+def market_window(market: MarketData, symbol: str, start: datetime, end: datetime) -> MarketWindow:
+    """The market's VWAP, TWAP and volume over [start, end) (sub-minute where the market can)."""
+    vwap = market.vwap(symbol, start, end)
+    bars = market.bars(symbol, start.replace(second=0, microsecond=0), end)
+    twap = interval_twap(bars) if bars else vwap
+    return MarketWindow(vwap=vwap, twap=twap, volume=market.traded_volume(symbol, start, end))
+
+
+def session_report(*, session: dict[str, Any], parents: list[ParentOrder],
+                   children: list[ChildOrder], fills: list[Fill], market: MarketData,
+                   venue: str, generated_at: datetime,
+                   risk: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the ExecutionReport of one session from its stored orders and fills."""
+    by_parent: dict[str, list[ChildOrder]] = {}
+    for child in children:
+        by_parent.setdefault(child.parent_id, []).append(child)
+    fills_by_parent: dict[str, list[Fill]] = {}
+    for fill in fills:
+        fills_by_parent.setdefault(fill.parent_id, []).append(fill)
+    executions = []
+    for parent in parents:
+        start = parent.started_at or parent.created_at
+        end = parent.ended_at or generated_at
+        executions.append(parent_execution(
+            parent, by_parent.get(parent.parent_id, []), fills_by_parent.get(parent.parent_id, []),
+            market=market_window(market, parent.symbol, start, end), end=end))
+    current = (session.get("params") or {}).get("current_usd", {})
+    targets = [TargetPosition(symbol, Decimal(str(value)), Decimal(str(current.get(symbol, 0))))
+               for symbol, value in (session.get("targets") or {}).items()]
+    risk = risk or {}
+    execution = SessionExecution(
+        session_id=session["session_id"], venue=venue, started_at=session["created_at"],
+        ended_at=session.get("ended_at") or generated_at, parents=executions, targets=targets,
+        risk_violations=risk.get("violations", []), breakers_tripped=risk.get("breakers", []),
+        trading_state=risk.get("trading_state", "ACTIVE"))
+    return build_execution_report(execution, generated_at)
+
+
+class ReportBuilder:
+    """Builds reports for sessions that ended, after their rows are committed."""
+
+    def __init__(self, engine: ExecutionEngine) -> None:
+        self.engine = engine
+        self._pending: list[tuple[str, datetime]] = []
+        self.latest: dict[str, Any] | None = None
+
+    @property
+    def pending(self) -> bool:
+        """True when reports wait to be built."""
+        return bool(self._pending)
+
+    def session_ended(self, session_id: str, now: datetime) -> None:
+        """Queue the report of ``session_id`` (built after this tick's journal is written)."""
+        self._pending.append((session_id, now))
+
+    def build_pending(self) -> None:
+        """Build and store queued reports (reads the committed session back)."""
+        pending, self._pending = self._pending, []
+        for session_id, now in pending:
+            try:
+                report = self.build(session_id, now)
+            except Exception:  # a report must never stop trading
+                log.exception("execution report of %s failed", session_id)
+                continue
+            self.engine.journal.report(session_id, now, report)
+            self.latest = report
+
+    def build(self, session_id: str, now: datetime) -> dict[str, Any]:
+        """The ExecutionReport of one session, from the database and the market."""
+        engine = self.engine
+        repo: Repository = engine.repository
+        session = repo.session(session_id)
+        if session is None:
+            raise KeyError(session_id)
+        session["ended_at"] = session.get("ended_at") or now
+        parents = repo.parents_of_session(session_id)
+        children = repo.children_of([p.parent_id for p in parents])
+        fills = repo.fills_for(session_id=session_id)
+        child_ids = {c.client_order_id for c in children}
+        violations = [e["message"] for e in repo.risk_events(kind="VIOLATION", limit=1000)
+                      if e["entity_id"] in child_ids]
+        trips = [e["code"] for e in repo.risk_events(kind="BREAKER_TRIP", limit=100)
+                 if e["ts"] >= session["created_at"]]
+        return session_report(
+            session=session, parents=parents, children=children, fills=fills,
+            market=engine.market, venue=engine.venue.name, generated_at=now,
+            risk={"violations": violations, "breakers": trips,
+                  "trading_state": engine.risk.trading_state.value})

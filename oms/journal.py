@@ -1,0 +1,109 @@
+"""The engine's journal: collects every state change of a step and writes it in one batch.
+
+Each change is also an audit row (event name + payload). New rows are inserted, changed rows are
+updated once per flush with their final values, so a child that is sent, acknowledged and filled
+in one step costs one insert and one update.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from oms.model import ChildOrder, Fill, ParentOrder
+from oms.persistence.repository import Repository, WriteBatch
+from oms.persistence.rows import child_row, child_update, fill_row, parent_row, parent_update
+
+__all__ = ["Journal"]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+class Journal:
+    """Pending writes of the current engine step."""
+
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+        self._batch = WriteBatch()
+        self._new_parents: dict[str, ParentOrder] = {}
+        self._dirty_parents: dict[str, ParentOrder] = {}
+        self._new_children: dict[str, tuple[ChildOrder, str]] = {}
+        self._dirty_children: dict[str, ChildOrder] = {}
+
+    def audit(self, ts: datetime, event: str, entity_id: str, payload: dict[str, Any],
+              actor: str = "engine") -> None:
+        """Record one audit row."""
+        self._batch.audit.append({"ts": ts, "event": event, "entity_id": entity_id,
+                                  "actor": actor, "payload": _jsonable(payload)})
+
+    def session(self, row: dict[str, Any]) -> None:
+        """Record a new execution session."""
+        self._batch.sessions.append(_jsonable_row(row))
+
+    def session_ended(self, session_id: str, ended_at: datetime) -> None:
+        """Record that a session ended."""
+        self._batch.session_updates.append({"session_id": session_id, "ended_at": ended_at})
+
+    def parent_created(self, parent: ParentOrder) -> None:
+        """Insert a parent order."""
+        self._new_parents[parent.parent_id] = parent
+
+    def parent_changed(self, parent: ParentOrder) -> None:
+        """Update a parent order at flush time."""
+        if parent.parent_id not in self._new_parents:
+            self._dirty_parents[parent.parent_id] = parent
+
+    def child_created(self, child: ChildOrder, tag: str) -> None:
+        """Insert a child order."""
+        self._new_children[child.client_order_id] = (child, tag)
+
+    def child_changed(self, child: ChildOrder) -> None:
+        """Update a child order at flush time."""
+        if child.client_order_id not in self._new_children:
+            self._dirty_children[child.client_order_id] = child
+
+    def fill(self, fill: Fill) -> None:
+        """Insert a fill."""
+        self._batch.fills.append(fill_row(fill))
+
+    def risk_event(self, ts: datetime, kind: str, code: str, message: str, *,
+                   symbol: str | None = None, entity_id: str | None = None,
+                   actor: str = "engine", payload: dict[str, Any] | None = None) -> None:
+        """Record a risk event (violation, breaker trip, trading-state change, kill, resume)."""
+        self._batch.risk_events.append({
+            "ts": ts, "kind": kind, "code": code, "symbol": symbol, "entity_id": entity_id,
+            "actor": actor, "message": message, "payload": _jsonable(payload or {})})
+
+    def report(self, session_id: str, generated_at: datetime, report: dict[str, Any]) -> None:
+        """Store an ExecutionReport."""
+        self._batch.reports.append({"session_id": session_id, "generated_at": generated_at,
+                                    "report": report})
+
+    def flush(self) -> None:
+        """Write everything pending in one transaction (PersistenceError leaves it pending)."""
+        batch = self._batch
+        batch.parents = [parent_row(p) for p in self._new_parents.values()]
+        batch.parent_updates = [parent_update(p) for p in self._dirty_parents.values()]
+        batch.children = [child_row(c, tag) for c, tag in self._new_children.values()]
+        batch.child_updates = [child_update(c) for c in self._dirty_children.values()]
+        self.repository.write(batch)
+        self._batch = WriteBatch()
+        self._new_parents.clear()
+        self._dirty_parents.clear()
+        self._new_children.clear()
+        self._dirty_children.clear()
+
+
+def _jsonable_row(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: (_jsonable(v) if isinstance(v, dict | list) else v) for k, v in row.items()}

@@ -1,0 +1,246 @@
+"""Repository: batched writes from the engine thread, read-only queries from any thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from oms.errors import PersistenceError
+from oms.model import ChildOrder, ChildState, Fill, ParentOrder, ParentState
+from oms.persistence.database import Database
+from oms.persistence.rows import (
+    child_from_row,
+    fill_from_row,
+    parent_from_row,
+)
+from oms.persistence.tables import (
+    AuditRow,
+    ChildOrderRow,
+    ExecutionReportRow,
+    FillRow,
+    ParentOrderRow,
+    RiskEventRow,
+    SessionRow,
+)
+
+__all__ = ["Page", "Repository", "WriteBatch"]
+
+_OPEN_CHILD = [s.value for s in ChildState if not s.is_terminal]
+_OPEN_PARENT = [s.value for s in ParentState if not s.is_terminal]
+
+
+@dataclass(slots=True)
+class WriteBatch:
+    """Everything one engine step writes, in one transaction (order of tables respects FKs)."""
+
+    sessions: list[dict[str, Any]] = field(default_factory=list)
+    session_updates: list[dict[str, Any]] = field(default_factory=list)
+    parents: list[dict[str, Any]] = field(default_factory=list)
+    parent_updates: list[dict[str, Any]] = field(default_factory=list)
+    children: list[dict[str, Any]] = field(default_factory=list)
+    child_updates: list[dict[str, Any]] = field(default_factory=list)
+    fills: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    risk_events: list[dict[str, Any]] = field(default_factory=list)
+    reports: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any((self.sessions, self.session_updates, self.parents, self.parent_updates,
+                    self.children, self.child_updates, self.fills, self.audit,
+                    self.risk_events, self.reports))
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of rows plus the total row count of the query."""
+
+    rows: list[dict[str, Any]]
+    total: int
+
+
+def _as_dict(row: Any, columns: list[str]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in columns}
+
+
+class Repository:
+    """All database access of the OMS."""
+
+    def __init__(self, database: Database) -> None:
+        self.db = database
+        self._writer: Session | None = None
+
+    # -- writes (engine thread only) -------------------------------------------------------
+
+    def write(self, batch: WriteBatch) -> None:
+        """Apply ``batch`` in one transaction; raise PersistenceError (nothing applied) on failure."""
+        if not batch:
+            return
+        if self._writer is None:
+            self._writer = self.db.session()
+        session = self._writer
+        try:
+            for model, rows in ((SessionRow, batch.sessions), (ParentOrderRow, batch.parents),
+                                (ChildOrderRow, batch.children)):
+                if rows:
+                    session.execute(insert(model), rows)
+            for model, rows in ((SessionRow, batch.session_updates),
+                                (ParentOrderRow, batch.parent_updates),
+                                (ChildOrderRow, batch.child_updates)):
+                if rows:
+                    session.execute(update(model), rows)
+            for model, rows in ((FillRow, batch.fills), (AuditRow, batch.audit),
+                                (RiskEventRow, batch.risk_events),
+                                (ExecutionReportRow, batch.reports)):
+                if rows:
+                    session.execute(insert(model), rows)
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise PersistenceError(f"database write failed: {exc}") from exc
+
+    # -- recovery (engine start) -----------------------------------------------------------
+
+    def load_fills(self) -> list[Fill]:
+        """Every fill, oldest first (rebuilds positions at start)."""
+        with self.db.session() as s:
+            return [fill_from_row(r) for r in s.scalars(select(FillRow).order_by(FillRow.ts))]
+
+    def load_open_parents(self) -> list[ParentOrder]:
+        """Parents not in a terminal state."""
+        with self.db.session() as s:
+            rows = s.scalars(select(ParentOrderRow).where(ParentOrderRow.state.in_(_OPEN_PARENT)))
+            return [parent_from_row(r) for r in rows]
+
+    def load_open_children(self) -> list[ChildOrder]:
+        """Children that may still be working at a venue."""
+        with self.db.session() as s:
+            rows = s.scalars(select(ChildOrderRow).where(ChildOrderRow.state.in_(_OPEN_CHILD)))
+            return [child_from_row(r) for r in rows]
+
+    def latest_trading_state(self) -> tuple[str, str] | None:
+        """The last persisted trading state and its reason, if any."""
+        with self.db.session() as s:
+            row = s.scalars(
+                select(RiskEventRow).where(RiskEventRow.kind == "TRADING_STATE")
+                .order_by(RiskEventRow.id.desc()).limit(1)
+            ).first()
+            return (row.code, row.message) if row else None
+
+    # -- reads (any thread) ----------------------------------------------------------------
+
+    def _page(self, stmt: Select[Any], model: Any, page: int, page_size: int,
+              order_by: Any) -> Page:
+        columns = [c.key for c in model.__table__.columns]
+        with self.db.session() as s:
+            total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+            rows = s.scalars(stmt.order_by(order_by).offset(page * page_size).limit(page_size))
+            return Page([_as_dict(r, columns) for r in rows], int(total))
+
+    def parents_page(self, *, page: int = 0, page_size: int = 100, state: str | None = None,
+                     symbol: str | None = None, session_id: str | None = None) -> Page:
+        """Parent orders, newest first, filtered and paged."""
+        stmt = select(ParentOrderRow)
+        if state:
+            stmt = stmt.where(ParentOrderRow.state == state)
+        if symbol:
+            stmt = stmt.where(ParentOrderRow.symbol == symbol)
+        if session_id:
+            stmt = stmt.where(ParentOrderRow.session_id == session_id)
+        return self._page(stmt, ParentOrderRow, page, page_size, ParentOrderRow.created_at.desc())
+
+    def children_page(self, *, page: int = 0, page_size: int = 100,
+                      parent_id: str | None = None, state: str | None = None,
+                      symbol: str | None = None) -> Page:
+        """Child orders, newest first, filtered and paged."""
+        stmt = select(ChildOrderRow)
+        if parent_id:
+            stmt = stmt.where(ChildOrderRow.parent_id == parent_id)
+        if state:
+            stmt = stmt.where(ChildOrderRow.state == state)
+        if symbol:
+            stmt = stmt.where(ChildOrderRow.symbol == symbol)
+        return self._page(stmt, ChildOrderRow, page, page_size, ChildOrderRow.created_at.desc())
+
+    def fills_for(self, *, parent_id: str | None = None, session_id: str | None = None,
+                  limit: int = 100_000) -> list[Fill]:
+        """Fills of one parent or one session, oldest first."""
+        stmt = select(FillRow)
+        if parent_id:
+            stmt = stmt.where(FillRow.parent_id == parent_id)
+        if session_id:
+            sub = select(ParentOrderRow.parent_id).where(ParentOrderRow.session_id == session_id)
+            stmt = stmt.where(FillRow.parent_id.in_(sub))
+        with self.db.session() as s:
+            return [fill_from_row(r) for r in s.scalars(stmt.order_by(FillRow.ts).limit(limit))]
+
+    def parents_of_session(self, session_id: str) -> list[ParentOrder]:
+        """All parents of a session."""
+        with self.db.session() as s:
+            rows = s.scalars(select(ParentOrderRow).where(ParentOrderRow.session_id == session_id)
+                             .order_by(ParentOrderRow.created_at))
+            return [parent_from_row(r) for r in rows]
+
+    def children_of(self, parent_ids: list[str]) -> list[ChildOrder]:
+        """Children of the given parents."""
+        with self.db.session() as s:
+            rows = s.scalars(select(ChildOrderRow).where(ChildOrderRow.parent_id.in_(parent_ids)))
+            return [child_from_row(r) for r in rows]
+
+    def session(self, session_id: str) -> dict[str, Any] | None:
+        """One session row as a dict."""
+        columns = [c.key for c in SessionRow.__table__.columns]
+        with self.db.session() as s:
+            row = s.get(SessionRow, session_id)
+            return _as_dict(row, columns) if row else None
+
+    def sessions(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Recent sessions, newest first."""
+        columns = [c.key for c in SessionRow.__table__.columns]
+        with self.db.session() as s:
+            rows = s.scalars(select(SessionRow).order_by(SessionRow.created_at.desc()).limit(limit))
+            return [_as_dict(r, columns) for r in rows]
+
+    def risk_events(self, *, kind: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        """Recent risk events, newest first."""
+        columns = [c.key for c in RiskEventRow.__table__.columns]
+        stmt = select(RiskEventRow)
+        if kind:
+            stmt = stmt.where(RiskEventRow.kind == kind)
+        with self.db.session() as s:
+            rows = s.scalars(stmt.order_by(RiskEventRow.id.desc()).limit(limit))
+            return [_as_dict(r, columns) for r in rows]
+
+    def audit(self, *, entity_id: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        """Recent audit rows, newest first."""
+        columns = [c.key for c in AuditRow.__table__.columns]
+        stmt = select(AuditRow)
+        if entity_id:
+            stmt = stmt.where(AuditRow.entity_id == entity_id)
+        with self.db.session() as s:
+            rows = s.scalars(stmt.order_by(AuditRow.id.desc()).limit(limit))
+            return [_as_dict(r, columns) for r in rows]
+
+    def report(self, session_id: str | None = None) -> dict[str, Any] | None:
+        """The newest stored ExecutionReport of ``session_id`` (or of any session)."""
+        stmt = select(ExecutionReportRow)
+        if session_id:
+            stmt = stmt.where(ExecutionReportRow.session_id == session_id)
+        with self.db.session() as s:
+            row = s.scalars(stmt.order_by(ExecutionReportRow.id.desc()).limit(1)).first()
+            return dict(row.report) if row else None
+
+    def reports(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """The newest report of every session (optionally generated since ``since``)."""
+        stmt = select(ExecutionReportRow)
+        if since:
+            stmt = stmt.where(ExecutionReportRow.generated_at >= since)
+        latest: dict[str, dict[str, Any]] = {}
+        with self.db.session() as s:
+            for row in s.scalars(stmt.order_by(ExecutionReportRow.id)):
+                latest[row.session_id] = dict(row.report)
+        return list(latest.values())

@@ -1,0 +1,158 @@
+"""SQLAlchemy 2.0 typed tables. Rows are storage records, never the domain objects themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from oms.persistence.types import Money, UtcDateTime
+
+__all__ = [
+    "AuditRow",
+    "Base",
+    "ChildOrderRow",
+    "ExecutionReportRow",
+    "FillRow",
+    "ParentOrderRow",
+    "RiskEventRow",
+    "SessionRow",
+]
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all OMS tables."""
+
+
+class SessionRow(Base):
+    """An execution session: one rebalance, signal or backtest and everything it executed."""
+
+    __tablename__ = "sessions"
+    session_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    venue: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(64))
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ParentOrderRow(Base):
+    """A parent order and its running totals."""
+
+    __tablename__ = "parent_orders"
+    parent_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.session_id"), index=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    algo: Mapped[str] = mapped_column(String(16))
+    algo_reason: Mapped[str] = mapped_column(Text)
+    algo_params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    urgency: Mapped[float]
+    duration_minutes: Mapped[float]
+    limit_price: Mapped[Decimal | None] = mapped_column(Money)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    filled_quantity: Mapped[Decimal] = mapped_column(Money)
+    filled_notional: Mapped[Decimal] = mapped_column(Money)
+    fees: Mapped[Decimal] = mapped_column(Money)
+    decision_price: Mapped[Decimal | None] = mapped_column(Money)
+    arrival_price: Mapped[Decimal | None] = mapped_column(Money)
+    end_price: Mapped[Decimal | None] = mapped_column(Money)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ChildOrderRow(Base):
+    """A child order; written (with its client order id) before it is sent."""
+
+    __tablename__ = "child_orders"
+    client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    parent_id: Mapped[str] = mapped_column(ForeignKey("parent_orders.parent_id"), index=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    order_type: Mapped[str] = mapped_column(String(16))
+    time_in_force: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    limit_price: Mapped[Decimal | None] = mapped_column(Money)
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    filled_quantity: Mapped[Decimal] = mapped_column(Money)
+    filled_notional: Mapped[Decimal] = mapped_column(Money)
+    fees: Mapped[Decimal] = mapped_column(Money)
+    venue: Mapped[str] = mapped_column(String(32))
+    venue_order_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    tag: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    first_fill_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class FillRow(Base):
+    """One execution of a child order."""
+
+    __tablename__ = "fills"
+    fill_id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    client_order_id: Mapped[str] = mapped_column(
+        ForeignKey("child_orders.client_order_id"), index=True
+    )
+    parent_id: Mapped[str] = mapped_column(ForeignKey("parent_orders.parent_id"), index=True)
+    symbol: Mapped[str] = mapped_column(String(32))
+    side: Mapped[str] = mapped_column(String(4))
+    price: Mapped[Decimal] = mapped_column(Money)
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    fee: Mapped[Decimal] = mapped_column(Money)
+    liquidity: Mapped[str] = mapped_column(String(8))
+    ts: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    venue: Mapped[str] = mapped_column(String(32))
+    mid_price: Mapped[Decimal | None] = mapped_column(Money)
+    half_spread: Mapped[Decimal | None] = mapped_column(Money)
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class AuditRow(Base):
+    """One row per state change: the event name and its payload."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    event: Mapped[str] = mapped_column(String(40), index=True)
+    entity_id: Mapped[str] = mapped_column(String(96), index=True)
+    actor: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RiskEventRow(Base):
+    """Violations, breaker trips and resets, trading-state changes, kill and resume."""
+
+    __tablename__ = "risk_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(24), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    symbol: Mapped[str | None] = mapped_column(String(32))
+    entity_id: Mapped[str | None] = mapped_column(String(96))
+    actor: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ExecutionReportRow(Base):
+    """A stored ExecutionReport (the JSON contract of the TCA issue)."""
+
+    __tablename__ = "execution_reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.session_id"), index=True)
+    generated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+Index("ix_child_parent_state", ChildOrderRow.parent_id, ChildOrderRow.state)

@@ -1,0 +1,51 @@
+"""Start-up recovery: rebuild the account from stored fills, restore a halt, settle orders that a
+previous process left open (asking the venue about each one by client order id)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from oms.model import ChildState, ParentState, TradingState
+
+if TYPE_CHECKING:
+    from oms.engine import ExecutionEngine
+
+__all__ = ["recover"]
+
+
+def recover(engine: ExecutionEngine) -> None:
+    """Bring a fresh engine in line with the database and the venue."""
+    repo = engine.repository
+    now = engine.clock.now()
+    for fill in repo.load_fills():
+        engine.account.apply_fill(fill)
+    persisted = repo.latest_trading_state()
+    if persisted is not None and persisted[0] != TradingState.ACTIVE.value:
+        state, reason = TradingState(persisted[0]), persisted[1]
+        # a halt survives a restart: the process stays halted until resume(reason)
+        change = engine.risk.state.escalate(state, "recovery", f"restored at start: {reason}", now)
+        if state is TradingState.HALTED:
+            engine.gate.halt(f"restored at start: {reason}", now)
+        if change is not None:
+            engine.journal.audit(now, "TradingStateRestored", "account",
+                                 {"state": state.value, "reason": reason}, actor="recovery")
+    for child in repo.load_open_children():
+        report = engine.venue.query(child.client_order_id)
+        if report is not None and not report.state.is_terminal:
+            engine.venue.cancel(child.client_order_id, now)
+        child.transition(ChildState.EXPIRED if report is None else ChildState.CANCELED, now,
+                         "unknown to the venue after restart" if report is None
+                         else "canceled at restart (its algorithm did not survive)")
+        engine.journal.child_changed(child)
+        engine.journal.audit(now, "OrderSettledAtStart", child.client_order_id,
+                             {"state": child.state.value, "reason": child.reason},
+                             actor="recovery")
+    for parent in repo.load_open_parents():
+        parent.transition(ParentState.FAILED, now,
+                          f"engine restarted while working; unfilled {parent.remaining}")
+        engine.journal.parent_changed(parent)
+        engine.journal.audit(now, "ParentFailed", parent.parent_id,
+                             {"reason": parent.end_reason}, actor="recovery")
+    engine.journal.flush()
+
+

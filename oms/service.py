@@ -1,0 +1,239 @@
+"""OmsService: the facade pages, the REST API and the CLI call. It never touches engine objects:
+it validates input, queues commands and waits on their futures; reads come from the published
+snapshot or from the database through read-only sessions."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from oms.commands import (
+    CancelParent,
+    Command,
+    KillSwitch,
+    ResetBreaker,
+    Resume,
+    SubmitParentOrder,
+    SubmitRebalance,
+    SubmitSignal,
+)
+from oms.config import Settings
+from oms.engine import ExecutionEngine
+from oms.engine_commands import SubmitResult
+from oms.errors import FieldError, OmsError, ValidationError
+from oms.model import AlgoName, Side
+from oms.persistence.repository import Page, Repository
+from oms.rebalance import RebalancePlan, parse_targets_text, plan_rebalance, validate_targets
+from oms.risk.halt import HaltGate
+from oms.snapshot import EngineSnapshot
+
+__all__ = ["OmsService"]
+
+
+def _algo(value: object) -> AlgoName:
+    try:
+        return AlgoName(str(value).strip().lower())
+    except ValueError:
+        allowed = ", ".join(a.value for a in AlgoName)
+        raise ValidationError(FieldError("algo", f"unknown algorithm {value!r}; use one of "
+                                                 f"{allowed}")) from None
+
+
+def _positive_float(name: str, value: object, *, upper: float | None = None) -> float:
+    try:
+        number = float(str(value))
+    except (TypeError, ValueError):
+        raise ValidationError(FieldError(name, f"must be a number, got {value!r}")) from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValidationError(FieldError(name, f"must be finite, got {value!r}"))
+    if number <= 0 or (upper is not None and number > upper):
+        bound = f" and at most {upper}" if upper is not None else ""
+        raise ValidationError(FieldError(name, f"must be greater than 0{bound}, got {value!r}"))
+    return number
+
+
+def _unit(name: str, value: object) -> float:
+    try:
+        number = float(str(value))
+    except (TypeError, ValueError):
+        raise ValidationError(FieldError(name, f"must be a number in [0, 1], got {value!r}")) \
+            from None
+    if not 0.0 <= number <= 1.0:
+        raise ValidationError(FieldError(name, f"must be in [0, 1], got {value!r}"))
+    return number
+
+
+class OmsService:
+    """The one entry point of the dashboard, the REST API and the CLI."""
+
+    def __init__(self, engine: ExecutionEngine, repository: Repository, settings: Settings,
+                 gate: HaltGate, *, timeout_s: float = 10.0) -> None:
+        self._engine = engine
+        self.repository = repository
+        self.settings = settings
+        self.gate = gate
+        self.timeout_s = timeout_s
+
+    # -- commands -------------------------------------------------------------------------
+
+    def _call(self, command: Command, wait: bool) -> Any:
+        future = self._engine.enqueue(command)
+        if not wait:
+            return future
+        try:
+            return future.result(timeout=self.timeout_s)
+        except concurrent.futures.TimeoutError:
+            raise OmsError(f"the engine did not answer within {self.timeout_s} s; "
+                           "the command stays queued") from None
+
+    def parse_targets(self, targets: Mapping[str, object] | str) -> dict[str, Decimal]:
+        """Validate targets given as text (``SYMBOL TARGET_USD`` lines) or a mapping."""
+        raw = parse_targets_text(targets) if isinstance(targets, str) else dict(targets)
+        return validate_targets(raw, self.settings.symbols, self.settings.risk.max_target_usd)
+
+    def _duration(self, duration_minutes: object | None) -> float:
+        if duration_minutes is None or duration_minutes == "":
+            return self.settings.default_duration_minutes
+        return _positive_float("duration_minutes", duration_minutes, upper=24 * 60)
+
+    def preview_rebalance(self, targets: Mapping[str, object] | str) -> RebalancePlan:
+        """The parents a rebalance would create at the latest snapshot's prices (nothing sent)."""
+        clean = self.parse_targets(targets)
+        snap = self.snapshot()
+        positions = {p.symbol: p.quantity for p in snap.positions}
+        return plan_rebalance(clean, positions, snap.mids, self.settings.min_notional)
+
+    def submit_rebalance(self, targets: Mapping[str, object] | str, algo: object = "auto",
+                         duration_minutes: object | None = None, urgency: object = 0.5, *,
+                         actor: str = "api", wait: bool = True) -> SubmitResult:
+        """Validate everything, then queue the rebalance; raises ValidationError, nothing sent."""
+        errors: list[FieldError] = []
+        clean: dict[str, Decimal] = {}
+        values: dict[str, Any] = {}
+        for name, check in (("targets", lambda: self.parse_targets(targets)),
+                            ("algo", lambda: _algo(algo)),
+                            ("duration", lambda: self._duration(duration_minutes)),
+                            ("urgency", lambda: _unit("urgency", urgency))):
+            try:
+                values[name] = check()
+            except ValidationError as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise ValidationError(errors)
+        clean = values["targets"]
+        return self._call(SubmitRebalance(clean, values["algo"], values["duration"],
+                                          values["urgency"], actor), wait)  # type: ignore[no-any-return]
+
+    def submit_order(self, symbol: str, side: str | Side, quantity: object, algo: object = "auto",
+                     duration_minutes: object | None = None, urgency: object = 0.5, *,
+                     confidence: float | None = None, algo_options: dict[str, Any] | None = None,
+                     session_kind: str = "order", actor: str = "api",
+                     wait: bool = True) -> SubmitResult:
+        """Queue one parent order (quantity in the base asset)."""
+        if symbol not in self.settings.symbols:
+            raise ValidationError(FieldError("symbol", f"unknown symbol {symbol!r}"))
+        try:
+            side_ = Side(str(side).upper())
+        except ValueError:
+            raise ValidationError(FieldError("side", f"must be BUY or SELL, got {side!r}")) \
+                from None
+        try:
+            qty = Decimal(str(quantity))
+        except InvalidOperation:
+            raise ValidationError(FieldError("quantity", f"must be a number, got {quantity!r}")) \
+                from None
+        if not qty.is_finite() or qty <= 0:
+            raise ValidationError(FieldError("quantity", f"must be positive, got {quantity!r}"))
+        command = SubmitParentOrder(symbol, side_, qty, _algo(algo), self._duration(duration_minutes),
+                                    _unit("urgency", urgency), confidence,
+                                    algo_options=dict(algo_options or {}),
+                                    session_kind=session_kind, actor=actor)
+        return self._call(command, wait)  # type: ignore[no-any-return]
+
+    def submit_signal(self, symbol: str, side: str | Side, size_usd: object, confidence: object,
+                      urgency: object, kind: str = "entry", *, actor: str = "strategy",
+                      wait: bool = True) -> SubmitResult:
+        """Queue a strategy signal (entry or exit)."""
+        errors: list[FieldError] = []
+        if symbol not in self.settings.symbols:
+            errors.append(FieldError("symbol", f"unknown symbol {symbol!r}"))
+        if str(side).upper() not in ("BUY", "SELL"):
+            errors.append(FieldError("side", f"must be BUY or SELL, got {side!r}"))
+        if kind not in ("entry", "exit"):
+            errors.append(FieldError("kind", f"must be entry or exit, got {kind!r}"))
+        values: dict[str, float] = {}
+        for name, value in (("size_usd", size_usd), ("confidence", confidence),
+                            ("urgency", urgency)):
+            try:
+                values[name] = (_positive_float(name, value,
+                                                upper=float(self.settings.risk.max_target_usd))
+                                if name == "size_usd" else _unit(name, value))
+            except ValidationError as exc:
+                errors.extend(exc.errors)
+        if errors:
+            raise ValidationError(errors)
+        command = SubmitSignal(symbol, Side(str(side).upper()),
+                               Decimal(str(values["size_usd"])), values["confidence"],
+                               values["urgency"], kind, actor)
+        return self._call(command, wait)  # type: ignore[no-any-return]
+
+    def cancel_parent(self, parent_id: str, *, actor: str = "api", wait: bool = True) -> Any:
+        """Cancel a working parent and its children."""
+        return self._call(CancelParent(parent_id, actor), wait)
+
+    def kill(self, reason: str = "kill switch", *, actor: str = "api", wait: bool = False) -> Any:
+        """Halt NOW: close the gate in this thread (no child can leave after this line), then
+        queue the cancel-all for the engine."""
+        self.gate.halt(reason or "kill switch")
+        return self._call(KillSwitch(reason or "kill switch", actor), wait)
+
+    def resume(self, reason: str, *, actor: str = "api", wait: bool = True) -> Any:
+        """Return to ACTIVE (an explicit act with a reason)."""
+        if not reason or not reason.strip():
+            raise ValidationError(FieldError("reason", "a resume needs a reason"))
+        return self._call(Resume(reason.strip(), actor), wait)
+
+    def reset_breaker(self, name: str, reason: str, *, actor: str = "api",
+                      wait: bool = True) -> Any:
+        """Re-arm a tripped circuit breaker."""
+        if not reason or not reason.strip():
+            raise ValidationError(FieldError("reason", "a breaker reset needs a reason"))
+        return self._call(ResetBreaker(name, reason.strip(), actor), wait)
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def snapshot(self) -> EngineSnapshot:
+        """The latest engine snapshot."""
+        return self._engine.snapshot
+
+    def parent_orders(self, **filters: Any) -> Page:
+        """Parent orders from the database (paged; see Repository.parents_page)."""
+        return self.repository.parents_page(**filters)
+
+    def child_orders(self, **filters: Any) -> Page:
+        """Child orders from the database (paged; see Repository.children_page)."""
+        return self.repository.children_page(**filters)
+
+    def fills(self, *, parent_id: str | None = None, session_id: str | None = None) -> list[Any]:
+        """Fills of a parent or a session."""
+        return self.repository.fills_for(parent_id=parent_id, session_id=session_id)
+
+    def sessions(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Recent execution sessions."""
+        return self.repository.sessions(limit)
+
+    def report(self, session_id: str | None = None) -> dict[str, Any] | None:
+        """The stored ExecutionReport of a session (the newest if no id)."""
+        return self.repository.report(session_id)
+
+    def daily_summary(self) -> list[dict[str, Any]]:
+        """Per UTC day: orders, notional, cost bps, worst parents."""
+        from oms.tca.daily import daily_summary
+
+        return daily_summary(self.repository.reports())
+
+    def risk_events(self, kind: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
+        """Recent risk events."""
+        return self.repository.risk_events(kind=kind, limit=limit)

@@ -1,0 +1,95 @@
+"""The immutable engine snapshot published after every tick (what live panels read)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from oms.model import Fill, ParentOrder, TradingState
+
+__all__ = ["EngineSnapshot", "ParentView", "PositionView", "parent_view"]
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """One position marked to market."""
+
+    symbol: str
+    quantity: Decimal
+    avg_cost: Decimal
+    mid: Decimal | None
+    market_value: Decimal
+    unrealised_pnl: Decimal
+    realised_pnl: Decimal
+    target_usd: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class ParentView:
+    """A parent order frozen at snapshot time."""
+
+    parent_id: str
+    session_id: str
+    symbol: str
+    side: str
+    algo: str
+    algo_reason: str
+    state: str
+    quantity: Decimal
+    filled_quantity: Decimal
+    avg_price: Decimal | None
+    arrival_price: Decimal | None
+    progress: float
+    time_progress: float
+    slippage_bps: float | None
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_minutes: float
+    working_children: int
+    end_reason: str | None
+
+
+def parent_view(p: ParentOrder, now: datetime, working_children: int,
+                mid: Decimal | None) -> ParentView:
+    """Freeze ``p``; slippage is vs arrival, positive = cost."""
+    start = p.started_at or p.created_at
+    window = p.duration_minutes * 60
+    elapsed = ((p.ended_at or now) - start).total_seconds()
+    time_progress = 1.0 if window <= 0 else max(0.0, min(1.0, elapsed / window))
+    slippage = None
+    avg = p.avg_price
+    if avg is not None and p.arrival_price:
+        slippage = float((avg - p.arrival_price) / p.arrival_price * 10_000) * p.side.sign
+    return ParentView(p.parent_id, p.session_id, p.symbol, p.side.value, p.algo.value,
+                      p.algo_reason, p.state.value, p.quantity, p.filled_quantity, avg,
+                      p.arrival_price, p.progress, time_progress, slippage, p.created_at,
+                      p.started_at, p.ended_at, p.duration_minutes, working_children, p.end_reason)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSnapshot:
+    """Everything the live panels show, as of one tick."""
+
+    ts: datetime  # market time of the tick
+    wall_ts: datetime  # wall-clock time the tick finished
+    tick: int
+    venue: str
+    trading_state: TradingState
+    halt_reason: str
+    cash: Decimal
+    equity: Decimal
+    pnl: Decimal
+    daily_pnl: Decimal
+    mids: dict[str, Decimal]
+    positions: tuple[PositionView, ...]
+    parents: tuple[ParentView, ...]  # working parents first, then recently finished ones
+    recent_fills: tuple[Fill, ...]
+    breakers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    risk_usage: dict[str, dict[str, float]] = field(default_factory=dict)
+    market_open: dict[str, bool] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    last_error: str | None = None
+    venue_status: str = "OK"
