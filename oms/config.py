@@ -13,9 +13,52 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["PaperVenueSettings", "RiskLimits", "Settings", "VenueName"]
+__all__ = [
+    "BinanceSettings",
+    "BreakerSettings",
+    "CircuitBreakerSettings",
+    "PaperVenueSettings",
+    "RiskLimits",
+    "Settings",
+    "VenueName",
+]
 
 VenueName = Literal["paper", "binance-testnet", "binance"]
+
+
+class BreakerSettings(BaseModel):
+    """One circuit breaker: ``count`` observations above ``threshold`` within ``window_s`` trip it.
+
+    ``threshold`` is in the breaker's own unit (bps, percent or ms). A tripped breaker moves the
+    account to ``action``; with ``cooldown_s`` it becomes re-armable after that long (a person
+    still re-arms it). ``rate_window_s`` is the rolling window of order results over which the
+    rejection rate is computed (rejection breaker only; defaults to ``window_s``).
+    """
+
+    threshold: float
+    count: int = Field(gt=0)
+    window_s: float = Field(gt=0)
+    action: Literal["HALTED", "REDUCING"] = "HALTED"
+    cooldown_s: float | None = Field(default=None, gt=0)
+    enabled: bool = True
+    rate_window_s: float | None = Field(default=None, gt=0)
+
+
+class CircuitBreakerSettings(BaseModel):
+    """The four circuit breakers (exact defaults from the product spec)."""
+
+    high_slippage: BreakerSettings = Field(
+        default_factory=lambda: BreakerSettings(threshold=25.0, count=3, window_s=300.0)
+    )  # a fill slipping more than 25 bps, 3 times in 5 minutes
+    high_rejection: BreakerSettings = Field(
+        default_factory=lambda: BreakerSettings(threshold=10.0, count=5, window_s=120.0)
+    )  # rejection rate above 10 %, 5 times in 2 minutes
+    high_latency: BreakerSettings = Field(
+        default_factory=lambda: BreakerSettings(threshold=1000.0, count=5, window_s=180.0)
+    )  # order round trip above 1,000 ms, 5 times in 3 minutes
+    market_stress: BreakerSettings = Field(
+        default_factory=lambda: BreakerSettings(threshold=100.0, count=2, window_s=60.0)
+    )  # price impact above 100 bps, 2 times in 1 minute
 
 
 class RiskLimits(BaseModel):
@@ -44,6 +87,27 @@ class PaperVenueSettings(BaseModel):
     impact_coefficient: float = 0.7  # Y in impact ~ Y * sigma * sqrt(Q / V)
 
 
+class BinanceSettings(BaseModel):
+    """The Binance venue (``OMS_BINANCE__*``). Keys are never settings: only env var NAMES or a
+    key file outside the repository are configured here."""
+
+    testnet_key_env: str = "BINANCE_TESTNET_API_KEY"
+    testnet_secret_env: str = "BINANCE_TESTNET_API_SECRET"
+    production_key_env: str = "BINANCE_API_KEY"
+    production_secret_env: str = "BINANCE_API_SECRET"
+    key_file: Path | None = None  # lines "api_key=..." and "api_secret=..."; outside the repo
+    confirm_production: bool = False  # second, explicit opt-in for the production venue
+    rest_base_url: str | None = None  # override (tests, proxies): "<base>/api", "<base>/sapi"
+    recv_window_ms: int = Field(default=5000, gt=0, le=60000)
+    request_timeout_s: float = Field(default=10.0, gt=0)
+    rate_limit_margin: float = Field(default=0.8, gt=0, le=1)  # use at most 80% of each limit
+    time_sync_interval_s: float = Field(default=300.0, gt=0)
+    exchange_info_refresh_s: float = Field(default=3600.0, gt=0)
+    rest_poll_interval_s: float = Field(default=2.0, gt=0)  # REST fallback while the stream is down
+    stream_silence_s: float = Field(default=90.0, gt=0)  # no message for this long: reconnect
+    use_user_stream: bool = True
+
+
 class Settings(BaseSettings):
     """All configuration of one OMS process."""
 
@@ -64,7 +128,9 @@ class Settings(BaseSettings):
     port: int = 8050
     debug: bool = False
     risk: RiskLimits = Field(default_factory=RiskLimits)
+    breakers: CircuitBreakerSettings = Field(default_factory=CircuitBreakerSettings)
     paper: PaperVenueSettings = Field(default_factory=PaperVenueSettings)
+    binance: BinanceSettings = Field(default_factory=BinanceSettings)
 
     @field_validator("symbols")
     @classmethod

@@ -40,6 +40,7 @@ class Journal:
         self._dirty_parents: dict[str, ParentOrder] = {}
         self._new_children: dict[str, tuple[ChildOrder, str]] = {}
         self._dirty_children: dict[str, ChildOrder] = {}
+        self.children_written = 0
 
     def audit(self, ts: datetime, event: str, entity_id: str, payload: dict[str, Any],
               actor: str = "engine") -> None:
@@ -98,6 +99,7 @@ class Journal:
         batch.children = [child_row(c, tag) for c, tag in self._new_children.values()]
         batch.child_updates = [child_update(c) for c in self._dirty_children.values()]
         self.repository.write(batch)
+        self.children_written += len(batch.children)
         self._batch = WriteBatch()
         self._new_parents.clear()
         self._dirty_parents.clear()

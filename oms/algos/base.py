@@ -81,6 +81,10 @@ class AlgoContext:
 class ExecutionAlgo(ABC):
     """Base class of all execution algorithms (one module each under oms/algos)."""
 
+    #: why the algorithm stopped sending (rejections, window end, unsendable rest); None while
+    #: it runs normally. The engine may put it in the parent's end reason.
+    stop_reason: str | None = None
+
     def __init__(self, parent: ParentOrder, *, seed: int = 0) -> None:
         self.parent = parent
         self.seed = seed

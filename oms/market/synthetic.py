@@ -1,23 +1,37 @@
-"""Synthetic market (v0): a seeded random walk per symbol with a spread and a flat volume rate.
+"""Synthetic market calibrated on real Binance statistics (Jan-Apr 2024, oms/market/calibration.py).
 
-The simulator issue replaces the internals with a calibrated model; the constructor and the
-MarketData methods stay.
+Bars are generated a day at a time (numpy, seeded per symbol) and then served by the same core
+as the kline replay (oms.market.simulated): sub-minute path, L2 book, impact, shocks.
+
+The generator, per minute: log volume = calibrated mean x hour-of-day profile x exp(slow + fast),
+where slow and fast are AR(1) regimes whose variances and persistence come from the data (the
+slow regime lasts hours, the fast one minutes); the 1-minute volatility is the calibrated sigma x
+hour-of-day volatility profile x exp(k * slow) (volatility rides with volume, k calibrated on the
+dispersion of daily realised volatility); returns are Student-t (df=4, fat tails) drawn in six
+10-second steps whose path gives the bar's open, high, low and close.
 """
 
 from __future__ import annotations
 
 import math
-import random
-from collections import deque
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
-from oms.clock import utc
-from oms.errors import MarketClosed
-from oms.market.types import Bar, Book, BookLevel, Quote
+import numpy as np
 
-__all__ = ["SymbolProfile", "SyntheticMarket", "DEFAULT_PROFILES"]
+from oms.clock import utc
+from oms.market.calibration import CALIBRATION
+from oms.market.paths import KNOTS, BarPaths, FloatArray, volume_shares
+from oms.market.simulated import SimulatedMarket, SymbolSpec
+from oms.market.specs import bar_depth_scale, bar_spread_ticks, expected_volume, make_spec
+
+__all__ = ["DEFAULT_PROFILES", "SymbolProfile", "SyntheticMarket", "profile_from_calibration"]
+
+_FLAT = tuple([1.0] * 24)
+_SLOW_PHI = 0.9985  # per minute: the slow regime's half-life is ~7.7 hours
+_FAST_PHI = 0.4
+_T_DF = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,34 +40,104 @@ class SymbolProfile:
 
     start_price: float
     vol_per_minute: float  # standard deviation of 1-minute log returns
-    spread_bps: float
-    volume_per_minute: float  # base asset
+    spread_bps: float  # unused when the symbol's spread is calibrated in ticks
+    volume_per_minute: float  # base asset, mean
     tick_size: float = 0.01
+    volume_profile: tuple[float, ...] = field(default=_FLAT)  # by UTC hour, mean 1
+    vol_profile: tuple[float, ...] = field(default=_FLAT)  # by UTC hour, RMS 1
+    log_volume_sd: float = 0.9
+    slow_share: float = 0.5
+    vol_on_regime: float = 0.6
+    taker_buy_share: float = 0.5
+    median_range_bps: float = 0.0
 
 
-DEFAULT_PROFILES: dict[str, SymbolProfile] = {
-    "BTCUSDT": SymbolProfile(60_000.0, 0.0008, 0.02, 20.0),
-    "ETHUSDT": SymbolProfile(3_200.0, 0.0010, 0.04, 250.0),
-    "SOLUSDT": SymbolProfile(140.0, 0.0015, 0.8, 4_000.0),
-}
+def profile_from_calibration(symbol: str) -> SymbolProfile:
+    """The calibrated profile of ``symbol`` (KeyError if it is not calibrated)."""
+    cal = CALIBRATION[symbol]
+    return SymbolProfile(
+        start_price=float(cal["start_price"]), vol_per_minute=float(cal["sigma_1m"]),
+        spread_bps=0.0, volume_per_minute=float(cal["volume_per_minute"]),
+        volume_profile=tuple(cal["volume_profile"]), vol_profile=tuple(cal["vol_profile"]),
+        log_volume_sd=float(cal["log_volume_sd"]), slow_share=float(cal["slow_share"]),
+        vol_on_regime=float(cal["vol_on_regime"]), taker_buy_share=float(cal["taker_buy_share"]),
+        median_range_bps=float(cal["median_range_bps"]),
+    )
 
 
-class _SymbolState:
-    __slots__ = ("bar_high", "bar_low", "bar_open", "bar_start", "bar_volume", "bar_quote",
-                 "bars", "mid", "profile")
+DEFAULT_PROFILES: dict[str, SymbolProfile] = {s: profile_from_calibration(s) for s in CALIBRATION}
+_FALLBACK = SymbolProfile(100.0, 0.001, 1.0, 1000.0)
 
-    def __init__(self, profile: SymbolProfile, start: datetime) -> None:
+
+class _Generator:
+    """Seeded bar generator of one symbol; keeps its regimes and last price between chunks."""
+
+    def __init__(self, symbol: str, profile: SymbolProfile, seed: int) -> None:
+        self.symbol = symbol
         self.profile = profile
-        self.mid = profile.start_price
-        self.bars: deque[Bar] = deque(maxlen=24 * 60)
-        self.bar_start = start.replace(second=0, microsecond=0)
-        self.bar_open = self.bar_high = self.bar_low = self.mid
-        self.bar_volume = 0.0
-        self.bar_quote = 0.0
+        salt = sum((i + 1) * ord(ch) for i, ch in enumerate(symbol))
+        self.rng = np.random.default_rng([seed, salt])
+        self.slow_sd = math.sqrt(profile.slow_share) * profile.log_volume_sd
+        self.fast_sd = math.sqrt(1.0 - profile.slow_share) * profile.log_volume_sd
+        self.slow = float(self.rng.normal(0.0, self.slow_sd))
+        self.fast = 0.0
+        self.price = profile.start_price
+
+    def _regimes(self, minutes: int) -> tuple[FloatArray, FloatArray]:
+        slow_eps = self.rng.normal(0.0, self.slow_sd * math.sqrt(1 - _SLOW_PHI**2), minutes)
+        fast_eps = self.rng.normal(0.0, self.fast_sd * math.sqrt(1 - _FAST_PHI**2), minutes)
+        slow = np.empty(minutes)
+        fast = np.empty(minutes)
+        s, f = self.slow, self.fast
+        for k, (es, ef) in enumerate(zip(slow_eps.tolist(), fast_eps.tolist(), strict=True)):
+            s = _SLOW_PHI * s + es
+            f = _FAST_PHI * f + ef
+            slow[k] = s
+            fast[k] = f
+        self.slow, self.fast = s, f
+        return slow, fast
+
+    def chunk(self, first_open_s: int, minutes: int, spec: SymbolSpec) -> BarPaths:
+        """``minutes`` bars starting at epoch second ``first_open_s`` (minute aligned)."""
+        p = self.profile
+        open_s = first_open_s + 60 * np.arange(minutes, dtype=np.int64)
+        hours = (open_s // 3600) % 24
+        slow, fast = self._regimes(minutes)
+        k = p.vol_on_regime
+        sigma = (p.vol_per_minute * np.asarray(p.vol_profile)[hours]
+                 * np.exp(k * slow - k * k * self.slow_sd**2))
+        steps = KNOTS - 1
+        shocks = self.rng.standard_t(_T_DF, size=(minutes, steps)) / math.sqrt(_T_DF / (_T_DF - 2))
+        increments = shocks * (sigma / math.sqrt(steps))[:, None]
+        log_path = np.cumsum(increments.ravel()).reshape(minutes, steps)
+        log_start = math.log(self.price)
+        knot_log = np.concatenate(
+            (np.concatenate(([0.0], log_path[:-1, -1]))[:, None], log_path), axis=1) + log_start
+        knot_p: FloatArray = np.asarray(np.round(np.exp(knot_log), 8), dtype=np.float64)
+        self.price = float(knot_p[-1, -1])
+        knot_t = np.broadcast_to(np.linspace(0.0, 60.0, KNOTS), (minutes, KNOTS)).copy()
+        total_var = self.slow_sd**2 + self.fast_sd**2
+        volume = (p.volume_per_minute * np.asarray(p.volume_profile)[hours]
+                  * np.exp(slow + fast - total_var / 2))
+        bar_return = knot_log[:, -1] - knot_log[:, 0]
+        buy_share = np.clip(p.taker_buy_share + 0.25 * np.tanh(bar_return / sigma), 0.05, 0.95)
+        o, c = knot_p[:, 0], knot_p[:, -1]
+        h: FloatArray = knot_p.max(axis=1)
+        lo: FloatArray = knot_p.min(axis=1)
+        expected = expected_volume(self.symbol, open_s, p.volume_per_minute)
+        return BarPaths(
+            open_s, (o, h, lo, c, volume, volume * knot_p.mean(axis=1)),
+            np.zeros(minutes, dtype=np.int64), volume * buy_share,
+            (knot_t, knot_p, volume_shares(knot_t, knot_p)),
+            bar_depth_scale(volume, expected),
+            bar_spread_ticks(self.symbol, o, h, lo, p.median_range_bps or None),
+        )
 
 
-class SyntheticMarket:
-    """A deterministic random-walk market implementing the MarketData protocol."""
+class SyntheticMarket(SimulatedMarket):
+    """A deterministic calibrated market implementing the MarketData protocol."""
+
+    CHUNK_MINUTES = 1440
 
     def __init__(
         self,
@@ -62,103 +146,26 @@ class SyntheticMarket:
         seed: int = 7,
         profiles: dict[str, SymbolProfile] | None = None,
     ) -> None:
-        profiles = profiles or DEFAULT_PROFILES
-        self._symbols = tuple(symbols)
-        self._now = utc(start)
-        self._rng = random.Random(seed)
-        self._state = {
-            s: _SymbolState(profiles.get(s, SymbolProfile(100.0, 0.001, 1.0, 1000.0)), self._now)
-            for s in self._symbols
-        }
+        """Quote ``symbols`` from ``start``; ``profiles`` override the calibrated ones."""
+        start = utc(start)
+        first = int(start.timestamp()) // 60 * 60
+        self._generators: dict[str, _Generator] = {}
+        specs: dict[str, SymbolSpec] = {}
+        paths: dict[str, BarPaths] = {}
+        for symbol in symbols:
+            profile = (profiles or {}).get(symbol) or DEFAULT_PROFILES.get(symbol, _FALLBACK)
+            specs[symbol] = make_spec(
+                symbol, tick=Decimal(str(profile.tick_size)), sigma_1m=profile.vol_per_minute,
+                volume_per_minute=profile.volume_per_minute,
+                quote_volume_per_minute=profile.volume_per_minute * profile.start_price,
+            )
+            self._generators[symbol] = _Generator(symbol, profile, seed)
+            paths[symbol] = self._generators[symbol].chunk(first, self.CHUNK_MINUTES,
+                                                           specs[symbol])
+        super().__init__(specs, paths, start)
 
-    @property
-    def symbols(self) -> tuple[str, ...]:
-        """The quoted symbols."""
-        return self._symbols
-
-    @property
-    def now(self) -> datetime:
-        """The market's current time."""
-        return self._now
-
-    def advance_to(self, ts: datetime) -> None:
-        """Walk each price forward in one-second steps up to ``ts``."""
-        ts = utc(ts)
-        if ts <= self._now:
-            return
-        if ts - self._now > timedelta(days=1):  # do not simulate days of idle time second by second
-            self._now = ts - timedelta(days=1)
-        while self._now < ts:
-            step = min(timedelta(seconds=1), ts - self._now)
-            self._now += step
-            dt = step.total_seconds()
-            for state in self._state.values():
-                self._step(state, dt)
-
-    def _step(self, state: _SymbolState, dt: float) -> None:
-        profile = state.profile
-        sigma = profile.vol_per_minute * math.sqrt(dt / 60.0)
-        state.mid *= math.exp(self._rng.gauss(0.0, sigma))
-        volume = profile.volume_per_minute * dt / 60.0
-        minute = self._now.replace(second=0, microsecond=0)
-        if minute > state.bar_start:
-            self._close_bar(state)
-            state.bar_start = minute
-            state.bar_open = state.bar_high = state.bar_low = state.mid
-        state.bar_high = max(state.bar_high, state.mid)
-        state.bar_low = min(state.bar_low, state.mid)
-        state.bar_volume += volume
-        state.bar_quote += volume * state.mid
-
-    def _close_bar(self, state: _SymbolState) -> None:
-        symbol = next(s for s, st in self._state.items() if st is state)
-        state.bars.append(Bar(symbol, state.bar_start, state.bar_open, state.bar_high,
-                              state.bar_low, state.mid, state.bar_volume, state.bar_quote))
-        state.bar_volume = state.bar_quote = 0.0
-
-    def _get(self, symbol: str) -> _SymbolState:
-        try:
-            return self._state[symbol]
-        except KeyError:
-            raise MarketClosed(f"symbol {symbol} is not quoted by this market") from None
-
-    def is_open(self, symbol: str) -> bool:
-        """Synthetic markets never close."""
-        return symbol in self._state
-
-    def quote(self, symbol: str) -> Quote:
-        """Best bid/ask around the current mid, on the tick grid."""
-        state = self._get(symbol)
-        profile = state.profile
-        half = max(state.mid * profile.spread_bps / 20_000, profile.tick_size / 2)
-        tick = Decimal(str(profile.tick_size))
-        bid = (Decimal(repr(state.mid - half)) / tick).to_integral_value() * tick
-        ask = max((Decimal(repr(state.mid + half)) / tick).to_integral_value() * tick, bid + tick)
-        size = Decimal(repr(round(profile.volume_per_minute / 10, 4)))
-        return Quote(symbol, self._now, bid, ask, size, size)
-
-    def book(self, symbol: str, depth: int = 20) -> Book:
-        """A simple book: equal size per level, one tick apart."""
-        top = self.quote(symbol)
-        tick = Decimal(str(self._get(symbol).profile.tick_size))
-        bids = tuple(BookLevel(top.bid - tick * i, top.bid_size) for i in range(depth))
-        asks = tuple(BookLevel(top.ask + tick * i, top.ask_size) for i in range(depth))
-        return Book(symbol, self._now, bids, asks)
-
-    def bars(self, symbol: str, start: datetime, end: datetime) -> list[Bar]:
-        """Completed bars in [start, end)."""
-        return [b for b in self._get(symbol).bars if start <= b.open_time < end]
-
-    def traded_volume(self, symbol: str, start: datetime, end: datetime) -> Decimal:
-        """Volume at the flat rate of the profile over the overlap of [start, end) with the past."""
-        end = min(end, self._now)
-        seconds = max((end - start).total_seconds(), 0.0)
-        return Decimal(repr(round(self._get(symbol).profile.volume_per_minute * seconds / 60, 8)))
-
-    def vwap(self, symbol: str, start: datetime, end: datetime) -> Decimal | None:
-        """VWAP over the completed bars in the window (the current mid if none completed)."""
-        bars = self.bars(symbol, start.replace(second=0, microsecond=0), end)
-        volume = sum(b.volume for b in bars)
-        if volume <= 0:
-            return self.quote(symbol).mid if self.is_open(symbol) else None
-        return Decimal(repr(sum(b.quote_volume for b in bars) / volume))
+    def _ensure_bars(self, t: float) -> None:
+        for symbol, paths in self._paths.items():
+            while float(paths.open_s[-1]) + 60.0 <= t:
+                paths.extend(self._generators[symbol].chunk(
+                    int(paths.open_s[-1]) + 60, self.CHUNK_MINUTES, self._specs[symbol]))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -63,6 +63,26 @@ class Page:
     total: int
 
 
+_KEY = "_key"
+
+
+def _update_by_key(model: Any, sample: dict[str, Any]) -> Any:
+    """A Core executemany UPDATE ... WHERE <primary key> = :_key over the sample's columns."""
+    table = model.__table__
+    pk = table.primary_key.columns.values()[0]
+    columns = {name: bindparam(name) for name in sample if name != pk.key}
+    return update(table).where(pk == bindparam(_KEY)).values(**columns)
+
+
+def _keyed(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for key in ("client_order_id", "parent_id", "session_id"):
+        if key in out:
+            out[_KEY] = out.pop(key)
+            break
+    return out
+
+
 def _as_dict(row: Any, columns: list[str]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in columns}
 
@@ -87,17 +107,17 @@ class Repository:
             for model, rows in ((SessionRow, batch.sessions), (ParentOrderRow, batch.parents),
                                 (ChildOrderRow, batch.children)):
                 if rows:
-                    session.execute(insert(model), rows)
+                    session.execute(insert(model.__table__), rows)
             for model, rows in ((SessionRow, batch.session_updates),
                                 (ParentOrderRow, batch.parent_updates),
                                 (ChildOrderRow, batch.child_updates)):
                 if rows:
-                    session.execute(update(model), rows)
+                    session.execute(_update_by_key(model, rows[0]), [_keyed(r) for r in rows])
             for model, rows in ((FillRow, batch.fills), (AuditRow, batch.audit),
                                 (RiskEventRow, batch.risk_events),
                                 (ExecutionReportRow, batch.reports)):
                 if rows:
-                    session.execute(insert(model), rows)
+                    session.execute(insert(model.__table__), rows)
             session.commit()
         except SQLAlchemyError as exc:
             session.rollback()

@@ -1,0 +1,102 @@
+"""Composition root of the dashboard: ``create_app(settings)`` builds (or takes) the OMS, the Dash
+pages, the REST API and the security layer; ``serve(settings)`` runs it; ``python app.py`` too."""
+
+from __future__ import annotations
+
+import importlib
+import ipaddress
+import logging
+import socket
+import sys
+from pathlib import Path
+from typing import Protocol, cast
+
+import dash
+
+if str(Path(__file__).resolve().parent) not in sys.path:  # `oms run` imports us from anywhere
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from components.context import OMS_KEY  # noqa: E402
+from components.frame import frame_layout, register_frame_callbacks  # noqa: E402
+from oms.api import api_blueprint  # noqa: E402
+from oms.auth import auth_configured, install_security  # noqa: E402
+from oms.bootstrap import Oms, build_oms  # noqa: E402
+from oms.config import Settings  # noqa: E402
+from oms.errors import ConfigError  # noqa: E402
+
+__all__ = ["PAGE_MODULES", "create_app", "is_loopback", "serve"]
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parent
+PAGE_MODULES = ("pages.overview", "pages.rebalance", "pages.orders", "pages.tca", "pages.risk")
+
+
+class _PageModule(Protocol):
+    def register(self, app: dash.Dash) -> None: ...
+
+
+def create_app(settings: Settings, oms: Oms | None = None, *,
+               start_engine: bool = True) -> dash.Dash:
+    """Build the Dash app around ``oms`` (built from ``settings`` when not given).
+
+    The OMS is stored in the Flask config (``server.config["OMS"]``) where callbacks and the
+    REST API find it; ``start_engine`` starts the scheduler that ticks the engine.
+    """
+    if oms is None:
+        oms = build_oms(settings)
+    app = dash.Dash(
+        __name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
+        title="DipMaster OMS", update_title=None, suppress_callback_exceptions=True,
+        serve_locally=True)
+    server = app.server
+    server.config[OMS_KEY] = oms
+    server.config["JSON_SORT_KEYS"] = False
+    install_security(server, settings)
+    server.register_blueprint(api_blueprint())
+    for name in PAGE_MODULES:
+        cast(_PageModule, importlib.import_module(name)).register(app)
+    register_frame_callbacks(app)
+    app.layout = frame_layout(dash.page_container)
+    if start_engine and not oms.runtime.running:
+        oms.runtime.start()
+    return app
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and names that resolve only to loopback (``localhost``)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(str(i[4][0])).is_loopback for i in infos)
+
+
+def serve(settings: Settings) -> None:
+    """Run engine + dashboard until interrupted (used by ``oms run`` and ``python app.py``).
+
+    Refuses a non-loopback bind address unless authentication is configured; debug mode only
+    when ``settings.debug``; the reloader is always off (it would start a second engine).
+    """
+    if not is_loopback(settings.host) and not auth_configured(settings):
+        raise ConfigError(
+            f"refusing to serve on {settings.host}: a non-loopback address needs authentication "
+            "(set OMS_AUTH_USERS and OMS_API_TOKEN) or bind 127.0.0.1")
+    oms = build_oms(settings)
+    try:
+        app = create_app(settings, oms, start_engine=True)
+        log.info("dashboard on http://%s:%s (venue %s, speed x%g)", settings.host,
+                 settings.port, settings.venue, settings.speed)
+        app.run(host=settings.host, port=settings.port, debug=settings.debug,
+                use_reloader=False, dev_tools_hot_reload=False)
+    finally:
+        oms.close()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    serve(Settings())

@@ -1,0 +1,84 @@
+"""Engine throughput: market child orders through pre-trade risk, the paper venue, fills and
+persistence to a SQLite file, in a TestClock loop (no scheduler)."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from benchmarks.progress import Progress
+from oms.bootstrap import build_oms
+from oms.clock import TestClock
+from oms.config import PaperVenueSettings, RiskLimits, Settings
+from oms.model import AlgoName, IdGenerator, Side
+
+__all__ = ["measure", "run_once"]
+
+START = datetime(2024, 3, 4, 14, 0, tzinfo=UTC)
+
+
+def _settings(db: Path) -> Settings:
+    limits = RiskLimits(max_position_usd=Decimal(10**12), max_gross_exposure_usd=Decimal(10**12),
+                        max_daily_loss_usd=Decimal(10**12), max_orders_per_minute=10**9,
+                        max_order_notional_usd=Decimal(10**9), duplicate_window_s=0.001)
+    return Settings(database_url=f"sqlite:///{db}", risk=limits,
+                    starting_balance=Decimal(10**12),
+                    paper=PaperVenueSettings(latency_ms=0.0, latency_jitter_ms=0.0))
+
+
+_QUANTITY = {"BTCUSDT": Decimal("0.02"), "ETHUSDT": Decimal("0.4"), "SOLUSDT": Decimal("10")}
+SLICES = 20
+
+
+def run_once(children: int = 20_000, progress: bool = True) -> float:
+    """Send ``children`` market children (20-slice one-minute TWAPs); children per second."""
+    parents = children // SLICES
+    with tempfile.TemporaryDirectory() as tmp:
+        clock = TestClock(START)
+        oms = build_oms(_settings(Path(tmp) / "bench.db"), clock=clock, ids=IdGenerator("b"))
+        engine = oms.engine
+        engine.start()
+        symbols = oms.settings.symbols
+        for i in range(parents):
+            oms.service.submit_order(
+                symbols[i % len(symbols)], Side.BUY if i % 2 == 0 else Side.SELL,
+                _QUANTITY[symbols[i % len(symbols)]], AlgoName.TWAP, duration_minutes=1,
+                algo_options={"slices": SLICES, "placement": "aggressive"}, wait=False)
+        started = time.perf_counter()
+        bar = Progress("engine children", children) if progress else None
+        sent = 0
+        for _ in range(10 * 60):
+            clock.advance(timedelta(seconds=1))
+            engine.tick()
+            if bar is not None:
+                now_sent = _filled_children(oms)
+                bar.update(now_sent - sent)
+                sent = now_sent
+            if not engine.parents:
+                break
+        elapsed = time.perf_counter() - started
+        if bar is not None:
+            bar.__exit__()
+        count = oms.service.child_orders(page_size=1).total
+        oms.close()
+        return count / elapsed
+
+
+def _filled_children(oms: object) -> int:
+    engine = getattr(oms, "engine")
+    return int(engine.journal.children_written)
+
+
+def measure(quick: bool = False, repeats: int = 3) -> dict[str, float]:
+    """Median children/s over ``repeats`` runs."""
+    children = 2_000 if quick else 20_000
+    runs = [run_once(children) for _ in range(1 if quick else repeats)]
+    return {"engine_child_orders_per_s": round(statistics.median(runs), 1)}
+
+
+if __name__ == "__main__":
+    print(measure())

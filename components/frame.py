@@ -1,0 +1,157 @@
+"""The frame on every page: navigation, trading state, kill switch, breakers, venue and market
+clock, engine health. ``frame_view`` is pure (unit-tested); the callbacks only wire it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import dash
+from dash import Input, Output, dcc, html
+
+from components import ids
+from components.context import current_actor, current_oms, engine_health, service
+from components.format import fmt_time
+
+if TYPE_CHECKING:
+    from oms.runtime import EngineHealth
+    from oms.snapshot import EngineSnapshot
+
+__all__ = ["NAV", "FrameView", "frame_layout", "frame_view", "kill_switch", "refresh_frame",
+           "register_frame_callbacks"]
+
+NAV = (("Overview", "/"), ("Rebalance", "/rebalance"), ("Orders", "/orders"), ("TCA", "/tca"),
+       ("Risk", "/risk"))
+BREAKER_LABELS = {"high_slippage": "SLIP", "high_rejection": "REJ", "high_latency": "LAT",
+                  "market_stress": "STRESS"}
+STALE_AFTER_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class FrameView:
+    """What the frame shows, derived from one snapshot and the runtime health."""
+
+    state: str
+    state_class: str
+    halt_reason: str
+    breakers: dict[str, tuple[str, str]]  # name -> (ARMED|TRIPPED, tooltip)
+    clock: str
+    health: str
+    health_class: str
+
+
+def _breaker(info: dict[str, Any] | None) -> tuple[str, str]:
+    if not info:
+        return "ARMED", "no breaker data yet"
+    state = str(info.get("state", "ARMED"))
+    shown = "ARMED" if state == "ARMED" and not info.get("tripped") else "TRIPPED"
+    detail = f"{state}; last trip {info.get('last_trip_at') or 'never'}"
+    reason = info.get("last_reason")
+    return shown, f"{detail}; {reason}" if reason else detail
+
+
+def frame_view(snap: EngineSnapshot, health: EngineHealth, *, halted_now: bool,
+               gate_reason: str, speed: float, now: datetime | None = None) -> FrameView:
+    """Pure: the frame's texts. The halt gate wins over a snapshot that is one tick old."""
+    state = "HALTED" if halted_now else str(snap.trading_state)
+    reason = gate_reason if halted_now else (snap.halt_reason if state != "ACTIVE" else "")
+    breakers = {name: _breaker(snap.breakers.get(name)) for name in ids.BREAKER_IDS}
+    speed_text = f" ×{speed:g}" if speed != 1 else ""
+    clock = (f"{snap.venue.upper()} {snap.venue_status} · MKT {fmt_time(snap.ts)} UTC"
+             f"{speed_text}")
+    now = now or datetime.now(UTC)
+    age = (now - snap.wall_ts).total_seconds()
+    problems: list[str] = []
+    if not health.running:
+        problems.append("engine stopped")
+    elif age > STALE_AFTER_S:
+        problems.append(f"no tick for {age:.0f} s")
+    if health.errors:
+        problems.append(f"{health.errors} tick errors")
+    if health.missed:
+        problems.append(f"{health.missed} missed")
+    if snap.last_error:
+        problems.append(snap.last_error)
+    text = f"tick {snap.tick:,} @ {fmt_time(snap.wall_ts)}"
+    if problems:
+        last = f" (last: {health.last_problem})" if health.last_problem else ""
+        return FrameView(state, f"state-badge state-{state.lower()}", reason, breakers, clock,
+                         f"{text} · " + " · ".join(problems) + last, "health health-bad")
+    return FrameView(state, f"state-badge state-{state.lower()}", reason, breakers, clock,
+                     f"{text} · OK", "health health-ok")
+
+
+def _breaker_chip(name: str) -> html.Span:
+    return html.Span([html.Span(BREAKER_LABELS[name], className="chip-label"),
+                      html.Span("ARMED", id=ids.BREAKER_IDS[name], className="chip-value")],
+                     id=f"{ids.BREAKER_IDS[name]}-chip", className="chip chip-armed")
+
+
+def frame_layout(content: Any) -> html.Div:
+    """The page frame around ``content`` (dash.page_container) plus the shared timers/stores."""
+    nav = [dcc.Link(label, href=href, className="nav-link") for label, href in NAV]
+    header = html.Header(className="topbar", children=[
+        html.Div([html.Span("◆", className="brand-mark"), html.Span("DipMaster OMS")],
+                 className="brand"),
+        html.Nav(nav, className="nav"),
+        html.Div(className="topbar-status", children=[
+            html.Span("…", id=ids.TRADING_STATE, className="state-badge"),
+            html.Span("", id=ids.HALT_REASON, className="halt-reason"),
+            html.Span([_breaker_chip(n) for n in ids.BREAKER_IDS], id=ids.BREAKER_SUMMARY,
+                      className="chips"),
+            html.Span("", id=ids.VENUE_CLOCK, className="clock"),
+            html.Span("", id=ids.ENGINE_HEALTH, className="health"),
+            html.Button("KILL SWITCH", id=ids.KILL_SWITCH, n_clicks=0, className="btn btn-kill",
+                        title="Halt trading now and cancel every working order"),
+        ]),
+    ])
+    return html.Div(className="app-root", children=[
+        dcc.Interval(id=ids.LIVE_INTERVAL, interval=1000, n_intervals=0),
+        dcc.Store(id=ids.FRAME_ACTION),
+        header,
+        html.Div("", id=ids.FRAME_NOTICE, className="notice"),
+        html.Main(content, className="content"),
+    ])
+
+
+def refresh_frame(_n: int | None, _action: Any) -> tuple[Any, ...]:
+    """Live refresh of the frame (every second and right after a frame action)."""
+    oms = current_oms()
+    gate = oms.service.gate
+    view = frame_view(oms.service.snapshot(), engine_health(), halted_now=gate.is_halted,
+                      gate_reason=gate.reason, speed=oms.settings.speed)
+    breaker_out: list[Any] = []
+    for name in ids.BREAKER_IDS:
+        shown, tip = view.breakers[name]
+        breaker_out += [shown, f"chip chip-{shown.lower()}", tip]
+    return (view.state, view.state_class, view.halt_reason, *breaker_out, view.clock,
+            view.health, view.health_class)
+
+
+def kill_switch(n_clicks: int | None) -> tuple[dict[str, Any], str]:
+    """Halt at once (the gate closes in this thread) and queue the cancel-all."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    actor = current_actor()
+    service().kill("kill switch (dashboard)", actor=actor)
+    at = datetime.now(UTC)
+    return ({"action": "kill", "at": at.isoformat(), "clicks": n_clicks},
+            f"KILL SWITCH pressed by {actor} at {fmt_time(at)} UTC: trading HALTED, "
+            "cancelling all working orders. Resume on the Risk page.")
+
+
+def register_frame_callbacks(app: dash.Dash) -> None:
+    """Attach the frame callbacks to ``app``."""
+    outputs = [Output(ids.TRADING_STATE, "children"), Output(ids.TRADING_STATE, "className"),
+               Output(ids.HALT_REASON, "children")]
+    for component_id in ids.BREAKER_IDS.values():
+        outputs += [Output(component_id, "children"),
+                    Output(f"{component_id}-chip", "className"),
+                    Output(f"{component_id}-chip", "title")]
+    outputs += [Output(ids.VENUE_CLOCK, "children"), Output(ids.ENGINE_HEALTH, "children"),
+                Output(ids.ENGINE_HEALTH, "className")]
+    app.callback(outputs, Input(ids.LIVE_INTERVAL, "n_intervals"),
+                 Input(ids.FRAME_ACTION, "data"))(refresh_frame)
+    app.callback(Output(ids.FRAME_ACTION, "data"), Output(ids.FRAME_NOTICE, "children"),
+                 Input(ids.KILL_SWITCH, "n_clicks"), prevent_initial_call=True)(kill_switch)

@@ -1,0 +1,108 @@
+"""Component ids of the dashboard. The first block is a public contract (tests outside the
+repository rely on it): keep those values exactly. The rest are ours and may change."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BREAKER_IDS",
+    "CHILD_GRID",
+    "KILL_SWITCH",
+    "PARENT_GRID",
+    "REBALANCE_ALGO",
+    "REBALANCE_DURATION",
+    "REBALANCE_FEEDBACK",
+    "REBALANCE_PREVIEW",
+    "REBALANCE_PREVIEW_TABLE",
+    "REBALANCE_SUBMIT",
+    "REBALANCE_TEXT",
+    "REBALANCE_URGENCY",
+    "RESUME_REASON",
+    "RESUME_TRADING",
+    "RISK_VIOLATIONS_GRID",
+    "TCA_DOWNLOAD_JSON",
+    "TCA_EXECUTION_CHART",
+    "TCA_SUMMARY",
+    "TCA_WATERFALL",
+    "TRADING_STATE",
+]
+
+# -- contract ids (issues 2 and 7) -----------------------------------------------------------
+TRADING_STATE = "trading-state"
+KILL_SWITCH = "kill-switch"
+REBALANCE_TEXT = "rebalance-text"
+REBALANCE_ALGO = "rebalance-algo"
+REBALANCE_DURATION = "rebalance-duration"
+REBALANCE_SUBMIT = "rebalance-submit"
+REBALANCE_FEEDBACK = "rebalance-feedback"
+PARENT_GRID = "parent-orders-grid"
+CHILD_GRID = "child-orders-grid"
+REBALANCE_URGENCY = "rebalance-urgency"
+REBALANCE_PREVIEW = "rebalance-preview"
+REBALANCE_PREVIEW_TABLE = "rebalance-preview-table"
+RESUME_REASON = "resume-reason"
+RESUME_TRADING = "resume-trading"
+BREAKER_IDS = {
+    "high_slippage": "breaker-high-slippage",
+    "high_rejection": "breaker-high-rejection",
+    "high_latency": "breaker-high-latency",
+    "market_stress": "breaker-market-stress",
+}
+RISK_VIOLATIONS_GRID = "risk-violations-grid"
+TCA_SUMMARY = "tca-summary"
+TCA_EXECUTION_CHART = "tca-execution-chart"
+TCA_WATERFALL = "tca-waterfall"
+TCA_DOWNLOAD_JSON = "tca-download-json"
+
+# -- frame -------------------------------------------------------------------------------------
+LIVE_INTERVAL = "live-interval"
+FRAME_ACTION = "frame-action"
+FRAME_NOTICE = "frame-notice"
+BREAKER_SUMMARY = "breaker-summary"
+VENUE_CLOCK = "venue-clock"
+ENGINE_HEALTH = "engine-health"
+HALT_REASON = "halt-reason"
+ACCOUNT_STRIP = "account-strip"
+
+# -- overview ----------------------------------------------------------------------------------
+OVERVIEW_KPIS = "overview-kpis"
+OVERVIEW_POSITIONS = "overview-positions"
+OVERVIEW_PARENTS = "overview-parents"
+OVERVIEW_FILLS = "overview-fills"
+
+# -- rebalance and signal forms ----------------------------------------------------------------
+REBALANCE_TABLE = "rebalance-table"
+REBALANCE_TABLE_ADD = "rebalance-table-add"
+REBALANCE_FROM_TABLE = "rebalance-from-table"
+SIGNAL_SYMBOL = "signal-symbol"
+SIGNAL_SIDE = "signal-side"
+SIGNAL_SIZE = "signal-size"
+SIGNAL_CONFIDENCE = "signal-confidence"
+SIGNAL_URGENCY = "signal-urgency"
+SIGNAL_KIND = "signal-kind"
+SIGNAL_SUBMIT = "signal-submit"
+SIGNAL_FEEDBACK = "signal-feedback"
+
+# -- orders ------------------------------------------------------------------------------------
+SELECTED_PARENT = "selected-parent"
+PARENT_DETAIL = "parent-detail"
+PARENT_FILLS = "parent-fills"
+CANCEL_PARENT = "cancel-parent"
+CANCEL_FEEDBACK = "cancel-feedback"
+ORDERS_REFRESH = "orders-refresh"
+ORDERS_COUNTS = "orders-counts"
+
+# -- tca ---------------------------------------------------------------------------------------
+TCA_SESSION = "tca-session"
+TCA_PARENT = "tca-parent"
+TCA_SLIPPAGE_HIST = "tca-slippage-histogram"
+TCA_QUALITY = "tca-quality"
+TCA_DOWNLOAD_JSON_DATA = "tca-download-json-data"
+TCA_DOWNLOAD_CSV = "tca-download-csv"
+TCA_DOWNLOAD_CSV_DATA = "tca-download-csv-data"
+
+# -- risk --------------------------------------------------------------------------------------
+RISK_USAGE = "risk-usage"
+RISK_BREAKERS = "risk-breakers"
+RISK_FEEDBACK = "risk-feedback"
+BREAKER_RESET = "breaker-reset"
+BREAKER_RESET_NAME = "breaker-reset-name"

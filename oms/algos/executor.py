@@ -1,0 +1,368 @@
+"""The target-following executor shared by TWAP, VWAP, IS, POV and MARKET.
+
+Each algorithm says only *how much* should be done (filled or working) by now, and by when the
+current slice must be done; this base class turns that into children, once per tick, from
+``on_timer`` only (so one tick never sends twice). It keeps its own ledger of children it asked for
+and has not yet seen in the context, so a child the engine has not materialised yet is never sent
+again.
+
+Behaviour every algorithm inherits:
+- partial fills: the unfilled rest stays in the deficit and is re-sent by the schedule;
+- passive children still working near their deadline are canceled and the rest crossed (MARKET);
+- rejections: back off exponentially; on a size-related reason (risk notional/position, lot size)
+  halve the child size; after ``max_rejects`` consecutive rejections stop (``stop_reason``
+  says why);
+- cancels from outside (operator, kill switch) are simply re-planned by the deficit;
+- halted engine (``trading_allowed`` False) or closed market: no new child, cancels only;
+- end of window: working children are canceled and the algorithm finishes; the engine reports
+  whatever is unfilled. A rest below the venue minimum is never sent to be rejected.
+"""
+
+from __future__ import annotations
+
+import random
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from oms.algos.base import AlgoContext, CancelIntent, ChildIntent, ExecutionAlgo, Intent
+from oms.algos.placement import PlacementPolicy, aggressive_child, passive_child
+from oms.algos.schedule import is_tradable
+from oms.model.enums import OrderType
+from oms.model.orders import ChildOrder, Fill, ParentOrder
+from oms.venues.filters import SymbolFilters
+
+__all__ = ["ExecutorOptions", "TargetExecutor"]
+
+ZERO = Decimal(0)
+_OPTION_NAMES = frozenset({
+    "placement", "cross_margin_s", "min_passive_life_s", "max_child_notional",
+    "min_child_interval_s", "participation_cap", "max_rejects", "retry_base_s",
+})
+_SIZE_REASONS = ("NOTIONAL", "POSITION", "QUANTITY", "LOT_SIZE", "EXPOSURE", "INSUFFICIENT")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorOptions:
+    """Options common to every target-following algorithm (from ``create_algo`` keywords)."""
+
+    placement: PlacementPolicy = field(default_factory=PlacementPolicy)
+    max_child_notional: Decimal | None = None
+    min_child_interval: timedelta = timedelta(0)
+    participation_cap: float | None = None
+    max_rejects: int = 6
+    retry_base: timedelta = timedelta(seconds=2)
+    retry_max: timedelta = timedelta(seconds=60)
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any], **defaults: Any) -> ExecutorOptions:
+        """Build from keyword options; an unknown key raises TypeError (like a bad keyword)."""
+        merged = {**defaults, **options}
+        unknown = sorted(set(merged) - _OPTION_NAMES)
+        if unknown:
+            raise TypeError(f"unknown option(s): {', '.join(unknown)}")
+        style = merged.get("placement", "passive")
+        if style not in ("passive", "aggressive"):
+            raise ValueError(f"placement must be passive or aggressive, got {style!r}")
+        placement = PlacementPolicy(
+            style=style,
+            cross_margin=timedelta(seconds=float(merged.get("cross_margin_s", 30.0))),
+            min_passive_life=timedelta(seconds=float(merged.get("min_passive_life_s", 10.0))),
+        )
+        cap = merged.get("participation_cap")
+        notional = merged.get("max_child_notional")
+        return cls(
+            placement=placement,
+            max_child_notional=None if notional is None else Decimal(str(notional)),
+            min_child_interval=timedelta(seconds=float(merged.get("min_child_interval_s", 0.0))),
+            participation_cap=None if cap is None else float(cap),
+            max_rejects=int(merged.get("max_rejects", 6)),
+            retry_base=timedelta(seconds=float(merged.get("retry_base_s", 2.0))),
+        )
+
+
+@dataclass(slots=True)
+class _Asked:
+    """A child we asked for and have not yet matched to a ChildOrder."""
+
+    quantity: Decimal
+    cross_at: datetime | None  # passive children: when to cancel and cross
+
+
+class TargetExecutor(ExecutionAlgo):
+    """Base of the target-following algorithms; subclasses define the target and its deadline."""
+
+    def __init__(
+        self,
+        parent: ParentOrder,
+        *,
+        seed: int = 0,
+        filters: SymbolFilters,
+        options: ExecutorOptions | None = None,
+    ) -> None:
+        super().__init__(parent, seed=seed)
+        self.filters = filters
+        self.options = options or ExecutorOptions()
+        self.rng = random.Random(seed)
+        self.stop_reason: str | None = None
+        self.started_at: datetime | None = None
+        self.last_price: Decimal | None = None
+        self.volume_per_minute: float | None = None  # recent market volume, for caps and plans
+        self._asked: list[_Asked] = []
+        self._seen: set[str] = set()
+        self._cross_at: dict[str, datetime] = {}
+        self._cancel_sent: set[str] = set()
+        self._cross_owed = ZERO
+        self._rejects = 0
+        self._retry_at: datetime | None = None
+        self._max_child: Decimal | None = None
+        self._last_child_at: datetime | None = None
+        self._children_sent = 0
+        self.crosses = True  # False: passive children rest until the window ends (iceberg)
+
+    # ----- what subclasses define -------------------------------------------------------------
+
+    @abstractmethod
+    def plan(self, ctx: AlgoContext) -> None:
+        """Build the schedule (called once from ``on_start``)."""
+
+    @abstractmethod
+    def target_quantity(self, ctx: AlgoContext) -> Decimal:
+        """Cumulative quantity that should be filled or working by ``ctx.now``."""
+
+    @abstractmethod
+    def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
+        """When the current slice must be done, and the length of its interval."""
+
+    def size_cap(self, ctx: AlgoContext) -> Decimal | None:
+        """Largest child allowed now (default: no algorithm-specific cap)."""
+        return None
+
+    def passive_intent(self, ctx: AlgoContext, quantity: Decimal, tag: str) -> ChildIntent:
+        """The child resting at our own touch (default: LIMIT at the bid for a buy)."""
+        assert ctx.quote is not None  # _blocked() returned early otherwise
+        return passive_child(quantity, self.parent.side, ctx.quote, self.filters, tag)
+
+    def min_child_quantity(self, ctx: AlgoContext) -> Decimal:
+        """Smallest child worth sending before the rest is due (default: none)."""
+        return ZERO
+
+    def aggressive_intent(self, ctx: AlgoContext, quantity: Decimal, tag: str) -> ChildIntent:
+        """The child sent to take liquidity (default: MARKET)."""
+        return aggressive_child(quantity, tag)
+
+    def window_end(self, ctx: AlgoContext) -> datetime:
+        """When this algorithm stops sending (default: the parent's window)."""
+        return ctx.window_end
+
+    # ----- engine callbacks -------------------------------------------------------------------
+
+    def on_start(self, ctx: AlgoContext) -> list[Intent]:
+        """Learn the recent volume, build the plan and send what is due at once."""
+        self.started_at = ctx.parent.started_at or ctx.now
+        self._observe_market(ctx)
+        bars = ctx.market.bars(ctx.parent.symbol, ctx.now - timedelta(minutes=60), ctx.now)
+        if bars:
+            self.volume_per_minute = sum(b.volume for b in bars) / len(bars)
+        self.plan(ctx)
+        return self.on_timer(ctx)
+
+    def on_market_data(self, ctx: AlgoContext) -> list[Intent]:
+        """Remember the last price; children are only sent from ``on_timer``."""
+        self._observe_market(ctx)
+        return []
+
+    def on_timer(self, ctx: AlgoContext) -> list[Intent]:
+        """Cancel stale passive children, then send what the target asks for."""
+        self._observe_market(ctx)
+        self._adopt_all(ctx)
+        intents: list[Intent] = []
+        if ctx.now >= self.window_end(ctx) or self.stop_reason is not None:
+            if self.stop_reason is None and ctx.parent.remaining > 0:
+                self.stop_reason = (
+                    f"window ended with {ctx.parent.remaining} of {ctx.parent.quantity} unfilled"
+                )
+            return self._cancel_working(ctx, "window end")
+        for child in ctx.working_children:
+            cross_at = self._cross_at.get(child.client_order_id)
+            if cross_at is not None and ctx.now >= cross_at:
+                intents.extend(self._cancel(child, "cross"))
+        if self._blocked(ctx):
+            return intents
+        child_intent = self._next_child(ctx)
+        if child_intent is not None:
+            intents.append(child_intent)
+        return intents
+
+    def on_fill(self, ctx: AlgoContext, child: ChildOrder, fill: Fill) -> list[Intent]:
+        """A fill resets the rejection count (the venue and risk accept us again)."""
+        self._adopt(child)
+        self._rejects = 0
+        self.last_price = fill.price
+        return []
+
+    def on_reject(self, ctx: AlgoContext, child: ChildOrder, reason: str) -> list[Intent]:
+        """Back off, shrink on size reasons, stop after too many; the deficit re-sends later."""
+        self._adopt(child)
+        self._cross_at.pop(child.client_order_id, None)
+        self._rejects += 1
+        delay = min(self.options.retry_base * (2 ** (self._rejects - 1)), self.options.retry_max)
+        self._retry_at = ctx.now + delay
+        if child.order_type is not OrderType.MARKET and self.crosses:
+            self._cross_owed += child.quantity  # a refused passive order is retried as MARKET
+        if any(code in reason.upper() for code in _SIZE_REASONS):
+            smaller = self._round(child.quantity / 2)
+            self._max_child = smaller
+            if not is_tradable(smaller, self._price(ctx), self.filters):
+                self.stop_reason = f"rejected and cannot shrink below the venue minimum: {reason}"
+        if self._rejects >= self.options.max_rejects:
+            self.stop_reason = f"stopped after {self._rejects} consecutive rejections: {reason}"
+        return []
+
+    def on_cancel(self, ctx: AlgoContext, child: ChildOrder) -> list[Intent]:
+        """A passive child we canceled at its deadline owes a cross of its unfilled rest."""
+        self._adopt(child)
+        if self._cross_at.pop(child.client_order_id, None) is not None and (
+            child.client_order_id in self._cancel_sent
+        ):
+            self._cross_owed += child.remaining
+        return []
+
+    def is_finished(self, ctx: AlgoContext) -> bool:
+        """Filled, stopped, or past the window."""
+        return (
+            ctx.parent.remaining <= 0
+            or self.stop_reason is not None
+            or ctx.now >= self.window_end(ctx)
+        )
+
+    # ----- internals --------------------------------------------------------------------------
+
+    def _observe_market(self, ctx: AlgoContext) -> None:
+        if ctx.quote is not None:
+            self.last_price = ctx.quote.mid
+
+    def _price(self, ctx: AlgoContext) -> Decimal:
+        if ctx.quote is not None:
+            return ctx.quote.mid
+        if self.last_price is not None:
+            return self.last_price
+        return ctx.parent.arrival_price or ctx.parent.decision_price or Decimal(1)
+
+    def _round(self, quantity: Decimal) -> Decimal:
+        if quantity <= 0:
+            return ZERO
+        step = self.filters.step_size
+        return (quantity / step).to_integral_value(ROUND_DOWN) * step
+
+    def _adopt(self, child: ChildOrder) -> None:
+        """Match a child we have not seen to the oldest request of the same size."""
+        if child.client_order_id in self._seen:
+            return
+        self._seen.add(child.client_order_id)
+        match = next((a for a in self._asked if a.quantity == child.quantity), None)
+        if match is None and self._asked:
+            match = self._asked[0]
+        if match is not None:
+            self._asked.remove(match)
+            if match.cross_at is not None and child.order_type is not OrderType.MARKET:
+                self._cross_at[child.client_order_id] = match.cross_at
+
+    def _adopt_all(self, ctx: AlgoContext) -> None:
+        for child in ctx.working_children:
+            self._adopt(child)
+
+    def _cancel(self, child: ChildOrder, reason: str) -> list[Intent]:
+        if child.client_order_id in self._cancel_sent:
+            return []
+        self._cancel_sent.add(child.client_order_id)
+        return [CancelIntent(child.client_order_id, reason)]
+
+    def _cancel_working(self, ctx: AlgoContext, reason: str) -> list[Intent]:
+        intents: list[Intent] = []
+        for child in ctx.working_children:
+            intents.extend(self._cancel(child, reason))
+        return intents
+
+    def _blocked(self, ctx: AlgoContext) -> bool:
+        if not ctx.trading_allowed or ctx.quote is None:
+            return True
+        if self._retry_at is not None and ctx.now < self._retry_at:
+            return True
+        interval = self.options.min_child_interval
+        return (
+            self._cross_owed <= 0
+            and self._last_child_at is not None
+            and ctx.now - self._last_child_at < interval
+        )
+
+    def _outstanding(self, ctx: AlgoContext) -> Decimal:
+        asked = sum((a.quantity for a in self._asked), ZERO)
+        return ctx.parent.filled_quantity + ctx.working_quantity + asked
+
+    def _participation_room(self, ctx: AlgoContext, outstanding: Decimal) -> Decimal | None:
+        cap = self.options.participation_cap
+        if cap is None or self.started_at is None:
+            return None
+        traded = float(ctx.market.traded_volume(ctx.parent.symbol, self.started_at, ctx.now))
+        allowance = traded + (self.volume_per_minute or 0.0)  # one minute of look-ahead
+        return Decimal(repr(cap * allowance)) - outstanding
+
+    def _next_child(self, ctx: AlgoContext) -> Intent | None:
+        price = self._price(ctx)
+        outstanding = self._outstanding(ctx)
+        unsent = ctx.parent.quantity - outstanding
+        if unsent <= 0:
+            return None
+        target = min(self.target_quantity(ctx), ctx.parent.quantity)
+        deficit = max(target - outstanding, self._cross_owed)
+        room = self._participation_room(ctx, outstanding)
+        if room is not None:
+            deficit = min(deficit, room)
+        quantity = self._round(min(deficit, unsent))
+        for cap in (self._max_child, self.size_cap(ctx), self._notional_cap(price)):
+            if cap is not None:
+                quantity = min(quantity, cap)
+        rest = self._round(unsent) - quantity
+        if rest > 0 and not is_tradable(rest, price, self.filters) and quantity > 0:
+            quantity += rest  # never leave an unsendable rest behind
+        floor = self.min_child_quantity(ctx)
+        if quantity < floor and quantity < self._round(unsent) and self._cross_owed <= 0:
+            return None
+        if not is_tradable(quantity, price, self.filters):
+            if not ctx.working_children and not self._asked and (
+                not is_tradable(self._round(unsent), price, self.filters)
+            ):
+                self.stop_reason = f"{unsent} left is below the venue minimum"
+            return None
+        deadline, interval = self.slice_deadline(ctx)
+        cross_at = min(deadline, self.window_end(ctx)) - self.options.placement.margin_for(interval)
+        tag = f"{self.parent.algo.value}-{self._children_sent + 1}"
+        placement = self.options.placement
+        passive = self._cross_owed <= 0 and placement.style == "passive" and (
+            not self.crosses or placement.wants_passive(ctx.now, cross_at)
+        )
+        if passive:
+            intent = self.passive_intent(ctx, quantity, tag)
+            self._asked.append(_Asked(quantity, cross_at if self.crosses else None))
+        else:
+            intent = self.aggressive_intent(ctx, quantity, tag)
+            self._asked.append(_Asked(quantity, None))
+            self._cross_owed = max(self._cross_owed - quantity, ZERO)
+        self._last_child_at = ctx.now
+        self._children_sent += 1
+        return intent
+
+    def _notional_cap(self, price: Decimal) -> Decimal | None:
+        if self.options.max_child_notional is None or price <= 0:
+            return None
+        return self._round(self.options.max_child_notional / price)
+
+
+def as_child_intent(intent: Intent) -> ChildIntent:
+    """Narrow an intent to a ChildIntent (test helper; raises TypeError otherwise)."""
+    if not isinstance(intent, ChildIntent):
+        raise TypeError(f"expected a ChildIntent, got {intent!r}")
+    return intent

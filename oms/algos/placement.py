@@ -1,0 +1,61 @@
+"""Child placement: post passively at the touch (maker fee), cross the spread near the deadline.
+
+A passive child is a LIMIT at our own side's touch (the bid for a buy, the ask for a sell). If it is
+still working ``cross_margin`` before its slice's deadline, the executor cancels it and sends the
+unfilled rest as a MARKET child (tag ``cross``). The share filled passively is the passive ratio
+the TCA reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from oms.algos.base import ChildIntent
+from oms.market.types import Quote
+from oms.model.enums import OrderType, Side, TimeInForce
+from oms.venues.filters import SymbolFilters
+
+__all__ = ["PlacementPolicy", "PlacementStyle", "aggressive_child", "passive_child"]
+
+PlacementStyle = Literal["passive", "aggressive"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlacementPolicy:
+    """How children are placed: ``style``, the cross margin and the shortest passive life."""
+
+    style: PlacementStyle = "passive"
+    cross_margin: timedelta = timedelta(seconds=30)
+    min_passive_life: timedelta = timedelta(seconds=10)
+    cross_margin_share: float = 0.2  # never more than this share of the slice's interval
+
+    def margin_for(self, interval: timedelta) -> timedelta:
+        """Cross margin for a slice interval: the fixed margin, at most a share of the interval."""
+        return min(self.cross_margin, interval * self.cross_margin_share)
+
+    def wants_passive(self, now: datetime, cross_at: datetime) -> bool:
+        """True when a passive child has time to rest before it must cross."""
+        return self.style == "passive" and cross_at - now >= self.min_passive_life
+
+
+def passive_child(
+    quantity: Decimal, side: Side, quote: Quote, filters: SymbolFilters, tag: str
+) -> ChildIntent:
+    """A LIMIT child resting at our own touch (bid for a buy, ask for a sell)."""
+    price = quote.bid if side is Side.BUY else quote.ask
+    price = filters.round_price(price, side)
+    return ChildIntent(
+        quantity=quantity,
+        order_type=OrderType.LIMIT,
+        limit_price=price,
+        time_in_force=TimeInForce.GTC,
+        tag=f"{tag}:passive",
+    )
+
+
+def aggressive_child(quantity: Decimal, tag: str) -> ChildIntent:
+    """A MARKET child (takes liquidity at once)."""
+    return ChildIntent(quantity=quantity, order_type=OrderType.MARKET, tag=f"{tag}:cross")

@@ -1,0 +1,128 @@
+"""VWAP: follow the intraday volume profile, corrected by the volume the market actually prints.
+
+Plan: the expected volume of each minute of the window comes from the learned profile
+(``vwap_profile``: hour-of-day x minute-of-hour, Jan-Apr 2024), scaled to the recent volume level.
+While trading, the target share done by ``t`` is ``V_done / (V_done + V_left)`` where ``V_done`` is
+the market volume printed since the start (``ctx.market.traded_volume``) and ``V_left`` the
+profile's expected volume for the rest of the window, rescaled by how busy the market has really
+been (a shrunk ratio of realised to expected volume). The result is capped by ``participation_cap``
+(default 0.25 of printed volume plus one minute of look-ahead). ``follow_realised=False`` gives the
+static profile schedule (the baseline the measurements compare against).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from oms.algos.base import AlgoContext
+from oms.algos.executor import ExecutorOptions, TargetExecutor
+from oms.algos.vwap_profile import HOUR_WEIGHT, MINUTE_WEIGHT
+from oms.model.orders import ParentOrder
+from oms.venues.filters import SymbolFilters
+
+__all__ = ["VwapAlgo", "profile_weights"]
+
+_FLAT = tuple([1.0] * 60)
+
+
+def profile_weights(symbol: str, start: datetime, end: datetime) -> list[float]:
+    """Expected relative volume of each (partial) minute in [start, end) from the profile."""
+    hours = HOUR_WEIGHT.get(symbol, tuple([1.0] * 24))
+    minutes = MINUTE_WEIGHT.get(symbol, _FLAT)
+    weights: list[float] = []
+    cursor = start
+    while cursor < end:
+        minute_start = cursor.replace(second=0, microsecond=0)
+        minute_end = min(minute_start + timedelta(minutes=1), end)
+        share = (minute_end - cursor) / timedelta(minutes=1)
+        weights.append(hours[cursor.hour] * minutes[cursor.minute] * share)
+        cursor = minute_end
+    return weights
+
+
+class VwapAlgo(TargetExecutor):
+    """Volume-weighted schedule from the learned profile, corrected with realised volume."""
+
+    def __init__(
+        self,
+        parent: ParentOrder,
+        *,
+        seed: int = 0,
+        filters: SymbolFilters,
+        follow_realised: bool = True,
+        prior_minutes: float = 5.0,
+        child_interval_s: float = 20.0,
+        **options: Any,
+    ) -> None:
+        options.setdefault("participation_cap", 0.25)
+        options.setdefault("min_child_interval_s", child_interval_s)
+        super().__init__(
+            parent, seed=seed, filters=filters, options=ExecutorOptions.from_options(options)
+        )
+        self.follow_realised = follow_realised
+        self.prior_minutes = prior_minutes
+        self.child_interval = timedelta(seconds=child_interval_s)
+        self._start = parent.created_at
+        self._end = parent.created_at
+        self._cumulative: list[float] = []  # profile weight cumulated minute by minute
+
+    def plan(self, ctx: AlgoContext) -> None:
+        """Lay the profile over the window."""
+        self._start = self.started_at or ctx.now
+        window = max(ctx.window_end - self._start, timedelta(seconds=1))
+        # finish a little early so the last children (and any cross) fit inside the window
+        buffer = min(self.child_interval * 3, window * 0.05)
+        self._end = self._start + window - buffer
+        total = 0.0
+        self._cumulative = [0.0]
+        for weight in profile_weights(self.parent.symbol, self._start, self._end):
+            total += weight
+            self._cumulative.append(total)
+
+    def _profile_share(self, now: datetime) -> float:
+        """Share of the window's expected volume that should have printed by ``now``."""
+        if now <= self._start:
+            return 0.0
+        if now >= self._end:
+            return 1.0
+        minutes = (now - self._start) / timedelta(minutes=1)
+        # the first bucket may be a partial minute; walk bucket boundaries
+        first = 1.0 - (self._start.second + self._start.microsecond / 1e6) / 60.0
+        if minutes <= first:
+            index, frac = 0, minutes / first
+        else:
+            rest = minutes - first
+            index = 1 + int(rest)
+            frac = rest - int(rest)
+        index = min(index, len(self._cumulative) - 2)
+        low, high = self._cumulative[index], self._cumulative[index + 1]
+        return (low + (high - low) * frac) / self._cumulative[-1]
+
+    def target_share(self, ctx: AlgoContext) -> float:
+        """Share of the parent that should be done by now."""
+        expected_share = self._profile_share(ctx.now)
+        if not self.follow_realised or expected_share >= 1.0:
+            return expected_share
+        realised = float(ctx.market.traded_volume(self.parent.symbol, self._start, ctx.now))
+        window_minutes = (self._end - self._start) / timedelta(minutes=1)
+        level = self.volume_per_minute or 0.0
+        if level <= 0.0 or realised <= 0.0:
+            return expected_share
+        expected_total = level * window_minutes  # the window's volume at the recent level
+        expected_done = expected_total * expected_share
+        prior = level * self.prior_minutes
+        busy = (realised + prior) / (expected_done + prior)  # shrunk realised/expected ratio
+        left = expected_total * (1.0 - expected_share) * busy
+        return realised / (realised + left)
+
+    def target_quantity(self, ctx: AlgoContext) -> Decimal:
+        """Parent quantity times the target share."""
+        share = Decimal(repr(min(max(self.target_share(ctx), 0.0), 1.0)))
+        return self.parent.quantity * share
+
+    def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
+        """A child has up to three child intervals to fill passively."""
+        interval = self.child_interval * 3
+        return min(ctx.now + interval, self._end), interval

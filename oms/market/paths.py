@@ -1,0 +1,106 @@
+"""Sub-minute price paths and volume release inside 1-minute bars (vectorised, seeded).
+
+Each bar gets ``KNOTS`` = 7 knots (time offset in seconds, price, cumulative share of the bar's
+volume); the price is linear between knots. For a real bar the knots are::
+
+    open -> wiggle -> first extreme -> wiggle -> second extreme -> wiggle -> close
+
+The first extreme is the high with probability ((O - L) + (H - C)) / (2 (H - L)): an open near
+the high or a close near the low makes "high first" likely, the opposite makes "low first" likely,
+a doji is 50/50. Leg durations are proportional to the distance travelled (randomised), wiggles
+stay inside [low, high], so the path passes through O, H, L and C and never leaves the bar's range.
+Volume is released along the path in proportion to time and to price movement.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["KNOTS", "BarPaths", "knots_from_ohlc", "volume_shares"]
+
+KNOTS = 7
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+class BarPaths:
+    """Per-bar arrays of one symbol: OHLCV, knots and derived prefix sums (append-only)."""
+
+    __slots__ = ("close", "cum_quote", "cum_volume", "depth_scale", "high", "knot_p", "knot_t",
+                 "knot_v", "low", "open", "open_s", "quote_volume", "spread_ticks", "taker_buy",
+                 "trades", "volume")
+
+    def __init__(self, open_s: IntArray, ohlcv: tuple[FloatArray, FloatArray, FloatArray,
+                                                        FloatArray, FloatArray, FloatArray],
+                 trades: IntArray, taker_buy: FloatArray,
+                 knots: tuple[FloatArray, FloatArray, FloatArray],
+                 depth_scale: FloatArray, spread_ticks: FloatArray) -> None:
+        self.open_s = open_s
+        self.open, self.high, self.low, self.close, self.volume, self.quote_volume = ohlcv
+        self.trades = trades
+        self.taker_buy = taker_buy
+        self.knot_t, self.knot_p, self.knot_v = knots
+        self.depth_scale = depth_scale
+        self.spread_ticks = spread_ticks
+        self.cum_volume = np.concatenate(([0.0], np.cumsum(self.volume)))
+        self.cum_quote = np.concatenate(([0.0], np.cumsum(self.quote_volume)))
+
+    def __len__(self) -> int:
+        return int(self.open_s.size)
+
+    def extend(self, other: BarPaths) -> None:
+        """Append ``other``'s bars (which must start after this one's last bar)."""
+        for name in ("open_s", "open", "high", "low", "close", "volume", "quote_volume", "trades",
+                     "taker_buy", "knot_t", "knot_p", "knot_v", "depth_scale", "spread_ticks"):
+            setattr(self, name, np.concatenate((getattr(self, name), getattr(other, name))))
+        self.cum_volume = np.concatenate(
+            (self.cum_volume, self.cum_volume[-1] + np.cumsum(other.volume)))
+        self.cum_quote = np.concatenate(
+            (self.cum_quote, self.cum_quote[-1] + np.cumsum(other.quote_volume)))
+
+
+def volume_shares(knot_t: FloatArray, knot_p: FloatArray) -> FloatArray:
+    """Cumulative share of a bar's volume at each knot: half by time, half by price travel."""
+    dt = np.diff(knot_t, axis=1)
+    dp = np.abs(np.diff(knot_p, axis=1))
+    travel = dp.sum(axis=1, keepdims=True)
+    by_time = dt / np.maximum(dt.sum(axis=1, keepdims=True), 1e-12)
+    by_move = np.where(travel > 0, dp / np.where(travel > 0, travel, 1.0), by_time)
+    weights = 0.5 * by_time + 0.5 * by_move
+    cum = np.concatenate((np.zeros((knot_t.shape[0], 1)), np.cumsum(weights, axis=1)), axis=1)
+    cum[:, -1] = 1.0
+    return np.asarray(cum, dtype=np.float64)
+
+
+def knots_from_ohlc(
+    o: FloatArray, h: FloatArray, low: FloatArray, c: FloatArray, rng: np.random.Generator
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Knot times, prices and volume shares (each shape (n, 7)) for bars with these OHLC."""
+    n = o.size
+    span = np.maximum(h - low, 0.0)
+    safe = np.where(span > 0, span, 1.0)
+    p_high_first = np.where(span > 0, ((o - low) + (h - c)) / (2 * safe), 0.5)
+    high_first = rng.random(n) < p_high_first
+    first = np.where(high_first, h, low)
+    second = np.where(high_first, low, h)
+    legs = np.stack((np.abs(first - o), np.abs(second - first), np.abs(c - second)), axis=1)
+    legs = (legs + 0.15 * span[:, None] + 1e-12) * rng.uniform(0.6, 1.4, size=(n, 3))
+    ends = np.cumsum(legs, axis=1)
+    ends = 60.0 * ends / ends[:, -1:]
+    starts = np.concatenate((np.zeros((n, 1)), ends[:, :2]), axis=1)
+    anchors = np.stack((o, first, second, c), axis=1)
+    mid_share = rng.uniform(0.3, 0.7, size=(n, 3))
+    mid_t = starts + mid_share * (ends - starts)
+    linear = anchors[:, :3] + mid_share * (anchors[:, 1:] - anchors[:, :3])
+    wiggle = rng.normal(0.0, 0.2, size=(n, 3)) * span[:, None]
+    mid_p = np.clip(linear + wiggle, low[:, None], h[:, None])
+    knot_t = np.empty((n, KNOTS))
+    knot_p = np.empty((n, KNOTS))
+    knot_t[:, 0] = 0.0
+    knot_t[:, 1::2] = mid_t
+    knot_t[:, 2::2] = ends
+    knot_t[:, -1] = 60.0
+    knot_p[:, 0::2] = anchors
+    knot_p[:, 1::2] = mid_p
+    return knot_t, knot_p, volume_shares(knot_t, knot_p)

@@ -1,0 +1,390 @@
+"""The simulation core shared by the kline replay and the synthetic market.
+
+A market holds, per symbol, 1-minute bars with sub-minute knots (oms.market.paths). At time t
+the path mid is linear between knots; our own trades (oms.market.impact) and scripted price
+shocks shift it multiplicatively. Quotes sit on the tick grid with the bar's spread; the L2 book
+comes from oms.market.book scaled by the bar's volume. Bars are looked up by index (searchsorted
+over bar starts), so moving time costs no Python loop over seconds. A missing bar is a closed
+market: ``is_open`` is False and ``quote``/``book`` raise MarketClosed.
+
+Besides the MarketData protocol, simulated markets offer what the paper venue needs:
+``configure_impact``, ``record_own_trade``, ``shock``, ``top`` (float top of book at a time),
+``levels`` (book levels to walk) and ``volume_through`` (for the resting-order queue model).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+
+from oms.clock import utc
+from oms.errors import MarketClosed
+from oms.market.book import LevelGrid
+from oms.market.impact import ImpactModel, ImpactParams
+from oms.market.paths import BarPaths
+from oms.market.types import Bar, Book, BookLevel, Quote
+from oms.model.enums import Side
+
+__all__ = ["SimulatedMarket", "SymbolSpec", "Top"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolSpec:
+    """Static facts of one simulated symbol."""
+
+    symbol: str
+    tick: float
+    sigma_1m: float
+    volume_per_minute: float
+    grid: LevelGrid
+    tick_decimal: Decimal = Decimal("0.01")
+
+
+class Top:
+    """Top of book at one instant, as floats (prices on the tick grid)."""
+
+    __slots__ = ("ask", "bid", "index", "mid", "scale", "ts")
+
+    def __init__(self, ts: float, bid: float, ask: float, scale: float, index: int) -> None:
+        self.ts = ts
+        self.bid = bid
+        self.ask = ask
+        self.mid = (bid + ask) * 0.5
+        self.scale = scale
+        self.index = index
+
+    @property
+    def half_spread(self) -> float:
+        """(ask - bid) / 2."""
+        return (self.ask - self.bid) * 0.5
+
+
+def _epoch(ts: datetime) -> float:
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=UTC)
+    return ts.timestamp()
+
+
+# current-bar cache: (index, start, end, knot times, knot prices, spread ticks, depth scale)
+_BarInfo = tuple[int, float, float, list[float], list[float], float, float]
+
+
+def _bar_info(paths: BarPaths, i: int) -> _BarInfo:
+    start = float(paths.open_s[i])
+    return (i, start, start + 60.0, paths.knot_t[i].tolist(), paths.knot_p[i].tolist(),
+            float(paths.spread_ticks[i]), float(paths.depth_scale[i]))
+
+
+def _iso(t: float) -> str:
+    return (_EPOCH + timedelta(seconds=t)).isoformat()
+
+
+def _interp(x: float, xs: list[float], ys: list[float]) -> float:
+    for k in range(1, len(xs)):
+        if x <= xs[k]:
+            x0 = xs[k - 1]
+            width = xs[k] - x0
+            if width <= 0:
+                return ys[k]
+            return ys[k - 1] + (ys[k] - ys[k - 1]) * (x - x0) / width
+    return ys[-1]
+
+
+class SimulatedMarket:
+    """Bars-with-paths market implementing MarketData plus the paper venue's simulation surface."""
+
+    def __init__(self, specs: dict[str, SymbolSpec], paths: dict[str, BarPaths],
+                 start: datetime) -> None:
+        self._specs = specs
+        self._paths = paths
+        self._symbols = tuple(specs)
+        self._now = utc(start)
+        self._t = _epoch(self._now)
+        self._index: dict[str, int] = {}
+        self._current: dict[str, _BarInfo | None] = {}
+        self._quotes: dict[str, Quote] = {}
+        self._tops: dict[str, Top] = {}
+        self._impact = {s: ImpactModel(ImpactParams(), sp.sigma_1m, sp.volume_per_minute)
+                        for s, sp in specs.items()}
+        self._shocks: dict[str, list[tuple[float, float]]] = {s: [] for s in specs}
+        self._locate_all()
+
+    # ----------------------------------------------------------------- time and lookup
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """The quoted symbols."""
+        return self._symbols
+
+    @property
+    def now(self) -> datetime:
+        """The market's current time."""
+        return self._now
+
+    def _ensure_bars(self, t: float) -> None:
+        """Hook: make sure bars exist up to epoch second ``t`` (the synthetic market generates)."""
+
+    def advance_to(self, ts: datetime) -> None:
+        """Move the market to ``ts`` (a no-op for times not after the current one)."""
+        t = _epoch(ts)
+        if t <= self._t:
+            return
+        self._ensure_bars(t)
+        self._now = ts if ts.tzinfo is UTC else utc(ts)
+        self._t = t
+        self._quotes.clear()
+        self._tops.clear()
+        self._locate_all()
+
+    def _locate_all(self) -> None:
+        t = self._t
+        for symbol, paths in self._paths.items():
+            current = self._current.get(symbol)
+            if current is not None and current[1] <= t < current[2]:
+                continue
+            j = self._bar_at(paths, t)
+            self._index[symbol] = j
+            self._current[symbol] = None if j < 0 else _bar_info(paths, j)
+
+    @staticmethod
+    def _bar_at(paths: BarPaths, t: float) -> int:
+        i = int(np.searchsorted(paths.open_s, t, side="right")) - 1
+        if i >= 0 and t < paths.open_s[i] + 60:
+            return i
+        return -1
+
+    def _spec(self, symbol: str) -> SymbolSpec:
+        try:
+            return self._specs[symbol]
+        except KeyError:
+            raise MarketClosed(f"symbol {symbol} is not quoted by this market") from None
+
+    def is_open(self, symbol: str) -> bool:
+        """True when a bar covers the current time."""
+        return self._index.get(symbol, -1) >= 0
+
+    # ----------------------------------------------------------------- prices
+    def _offset(self, symbol: str, t: float) -> float:
+        offset = self._impact[symbol].offset(t)
+        for at, shift in self._shocks[symbol]:
+            if at <= t:
+                offset += shift
+        return offset
+
+    def path_mid(self, symbol: str, ts: datetime | None = None) -> float:
+        """The market's own mid (no impact, no shocks) at ``ts`` (default now)."""
+        t = self._t if ts is None else _epoch(ts)
+        return self._path_mid(symbol, t)[0]
+
+    def _path_mid(self, symbol: str, t: float) -> tuple[float, _BarInfo]:
+        info = self._current.get(symbol) if t == self._t else None
+        if info is None:
+            paths = self._paths[symbol]
+            i = self._bar_at(paths, t)
+            if i < 0:
+                raise MarketClosed(f"{symbol}: no market data at {_iso(t)}")
+            info = _bar_info(paths, i)
+        return _interp(t - info[1], info[3], info[4]), info
+
+    def top(self, symbol: str, ts: datetime | float | None = None) -> Top:
+        """Float top of book at ``ts`` (datetime or epoch seconds; default now, cached)."""
+        if ts is None:
+            cached = self._tops.get(symbol)
+            if cached is not None:
+                return cached
+            t = self._t
+        else:
+            t = ts if isinstance(ts, float) else _epoch(ts)
+        spec = self._spec(symbol)
+        path_mid, info = self._path_mid(symbol, t)
+        offset = self._offset(symbol, t)
+        mid = path_mid * math.exp(offset) if offset else path_mid
+        tick = spec.tick
+        width = info[5]
+        bid_ticks = math.floor((mid - (width - 1.0) * tick * 0.5) / tick)
+        top = Top(t, round(bid_ticks * tick, 10), round((bid_ticks + width) * tick, 10),
+                  info[6], info[0])
+        if ts is None:
+            self._tops[symbol] = top
+        return top
+
+    def _dec(self, spec: SymbolSpec, price: float) -> Decimal:
+        return Decimal(round(price / spec.tick)) * spec.tick_decimal
+
+    def quote(self, symbol: str) -> Quote:
+        """Best bid/ask now with touch sizes (cached per time)."""
+        cached = self._quotes.get(symbol)
+        if cached is not None:
+            return cached
+        spec = self._spec(symbol)
+        top = self.top(symbol)
+        touch = spec.grid.touch_notional * top.scale
+        quote = Quote(symbol, self._now, self._dec(spec, top.bid), self._dec(spec, top.ask),
+                      Decimal(f"{touch / top.bid:.8f}"), Decimal(f"{touch / top.ask:.8f}"))
+        self._quotes[symbol] = quote
+        return quote
+
+    def levels(self, symbol: str, side: Side, top: Top) -> Iterator[tuple[float, float]]:
+        """Book levels a marketable order on ``side`` walks (asks for a buy), best first."""
+        spec = self._spec(symbol)
+        buy = side is Side.BUY
+        return spec.grid.levels(top.mid, top.ask if buy else top.bid, spec.tick, buy, top.scale)
+
+    def book(self, symbol: str, depth: int = 20) -> Book:
+        """L2 book now: ``depth`` levels a side."""
+        spec = self._spec(symbol)
+        top = self.top(symbol)
+        bids, asks = spec.grid.depth(top.mid, top.bid, top.ask, spec.tick, top.scale, depth)
+        return Book(
+            symbol, self._now,
+            tuple(BookLevel(self._dec(spec, p), Decimal(f"{q:.8f}")) for p, q in bids),
+            tuple(BookLevel(self._dec(spec, p), Decimal(f"{q:.8f}")) for p, q in asks),
+        )
+
+    # ----------------------------------------------------------------- own flow and faults
+    def configure_impact(self, params: ImpactParams) -> None:
+        """Use ``params`` for every symbol (resets impact state)."""
+        self._impact = {s: ImpactModel(params, sp.sigma_1m, sp.volume_per_minute)
+                        for s, sp in self._specs.items()}
+
+    def impact_model(self, symbol: str) -> ImpactModel:
+        """The impact state of ``symbol``."""
+        return self._impact[symbol]
+
+    def record_own_trade(self, symbol: str, side: Side, quantity: float,
+                         ts: datetime | float | None = None) -> None:
+        """Tell the market we traded: the mid moves by the impact model from ``ts`` on."""
+        t = self._t if ts is None else (ts if isinstance(ts, float) else _epoch(ts))
+        self._impact[symbol].record(quantity if side is Side.BUY else -quantity, t)
+        self._tops.pop(symbol, None)
+        self._quotes.pop(symbol, None)
+
+    def shock(self, symbol: str, bps: float, at: datetime | None = None) -> None:
+        """Shift the mid of ``symbol`` by ``bps`` (log) from ``at`` (default now) on, for good."""
+        self._spec(symbol)
+        t = self._t if at is None else _epoch(at)
+        self._shocks[symbol].append((t, math.log1p(bps * 1e-4)))
+        self._tops.pop(symbol, None)
+        self._quotes.pop(symbol, None)
+
+    # ----------------------------------------------------------------- volume and history
+    def _cum(self, symbol: str, t: float, quote: bool) -> float:
+        paths = self._paths[symbol]
+        i = int(np.searchsorted(paths.open_s, t, side="right")) - 1
+        if i < 0:
+            return 0.0
+        cum = paths.cum_quote if quote else paths.cum_volume
+        total = paths.quote_volume if quote else paths.volume
+        offset = t - float(paths.open_s[i])
+        if offset >= 60.0:
+            return float(cum[i + 1])
+        share = float(np.interp(offset, paths.knot_t[i], paths.knot_v[i]))
+        return float(cum[i]) + float(total[i]) * share
+
+    def traded_volume(self, symbol: str, start: datetime, end: datetime) -> Decimal:
+        """Market volume (base asset) in [start, end) up to now."""
+        self._spec(symbol)
+        t0, t1 = _epoch(start), min(_epoch(end), self._t)
+        if t1 <= t0:
+            return Decimal(0)
+        volume = self._cum(symbol, t1, False) - self._cum(symbol, t0, False)
+        return Decimal(f"{max(volume, 0.0):.8f}")
+
+    def vwap(self, symbol: str, start: datetime, end: datetime) -> Decimal | None:
+        """Market VWAP over [start, end) up to now; None if nothing traded."""
+        self._spec(symbol)
+        t0, t1 = _epoch(start), min(_epoch(end), self._t)
+        if t1 <= t0:
+            return None
+        volume = self._cum(symbol, t1, False) - self._cum(symbol, t0, False)
+        if volume <= 1e-12:
+            return None
+        notional = self._cum(symbol, t1, True) - self._cum(symbol, t0, True)
+        return Decimal(f"{notional / volume:.8f}")
+
+    def bars(self, symbol: str, start: datetime, end: datetime) -> list[Bar]:
+        """Completed bars with ``start <= open_time < end`` (replay: the file's values)."""
+        self._spec(symbol)
+        paths = self._paths[symbol]
+        t0, t1 = _epoch(start), min(_epoch(end), self._t - 60.0 + 1e-3)
+        lo = int(np.searchsorted(paths.open_s, math.ceil(t0 - 1e-9), side="left"))
+        hi = int(np.searchsorted(paths.open_s, t1, side="left"))
+        if hi <= lo:
+            return []
+        sl = slice(lo, hi)
+        rows = zip(paths.open_s[sl].tolist(), paths.open[sl].tolist(), paths.high[sl].tolist(),
+                   paths.low[sl].tolist(), paths.close[sl].tolist(), paths.volume[sl].tolist(),
+                   paths.quote_volume[sl].tolist(), paths.trades[sl].tolist(), strict=True)
+        return [Bar(symbol, _EPOCH + timedelta(seconds=s), o, h, lo_, c, v, q, int(n))
+                for s, o, h, lo_, c, v, q, n in rows]
+
+    def volume_through(self, symbol: str, resting_side: Side, price: float, t0: float,
+                       t1: float) -> tuple[float, bool]:
+        """Aggressor volume that reached a resting order at ``price`` during (t0, t1].
+
+        For a resting buy: sell-aggressor volume (bar volume x taker-sell share) traded while the
+        bid was at or below ``price``; ``crossed`` is True if the ask fell to ``price`` or below
+        (the level was traded through). Mirror image for a resting sell. The impact/shock offset
+        is taken at ``t1`` for the whole interval.
+        """
+        paths = self._paths[symbol]
+        spec = self._spec(symbol)
+        if t1 <= t0:
+            return 0.0, False
+        scale = math.exp(self._offset(symbol, t1))
+        tick = spec.tick
+        buy = resting_side is Side.BUY
+        volume = 0.0
+        crossed = False
+        i = max(int(np.searchsorted(paths.open_s, t0, side="right")) - 1, 0)
+        n = len(paths)
+        while i < n and paths.open_s[i] < t1:
+            bar_start = float(paths.open_s[i])
+            width = float(paths.spread_ticks[i])
+            if buy:
+                touch_level = (price + tick * (width + 1) * 0.5) / scale
+                through_level = (price - tick * (width - 1) * 0.5) / scale
+            else:
+                touch_level = (price - tick * (width + 1) * 0.5) / scale
+                through_level = (price + tick * (width - 1) * 0.5) / scale
+            bar_volume = float(paths.volume[i])
+            taker_buy = float(paths.taker_buy[i]) / bar_volume if bar_volume > 0 else 0.5
+            share = (1.0 - taker_buy) if buy else taker_buy
+            xs = paths.knot_t[i].tolist()
+            ps = paths.knot_p[i].tolist()
+            vs = paths.knot_v[i].tolist()
+            lo, hi = max(t0 - bar_start, 0.0), min(t1 - bar_start, 60.0)
+            for k in range(1, len(xs)):
+                a, b = max(xs[k - 1], lo), min(xs[k], hi)
+                if b <= a:
+                    continue
+                pa = _interp(a, xs, ps)
+                pb = _interp(b, xs, ps)
+                seg_share = (_interp(b, xs, vs) - _interp(a, xs, vs))
+                frac = _fraction_beyond(pa, pb, touch_level, buy)
+                volume += bar_volume * share * seg_share * frac
+                if (min(pa, pb) < through_level) if buy else (max(pa, pb) >= through_level):
+                    crossed = True
+            i += 1
+        return volume, crossed
+
+
+def _fraction_beyond(pa: float, pb: float, level: float, below: bool) -> float:
+    """Share of a linear piece from ``pa`` to ``pb`` below (or at/above) ``level``."""
+    if not below:
+        pa, pb, level = -pa, -pb, -level
+        below_a, below_b = pa <= level, pb <= level
+    else:
+        below_a, below_b = pa < level, pb < level
+    if below_a and below_b:
+        return 1.0
+    if not below_a and not below_b:
+        return 0.0
+    cross = (level - pa) / (pb - pa)
+    return cross if below_a else 1.0 - cross

@@ -1,0 +1,145 @@
+"""Strategy-signal timing and automatic exits, as pure logic (the engine's SignalDesk wires it).
+
+- Entries are timed to complete before the next 15-minute UTC boundary (:00, :15, :30, :45):
+  ``entry_duration_minutes(now)`` is the execution window to give the entry's parent.
+- Every position opened by an entry is closed at the latest ``EXIT_AFTER`` (180 minutes) after the
+  entry's first fill, unless an exit signal for the symbol came first. ``SignalBook`` tracks entry
+  fills and hands out each due exit once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from oms.clock import utc
+from oms.model.enums import Side
+
+__all__ = [
+    "BOUNDARY_MINUTES",
+    "EXIT_AFTER",
+    "DueExit",
+    "OpenEntry",
+    "SignalBook",
+    "entry_duration_minutes",
+    "next_boundary",
+]
+
+BOUNDARY_MINUTES = 15
+EXIT_AFTER = timedelta(minutes=180)
+ZERO = Decimal(0)
+
+
+def next_boundary(now: datetime, every_minutes: int = BOUNDARY_MINUTES) -> datetime:
+    """The first UTC multiple of ``every_minutes`` strictly after ``now``."""
+    now = utc(now)
+    floor = now.replace(minute=now.minute - now.minute % every_minutes, second=0, microsecond=0)
+    return floor + timedelta(minutes=every_minutes)
+
+
+def entry_duration_minutes(
+    now: datetime,
+    *,
+    every_minutes: int = BOUNDARY_MINUTES,
+    safety: timedelta = timedelta(seconds=30),
+    min_duration: timedelta = timedelta(minutes=1),
+) -> float:
+    """Window (minutes) that ends ``safety`` before the next boundary.
+
+    When less than ``min_duration`` would be left (a signal at 10:14:45), the entry targets the
+    boundary after (it then completes before 10:30).
+    """
+    boundary = next_boundary(now, every_minutes)
+    window = boundary - safety - utc(now)
+    if window < min_duration:
+        window += timedelta(minutes=every_minutes)
+    return window / timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenEntry:
+    """An entry parent and what it has filled so far."""
+
+    parent_id: str
+    symbol: str
+    side: Side
+    quantity: Decimal  # filled so far
+    first_fill_at: datetime | None
+
+    @property
+    def exit_due_at(self) -> datetime | None:
+        """When the automatic exit is due (None before the first fill)."""
+        return None if self.first_fill_at is None else self.first_fill_at + EXIT_AFTER
+
+
+@dataclass(frozen=True, slots=True)
+class DueExit:
+    """An automatic exit to send now: ``side`` (opposite of the entry) for ``quantity``."""
+
+    entry_parent_id: str
+    symbol: str
+    side: Side
+    quantity: Decimal
+    due_at: datetime
+    reason: str
+
+
+class SignalBook:
+    """Tracks entries and produces their automatic exits (each at most once)."""
+
+    def __init__(self, exit_after: timedelta = EXIT_AFTER) -> None:
+        self.exit_after = exit_after
+        self._entries: dict[str, OpenEntry] = {}
+
+    def register_entry(self, parent_id: str, symbol: str, side: Side) -> None:
+        """An entry parent was created."""
+        self._entries[parent_id] = OpenEntry(parent_id, symbol, side, ZERO, None)
+
+    def on_entry_fill(self, parent_id: str, quantity: Decimal, ts: datetime) -> None:
+        """A fill of an entry parent (ignored for unknown parents, e.g. exits)."""
+        entry = self._entries.get(parent_id)
+        if entry is None:
+            return
+        first = entry.first_fill_at or utc(ts)
+        self._entries[parent_id] = replace(entry, quantity=entry.quantity + quantity,
+                                           first_fill_at=first)
+
+    def on_entry_ended(self, parent_id: str) -> None:
+        """The entry parent ended; one that filled nothing has no position to close."""
+        entry = self._entries.get(parent_id)
+        if entry is not None and entry.quantity <= 0:
+            del self._entries[parent_id]
+
+    def on_exit_signal(self, symbol: str) -> list[OpenEntry]:
+        """An exit signal came: its entries no longer get an automatic exit; returns them."""
+        closed = [e for e in self._entries.values() if e.symbol == symbol]
+        for entry in closed:
+            del self._entries[entry.parent_id]
+        return closed
+
+    def open_entries(self, symbol: str | None = None) -> list[OpenEntry]:
+        """Entries still waiting for their exit."""
+        return [e for e in self._entries.values() if symbol is None or e.symbol == symbol]
+
+    def next_due_at(self) -> datetime | None:
+        """The earliest pending automatic exit time."""
+        times = [e.first_fill_at + self.exit_after for e in self._entries.values()
+                 if e.first_fill_at is not None]
+        return min(times) if times else None
+
+    def due_exits(self, now: datetime) -> list[DueExit]:
+        """Exits due at ``now`` (in due order); each is returned once and then forgotten."""
+        now = utc(now)
+        due: list[DueExit] = []
+        for entry in list(self._entries.values()):
+            if entry.first_fill_at is None or entry.quantity <= 0:
+                continue
+            due_at = entry.first_fill_at + self.exit_after
+            if due_at <= now:
+                del self._entries[entry.parent_id]
+                minutes = self.exit_after / timedelta(minutes=1)
+                due.append(DueExit(entry.parent_id, entry.symbol, entry.side.opposite,
+                                   entry.quantity, due_at,
+                                   f"automatic exit {minutes:.0f} min after entry fill"))
+        return sorted(due, key=lambda d: d.due_at)

@@ -1,0 +1,437 @@
+"""BinanceVenue: the Venue contract over python-binance (spot), testnet unless told otherwise.
+
+Every REST call goes through ``_call``: rate limits are checked first (nothing is sent while a
+429 Retry-After runs or after a 418), the venue's counts are read back from the response headers,
+and python-binance's exceptions become oms.errors. Fills come from the user stream when it is
+healthy and from REST polling when it is not; the OrderTracker reports each event once.
+
+Build one with ``oms.venues.binance_factory.build_binance_venue``; call ``start()`` before use.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from binance.exceptions import BinanceAPIException
+
+from oms.clock import Clock, LiveClock
+from oms.config import BinanceSettings
+from oms.errors import MarketClosed, OrderStatusUnknown, VenueBanned, VenueError, VenueUnavailable
+from oms.market.base import MarketData
+from oms.model.enums import OrderType
+from oms.model.orders import ChildOrder
+from oms.risk.halt import HaltGate
+from oms.venues.base import OrderStatusReport, Venue
+from oms.venues.binance_errors import (
+    CODE_CLOCK,
+    CODE_ORDER_NOT_FOUND,
+    CODE_UNKNOWN_ORDER,
+    translate_exception,
+)
+from oms.venues.binance_limits import RateLimiter, VenueStatus, limits_from_exchange_info
+from oms.venues.binance_orders import (
+    OrderTracker,
+    OrderUpdate,
+    report_from_update,
+    trade_from_rest,
+    update_from_execution_report,
+    update_from_rest_order,
+)
+from oms.venues.binance_stream import StreamTransport, UserStreamHandler
+from oms.venues.events import OrderRejected, VenueEvent
+from oms.venues.filters import SymbolFilters, filters_from_exchange_info
+
+__all__ = ["BinanceVenue"]
+
+log = logging.getLogger(__name__)
+
+# request weights of the spot endpoints used (Binance API docs)
+_WEIGHT = {"ping": 1, "get_server_time": 1, "get_exchange_info": 20, "create_order": 1,
+           "get_order": 4, "cancel_order": 1, "cancel_all_open_orders": 1, "get_open_orders": 6,
+           "get_my_trades": 20, "get_account": 20}
+_UNCERTAIN_GRACE_S = 5.0  # beyond recvWindow: a request this old can no longer be accepted
+
+
+class BinanceVenue(Venue):
+    """Spot trading on Binance (or its testnet) through a python-binance ``Client``."""
+
+    name = "binance"
+
+    def __init__(
+        self,
+        gate: HaltGate,
+        client: Any,
+        settings: BinanceSettings,
+        *,
+        symbols: list[str],
+        testnet: bool = True,
+        clock: Clock | None = None,
+        market: MarketData | None = None,
+        transport: StreamTransport | None = None,
+    ) -> None:
+        super().__init__(gate)
+        self._client = client
+        self.settings = settings
+        self.symbols = list(symbols)
+        self.testnet = testnet
+        self.name = "binance-testnet" if testnet else "binance"
+        self._clock = clock or LiveClock()
+        self.market = market
+        self.limiter = RateLimiter(margin=settings.rate_limit_margin)
+        self.tracker = OrderTracker(self.name)
+        self.stream = UserStreamHandler(self._clock)
+        self._transport = transport
+        self._filters: dict[str, SymbolFilters] = {}
+        self._mids: dict[str, tuple[float, Decimal]] = {}
+        self._events: list[VenueEvent] = []
+        self._next_time_sync = 0.0
+        self._next_info_refresh = 0.0
+        self._next_rest_poll = 0.0
+        self.time_offset_ms = 0
+        self.started = False
+
+    def __repr__(self) -> str:
+        return (f"BinanceVenue(name={self.name!r}, symbols={self.symbols!r}, "
+                f"status={self.status().value}, credentials=****)")
+
+    # --- status -------------------------------------------------------------------------------
+
+    def _epoch(self) -> float:
+        return self._clock.now().timestamp()
+
+    def status(self) -> VenueStatus:
+        """OK, BACKING_OFF (429 / local limit) or BANNED (418): for the dashboard."""
+        return self.limiter.status(self._epoch())
+
+    def status_text(self) -> str:
+        """One line for the dashboard."""
+        status = self.status()
+        if status is VenueStatus.BANNED:
+            return f"{self.name}: HALTED, banned by Binance ({self.limiter.banned_reason})"
+        if status is VenueStatus.BACKING_OFF:
+            left = self.limiter.blocked_until - self._epoch()
+            return f"{self.name}: backing off, {left:.0f}s left"
+        return f"{self.name}: OK"
+
+    # --- the REST boundary ----------------------------------------------------------------------
+
+    def _call(self, method: str, *, placing: bool = False, weight: int | None = None,
+              orders: int = 0, **params: Any) -> Any:
+        epoch = self._epoch()
+        self.limiter.acquire(epoch, weight=weight or _WEIGHT.get(method, 1), orders=orders)
+        fn: Callable[..., Any] = getattr(self._client, method)
+        try:
+            result = fn(**params)
+        except Exception as exc:
+            self._after_error(exc, epoch)
+            raise translate_exception(exc, placing=placing) from exc
+        response = getattr(self._client, "response", None)
+        self.limiter.observe_headers(getattr(response, "headers", None), epoch)
+        return result
+
+    def _after_error(self, exc: Exception, epoch: float) -> None:
+        if not isinstance(exc, BinanceAPIException):
+            return
+        headers = getattr(exc.response, "headers", None)
+        self.limiter.observe_headers(headers, epoch)
+        err = translate_exception(exc)
+        if exc.status_code == 418:
+            self.limiter.ban(f"HTTP 418: {exc.message}")
+            self.gate.halt(f"{self.name} banned the IP (HTTP 418)")
+            log.error("%s banned us (HTTP 418): venue halted", self.name)
+        elif exc.status_code == 429 and isinstance(err, VenueUnavailable):
+            self.limiter.back_off(epoch, err.retry_after_s or 60.0)
+            log.warning("%s HTTP 429: nothing sent for %.0fs", self.name, err.retry_after_s or 60)
+        elif exc.code == CODE_CLOCK:
+            log.warning("%s -1021 (timestamp outside recvWindow): resyncing time", self.name)
+            self.sync_time()
+
+    # --- start and housekeeping ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Measure the clock offset, load exchangeInfo and connect the user stream."""
+        self._client.REQUEST_RECVWINDOW = self.settings.recv_window_ms
+        self.sync_time()
+        self.refresh_exchange_info()
+        self.connect_stream()
+        self.started = True
+
+    def sync_time(self) -> int:
+        """Measure the server clock offset (ms) and give it to the client's request signing."""
+        before = time.time()
+        server = self._call("get_server_time")
+        after = time.time()
+        self.time_offset_ms = int(server["serverTime"] - (before + after) / 2 * 1000)
+        self._client.timestamp_offset = self.time_offset_ms
+        self._next_time_sync = self._epoch() + self.settings.time_sync_interval_s
+        return self.time_offset_ms
+
+    def refresh_exchange_info(self) -> None:
+        """Reload filters and rate limits from exchangeInfo."""
+        info = self._call("get_exchange_info")
+        self.limiter.set_limits(limits_from_exchange_info(info))
+        response = getattr(self._client, "response", None)  # count this very request too
+        self.limiter.observe_headers(getattr(response, "headers", None), self._epoch())
+        for symbol in self.symbols:
+            flt = filters_from_exchange_info(info, symbol)
+            self._filters[symbol] = flt
+            self.tracker.assets[symbol] = (flt.base_asset, flt.quote_asset)
+        self._next_info_refresh = self._epoch() + self.settings.exchange_info_refresh_s
+
+    def connect_stream(self) -> None:
+        """(Re)connect the user stream (if one is configured)."""
+        if self._transport is None or not self.settings.use_user_stream:
+            return
+        self._transport.stop()
+        self._transport.start(self.stream.on_message)
+        self.stream.mark_connected(self._epoch())
+
+    def close(self) -> None:
+        """Stop the user stream."""
+        if self._transport is not None:
+            self._transport.stop()
+
+    def filters(self, symbol: str) -> SymbolFilters:
+        """The symbol's exchange rules (exchangeInfo, refreshed hourly)."""
+        flt = self._filters.get(symbol)
+        if flt is None:
+            raise KeyError(f"{symbol} is not configured for {self.name}")
+        return flt
+
+    # --- orders -----------------------------------------------------------------------------
+
+    def _reference(self, order: ChildOrder) -> Decimal:
+        """Mid price for notional / percent-price checks: the feed, else REST bookTicker."""
+        if self.market is not None:
+            try:
+                return self.market.quote(order.symbol).mid
+            except (MarketClosed, KeyError):
+                pass
+        epoch = self._epoch()
+        cached = self._mids.get(order.symbol)
+        if cached is not None and epoch - cached[0] < 1.0:
+            return cached[1]
+        try:
+            row = self._call("get_orderbook_ticker", weight=2, symbol=order.symbol)
+            mid = (Decimal(str(row["bidPrice"])) + Decimal(str(row["askPrice"]))) / 2
+        except (VenueUnavailable, KeyError, TypeError):
+            return order.limit_price or Decimal(0)  # Binance's own filters will still apply
+        self._mids[order.symbol] = (epoch, mid)
+        return mid
+
+    def _precheck(self, order: ChildOrder, now: datetime) -> OrderRejected | None:
+        flt = self.filters(order.symbol)
+        reference = self._reference(order)
+        violation = flt.check(order.order_type, order.quantity, order.limit_price, reference)
+        working = len(self.tracker.working_ids(order.symbol))
+        if violation is None and working >= flt.max_num_orders:
+            return OrderRejected(order.client_order_id, -1013,
+                                 "Filter failure: MAX_NUM_ORDERS", now)
+        if violation is not None and not (violation.filter == "NOTIONAL" and reference == 0):
+            return OrderRejected(order.client_order_id, violation.code, violation.message, now)
+        return None
+
+    def _send(self, order: ChildOrder, now: datetime) -> None:
+        tracked = self.tracker.orders.get(order.client_order_id)
+        earlier = tracked is not None and (tracked.uncertain_since is not None or tracked.accepted)
+        if earlier and self._may_resend(order.client_order_id) is False:
+            return  # the earlier send reached Binance: never send it twice
+        rejected = self._precheck(order, now)
+        if rejected is not None:
+            log.info("not sent %s: %s", order.client_order_id, rejected.reason)
+            self._events.append(rejected)
+            return
+        params: dict[str, Any] = {
+            "symbol": order.symbol, "side": str(order.side), "type": str(order.order_type),
+            "quantity": format(order.quantity, "f"), "newClientOrderId": order.client_order_id,
+            "newOrderRespType": "FULL",
+        }
+        if order.order_type is not OrderType.MARKET and order.limit_price is not None:
+            params["price"] = format(order.limit_price, "f")
+        if order.order_type is OrderType.LIMIT:
+            params["timeInForce"] = str(order.time_in_force)
+        tracked = self.tracker.track(order)
+        sent_epoch = self._epoch()
+        try:
+            response = self._call("create_order", placing=True, orders=1, **params)
+        except OrderStatusUnknown:
+            tracked.uncertain_since = sent_epoch
+            log.warning("order %s: status unknown after send; querying", order.client_order_id)
+            if self._may_resend(order.client_order_id) is False:
+                return
+            raise
+        except VenueError as exc:
+            if isinstance(exc, VenueUnavailable | VenueBanned):
+                del self.tracker.orders[order.client_order_id]  # never reached Binance
+                raise
+            self.tracker.finish(order.client_order_id)
+            self._events.append(OrderRejected(order.client_order_id, exc.code or -1, str(exc), now))
+            return
+        self._apply_rest(update_from_rest_order(response))
+
+    def _may_resend(self, cid: str) -> bool:
+        """Resolve an earlier send of ``cid`` by query before any resend.
+
+        False: Binance has the order (its state is applied; do not send). True: Binance does not
+        have it and the earlier request is too old to be accepted any more. Raises
+        OrderStatusUnknown when neither can be said yet.
+        """
+        tracked = self.tracker.orders[cid]
+        try:
+            found = self._query_update(cid)
+        except VenueError as exc:
+            raise OrderStatusUnknown(f"order {cid}: status unknown, query failed ({exc})") from exc
+        if found is not None:
+            self._apply_rest(found)
+            return False
+        sent = tracked.uncertain_since
+        window_s = self.settings.recv_window_ms / 1000 + _UNCERTAIN_GRACE_S
+        if sent is not None and self._epoch() - sent <= window_s:
+            raise OrderStatusUnknown(f"order {cid}: not visible at Binance yet; not resent")
+        tracked.uncertain_since = None
+        tracked.accepted = False
+        tracked.done = False
+        return True
+
+    def cancel(self, client_order_id: str, now: datetime) -> None:
+        """Cancel one order; the outcome arrives as events (a filled order reports its fills)."""
+        tracked = self.tracker.orders.get(client_order_id)
+        if tracked is None or not tracked.working:
+            return
+        try:
+            response = self._call("cancel_order", symbol=tracked.order.symbol,
+                                  origClientOrderId=client_order_id)
+        except VenueError as exc:
+            if exc.code not in (CODE_UNKNOWN_ORDER, CODE_ORDER_NOT_FOUND):
+                raise
+            found = self._query_update(client_order_id)  # no longer open: learn how it ended
+            if found is not None:
+                self._apply_rest(found)
+            return
+        self._apply_rest(update_from_rest_order(response))
+
+    def cancel_all(self, now: datetime, symbol: str | None = None) -> list[str]:
+        """Cancel every open order of ``symbol`` (else of each symbol with working orders)."""
+        symbols = [symbol] if symbol is not None else self.tracker.working_symbols()
+        asked: list[str] = []
+        first_error: VenueError | None = None
+        for sym in symbols:
+            asked.extend(self.tracker.working_ids(sym))
+            try:
+                rows = self._call("cancel_all_open_orders", symbol=sym)
+            except VenueError as exc:
+                if exc.code != CODE_UNKNOWN_ORDER:
+                    log.error("cancel-all %s failed: %s", sym, exc)
+                    first_error = first_error or exc
+                continue
+            for row in rows or []:
+                if "orderId" in row and "status" in row:
+                    self._apply_rest(update_from_rest_order(row))
+        if first_error is not None:
+            raise first_error
+        return asked
+
+    def open_order_ids(self, symbol: str | None = None) -> list[str]:
+        """Client order ids of the OMS's orders still working at Binance."""
+        return self.tracker.working_ids(symbol)
+
+    def _query_update(self, cid: str) -> OrderUpdate | None:
+        tracked = self.tracker.orders.get(cid)
+        symbols = [tracked.order.symbol] if tracked is not None else self.symbols
+        for sym in symbols:
+            try:
+                row = self._call("get_order", symbol=sym, origClientOrderId=cid)
+            except VenueError as exc:
+                if exc.code == CODE_ORDER_NOT_FOUND:
+                    continue
+                raise
+            return update_from_rest_order(row)
+        return None
+
+    def query(self, client_order_id: str) -> OrderStatusReport | None:
+        """Binance's view of one order by client order id; None if Binance does not know it."""
+        update = self._query_update(client_order_id)
+        return None if update is None else report_from_update(update)
+
+    # --- events -----------------------------------------------------------------------------
+
+    def _apply_rest(self, update: OrderUpdate) -> None:
+        """Apply a REST view, fetching trades first when it shows fills not seen yet."""
+        if self.tracker.missing_quantity(update) > 0:
+            rows = self._call("get_my_trades", symbol=update.symbol,
+                              orderId=int(update.venue_order_id))
+            for row in rows:
+                self._events.extend(self.tracker.apply_trade(
+                    update.client_order_id, trade_from_rest(row, update.symbol)))
+        self._events.extend(self.tracker.apply(update))
+
+    def rest_check(self) -> None:
+        """REST view of every working order: open orders per symbol, then query the rest."""
+        for sym in self.tracker.working_symbols():
+            rows = self._call("get_open_orders", symbol=sym)
+            seen: set[str] = set()
+            for row in rows:
+                update = update_from_rest_order(row)
+                seen.add(update.client_order_id)
+                if update.client_order_id in self.tracker.orders:
+                    self._apply_rest(update)
+            for cid in self.tracker.working_ids(sym):
+                if cid not in seen:
+                    self._resolve_gone(cid)
+
+    def _resolve_gone(self, cid: str) -> None:
+        tracked = self.tracker.orders[cid]
+        found = self._query_update(cid)
+        if found is not None:
+            self._apply_rest(found)
+            return
+        sent = tracked.uncertain_since
+        window_s = self.settings.recv_window_ms / 1000 + _UNCERTAIN_GRACE_S
+        if sent is None or self._epoch() - sent > window_s:
+            self.tracker.finish(cid)
+            self._events.append(OrderRejected(cid, CODE_ORDER_NOT_FOUND,
+                                              "Order does not exist at Binance", self._clock.now()))
+
+    def poll(self, now: datetime) -> list[VenueEvent]:
+        """Stream reports, then housekeeping (time sync, exchangeInfo, REST fallback)."""
+        for msg in self.stream.drain():
+            self._events.extend(self.tracker.apply(update_from_execution_report(msg)))
+        if self.started:
+            try:
+                self._housekeeping(now.timestamp())
+            except (VenueUnavailable, OrderStatusUnknown) as exc:
+                log.warning("%s housekeeping deferred: %s", self.name, exc)
+        events, self._events = self._events, []
+        return events
+
+    def _housekeeping(self, epoch: float) -> None:
+        if self.limiter.status(epoch) is not VenueStatus.OK:
+            return
+        if epoch >= self._next_time_sync:
+            self.sync_time()
+        if epoch >= self._next_info_refresh:
+            self.refresh_exchange_info()
+        stream_on = self._transport is not None and self.settings.use_user_stream
+        silent = self.stream.is_silent(epoch, self.settings.stream_silence_s)
+        if stream_on and silent and self.tracker.working_ids():
+            log.warning("%s user stream silent: reconnecting and checking by REST", self.name)
+            self.stream.reconnects += 1
+            self.connect_stream()
+            self.rest_check()
+        elif (not stream_on or not self.stream.connected) and epoch >= self._next_rest_poll:
+            self.rest_check()
+            self._next_rest_poll = epoch + self.settings.rest_poll_interval_s
+        for cid, tracked in list(self.tracker.orders.items()):
+            if tracked.uncertain_since is not None and tracked.working:
+                self._resolve_gone(cid)
+
+    def reconcile(self, known_working: dict[str, ChildOrder]) -> Any:
+        """Start-up reconciliation against Binance; see oms.venues.binance_reconcile."""
+        from oms.venues.binance_reconcile import reconcile
+
+        return reconcile(self, known_working)

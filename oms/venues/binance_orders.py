@@ -1,0 +1,265 @@
+"""Binance order and trade messages (REST and user stream) -> one update shape -> venue events.
+
+The OrderTracker owns what the venue knows about each child order it sent or resumed, and turns
+updates into events so that each acceptance, fill (by trade id) and end is reported once, whatever
+path (order response, execution report, REST poll, reconcile) brought it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from oms.model.enums import ChildState, Liquidity, Side
+from oms.model.orders import ZERO, ChildOrder, Fill
+from oms.venues.base import OrderStatusReport
+from oms.venues.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderExpired,
+    OrderFilled,
+    OrderRejected,
+    VenueEvent,
+)
+
+__all__ = [
+    "OrderTracker",
+    "OrderUpdate",
+    "TrackedOrder",
+    "TradeUpdate",
+    "map_status",
+    "report_from_update",
+    "trade_from_rest",
+    "update_from_execution_report",
+    "update_from_rest_order",
+]
+
+_STATUS = {
+    "NEW": ChildState.NEW,
+    "PARTIALLY_FILLED": ChildState.PARTIALLY_FILLED,
+    "FILLED": ChildState.FILLED,
+    "CANCELED": ChildState.CANCELED,
+    "PENDING_CANCEL": ChildState.PENDING_CANCEL,
+    "REJECTED": ChildState.REJECTED,
+    "EXPIRED": ChildState.EXPIRED,
+    "EXPIRED_IN_MATCH": ChildState.EXPIRED,
+}
+
+
+def map_status(status: str) -> ChildState:
+    """The OMS state for a Binance order status."""
+    return _STATUS.get(status, ChildState.NEW)
+
+
+def _ms(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value) / 1000, tz=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TradeUpdate:
+    """One execution of an order (Binance trade id is unique per symbol)."""
+
+    symbol: str
+    trade_id: int
+    price: Decimal
+    quantity: Decimal
+    commission: Decimal
+    commission_asset: str
+    is_maker: bool
+    ts: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderUpdate:
+    """Binance's view of one order at one instant, plus the trade that caused it (if any)."""
+
+    client_order_id: str
+    symbol: str
+    venue_order_id: str
+    status: str
+    executed_qty: Decimal
+    cumulative_quote: Decimal
+    ts: datetime
+    reason: str = ""
+    trades: tuple[TradeUpdate, ...] = ()
+
+    @property
+    def state(self) -> ChildState:
+        """The mapped OMS state."""
+        return map_status(self.status)
+
+
+def trade_from_rest(trade: dict[str, Any], symbol: str, ts: datetime | None = None) -> TradeUpdate:
+    """A myTrades row or an order-response ``fills`` entry (taker unless ``isMaker``)."""
+    when = _ms(trade["time"]) if "time" in trade else (ts or datetime.now(UTC))
+    return TradeUpdate(
+        symbol=symbol, trade_id=int(trade["tradeId"] if "tradeId" in trade else trade["id"]),
+        price=Decimal(str(trade["price"])), quantity=Decimal(str(trade["qty"])),
+        commission=Decimal(str(trade.get("commission", "0"))),
+        commission_asset=str(trade.get("commissionAsset", "")),
+        is_maker=bool(trade.get("isMaker", False)), ts=when,
+    )
+
+
+def update_from_rest_order(order: dict[str, Any]) -> OrderUpdate:
+    """An order response / query / openOrders row (``fills`` only on FULL order responses)."""
+    ts_raw = order.get("updateTime", order.get("transactTime", order.get("time")))
+    ts = _ms(ts_raw) if ts_raw is not None else datetime.now(UTC)
+    symbol = str(order["symbol"])
+    cid = str(order.get("origClientOrderId") or order["clientOrderId"])
+    return OrderUpdate(
+        client_order_id=cid, symbol=symbol, venue_order_id=str(order["orderId"]),
+        status=str(order["status"]), executed_qty=Decimal(str(order.get("executedQty", "0"))),
+        cumulative_quote=Decimal(str(order.get("cummulativeQuoteQty", "0"))), ts=ts,
+        trades=tuple(trade_from_rest(f, symbol, ts) for f in order.get("fills", [])),
+    )
+
+
+def update_from_execution_report(msg: dict[str, Any]) -> OrderUpdate:
+    """A user-stream ``executionReport`` (for a cancel, ``C`` is the original client order id)."""
+    ts = _ms(msg.get("T") or msg.get("E"))
+    symbol = str(msg["s"])
+    cid = str(msg.get("C") or msg["c"]) if msg.get("x") == "CANCELED" else str(msg["c"])
+    trades: tuple[TradeUpdate, ...] = ()
+    if msg.get("x") == "TRADE" and int(msg.get("t", -1)) >= 0:
+        trades = (TradeUpdate(
+            symbol=symbol, trade_id=int(msg["t"]), price=Decimal(str(msg["L"])),
+            quantity=Decimal(str(msg["l"])), commission=Decimal(str(msg.get("n", "0"))),
+            commission_asset=str(msg.get("N") or ""), is_maker=bool(msg.get("m", False)), ts=ts),)
+    reason = str(msg.get("r", "NONE"))
+    return OrderUpdate(
+        client_order_id=cid, symbol=symbol, venue_order_id=str(msg["i"]), status=str(msg["X"]),
+        executed_qty=Decimal(str(msg.get("z", "0"))),
+        cumulative_quote=Decimal(str(msg.get("Z", "0"))), ts=ts,
+        reason="" if reason == "NONE" else reason, trades=trades,
+    )
+
+
+@dataclass(slots=True)
+class TrackedOrder:
+    """What the venue knows about one of the OMS's orders."""
+
+    order: ChildOrder
+    venue_order_id: str | None = None
+    accepted: bool = False
+    done: bool = False
+    executed: Decimal = ZERO
+    fill_ids: set[str] = field(default_factory=set)
+    uncertain_since: float | None = None  # epoch s of a send whose outcome is unknown
+
+    @property
+    def working(self) -> bool:
+        """True until the order ended (filled, canceled, rejected, expired)."""
+        return not self.done
+
+
+class OrderTracker:
+    """The venue's order book of the OMS's own orders; turns updates into events, each once."""
+
+    def __init__(
+        self, venue_name: str, quote_assets: dict[str, tuple[str, str]] | None = None
+    ) -> None:
+        self.venue_name = venue_name
+        self.assets = quote_assets if quote_assets is not None else {}  # symbol -> (base, quote)
+        self.orders: dict[str, TrackedOrder] = {}
+
+    def track(self, order: ChildOrder) -> TrackedOrder:
+        """Start following ``order`` (idempotent)."""
+        tracked = self.orders.get(order.client_order_id)
+        if tracked is None:
+            tracked = self.orders[order.client_order_id] = TrackedOrder(order)
+        return tracked
+
+    def working_ids(self, symbol: str | None = None) -> list[str]:
+        """Client order ids still working (of ``symbol``)."""
+        return [cid for cid, t in self.orders.items()
+                if t.working and (symbol is None or t.order.symbol == symbol)]
+
+    def working_symbols(self) -> list[str]:
+        """Symbols with at least one working order, sorted."""
+        return sorted({t.order.symbol for t in self.orders.values() if t.working})
+
+    def _fee_in_quote(self, trade: TradeUpdate) -> Decimal:
+        base, quote = self.assets.get(trade.symbol, ("", "USDT"))
+        if trade.commission_asset == quote or not trade.commission_asset:
+            return trade.commission
+        if trade.commission_asset == base:
+            return trade.commission * trade.price
+        return ZERO  # paid in another asset (BNB): not convertible here without a price
+
+    def apply_trade(self, cid: str, trade: TradeUpdate) -> list[VenueEvent]:
+        """A fill event unless this trade id was already reported."""
+        tracked = self.orders.get(cid)
+        if tracked is None:
+            return []
+        fill_id = f"{trade.symbol}-{trade.trade_id}"
+        if fill_id in tracked.fill_ids:
+            return []
+        tracked.fill_ids.add(fill_id)
+        tracked.executed += trade.quantity
+        order = tracked.order
+        fill = Fill(
+            fill_id=fill_id, client_order_id=cid, parent_id=order.parent_id, symbol=order.symbol,
+            side=order.side if isinstance(order.side, Side) else Side(order.side),
+            price=trade.price, quantity=trade.quantity, fee=self._fee_in_quote(trade),
+            liquidity=Liquidity.MAKER if trade.is_maker else Liquidity.TAKER, ts=trade.ts,
+            venue=self.venue_name, submitted_at=order.sent_at,
+        )
+        return [OrderFilled(fill)]
+
+    def apply(self, update: OrderUpdate) -> list[VenueEvent]:
+        """Events for ``update``: acceptance, new fills, then the end (each at most once)."""
+        tracked = self.orders.get(update.client_order_id)
+        if tracked is None:
+            return []
+        events: list[VenueEvent] = []
+        tracked.uncertain_since = None
+        tracked.venue_order_id = update.venue_order_id or tracked.venue_order_id
+        state = update.state
+        if state is ChildState.REJECTED:
+            if not tracked.done:
+                tracked.done = True
+                events.append(OrderRejected(update.client_order_id, -2010,
+                                            update.reason or "rejected", update.ts))
+            return events
+        if not tracked.accepted:
+            tracked.accepted = True
+            events.append(OrderAccepted(update.client_order_id, update.venue_order_id, update.ts))
+        for trade in update.trades:
+            events.extend(self.apply_trade(update.client_order_id, trade))
+        if tracked.done:
+            return events
+        if state is ChildState.FILLED and tracked.executed >= tracked.order.quantity:
+            tracked.done = True
+        elif state is ChildState.CANCELED and tracked.executed >= update.executed_qty:
+            tracked.done = True
+            events.append(OrderCanceled(update.client_order_id, update.ts,
+                                        update.reason or "canceled"))
+        elif state is ChildState.EXPIRED and tracked.executed >= update.executed_qty:
+            tracked.done = True
+            events.append(OrderExpired(update.client_order_id, update.ts,
+                                       update.reason or "expired"))
+        return events
+
+    def missing_quantity(self, update: OrderUpdate) -> Decimal:
+        """Executed quantity the venue reports beyond the fills already seen."""
+        tracked = self.orders.get(update.client_order_id)
+        seen = tracked.executed if tracked is not None else ZERO
+        shown = sum((t.quantity for t in update.trades), ZERO)
+        return update.executed_qty - seen - shown
+
+    def finish(self, cid: str) -> None:
+        """Stop treating ``cid`` as working (it never reached the venue)."""
+        tracked = self.orders.get(cid)
+        if tracked is not None:
+            tracked.done = True
+
+
+def report_from_update(update: OrderUpdate) -> OrderStatusReport:
+    """The OrderStatusReport for a REST order row."""
+    avg = update.cumulative_quote / update.executed_qty if update.executed_qty else None
+    return OrderStatusReport(update.client_order_id, update.venue_order_id, update.state,
+                             update.executed_qty, avg)
+

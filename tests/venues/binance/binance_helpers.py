@@ -1,0 +1,84 @@
+"""Shared test helpers for the Binance venue tests (keys, settings, child orders, transport)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from fake_binance_server import FakeBinance
+
+from oms.config import BinanceSettings, Settings
+from oms.model.enums import OrderType, Side, TimeInForce
+from oms.model.orders import ChildOrder
+
+API_KEY = "tEsTkEy0123456789abcdefKEY"
+API_SECRET = "sEcReT9876543210zyxwvuSECRET"
+START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+
+
+class FakeTransport:
+    """A user stream the test drives: ``deliver()`` pushes the server's new execution reports."""
+
+    def __init__(self, server: FakeBinance) -> None:
+        self.server = server
+        self.callback: Callable[[dict[str, Any]], None] | None = None
+        self.starts = 0
+        self.delivered = 0
+        self.silent = False
+
+    def start(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        self.callback = callback
+        self.starts += 1
+
+    def stop(self) -> None:
+        self.callback = None
+
+    def deliver(self, *, replay_from: int | None = None) -> int:
+        """Send reports not yet delivered (or again from ``replay_from``): a duplicate test."""
+        reports = self.server.execution_reports
+        start = self.delivered if replay_from is None else replay_from
+        if self.silent or self.callback is None:
+            return 0
+        for msg in reports[start:]:
+            self.callback(dict(msg))
+        self.delivered = len(reports)
+        return len(reports) - start
+
+
+
+
+
+
+
+
+
+
+
+def make_settings(server: FakeBinance, **binance: Any) -> Settings:
+    """Settings for the testnet venue pointed at the fake server."""
+    opts: dict[str, Any] = {"rest_base_url": server.url, "request_timeout_s": 0.5,
+                            "recv_window_ms": 5000, **binance}
+    return Settings(venue="binance-testnet", symbols=["BTCUSDT", "ETHUSDT"],
+                    binance=BinanceSettings(**opts))
+
+
+ENV = {"BINANCE_TESTNET_API_KEY": API_KEY, "BINANCE_TESTNET_API_SECRET": API_SECRET}
+
+
+
+
+
+_counter = iter(range(1, 1_000_000))
+
+
+def child(symbol: str = "BTCUSDT", side: Side = Side.BUY, qty: str = "0.01",
+          order_type: OrderType = OrderType.LIMIT, price: str | None = "49000.00",
+          tif: TimeInForce = TimeInForce.GTC, cid: str | None = None) -> ChildOrder:
+    """A child order as the engine would persist and submit it."""
+    return ChildOrder(
+        client_order_id=cid or f"oms-c{next(_counter)}", parent_id="P1", symbol=symbol,
+        side=side, quantity=Decimal(qty), order_type=order_type, created_at=START,
+        venue="binance-testnet", limit_price=Decimal(price) if price else None,
+        time_in_force=tif)

@@ -1,0 +1,64 @@
+"""After a timeout / 5xx / -1007 on an order request the venue queries before any resend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from binance_helpers import child
+from fake_binance_server import FakeBinance, Fault
+
+from oms.clock import TestClock
+from oms.errors import OrderStatusUnknown
+from oms.venues.binance import BinanceVenue
+from oms.venues.events import OrderAccepted
+
+
+@pytest.mark.parametrize("kind", ["timeout_after_accept", "503_after_accept", "-1007_after_accept"])
+def test_accepted_order_with_unknown_status_is_found_not_resent(
+    venue: BinanceVenue, server: FakeBinance, clock: TestClock, kind: str
+) -> None:
+    server.faults.append(Fault("POST", "/api/v3/order", kind, delay_s=0.8))
+    order = child()
+
+    venue.submit(order, clock.now())  # resolved by query: no exception
+    venue.submit(order, clock.now())  # the engine retrying must not double the order
+    events = venue.poll(clock.now())
+
+    assert server.count("POST", "/api/v3/order") == 1
+    assert server.count("GET", "/api/v3/order") >= 1
+    assert next(e for e in events if isinstance(e, OrderAccepted)).client_order_id == \
+        order.client_order_id
+    assert len([o for o in server.orders.values()
+                if o["clientOrderId"] == order.client_order_id]) == 1
+
+
+def test_order_lost_before_the_venue_is_not_resent_until_provably_absent(
+    venue: BinanceVenue, server: FakeBinance, clock: TestClock
+) -> None:
+    server.faults.append(Fault("POST", "/api/v3/order", "500"))
+    order = child()
+
+    with pytest.raises(OrderStatusUnknown):
+        venue.submit(order, clock.now())
+    with pytest.raises(OrderStatusUnknown):
+        venue.submit(order, clock.now())  # still inside recvWindow: cannot be sure, not resent
+    posts_while_unknown = server.count("POST", "/api/v3/order")
+    clock.advance(timedelta(seconds=11))  # recvWindow (5 s) + grace passed: Binance cannot have it
+    venue.submit(order, clock.now())
+
+    assert posts_while_unknown == 1
+    assert server.count("POST", "/api/v3/order") == 2
+    assert len(server.orders) == 1
+    assert order.client_order_id in venue.open_order_ids("BTCUSDT")
+
+
+def test_query_reports_venue_state(venue: BinanceVenue, clock: TestClock) -> None:
+    order = child()
+    venue.submit(order, clock.now())
+
+    report = venue.query(order.client_order_id)
+    missing = venue.query("never-sent")
+
+    assert report is not None and report.state.value == "NEW"
+    assert missing is None
