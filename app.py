@@ -18,7 +18,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:  # `oms run` imports us
 
 from components.context import OMS_KEY  # noqa: E402
 from components.frame import frame_layout, register_frame_callbacks  # noqa: E402
-from oms.api import api_blueprint  # noqa: E402
+from oms.api import install_api  # noqa: E402
 from oms.auth import auth_configured, install_security  # noqa: E402
 from oms.bootstrap import Oms, build_oms  # noqa: E402
 from oms.config import Settings  # noqa: E402
@@ -52,7 +52,7 @@ def create_app(settings: Settings, oms: Oms | None = None, *,
     server.config[OMS_KEY] = oms
     server.config["JSON_SORT_KEYS"] = False
     install_security(server, settings)
-    server.register_blueprint(api_blueprint())
+    install_api(server)
     for name in PAGE_MODULES:
         cast(_PageModule, importlib.import_module(name)).register(app)
     register_frame_callbacks(app)

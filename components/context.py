@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import flask
 
+from oms.auth import USER_KEY
+
 if TYPE_CHECKING:
     from oms.bootstrap import Oms
     from oms.runtime import EngineHealth
@@ -15,7 +17,6 @@ if TYPE_CHECKING:
 __all__ = ["OMS_KEY", "USER_KEY", "current_actor", "current_oms", "engine_health", "service"]
 
 OMS_KEY = "OMS"
-USER_KEY = "oms_user"
 
 
 def current_oms() -> Oms:

@@ -49,14 +49,14 @@ def build_market(settings: Settings, start: datetime) -> MarketData:
 
         if not settings.market_data.exists():
             raise ConfigError(f"market data file {settings.market_data} does not exist")
-        return KlineReplayMarket.from_files([settings.market_data], seed=settings.seed)
+        return KlineReplayMarket(settings.market_data, seed=settings.seed)
     from oms.market.synthetic import SyntheticMarket
 
     return SyntheticMarket(settings.symbols, start, seed=settings.seed)
 
 
 def _replay_start(market: MarketData, default: datetime) -> datetime:
-    start = getattr(market, "start", None)
+    start = getattr(market, "first_open", None)
     return start if isinstance(start, datetime) else default
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -85,6 +85,10 @@ class PaperVenueSettings(BaseModel):
     reject_rate: float = 0.0
     impact_model: Literal["sqrt", "linear"] = "sqrt"
     impact_coefficient: float = 0.7  # Y in impact ~ Y * sigma * sqrt(Q / V)
+    impact_permanent_fraction: float = 0.5  # share of each impact step that never decays
+    impact_decay_s: float = 600.0  # time constant of the temporary impact (seconds)
+    queue_ahead_factor: float = 1.0  # share of the displayed level ahead of a new resting order
+    max_open_orders: int | None = None  # None: the symbol's MAX_NUM_ORDERS filter (200)
 
 
 class BinanceSettings(BaseModel):
@@ -127,6 +131,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8050
     debug: bool = False
+    # Authentication (off when both are empty). Users for the pages: name -> password, plain or a
+    # werkzeug hash ("scrypt:..."/"pbkdf2:..."), e.g. OMS_AUTH_USERS='{"desk":"scrypt:..."}'.
+    # The bearer token for the REST API: OMS_API_TOKEN. Never logged, never shown.
+    auth_users: dict[str, SecretStr] = Field(default_factory=dict)
+    api_token: SecretStr | None = None
     risk: RiskLimits = Field(default_factory=RiskLimits)
     breakers: CircuitBreakerSettings = Field(default_factory=CircuitBreakerSettings)
     paper: PaperVenueSettings = Field(default_factory=PaperVenueSettings)

@@ -11,7 +11,7 @@ from oms.market.base import MarketData
 from oms.model import ChildOrder, Fill, ParentOrder
 from oms.persistence.repository import Repository
 from oms.tca.inputs import SessionExecution, TargetPosition, parent_execution
-from oms.tca.intervals import MarketWindow, interval_twap
+from oms.tca.intervals import MarketWindow
 from oms.tca.report import build_execution_report
 
 if TYPE_CHECKING:
@@ -23,11 +23,13 @@ log = logging.getLogger(__name__)
 
 
 def market_window(market: MarketData, symbol: str, start: datetime, end: datetime) -> MarketWindow:
-    """The market's VWAP, TWAP and volume over [start, end) (sub-minute where the market can)."""
-    vwap = market.vwap(symbol, start, end)
+    """The market's VWAP, TWAP and volume over the 1-minute bars that overlap [start, end)
+    (the market's own sub-minute figures when no bar has completed yet)."""
     bars = market.bars(symbol, start.replace(second=0, microsecond=0), end)
-    twap = interval_twap(bars) if bars else vwap
-    return MarketWindow(vwap=vwap, twap=twap, volume=market.traded_volume(symbol, start, end))
+    if bars:
+        return MarketWindow.from_bars(bars)
+    vwap = market.vwap(symbol, start, end)
+    return MarketWindow(vwap=vwap, twap=vwap, volume=market.traded_volume(symbol, start, end))
 
 
 def session_report(*, session: dict[str, Any], parents: list[ParentOrder],

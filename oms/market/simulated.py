@@ -165,6 +165,10 @@ class SimulatedMarket:
         except KeyError:
             raise MarketClosed(f"symbol {symbol} is not quoted by this market") from None
 
+    def tick_decimal(self, symbol: str) -> Decimal:
+        """The price tick of ``symbol``."""
+        return self._spec(symbol).tick_decimal
+
     def is_open(self, symbol: str) -> bool:
         """True when a bar covers the current time."""
         return self._index.get(symbol, -1) >= 0

@@ -1,59 +1,53 @@
 """BinanceVenue: the Venue contract over python-binance (spot), testnet unless told otherwise.
 
-Every REST call goes through ``_call``: rate limits are checked first (nothing is sent while a
-429 Retry-After runs or after a 418), the venue's counts are read back from the response headers,
-and python-binance's exceptions become oms.errors. Fills come from the user stream when it is
-healthy and from REST polling when it is not; the OrderTracker reports each event once.
+Every REST call goes through ``self.rest`` (RestGateway): nothing is sent while a 429
+Retry-After runs or after a 418, usage headers are read back, python-binance's exceptions become
+oms.errors. Fills come from the user stream when it is healthy and from REST polling when it is
+not; the OrderTracker reports each event once.
 
-Build one with ``oms.venues.binance_factory.build_binance_venue``; call ``start()`` before use.
+Build one with ``build_binance_venue`` (started, keys checked); ``start()`` if built by hand.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from binance.exceptions import BinanceAPIException
-
 from oms.clock import Clock, LiveClock
-from oms.config import BinanceSettings
+from oms.config import BinanceSettings, Settings
 from oms.errors import MarketClosed, OrderStatusUnknown, VenueBanned, VenueError, VenueUnavailable
 from oms.market.base import MarketData
-from oms.model.enums import OrderType
 from oms.model.orders import ChildOrder
 from oms.risk.halt import HaltGate
 from oms.venues.base import OrderStatusReport, Venue
 from oms.venues.binance_errors import (
-    CODE_CLOCK,
     CODE_ORDER_NOT_FOUND,
     CODE_UNKNOWN_ORDER,
-    translate_exception,
 )
 from oms.venues.binance_limits import RateLimiter, VenueStatus, limits_from_exchange_info
 from oms.venues.binance_orders import (
     OrderTracker,
     OrderUpdate,
+    order_params,
+    precheck,
     report_from_update,
     trade_from_rest,
     update_from_execution_report,
     update_from_rest_order,
+    with_market_mid,
 )
+from oms.venues.binance_rest import RestGateway
 from oms.venues.binance_stream import StreamTransport, UserStreamHandler
 from oms.venues.events import OrderRejected, VenueEvent
 from oms.venues.filters import SymbolFilters, filters_from_exchange_info
 
-__all__ = ["BinanceVenue"]
+__all__ = ["BinanceVenue", "build_binance_venue"]
 
 log = logging.getLogger(__name__)
 
-# request weights of the spot endpoints used (Binance API docs)
-_WEIGHT = {"ping": 1, "get_server_time": 1, "get_exchange_info": 20, "create_order": 1,
-           "get_order": 4, "cancel_order": 1, "cancel_all_open_orders": 1, "get_open_orders": 6,
-           "get_my_trades": 20, "get_account": 20}
 _UNCERTAIN_GRACE_S = 5.0  # beyond recvWindow: a request this old can no longer be accepted
 
 
@@ -83,11 +77,14 @@ class BinanceVenue(Venue):
         self._clock = clock or LiveClock()
         self.market = market
         self.limiter = RateLimiter(margin=settings.rate_limit_margin)
+        self.rest = RestGateway(client, self.limiter, self._clock, gate, self.name,
+                                on_clock_error=self.sync_time)
         self.tracker = OrderTracker(self.name)
         self.stream = UserStreamHandler(self._clock)
         self._transport = transport
         self._filters: dict[str, SymbolFilters] = {}
         self._mids: dict[str, tuple[float, Decimal]] = {}
+        self._symbol_hint: dict[str, str] = {}  # client order id -> symbol, for untracked ids
         self._events: list[VenueEvent] = []
         self._next_time_sync = 0.0
         self._next_info_refresh = 0.0
@@ -109,47 +106,8 @@ class BinanceVenue(Venue):
         return self.limiter.status(self._epoch())
 
     def status_text(self) -> str:
-        """One line for the dashboard."""
-        status = self.status()
-        if status is VenueStatus.BANNED:
-            return f"{self.name}: HALTED, banned by Binance ({self.limiter.banned_reason})"
-        if status is VenueStatus.BACKING_OFF:
-            left = self.limiter.blocked_until - self._epoch()
-            return f"{self.name}: backing off, {left:.0f}s left"
-        return f"{self.name}: OK"
-
-    # --- the REST boundary ----------------------------------------------------------------------
-
-    def _call(self, method: str, *, placing: bool = False, weight: int | None = None,
-              orders: int = 0, **params: Any) -> Any:
-        epoch = self._epoch()
-        self.limiter.acquire(epoch, weight=weight or _WEIGHT.get(method, 1), orders=orders)
-        fn: Callable[..., Any] = getattr(self._client, method)
-        try:
-            result = fn(**params)
-        except Exception as exc:
-            self._after_error(exc, epoch)
-            raise translate_exception(exc, placing=placing) from exc
-        response = getattr(self._client, "response", None)
-        self.limiter.observe_headers(getattr(response, "headers", None), epoch)
-        return result
-
-    def _after_error(self, exc: Exception, epoch: float) -> None:
-        if not isinstance(exc, BinanceAPIException):
-            return
-        headers = getattr(exc.response, "headers", None)
-        self.limiter.observe_headers(headers, epoch)
-        err = translate_exception(exc)
-        if exc.status_code == 418:
-            self.limiter.ban(f"HTTP 418: {exc.message}")
-            self.gate.halt(f"{self.name} banned the IP (HTTP 418)")
-            log.error("%s banned us (HTTP 418): venue halted", self.name)
-        elif exc.status_code == 429 and isinstance(err, VenueUnavailable):
-            self.limiter.back_off(epoch, err.retry_after_s or 60.0)
-            log.warning("%s HTTP 429: nothing sent for %.0fs", self.name, err.retry_after_s or 60)
-        elif exc.code == CODE_CLOCK:
-            log.warning("%s -1021 (timestamp outside recvWindow): resyncing time", self.name)
-            self.sync_time()
+        """One line for the dashboard, e.g. "binance-testnet: OK"."""
+        return f"{self.name}: {self.limiter.describe(self._epoch())}"
 
     # --- start and housekeeping ---------------------------------------------------------------
 
@@ -164,7 +122,7 @@ class BinanceVenue(Venue):
     def sync_time(self) -> int:
         """Measure the server clock offset (ms) and give it to the client's request signing."""
         before = time.time()
-        server = self._call("get_server_time")
+        server = self.rest.call("get_server_time")
         after = time.time()
         self.time_offset_ms = int(server["serverTime"] - (before + after) / 2 * 1000)
         self._client.timestamp_offset = self.time_offset_ms
@@ -173,10 +131,9 @@ class BinanceVenue(Venue):
 
     def refresh_exchange_info(self) -> None:
         """Reload filters and rate limits from exchangeInfo."""
-        info = self._call("get_exchange_info")
+        info = self.rest.call("get_exchange_info")
         self.limiter.set_limits(limits_from_exchange_info(info))
-        response = getattr(self._client, "response", None)  # count this very request too
-        self.limiter.observe_headers(getattr(response, "headers", None), self._epoch())
+        self.rest.observe_last_response(self._epoch())  # count this very request too
         for symbol in self.symbols:
             flt = filters_from_exchange_info(info, symbol)
             self._filters[symbol] = flt
@@ -190,6 +147,15 @@ class BinanceVenue(Venue):
         self._transport.stop()
         self._transport.start(self.stream.on_message)
         self.stream.mark_connected(self._epoch())
+
+    def _reconnect(self, why: str) -> None:
+        log.warning("%s user stream: %s; reconnecting, checking orders by REST", self.name, why)
+        self.stream.reconnects += 1
+        try:
+            self.connect_stream()
+        except Exception as exc:  # the REST fallback keeps working meanwhile
+            log.error("%s user stream reconnect failed: %s", self.name, type(exc).__name__)
+        self.rest_check()
 
     def close(self) -> None:
         """Stop the user stream."""
@@ -217,48 +183,28 @@ class BinanceVenue(Venue):
         if cached is not None and epoch - cached[0] < 1.0:
             return cached[1]
         try:
-            row = self._call("get_orderbook_ticker", weight=2, symbol=order.symbol)
+            row = self.rest.call("get_orderbook_ticker", weight=2, symbol=order.symbol)
             mid = (Decimal(str(row["bidPrice"])) + Decimal(str(row["askPrice"]))) / 2
         except (VenueUnavailable, KeyError, TypeError):
             return order.limit_price or Decimal(0)  # Binance's own filters will still apply
         self._mids[order.symbol] = (epoch, mid)
         return mid
 
-    def _precheck(self, order: ChildOrder, now: datetime) -> OrderRejected | None:
-        flt = self.filters(order.symbol)
-        reference = self._reference(order)
-        violation = flt.check(order.order_type, order.quantity, order.limit_price, reference)
-        working = len(self.tracker.working_ids(order.symbol))
-        if violation is None and working >= flt.max_num_orders:
-            return OrderRejected(order.client_order_id, -1013,
-                                 "Filter failure: MAX_NUM_ORDERS", now)
-        if violation is not None and not (violation.filter == "NOTIONAL" and reference == 0):
-            return OrderRejected(order.client_order_id, violation.code, violation.message, now)
-        return None
-
     def _send(self, order: ChildOrder, now: datetime) -> None:
         tracked = self.tracker.orders.get(order.client_order_id)
         earlier = tracked is not None and (tracked.uncertain_since is not None or tracked.accepted)
         if earlier and self._may_resend(order.client_order_id) is False:
             return  # the earlier send reached Binance: never send it twice
-        rejected = self._precheck(order, now)
+        rejected = precheck(order, self.filters(order.symbol), self._reference(order),
+                            len(self.tracker.working_ids(order.symbol)), now)
         if rejected is not None:
             log.info("not sent %s: %s", order.client_order_id, rejected.reason)
             self._events.append(rejected)
             return
-        params: dict[str, Any] = {
-            "symbol": order.symbol, "side": str(order.side), "type": str(order.order_type),
-            "quantity": format(order.quantity, "f"), "newClientOrderId": order.client_order_id,
-            "newOrderRespType": "FULL",
-        }
-        if order.order_type is not OrderType.MARKET and order.limit_price is not None:
-            params["price"] = format(order.limit_price, "f")
-        if order.order_type is OrderType.LIMIT:
-            params["timeInForce"] = str(order.time_in_force)
         tracked = self.tracker.track(order)
         sent_epoch = self._epoch()
         try:
-            response = self._call("create_order", placing=True, orders=1, **params)
+            response = self.rest.call("create_order", placing=True, orders=1, **order_params(order))
         except OrderStatusUnknown:
             tracked.uncertain_since = sent_epoch
             log.warning("order %s: status unknown after send; querying", order.client_order_id)
@@ -301,10 +247,15 @@ class BinanceVenue(Venue):
     def cancel(self, client_order_id: str, now: datetime) -> None:
         """Cancel one order; the outcome arrives as events (a filled order reports its fills)."""
         tracked = self.tracker.orders.get(client_order_id)
-        if tracked is None or not tracked.working:
+        if tracked is not None and not tracked.working:
             return
+        symbol = tracked.order.symbol if tracked else self._symbol_hint.get(client_order_id)
+        if symbol is None:  # not sent by this process: find it first (start-up recovery)
+            if self._query_update(client_order_id) is None:
+                return
+            symbol = self._symbol_hint[client_order_id]
         try:
-            response = self._call("cancel_order", symbol=tracked.order.symbol,
+            response = self.rest.call("cancel_order", symbol=symbol,
                                   origClientOrderId=client_order_id)
         except VenueError as exc:
             if exc.code not in (CODE_UNKNOWN_ORDER, CODE_ORDER_NOT_FOUND):
@@ -323,7 +274,7 @@ class BinanceVenue(Venue):
         for sym in symbols:
             asked.extend(self.tracker.working_ids(sym))
             try:
-                rows = self._call("cancel_all_open_orders", symbol=sym)
+                rows = self.rest.call("cancel_all_open_orders", symbol=sym)
             except VenueError as exc:
                 if exc.code != CODE_UNKNOWN_ORDER:
                     log.error("cancel-all %s failed: %s", sym, exc)
@@ -345,11 +296,12 @@ class BinanceVenue(Venue):
         symbols = [tracked.order.symbol] if tracked is not None else self.symbols
         for sym in symbols:
             try:
-                row = self._call("get_order", symbol=sym, origClientOrderId=cid)
+                row = self.rest.call("get_order", symbol=sym, origClientOrderId=cid)
             except VenueError as exc:
                 if exc.code == CODE_ORDER_NOT_FOUND:
                     continue
                 raise
+            self._symbol_hint[cid] = sym
             return update_from_rest_order(row)
         return None
 
@@ -363,7 +315,7 @@ class BinanceVenue(Venue):
     def _apply_rest(self, update: OrderUpdate) -> None:
         """Apply a REST view, fetching trades first when it shows fills not seen yet."""
         if self.tracker.missing_quantity(update) > 0:
-            rows = self._call("get_my_trades", symbol=update.symbol,
+            rows = self.rest.call("get_my_trades", symbol=update.symbol,
                               orderId=int(update.venue_order_id))
             for row in rows:
                 self._events.extend(self.tracker.apply_trade(
@@ -373,7 +325,7 @@ class BinanceVenue(Venue):
     def rest_check(self) -> None:
         """REST view of every working order: open orders per symbol, then query the rest."""
         for sym in self.tracker.working_symbols():
-            rows = self._call("get_open_orders", symbol=sym)
+            rows = self.rest.call("get_open_orders", symbol=sym)
             seen: set[str] = set()
             for row in rows:
                 update = update_from_rest_order(row)
@@ -407,7 +359,7 @@ class BinanceVenue(Venue):
             except (VenueUnavailable, OrderStatusUnknown) as exc:
                 log.warning("%s housekeeping deferred: %s", self.name, exc)
         events, self._events = self._events, []
-        return events
+        return [with_market_mid(e, self.market) for e in events]
 
     def _housekeeping(self, epoch: float) -> None:
         if self.limiter.status(epoch) is not VenueStatus.OK:
@@ -417,13 +369,18 @@ class BinanceVenue(Venue):
         if epoch >= self._next_info_refresh:
             self.refresh_exchange_info()
         stream_on = self._transport is not None and self.settings.use_user_stream
-        silent = self.stream.is_silent(epoch, self.settings.stream_silence_s)
-        if stream_on and silent and self.tracker.working_ids():
-            log.warning("%s user stream silent: reconnecting and checking by REST", self.name)
-            self.stream.reconnects += 1
-            self.connect_stream()
+        if stream_on and not self.stream.connected and epoch >= self._next_rest_poll:
+            self._reconnect("the user stream reported an error")
+        elif (stream_on and self.tracker.working_ids()
+              and self.stream.is_silent(epoch, self.settings.stream_silence_s)):
+            # a user stream is quiet while nothing happens; REST tells quiet from dead
+            before = len(self._events)
             self.rest_check()
-        elif (not stream_on or not self.stream.connected) and epoch >= self._next_rest_poll:
+            if len(self._events) > before:
+                self._reconnect("the user stream missed updates REST found")
+            else:
+                self.stream.mark_connected(epoch)
+        if (not stream_on or not self.stream.connected) and epoch >= self._next_rest_poll:
             self.rest_check()
             self._next_rest_poll = epoch + self.settings.rest_poll_interval_s
         for cid, tracked in list(self.tracker.orders.items()):
@@ -435,3 +392,11 @@ class BinanceVenue(Venue):
         from oms.venues.binance_reconcile import reconcile
 
         return reconcile(self, known_working)
+
+
+def build_binance_venue(settings: Settings, gate: HaltGate, *, production_confirmed: bool,
+                        **options: Any) -> BinanceVenue:
+    """A started BinanceVenue; see oms.venues.binance_factory.build_binance_venue."""
+    from oms.venues.binance_factory import build_binance_venue as build
+
+    return build(settings, gate, production_confirmed=production_confirmed, **options)

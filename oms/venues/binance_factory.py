@@ -88,7 +88,7 @@ def build_binance_venue(
                          clock=clock, market=market, transport=transport)
     if not testnet:
         # the testnet has no wallet (sapi) endpoints; production keys are checked every start
-        check_key_permissions(lambda: dict(venue._call("get_account_api_permissions")))
+        check_key_permissions(lambda: dict(venue.rest.call("get_account_api_permissions")))
         log.warning("PRODUCTION venue: orders trade real funds on binance.com")
     venue.start()
     log.info("%s venue started: symbols=%s time offset %d ms", venue.name,

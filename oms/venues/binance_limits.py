@@ -92,6 +92,15 @@ class RateLimiter:
             return VenueStatus.BANNED
         return VenueStatus.BACKING_OFF if epoch_s < self.blocked_until else VenueStatus.OK
 
+    def describe(self, epoch_s: float) -> str:
+        """Status in words, for the dashboard."""
+        status = self.status(epoch_s)
+        if status is VenueStatus.BANNED:
+            return f"HALTED, banned by Binance ({self.banned_reason})"
+        if status is VenueStatus.BACKING_OFF:
+            return f"backing off, {self.blocked_until - epoch_s:.0f}s left"
+        return "OK"
+
     def set_limits(self, limits: list[RateLimit]) -> None:
         """Replace the limits (exchangeInfo refresh), keeping the counts of unchanged ones."""
         old = {(x.kind, x.interval, x.interval_num): x for x in self.limits}

@@ -7,12 +7,14 @@ path (order response, execution report, REST poll, reconcile) brought it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from oms.model.enums import ChildState, Liquidity, Side
+from oms.errors import MarketClosed
+from oms.market.base import MarketData
+from oms.model.enums import ChildState, Liquidity, OrderType, Side
 from oms.model.orders import ZERO, ChildOrder, Fill
 from oms.venues.base import OrderStatusReport
 from oms.venues.events import (
@@ -23,6 +25,7 @@ from oms.venues.events import (
     OrderRejected,
     VenueEvent,
 )
+from oms.venues.filters import SymbolFilters
 
 __all__ = [
     "OrderTracker",
@@ -30,10 +33,13 @@ __all__ = [
     "TrackedOrder",
     "TradeUpdate",
     "map_status",
+    "order_params",
+    "precheck",
     "report_from_update",
     "trade_from_rest",
     "update_from_execution_report",
     "update_from_rest_order",
+    "with_market_mid",
 ]
 
 _STATUS = {
@@ -263,3 +269,44 @@ def report_from_update(update: OrderUpdate) -> OrderStatusReport:
     return OrderStatusReport(update.client_order_id, update.venue_order_id, update.state,
                              update.executed_qty, avg)
 
+
+
+def order_params(order: ChildOrder) -> dict[str, Any]:
+    """The /api/v3/order parameters for ``order`` (the OMS's id as newClientOrderId)."""
+    params: dict[str, Any] = {
+        "symbol": order.symbol, "side": str(order.side), "type": str(order.order_type),
+        "quantity": format(order.quantity, "f"), "newClientOrderId": order.client_order_id,
+        "newOrderRespType": "FULL",
+    }
+    if order.order_type is not OrderType.MARKET and order.limit_price is not None:
+        params["price"] = format(order.limit_price, "f")
+    if order.order_type is OrderType.LIMIT:
+        params["timeInForce"] = str(order.time_in_force)
+    return params
+
+
+def precheck(order: ChildOrder, flt: SymbolFilters, reference: Decimal, working: int,
+             now: datetime) -> OrderRejected | None:
+    """The rejection for an order that cannot pass the filters (it is then not sent), or None.
+
+    ``reference`` is the mid (0 if unknown: the notional check is then left to Binance);
+    ``working`` counts the symbol's open orders against MAX_NUM_ORDERS.
+    """
+    violation = flt.check(order.order_type, order.quantity, order.limit_price, reference)
+    if violation is None and working >= flt.max_num_orders:
+        return OrderRejected(order.client_order_id, -1013, "Filter failure: MAX_NUM_ORDERS", now)
+    if violation is not None and not (violation.filter == "NOTIONAL" and reference == 0):
+        return OrderRejected(order.client_order_id, violation.code, violation.message, now)
+    return None
+
+
+def with_market_mid(event: VenueEvent, market: MarketData | None) -> VenueEvent:
+    """A fill with the market mid and half spread at report time (for TCA), when known."""
+    if not isinstance(event, OrderFilled) or market is None:
+        return event
+    try:
+        quote = market.quote(event.fill.symbol)
+    except (MarketClosed, KeyError):
+        return event
+    return OrderFilled(replace(event.fill, mid_price=quote.mid,
+                               half_spread=(quote.ask - quote.bid) / 2))

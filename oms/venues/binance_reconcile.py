@@ -63,7 +63,7 @@ def reconcile(venue: BinanceVenue, known_working: dict[str, ChildOrder]) -> Reco
         tracked.accepted = order.venue_order_id is not None or order.acked_at is not None
         tracked.executed = order.filled_quantity
         tracked.fill_ids |= set(order.fill_ids)
-    rows = venue._call("get_open_orders", weight=80)  # all symbols at once
+    rows = venue.rest.call("get_open_orders", weight=80)  # all symbols at once
     open_ids: set[str] = set()
     for row in rows:
         update = update_from_rest_order(row)
@@ -79,7 +79,7 @@ def reconcile(venue: BinanceVenue, known_working: dict[str, ChildOrder]) -> Reco
         if cid in open_ids:
             continue
         try:
-            row = venue._call("get_order", symbol=order.symbol, origClientOrderId=cid)
+            row = venue.rest.call("get_order", symbol=order.symbol, origClientOrderId=cid)
         except VenueError as exc:
             if exc.code == CODE_ORDER_NOT_FOUND:
                 venue.tracker.finish(cid)

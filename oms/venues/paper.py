@@ -1,18 +1,45 @@
-"""Paper venue (v0): fills market orders at the touch, rests limit orders until the touch crosses.
+"""Paper venue: a simulated Binance spot exchange over a (simulated) market.
 
-The simulator issue deepens it (book walking, queue model, impact, latency, faults); the
-constructor and the Venue contract stay.
+Timing. Every request draws a seeded round-trip latency L (oms.venues.paper_faults). It reaches
+the exchange at ``send + L/2``, is matched against the market at that instant, and its ack, fills
+or reject become visible to ``poll(now)`` once ``now >= send + L``. Fills of resting orders are
+visible half a (fresh) latency after they happen. Events of one order never overtake each other.
+
+Matching. Market orders, and the marketable part of limit orders, walk the simulated L2 book
+level by level (taker fee); the taker flow is reported to the market's impact model, which moves
+later prices. IOC keeps what fills and expires the rest, FOK fills completely or expires, GTC
+rests the rest, LIMIT_MAKER is rejected (-2010) if it would take liquidity.
+
+Queue model (resting orders, maker fee). A resting order joins the back of its price level:
+``queue_ahead`` = the level's displayed quantity when it arrives x ``queue_ahead_factor`` (0 if it
+improves the best price). At each poll, the market's aggressor volume traded while the touch was
+at or through the order's price (sell-aggressor volume for a resting buy: bar volume x taker-sell
+share, released along the sub-minute path) first consumes ``queue_ahead``, then fills the order.
+If the opposite touch reaches the order's price, the level has been traded through and the order
+fills in full. A cancel that arrives within a poll interval is applied before that interval's
+passive fills (conservative). Fills are rounded down to the step size; sub-step volume carries.
+
+Rules. Exchange filters (tick, step, min/max quantity, notional, percent price) reject with
+Binance's codes (-1013 "Filter failure: LOT_SIZE", ...); at most ``max_open_orders`` (default the
+MAX_NUM_ORDERS filter) open orders per symbol; a closed market rejects "-1013 Market is closed.".
+Faults: ``faults`` (reject rate, outages -> VenueUnavailable, latency spikes), ``price_shock``.
+Everything is deterministic for a seed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from datetime import datetime
+import random
+from datetime import datetime, timedelta
 from decimal import Decimal
+from heapq import heappop, heappush
 
 from oms.config import PaperVenueSettings
-from oms.errors import MarketClosed
+from oms.errors import MarketClosed, VenueUnavailable
 from oms.market.base import MarketData
+from oms.market.impact import ImpactParams
+from oms.market.simulated import Top
 from oms.model.enums import ChildState, Liquidity, OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder, Fill
 from oms.risk.halt import HaltGate
@@ -26,14 +53,62 @@ from oms.venues.events import (
     VenueEvent,
 )
 from oms.venues.filters import SymbolFilters
+from oms.venues.paper_book import MarketView
+from oms.venues.paper_faults import FaultPlan, LatencyModel
 
 __all__ = ["PaperVenue"]
 
 _BPS = Decimal(10_000)
+_ZERO = Decimal(0)
+_NEW, _CANCEL = 0, 1
+_CLOSED = (-1013, "Market is closed.")
+_WOULD_TAKE = (-2010, "Order would immediately match and take.")
+
+
+class _Working:
+    """The venue's side of one order."""
+
+    __slots__ = (
+        "arrival_t",
+        "cancel_requested",
+        "checked_t",
+        "credit",
+        "filled",
+        "last_visible",
+        "limit_f",
+        "notional",
+        "order",
+        "queue_ahead",
+        "remaining_f",
+        "sent_at",
+        "state",
+        "venue_id",
+    )
+
+    def __init__(self, order: ChildOrder, venue_id: str, sent_at: datetime, arrival_t: float,
+                 state: ChildState = ChildState.NEW) -> None:
+        self.order = order
+        self.venue_id = venue_id
+        self.sent_at = sent_at
+        self.arrival_t = arrival_t
+        self.state = state
+        self.filled = _ZERO
+        self.notional = _ZERO
+        self.remaining_f = float(order.quantity)
+        self.limit_f = float(order.limit_price) if order.limit_price is not None else 0.0
+        self.queue_ahead = 0.0
+        self.credit = 0.0
+        self.checked_t = arrival_t
+        self.last_visible = 0.0
+        self.cancel_requested = False
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.order.quantity - self.filled
 
 
 class PaperVenue(Venue):
-    """A simulated exchange over a MarketData source."""
+    """A simulated exchange over a MarketData source (see the module docstring)."""
 
     name = "paper"
 
@@ -44,17 +119,37 @@ class PaperVenue(Venue):
         settings: PaperVenueSettings | None = None,
         filters: dict[str, SymbolFilters] | None = None,
         seed: int = 7,
+        *,
+        faults: FaultPlan | None = None,
     ) -> None:
         super().__init__(gate)
         self.market = market
         self.settings = settings or PaperVenueSettings()
-        self._filters = filters or {}
-        self._events: list[VenueEvent] = []
-        self._open: dict[str, ChildOrder] = {}
-        self._known: dict[str, OrderStatusReport] = {}
-        self._ids = itertools.count(1)
+        self._filters = dict(filters or {})
+        self._view = MarketView(market)
+        self._rng = random.Random(seed)
+        self.latency = LatencyModel(self.settings.latency_ms, self.settings.latency_jitter_ms,
+                                    self._rng)
+        self.faults = faults or FaultPlan(reject_rate=self.settings.reject_rate)
+        self._taker_rate = self.settings.taker_fee_bps / _BPS
+        self._maker_rate = self.settings.maker_fee_bps / _BPS
+        self._actions: list[tuple[float, int, int, _Working, datetime, float]] = []
+        self._outbox: list[tuple[float, int, VenueEvent]] = []
+        self._orders: dict[str, _Working] = {}
+        self._resting: dict[str, _Working] = {}
+        self._pending: dict[str, _Working] = {}
+        self._seq = itertools.count()
+        self._venue_ids = itertools.count(1)
+        self._ticks: dict[str, tuple[float, Decimal]] = {}
+        self._steps: dict[str, tuple[float, Decimal]] = {}
         self.accepted_log: list[tuple[str, datetime]] = []  # what the venue accepted, and when
+        if self._view.sim is not None:
+            self._view.sim.configure_impact(ImpactParams(
+                kind=self.settings.impact_model, coefficient=self.settings.impact_coefficient,
+                permanent_fraction=self.settings.impact_permanent_fraction,
+                decay_s=self.settings.impact_decay_s))
 
+    # ------------------------------------------------------------------ rules and faults
     def filters(self, symbol: str) -> SymbolFilters:
         """Exchange rules (Binance's defaults for USDT pairs unless given)."""
         flt = self._filters.get(symbol)
@@ -62,83 +157,283 @@ class PaperVenue(Venue):
             flt = self._filters[symbol] = SymbolFilters(symbol)
         return flt
 
-    def _reject(self, order: ChildOrder, code: int, reason: str, now: datetime) -> None:
-        self._events.append(OrderRejected(order.client_order_id, code, reason, now))
-        self._known[order.client_order_id] = OrderStatusReport(
-            order.client_order_id, None, ChildState.REJECTED, Decimal(0), None)
+    def price_shock(self, symbol: str, bps: float, at: datetime | None = None) -> None:
+        """Move the market mid of ``symbol`` by ``bps`` from ``at`` on (simulated markets)."""
+        if self._view.sim is None:
+            raise TypeError("price shocks need a simulated market")
+        self._view.sim.shock(symbol, bps, at)
 
-    def _send(self, order: ChildOrder, now: datetime) -> None:
+    def _max_open(self, symbol: str) -> int:
+        configured = self.settings.max_open_orders
+        return configured if configured is not None else self.filters(symbol).max_num_orders
+
+    def _open_count(self, symbol: str) -> int:
+        return (sum(1 for w in self._resting.values() if w.order.symbol == symbol)
+                + sum(1 for w in self._pending.values() if w.order.symbol == symbol))
+
+    def _validate(self, order: ChildOrder) -> tuple[int, str] | None:
+        symbol = order.symbol
+        if not self.market.is_open(symbol):
+            return _CLOSED
         try:
-            quote = self.market.quote(order.symbol)
-        except MarketClosed as exc:
-            self._reject(order, -1013, f"Market is closed: {exc}", now)
-            return
-        violation = self.filters(order.symbol).check(
-            order.order_type, order.quantity, order.limit_price, quote.mid)
+            quote = self.market.quote(symbol)
+        except MarketClosed:
+            return _CLOSED
+        if order.order_type is not OrderType.MARKET and order.limit_price is None:
+            return -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."
+        violation = self.filters(symbol).check(order.order_type, order.quantity,
+                                               order.limit_price, quote.mid)
         if violation is not None:
-            self._reject(order, violation.code, violation.message, now)
-            return
-        if order.order_type is OrderType.LIMIT_MAKER and order.limit_price is not None and (
-            (order.side is Side.BUY and order.limit_price >= quote.ask)
-            or (order.side is Side.SELL and order.limit_price <= quote.bid)
-        ):
-            self._reject(order, -2010, "Order would immediately match and take.", now)
-            return
-        venue_id = str(next(self._ids))
-        self.accepted_log.append((order.client_order_id, now))
-        self._events.append(OrderAccepted(order.client_order_id, venue_id, now))
-        self._known[order.client_order_id] = OrderStatusReport(
-            order.client_order_id, venue_id, ChildState.NEW, Decimal(0), None)
-        touch = quote.touch(order.side)
-        marketable = order.order_type is OrderType.MARKET or (
-            order.order_type is OrderType.LIMIT and order.limit_price is not None
-            and (touch <= order.limit_price if order.side is Side.BUY else touch >= order.limit_price)
-        )
-        if marketable:
-            self._fill(order, order.quantity, touch, Liquidity.TAKER, quote.mid, now)
-        elif order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
-            self._events.append(OrderExpired(order.client_order_id, now, "not marketable"))
-        else:
-            self._open[order.client_order_id] = order
+            return violation.code, violation.message
+        if order.order_type is OrderType.LIMIT_MAKER and _crosses(order, quote.bid, quote.ask):
+            return _WOULD_TAKE
+        if (self._resting or self._pending) and self._open_count(symbol) >= self._max_open(symbol):
+            return -1013, "Filter failure: MAX_NUM_ORDERS"
+        if self.faults.reject_rate > 0 and self._rng.random() < self.faults.reject_rate:
+            return -2010, "New order rejected (simulated fault)."
+        return None
 
-    def _fill(self, order: ChildOrder, quantity: Decimal, price: Decimal, liquidity: Liquidity,
-              mid: Decimal, now: datetime) -> None:
-        rate = self.settings.taker_fee_bps if liquidity is Liquidity.TAKER else self.settings.maker_fee_bps
-        fill = Fill(
-            fill_id=f"{order.client_order_id}:{next(self._ids)}", client_order_id=order.client_order_id,
-            parent_id=order.parent_id, symbol=order.symbol, side=order.side, price=price,
-            quantity=quantity, fee=price * quantity * rate / _BPS, liquidity=liquidity, ts=now,
-            venue=self.name, mid_price=mid,
-        )
-        self._events.append(OrderFilled(fill))
-        self._known[order.client_order_id] = OrderStatusReport(
-            order.client_order_id, None, ChildState.FILLED, quantity, price)
+    # ------------------------------------------------------------------ requests
+    def _send(self, order: ChildOrder, now: datetime) -> None:
+        if self.faults.outages and self.faults.unreachable(now):
+            raise VenueUnavailable("paper venue unreachable (simulated outage)", code=-1001)
+        rtt = self.latency.draw(self.faults.extra_latency_ms(now) if self.faults.spikes else 0.0)
+        now_t = now.timestamp()
+        half = rtt * 0.5
+        cid = order.client_order_id
+        rejection = self._validate(order)
+        if rejection is not None:
+            working = _Working(order, "", now, now_t + half, ChildState.REJECTED)
+            self._orders[cid] = working
+            self._emit(working, now_t + rtt, OrderRejected(cid, rejection[0], rejection[1], now))
+            return
+        working = _Working(order, str(next(self._venue_ids)), now, now_t + half)
+        self._orders[cid] = working
+        self._pending[cid] = working
+        self.accepted_log.append((cid, now))
+        heappush(self._actions, (now_t + half, next(self._seq), _NEW, working,
+                                 now + timedelta(seconds=half), now_t + rtt))
 
     def cancel(self, client_order_id: str, now: datetime) -> None:
-        """Cancel a resting order (a no-op for orders no longer open)."""
-        if self._open.pop(client_order_id, None) is not None:
-            self._events.append(OrderCanceled(client_order_id, now, "canceled by request"))
+        """Request a cancel; a no-op for orders unknown or already finished."""
+        if self.faults.outages and self.faults.unreachable(now):
+            raise VenueUnavailable("paper venue unreachable (simulated outage)", code=-1001)
+        working = self._orders.get(client_order_id)
+        if working is None or working.state.is_terminal or working.cancel_requested:
+            return
+        working.cancel_requested = True
+        rtt = self.latency.draw(self.faults.extra_latency_ms(now) if self.faults.spikes else 0.0)
+        now_t = now.timestamp()
+        arrival = max(now_t + rtt * 0.5, working.arrival_t)
+        ts = now + timedelta(seconds=arrival - now_t)
+        heappush(self._actions, (arrival, next(self._seq), _CANCEL, working, ts,
+                                 arrival + rtt * 0.5))
 
     def open_order_ids(self, symbol: str | None = None) -> list[str]:
-        """Resting orders."""
-        return [cid for cid, o in self._open.items() if symbol is None or o.symbol == symbol]
-
-    def poll(self, now: datetime) -> list[VenueEvent]:
-        """Fill resting limit orders the touch has crossed, then hand over all events."""
-        for cid, order in list(self._open.items()):
-            try:
-                quote = self.market.quote(order.symbol)
-            except MarketClosed:
-                continue
-            assert order.limit_price is not None
-            crossed = (quote.ask <= order.limit_price if order.side is Side.BUY
-                       else quote.bid >= order.limit_price)
-            if crossed:
-                del self._open[cid]
-                self._fill(order, order.remaining, order.limit_price, Liquidity.MAKER, quote.mid, now)
-        events, self._events = self._events, []
-        return events
+        """Orders accepted and not finished (resting or on their way)."""
+        return [cid for book in (self._pending, self._resting) for cid, w in book.items()
+                if symbol is None or w.order.symbol == symbol]
 
     def query(self, client_order_id: str) -> OrderStatusReport | None:
-        """The venue's last known status of an order."""
-        return self._known.get(client_order_id)
+        """The venue's view of an order."""
+        w = self._orders.get(client_order_id)
+        if w is None:
+            return None
+        avg = w.notional / w.filled if w.filled else None
+        return OrderStatusReport(client_order_id, w.venue_id or None, w.state, w.filled, avg)
+
+    def poll(self, now: datetime) -> list[VenueEvent]:
+        """Match what reached the exchange by ``now``; return the events visible at ``now``."""
+        now_t = now.timestamp()
+        actions = self._actions
+        while actions and actions[0][0] <= now_t:
+            t_ex, _, kind, working, ts, visible = heappop(actions)
+            if kind == _NEW:
+                self._arrive(working, t_ex, ts, visible)
+            else:
+                self._apply_cancel(working, ts, visible)
+        if self._resting:
+            self._match_resting(now, now_t)
+        if self.faults.outages and self.faults.unreachable(now):
+            return []
+        outbox = self._outbox
+        events: list[VenueEvent] = []
+        while outbox and outbox[0][0] <= now_t:
+            events.append(heappop(outbox)[2])
+        return events
+
+    # ------------------------------------------------------------------ matching
+    def _emit(self, working: _Working, visible: float, event: VenueEvent) -> None:
+        visible = max(visible, working.last_visible)
+        working.last_visible = visible
+        heappush(self._outbox, (visible, next(self._seq), event))
+
+    def _arrive(self, w: _Working, t_ex: float, ts: datetime, visible: float) -> None:
+        order = w.order
+        self._pending.pop(order.client_order_id, None)
+        try:
+            top = self._view.top(order.symbol, t_ex)
+        except MarketClosed:
+            w.state = ChildState.REJECTED
+            self._emit(w, visible, OrderRejected(order.client_order_id, *_CLOSED, ts))
+            return
+        kind = order.order_type
+        if kind is OrderType.LIMIT_MAKER and _crosses_f(order.side, w.limit_f, top):
+            w.state = ChildState.REJECTED
+            self._emit(w, visible, OrderRejected(order.client_order_id, *_WOULD_TAKE, ts))
+            return
+        self._emit(w, visible, OrderAccepted(order.client_order_id, w.venue_id, ts))
+        if kind is OrderType.MARKET:
+            self._take(w, top, None, ts, visible, fill_or_kill=False)
+            if w.state is not ChildState.FILLED:
+                self._expire(w, ts, visible, "insufficient liquidity in the book")
+            return
+        tif = order.time_in_force
+        if kind is OrderType.LIMIT and _crosses_f(order.side, w.limit_f, top):
+            self._take(w, top, w.limit_f, ts, visible, fill_or_kill=tif is TimeInForce.FOK)
+            if w.state is ChildState.FILLED:
+                return
+            if tif is not TimeInForce.GTC:
+                self._expire(w, ts, visible, f"{tif.value}: not fully marketable")
+                return
+            w.queue_ahead = 0.0  # it now sits at a level it just cleared
+        elif tif is not TimeInForce.GTC:
+            self._expire(w, ts, visible, f"{tif.value}: not marketable")
+            return
+        else:
+            w.queue_ahead = (self._view.book_quantity_at(order.symbol, order.side, w.limit_f, top)
+                             * self.settings.queue_ahead_factor)
+        w.checked_t = t_ex
+        self._resting[order.client_order_id] = w
+
+    def _take(self, w: _Working, top: Top, limit: float | None, ts: datetime, visible: float,
+              *, fill_or_kill: bool) -> None:
+        """Walk the book for ``w`` (up to ``limit``) and emit taker fills."""
+        order = w.order
+        buy = order.side is Side.BUY
+        need = w.remaining_f
+        taken: list[tuple[float, float]] = []
+        for price, size in self._view.levels(order.symbol, order.side, top):
+            if limit is not None and (price > limit + 1e-9 if buy else price < limit - 1e-9):
+                break
+            take = size if size < need else need
+            taken.append((price, take))
+            need -= take
+            if need <= 1e-12:
+                break
+        complete = need <= 1e-12
+        if fill_or_kill and not complete:
+            return
+        step_f, step = self._step(order.symbol)
+        quantities: list[Decimal] = []
+        remaining = w.remaining
+        for k, (_, take) in enumerate(taken):
+            if complete and k == len(taken) - 1:
+                quantity = remaining - sum(quantities, _ZERO)
+            else:
+                quantity = Decimal(int(take / step_f + 1e-9)) * step
+            quantities.append(quantity)
+        mid, half = self._mid_half(order.symbol, top)
+        total = 0.0
+        for (price, _), quantity in zip(taken, quantities, strict=True):
+            if quantity > 0:
+                self._fill(w, quantity, self._price(order.symbol, price), Liquidity.TAKER, ts,
+                           visible, mid, half)
+                total += float(quantity)
+        if total > 0:
+            self._view.record_own_trade(order.symbol, order.side, total, top.ts)
+
+    def _fill(self, w: _Working, quantity: Decimal, price: Decimal, liquidity: Liquidity,
+              ts: datetime, visible: float, mid: Decimal | None, half: Decimal | None) -> None:
+        order = w.order
+        rate = self._taker_rate if liquidity is Liquidity.TAKER else self._maker_rate
+        w.filled += quantity
+        w.notional += price * quantity
+        w.remaining_f = float(order.quantity - w.filled)
+        w.state = ChildState.FILLED if w.filled >= order.quantity else ChildState.PARTIALLY_FILLED
+        if w.state is ChildState.FILLED:
+            self._resting.pop(order.client_order_id, None)
+        fill = Fill(
+            fill_id=f"{order.client_order_id}:{next(self._seq)}",
+            client_order_id=order.client_order_id, parent_id=order.parent_id,
+            symbol=order.symbol, side=order.side, price=price, quantity=quantity,
+            fee=price * quantity * rate, liquidity=liquidity, ts=ts, venue=self.name,
+            mid_price=mid, half_spread=half, submitted_at=w.sent_at,
+        )
+        self._emit(w, visible, OrderFilled(fill))
+
+    def _expire(self, w: _Working, ts: datetime, visible: float, reason: str) -> None:
+        w.state = ChildState.EXPIRED
+        self._resting.pop(w.order.client_order_id, None)
+        self._emit(w, visible, OrderExpired(w.order.client_order_id, ts, reason))
+
+    def _apply_cancel(self, w: _Working, ts: datetime, visible: float) -> None:
+        if w.state.is_terminal:
+            return  # filled (or ended) before the cancel arrived: Binance answers -2011
+        self._resting.pop(w.order.client_order_id, None)
+        w.state = ChildState.CANCELED
+        self._emit(w, visible, OrderCanceled(w.order.client_order_id, ts, "canceled by request"))
+
+    def _match_resting(self, now: datetime, now_t: float) -> None:
+        for w in list(self._resting.values()):
+            if now_t <= w.checked_t:
+                continue
+            order = w.order
+            volume, crossed = self._view.volume_through(order.symbol, order.side, w.limit_f,
+                                                        w.checked_t, now_t)
+            w.checked_t = now_t
+            if crossed:
+                quantity = w.remaining
+            else:
+                if volume <= w.queue_ahead:
+                    w.queue_ahead -= volume
+                    continue
+                available = volume - w.queue_ahead + w.credit
+                w.queue_ahead = 0.0
+                step_f, step = self._step(order.symbol)
+                quantity = min(Decimal(int(available / step_f + 1e-9)) * step, w.remaining)
+                w.credit = available - float(quantity)
+                if quantity <= 0:
+                    continue
+            mid: Decimal | None = None
+            half: Decimal | None = None
+            with contextlib.suppress(MarketClosed):  # a fill can complete a bar before a gap
+                mid, half = self._mid_half(order.symbol, self._view.top(order.symbol, now_t))
+            visible = now_t + self.latency.draw() * 0.5
+            assert order.limit_price is not None
+            self._fill(w, quantity, order.limit_price, Liquidity.MAKER, now, visible, mid, half)
+
+    # ------------------------------------------------------------------ decimals
+    def _step(self, symbol: str) -> tuple[float, Decimal]:
+        cached = self._steps.get(symbol)
+        if cached is None:
+            step = self.filters(symbol).step_size
+            cached = self._steps[symbol] = (float(step), step)
+        return cached
+
+    def _tick(self, symbol: str) -> tuple[float, Decimal]:
+        cached = self._ticks.get(symbol)
+        if cached is None:
+            tick = self._view.tick(symbol)
+            cached = self._ticks[symbol] = (float(tick), tick)
+        return cached
+
+    def _price(self, symbol: str, price: float) -> Decimal:
+        tick_f, tick = self._tick(symbol)
+        return Decimal(round(price / tick_f)) * tick
+
+    def _mid_half(self, symbol: str, top: Top) -> tuple[Decimal, Decimal]:
+        bid = self._price(symbol, top.bid)
+        ask = self._price(symbol, top.ask)
+        return (bid + ask) / 2, (ask - bid) / 2
+
+
+def _crosses(order: ChildOrder, bid: Decimal, ask: Decimal) -> bool:
+    price = order.limit_price
+    if price is None:
+        return True
+    return price >= ask if order.side is Side.BUY else price <= bid
+
+
+def _crosses_f(side: Side, price: float, top: Top) -> bool:
+    return price >= top.ask - 1e-9 if side is Side.BUY else price <= top.bid + 1e-9

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+
+import pytest
 
 from oms.errors import MarketClosed
 from oms.market.types import Bar, Book, BookLevel, Quote
@@ -79,6 +83,9 @@ class FakeMarket:
 
     def traded_volume(self, symbol: str, start: datetime, end: datetime) -> Decimal:
         end = min(end, self.now)
+        if self.volume_fn is None:
+            seconds = max((end - start).total_seconds(), 0.0)
+            return Decimal(repr(round(self.volume_per_minute * seconds / 60, 8)))
         total = 0.0
         t = start
         while t < end:
@@ -192,3 +199,16 @@ def make_parent(quantity: str = "0.5", *, algo: AlgoName = AlgoName.TWAP, side: 
     return ParentOrder(parent_id="p1", session_id="s1", symbol="BTCUSDT", side=side,
                        quantity=Decimal(quantity), algo=algo, created_at=T0,
                        duration_minutes=duration, urgency=urgency, limit_price=limit_price)
+
+
+def shared_kline_file(symbol: str = "BTCUSDT") -> Path:
+    """The shared kline file of ``symbol`` (OMS_SHARED_DATA or <repo>/../shared/data/binance);
+    skips the test when absent."""
+    env = os.environ.get("OMS_SHARED_DATA")
+    candidates = [Path(env)] if env else []
+    candidates += [p / "shared" / "data" / "binance" for p in Path(__file__).resolve().parents]
+    for base in candidates:
+        files = sorted((base / "klines_1m").glob(f"{symbol}-1m-*.csv*"))
+        if files:
+            return files[0]
+    pytest.skip("shared Binance kline data not found")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from decimal import Decimal
 
@@ -30,7 +31,8 @@ def test_trajectory_equals_the_closed_form() -> None:
 
     for j, x in enumerate(holdings):
         t = horizon * j / 12
-        assert x == pytest.approx(total * math.sinh(kappa * (horizon - t)) / math.sinh(kappa * horizon))
+        closed_form = total * math.sinh(kappa * (horizon - t)) / math.sinh(kappa * horizon)
+        assert x == pytest.approx(closed_form)
     assert holdings[0] == pytest.approx(total) and holdings[-1] == pytest.approx(0.0, abs=1e-12)
 
 
@@ -48,7 +50,7 @@ def test_slices_follow_the_trajectory_of_the_algos_kappa() -> None:
     algo = _planned(0.6)
 
     holdings = ac_trajectory(2.0, algo.kappa, 60.0, 10)
-    expected = [a - b for a, b in zip(holdings, holdings[1:], strict=False)]
+    expected = [a - b for a, b in itertools.pairwise(holdings)]
     actual = [float(s.quantity) for s in algo.slices]
 
     assert algo.kappa > 0

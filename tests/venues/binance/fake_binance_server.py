@@ -247,8 +247,11 @@ class FakeBinance:
             start = int(p.get("startTime", self.now_ms() - 5 * 60_000)) // 60_000 * 60_000
             bid, ask = self.books[p["symbol"]]
             mid = str((bid + ask) / 2)
+            count = int(p.get("limit", 500))
+            if "endTime" in p:
+                count = min(count, (int(p["endTime"]) - start) // 60_000 + 1)
             return [[start + i * 60_000, mid, mid, mid, mid, "10.0", start + i * 60_000 + 59_999,
-                     "500000.0", 42, "5.0", "250000.0", "0"] for i in range(int(p.get("limit", 5)))]
+                     "500000.0", 42, "5.0", "250000.0", "0"] for i in range(count)]
         raise _Reply(404, {"code": -1000, "msg": f"no route {method} {path}"})
 
     def exchange_info(self) -> dict[str, Any]:

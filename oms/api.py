@@ -1,0 +1,251 @@
+"""REST API under /api/v1 on the dashboard's Flask server: JSON in, JSON out.
+
+Routes: GET status, GET orders, POST rebalance, POST signals, POST kill, POST resume,
+POST orders/<parent_id>/cancel, GET reports/<session_id> (and its fills as CSV).
+Errors are 4xx JSON bodies ``{"error": ..., "errors": [{"field", "message"}]}``; a request is
+validated whole before anything is queued, so nothing is half-applied. Authentication,
+JSON-only bodies and security headers are enforced by ``oms.auth`` for every route.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from functools import wraps
+from typing import Any, TypeVar
+
+import flask
+from werkzeug.exceptions import HTTPException
+
+from oms.auth import USER_KEY
+from oms.errors import FieldError, OmsError, TradingHalted, ValidationError
+from oms.service import OmsService
+
+__all__ = ["API_PREFIX", "api_blueprint", "install_api", "jsonable"]
+
+log = logging.getLogger(__name__)
+API_PREFIX = "/api/v1"
+_MAX_PAGE_SIZE = 1000
+F = TypeVar("F", bound=Callable[..., Any])
+
+_REBALANCE_KEYS = {"targets", "algo", "duration_minutes", "urgency", "dry_run"}
+_SIGNAL_KEYS = {"symbol", "side", "size_usd", "confidence", "urgency", "kind"}
+_REASON_KEYS = {"reason"}
+
+
+def jsonable(value: Any) -> Any:
+    """Decimals as exact strings, datetimes as ISO-8601, dataclasses and enums unpacked."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return jsonable(asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _error(status: int, errors: list[FieldError]) -> flask.Response:
+    response = flask.jsonify({"error": "; ".join(str(e) for e in errors),
+                              "errors": [{"field": e.field, "message": e.message}
+                                         for e in errors]})
+    response.status_code = status
+    return response
+
+
+def _service() -> OmsService:
+    service: OmsService = flask.current_app.config["OMS"].service
+    return service
+
+
+def _actor() -> str:
+    return f"api:{flask.g.get(USER_KEY) or 'anonymous'}"
+
+
+def _body(allowed: set[str], required: set[str]) -> dict[str, Any]:
+    """The JSON object of the request; unknown or missing keys are field errors."""
+    data = flask.request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError(FieldError("body", "must be a JSON object"))
+    errors = [FieldError(key, "unknown field") for key in sorted(set(data) - allowed)]
+    errors += [FieldError(key, "required") for key in sorted(required - set(data))]
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = flask.request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(FieldError(name, f"must be an integer, got {raw!r}")) from None
+    if not low <= value <= high:
+        raise ValidationError(FieldError(name, f"must be between {low} and {high}, got {value}"))
+    return value
+
+
+def _handled(func: F) -> F:
+    """Translate the OMS exception tree into JSON errors."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ValidationError as exc:
+            return _error(422, exc.errors)
+        except TradingHalted as exc:
+            return _error(409, [FieldError("trading_state", str(exc))])
+        except OmsError as exc:
+            log.warning("api %s failed: %s", flask.request.path, exc)
+            return _error(503, [FieldError("engine", str(exc))])
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _status() -> flask.Response:
+    service = _service()
+    snap = service.snapshot()
+    gate = service.gate
+    health = flask.current_app.config["OMS"].runtime.health()
+    return flask.jsonify(jsonable({
+        "trading_state": "HALTED" if gate.is_halted else snap.trading_state,
+        "halt_reason": gate.reason if gate.is_halted else snap.halt_reason,
+        "market_time": snap.ts, "tick": snap.tick, "venue": snap.venue,
+        "venue_status": snap.venue_status, "cash": snap.cash, "equity": snap.equity,
+        "pnl": snap.pnl, "daily_pnl": snap.daily_pnl, "breakers": snap.breakers,
+        "risk_usage": snap.risk_usage, "positions": list(snap.positions),
+        "working_parents": [p for p in snap.parents if p.state in ("PENDING", "WORKING")],
+        "counts": snap.counts, "last_error": snap.last_error,
+        "engine": {"running": health.running, "errors": health.errors, "missed": health.missed,
+                   "last_problem": health.last_problem},
+    }))
+
+
+def _orders() -> flask.Response:
+    args = flask.request.args
+    kind = args.get("kind", "parents")
+    if kind not in ("parents", "children"):
+        raise ValidationError(FieldError("kind", f"must be parents or children, got {kind!r}"))
+    allowed = ({"kind", "page", "page_size", "state", "symbol", "session_id"} if kind == "parents"
+               else {"kind", "page", "page_size", "state", "symbol", "parent_id"})
+    unknown = sorted(set(args) - allowed)
+    if unknown:
+        raise ValidationError([FieldError(k, "unknown query parameter") for k in unknown])
+    page = _int_arg("page", 0, 0, 10_000_000)
+    page_size = _int_arg("page_size", 100, 1, _MAX_PAGE_SIZE)
+    filters = {k: args[k] for k in ("state", "symbol", "session_id", "parent_id")
+               if k in allowed and args.get(k)}
+    service = _service()
+    result = (service.parent_orders(page=page, page_size=page_size, **filters)
+              if kind == "parents"
+              else service.child_orders(page=page, page_size=page_size, **filters))
+    return flask.jsonify(jsonable({"kind": kind, "page": page, "page_size": page_size,
+                                   "total": result.total, "rows": result.rows}))
+
+
+def _rebalance() -> tuple[flask.Response, int] | flask.Response:
+    body = _body(_REBALANCE_KEYS, {"targets"})
+    targets = body["targets"]
+    if not isinstance(targets, str | dict):
+        raise ValidationError(FieldError("targets", "must be an object {SYMBOL: usd} or text"))
+    service = _service()
+    if body.get("dry_run"):
+        plan = service.preview_rebalance(targets)
+        return flask.jsonify(jsonable({"dry_run": True, "parents": plan.parents,
+                                       "skipped": plan.skipped}))
+    result = service.submit_rebalance(targets, body.get("algo", "auto"),
+                                      body.get("duration_minutes"), body.get("urgency", 0.5),
+                                      actor=_actor())
+    log.info("rebalance %s submitted by %s", result.session_id, _actor())
+    return flask.jsonify(jsonable(result)), 201
+
+
+def _signal() -> tuple[flask.Response, int]:
+    body = _body(_SIGNAL_KEYS, {"symbol", "side", "size_usd", "confidence"})
+    result = _service().submit_signal(str(body["symbol"]), str(body["side"]), body["size_usd"],
+                                      body["confidence"], body.get("urgency", 0.5),
+                                      str(body.get("kind", "entry")), actor=_actor())
+    log.info("signal %s submitted by %s", result.session_id, _actor())
+    return flask.jsonify(jsonable(result)), 201
+
+
+def _kill() -> flask.Response:
+    body = _body(_REASON_KEYS, set())
+    reason = str(body.get("reason") or "kill switch (api)")
+    _service().kill(reason, actor=_actor())
+    log.warning("KILL SWITCH by %s: %s", _actor(), reason)
+    return flask.jsonify({"trading_state": "HALTED", "reason": reason})
+
+
+def _resume() -> flask.Response:
+    body = _body(_REASON_KEYS, {"reason"})
+    state = _service().resume(str(body["reason"]), actor=_actor())
+    log.warning("resume by %s: %s", _actor(), body["reason"])
+    return flask.jsonify({"trading_state": jsonable(state)})
+
+
+def _cancel(parent_id: str) -> flask.Response:
+    _body(set(), set())
+    _service().cancel_parent(parent_id, actor=_actor())
+    return flask.jsonify({"parent_id": parent_id, "cancel": "requested"})
+
+
+def _report(session_id: str) -> flask.Response:
+    report = _service().report(session_id)
+    if report is None:
+        return _error(404, [FieldError("session_id", f"no report for session {session_id!r} "
+                                                     "(unknown, or still executing)")])
+    return flask.jsonify(report)
+
+
+def _report_csv(session_id: str) -> flask.Response:
+    from oms.tca.report import fills_csv
+
+    report = _service().report(session_id)
+    if report is None:
+        return _error(404, [FieldError("session_id", f"no report for session {session_id!r}")])
+    return flask.Response(fills_csv(report), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="fills-{session_id}.csv"'})
+
+
+def _http_error(exc: HTTPException) -> flask.Response | HTTPException:
+    if not flask.request.path.startswith(API_PREFIX):
+        return exc
+    return _error(exc.code or 500, [FieldError("request", exc.description or exc.name)])
+
+
+def api_blueprint() -> flask.Blueprint:
+    """A fresh blueprint (one per app, so each test app is isolated)."""
+    bp = flask.Blueprint("oms_api", __name__, url_prefix=API_PREFIX)
+    routes: list[tuple[str, str, Callable[..., Any], list[str]]] = [
+        ("/status", "status", _status, ["GET"]),
+        ("/orders", "orders", _orders, ["GET"]),
+        ("/rebalance", "rebalance", _rebalance, ["POST"]),
+        ("/signals", "signals", _signal, ["POST"]),
+        ("/kill", "kill", _kill, ["POST"]),
+        ("/resume", "resume", _resume, ["POST"]),
+        ("/orders/<parent_id>/cancel", "cancel", _cancel, ["POST"]),
+        ("/reports/<session_id>", "report", _report, ["GET"]),
+        ("/reports/<session_id>/fills.csv", "report_csv", _report_csv, ["GET"]),
+    ]
+    for rule, endpoint, view, methods in routes:
+        bp.add_url_rule(rule, endpoint, _handled(view), methods=methods)
+    return bp
+
+
+def install_api(server: flask.Flask) -> None:
+    """Register the API on ``server``; HTTP errors under /api become JSON bodies."""
+    server.register_blueprint(api_blueprint())
+    server.register_error_handler(HTTPException, _http_error)

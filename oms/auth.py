@@ -1,0 +1,147 @@
+"""Security of the web server: authentication (users for the pages, a bearer token for the API),
+JSON-only state-changing requests, same-origin checks and security headers.
+
+With ``settings.auth_users`` empty the dashboard is open (it then binds loopback only, see
+``app.serve``). With users configured, every page, asset, Dash callback and API route needs
+HTTP Basic credentials; the API also takes ``Authorization: Bearer <OMS_API_TOKEN>``.
+Secrets are compared in constant time and never logged or echoed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+from urllib.parse import urlsplit
+
+import flask
+from werkzeug.security import check_password_hash
+
+from oms.config import Settings
+
+__all__ = ["SECURITY_HEADERS", "USER_KEY", "auth_configured", "check_user", "install_security"]
+
+log = logging.getLogger(__name__)
+USER_KEY = "oms_user"
+_STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_HASH_PREFIXES = ("scrypt:", "pbkdf2:")
+
+# Dash renders one inline bootstrap script and Plotly compiles some code at run time, hence
+# 'unsafe-inline'/'unsafe-eval' for scripts; everything is served from this origin.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
+        "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+
+
+def auth_configured(settings: Settings) -> bool:
+    """True when page users are configured (the API then takes them or the bearer token)."""
+    return bool(settings.auth_users)
+
+
+def check_user(settings: Settings, username: str, password: str) -> bool:
+    """Constant-time check of one user's password (plain or werkzeug hash in the settings)."""
+    secret = settings.auth_users.get(username)
+    if secret is None:
+        # Same work for unknown users, so timing does not reveal which names exist.
+        hmac.compare_digest(password.encode(), b"x" * max(1, len(password)))
+        return False
+    stored = secret.get_secret_value()
+    if stored.startswith(_HASH_PREFIXES):
+        return check_password_hash(stored, password)
+    return hmac.compare_digest(stored.encode(), password.encode())
+
+
+def _basic_user(settings: Settings) -> str | None:
+    header = flask.request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:], validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    if not sep or not check_user(settings, username, password):
+        return None
+    return username
+
+
+def _bearer_ok(settings: Settings) -> bool:
+    header = flask.request.headers.get("Authorization", "")
+    token = settings.api_token
+    if token is None or not header.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(header[7:].strip().encode(), token.get_secret_value().encode())
+
+
+def _error(status: int, field: str, message: str) -> flask.Response:
+    response = flask.jsonify({"error": message, "errors": [{"field": field,
+                                                             "message": message}]})
+    response.status_code = status
+    return response
+
+
+def _same_origin() -> bool:
+    """False when the browser says the request comes from another site."""
+    request = flask.request
+    if request.headers.get("Sec-Fetch-Site", "") == "cross-site":
+        return False
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        return urlsplit(origin).netloc == request.host
+    return origin != "null"
+
+
+def _guard(settings: Settings) -> flask.Response | None:
+    request = flask.request
+    is_api = request.path.startswith("/api/")
+    if request.method in _STATE_CHANGING:
+        if not _same_origin():
+            return _error(403, "Origin", "cross-origin state-changing requests are refused")
+        if request.mimetype != "application/json":
+            return _error(415, "Content-Type", "state-changing requests must send "
+                                               "Content-Type: application/json")
+    if not auth_configured(settings):
+        return None
+    if is_api and _bearer_ok(settings):
+        flask.g.setdefault(USER_KEY, "api-token")
+        return None
+    user = _basic_user(settings)
+    if user is not None:
+        flask.g.setdefault(USER_KEY, user)
+        return None
+    if is_api:
+        response = _error(401, "Authorization", "authentication required "
+                                                "(Bearer token or Basic credentials)")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="oms-api"'
+        return response
+    response = flask.Response("authentication required", 401, mimetype="text/plain")
+    response.headers["WWW-Authenticate"] = 'Basic realm="DipMaster OMS", charset="UTF-8"'
+    return response
+
+
+def _headers(response: flask.Response) -> flask.Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if flask.request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def install_security(server: flask.Flask, settings: Settings) -> None:
+    """Install the request guard and the security headers on ``server``."""
+    server.before_request(lambda: _guard(settings))
+    server.after_request(_headers)
+    if auth_configured(settings):
+        log.info("authentication on: %d page user(s), API token %s", len(settings.auth_users),
+                 "set" if settings.api_token is not None else "not set")

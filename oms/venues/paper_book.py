@@ -1,0 +1,87 @@
+"""The paper venue's view of the market: float top of book, levels to walk, queue volume.
+
+A SimulatedMarket (replay or synthetic) gives the full model: book levels scaled by volume,
+impact of our trades, shocks and traded volume along the sub-minute path. Any other MarketData
+(e.g. a live stream) is served from its quote alone: one deep level at the touch, no impact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from oms.errors import MarketClosed
+from oms.market.base import MarketData
+from oms.market.simulated import SimulatedMarket, Top
+from oms.model.enums import Side
+
+__all__ = ["MarketView", "epoch_to_datetime"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def epoch_to_datetime(t: float) -> datetime:
+    """Epoch seconds to an aware UTC datetime (microsecond precision)."""
+    return _EPOCH + timedelta(microseconds=round(t * 1e6))
+
+
+class MarketView:
+    """Adapter the venue uses for prices; fast float paths for simulated markets."""
+
+    __slots__ = ("_decimals", "market", "sim")
+
+    def __init__(self, market: MarketData) -> None:
+        self.market = market
+        self.sim = market if isinstance(market, SimulatedMarket) else None
+        self._decimals: dict[str, Decimal] = {}
+
+    def top(self, symbol: str, t: float) -> Top:
+        """Top of book at epoch second ``t`` (raises MarketClosed)."""
+        if self.sim is not None:
+            return self.sim.top(symbol, t)
+        if not self.market.is_open(symbol):
+            raise MarketClosed(f"{symbol}: market is closed")
+        quote = self.market.quote(symbol)
+        return Top(t, float(quote.bid), float(quote.ask), 1.0, -1)
+
+    def levels(self, symbol: str, side: Side, top: Top) -> Iterator[tuple[float, float]]:
+        """Levels a marketable order on ``side`` walks, best first."""
+        if self.sim is not None:
+            return self.sim.levels(symbol, side, top)
+        return iter(((top.ask if side is Side.BUY else top.bid, float("inf")),))
+
+    def record_own_trade(self, symbol: str, side: Side, quantity: float, t: float) -> None:
+        """Feed our trade to the impact model (simulated markets only)."""
+        if self.sim is not None:
+            self.sim.record_own_trade(symbol, side, quantity, t)
+
+    def volume_through(self, symbol: str, side: Side, price: float, t0: float,
+                       t1: float) -> tuple[float, bool]:
+        """Aggressor volume reaching a resting order at ``price`` in (t0, t1], and crossed."""
+        if self.sim is not None:
+            return self.sim.volume_through(symbol, side, price, t0, t1)
+        try:
+            top = self.top(symbol, t1)
+        except MarketClosed:
+            return 0.0, False
+        crossed = top.ask <= price if side is Side.BUY else top.bid >= price
+        return 0.0, crossed
+
+    def book_quantity_at(self, symbol: str, side: Side, price: float, top: Top) -> float:
+        """Displayed quantity at ``price`` on ``side``'s own book side (0 if it improves it)."""
+        if self.sim is None:
+            return 0.0
+        book_side = Side.SELL if side is Side.BUY else Side.BUY  # bids are walked by sells
+        for level_price, quantity in self.sim.levels(symbol, book_side, top):
+            if abs(level_price - price) < 1e-9:
+                return quantity
+            if (level_price < price) if side is Side.BUY else (level_price > price):
+                return 0.0
+        return 0.0
+
+    def tick(self, symbol: str) -> Decimal:
+        """Price tick of ``symbol`` (0.01 for markets that do not say)."""
+        if self.sim is not None:
+            return self.sim.tick_decimal(symbol)
+        return Decimal("0.01")

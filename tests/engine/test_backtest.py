@@ -1,0 +1,71 @@
+"""`oms backtest` on real klines: the report's interval VWAP is the file's, computed independently."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from oms.backtest import BacktestSpec, run_backtest
+from oms.cli import main
+from oms.errors import ValidationError
+
+BTC_FILE = "klines_1m/BTCUSDT-1m-2024-01-01_2024-06-25.csv.gz"
+
+
+def file_vwap(path: Path, start: datetime, end: datetime) -> Decimal:
+    """sum(quote_volume) / sum(volume) of the bars opening in [floor(start), end)."""
+    lo = int(start.replace(second=0, microsecond=0).timestamp() * 1000)
+    hi = int(end.timestamp() * 1000)
+    volume = quote = Decimal(0)
+    with gzip.open(path, "rt") as fh:
+        for row in csv.reader(fh):
+            if not row[0].isdigit():
+                continue
+            t = int(row[0])
+            if t >= hi:
+                break
+            if t >= lo:
+                volume += Decimal(row[5])
+                quote += Decimal(row[7])
+    return quote / volume
+
+
+def test_backtest_report_vwap_matches_the_file(binance_data: Path) -> None:
+    spec = BacktestSpec.parse(data=binance_data / BTC_FILE, symbol="BTCUSDT", side="buy",
+                              quantity="0.5", algo="twap", start="2024-03-04T14:00:00Z",
+                              duration_minutes=30)
+    report = run_backtest(spec)
+    parent = report["parents"][0]
+    start = datetime.fromisoformat(parent["start"])
+    end = datetime.fromisoformat(parent["end"])
+    expected = file_vwap(binance_data / BTC_FILE, start, end)
+    assert parent["interval_vwap"] == pytest.approx(float(expected), rel=1e-9)
+    assert parent["filled_quantity"] == pytest.approx(0.5)
+    assert report["summary"]["fill_rate"] == pytest.approx(1.0)
+    assert start >= datetime(2024, 3, 4, 14, tzinfo=UTC)
+
+
+def test_backtest_cli_writes_json(binance_data: Path, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "report.json"
+    code = main(["backtest", "--data", str(binance_data / BTC_FILE), "--symbol", "BTCUSDT",
+                 "--side", "sell", "--quantity", "0.2", "--algo", "market", "--start",
+                 "2024-02-01T10:00:00Z", "--duration-minutes", "5", "--json", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert report["report_version"] == 1 and report["parents"][0]["side"] == "SELL"
+    assert json.loads(capsys.readouterr().out)["session_id"] == report["session_id"]
+
+
+def test_backtest_spec_names_bad_fields(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as err:
+        BacktestSpec.parse(data=tmp_path / "missing.csv", symbol="BTCUSDT", side="up",
+                           quantity="-1", algo="magic", start="yesterday", duration_minutes=0)
+    fields = {e.field for e in err.value.errors}
+    assert fields == {"data", "side", "quantity", "algo", "start", "duration_minutes"}
