@@ -16,13 +16,13 @@ import dash
 if str(Path(__file__).resolve().parent) not in sys.path:  # `oms run` imports us from anywhere
     sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from components.context import OMS_KEY  # noqa: E402
-from components.frame import frame_layout, register_frame_callbacks  # noqa: E402
-from oms.api import install_api  # noqa: E402
-from oms.auth import auth_configured, install_security  # noqa: E402
-from oms.bootstrap import Oms, build_oms  # noqa: E402
-from oms.config import Settings  # noqa: E402
-from oms.errors import ConfigError  # noqa: E402
+from components.context import OMS_KEY
+from components.frame import frame_layout, register_frame_callbacks
+from oms.api import install_api
+from oms.auth import auth_configured, install_security
+from oms.bootstrap import Oms, build_oms
+from oms.config import Settings
+from oms.errors import ConfigError
 
 __all__ = ["PAGE_MODULES", "create_app", "is_loopback", "serve"]
 
@@ -46,7 +46,7 @@ def create_app(settings: Settings, oms: Oms | None = None, *,
         oms = build_oms(settings)
     app = dash.Dash(
         __name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
-        title="DipMaster OMS", update_title=None, suppress_callback_exceptions=True,
+        title="DipMaster OMS", update_title="", suppress_callback_exceptions=True,
         serve_locally=True)
     server = app.server
     server.config[OMS_KEY] = oms
@@ -85,6 +85,9 @@ def serve(settings: Settings) -> None:
         raise ConfigError(
             f"refusing to serve on {settings.host}: a non-loopback address needs authentication "
             "(set OMS_AUTH_USERS and OMS_API_TOKEN) or bind 127.0.0.1")
+    if not settings.debug:  # one line per tick / per callback would drown the log
+        for name in ("apscheduler.executors.default", "apscheduler.scheduler", "werkzeug"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     oms = build_oms(settings)
     try:
         app = create_app(settings, oms, start_engine=True)

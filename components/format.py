@@ -55,6 +55,8 @@ def fmt_bps(value: Number) -> str:
     number = to_float(value)
     if number is None:
         return "—"
+    if abs(number) < 0.05:
+        return "0.0 bps"
     return f"{number:+,.1f} bps"
 
 
@@ -74,7 +76,7 @@ def fmt_time(value: datetime | str | None, *, seconds: bool = True) -> str:
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            return value
+            return str(value)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%H:%M:%S" if seconds else "%H:%M")

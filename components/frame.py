@@ -58,8 +58,7 @@ def frame_view(snap: EngineSnapshot, health: EngineHealth, *, halted_now: bool,
     reason = gate_reason if halted_now else (snap.halt_reason if state != "ACTIVE" else "")
     breakers = {name: _breaker(snap.breakers.get(name)) for name in ids.BREAKER_IDS}
     speed_text = f" ×{speed:g}" if speed != 1 else ""
-    clock = (f"{snap.venue.upper()} {snap.venue_status} · MKT {fmt_time(snap.ts)} UTC"
-             f"{speed_text}")
+    clock = f"{snap.venue.upper()} {snap.venue_status} · MKT {fmt_time(snap.ts)}{speed_text}"
     now = now or datetime.now(UTC)
     age = (now - snap.wall_ts).total_seconds()
     problems: list[str] = []
@@ -73,7 +72,7 @@ def frame_view(snap: EngineSnapshot, health: EngineHealth, *, halted_now: bool,
         problems.append(f"{health.missed} missed")
     if snap.last_error:
         problems.append(snap.last_error)
-    text = f"tick {snap.tick:,} @ {fmt_time(snap.wall_ts)}"
+    text = f"tick {fmt_time(snap.wall_ts)}"
     if problems:
         last = f" (last: {health.last_problem})" if health.last_problem else ""
         return FrameView(state, f"state-badge state-{state.lower()}", reason, breakers, clock,

@@ -220,6 +220,19 @@ def _report_csv(session_id: str) -> flask.Response:
         "Content-Disposition": f'attachment; filename="fills-{session_id}.csv"'})
 
 
+_STATIC_ROUTES = {"status": "GET", "orders": "GET", "rebalance": "POST", "signals": "POST",
+                  "kill": "POST", "resume": "POST"}
+
+
+def _not_found(path: str) -> flask.Response:
+    method = _STATIC_ROUTES.get(path.strip("/"))
+    if method is not None:
+        response = _error(405, [FieldError("method", f"{API_PREFIX}/{path} takes {method}")])
+        response.headers["Allow"] = method
+        return response
+    return _error(404, [FieldError("path", f"no API route {API_PREFIX}/{path}")])
+
+
 def _http_error(exc: HTTPException) -> flask.Response | HTTPException:
     if not flask.request.path.startswith(API_PREFIX):
         return exc
@@ -242,6 +255,9 @@ def api_blueprint() -> flask.Blueprint:
     ]
     for rule, endpoint, view, methods in routes:
         bp.add_url_rule(rule, endpoint, _handled(view), methods=methods)
+    # Without this the dashboard's catch-all page route would answer unknown API paths.
+    bp.add_url_rule("/<path:path>", "not_found", _not_found,
+                    methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     return bp
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from oms.clock import Clock, ReplayClock
+from oms.clock import Clock, LiveClock, ReplayClock
 from oms.config import Settings
 from oms.engine import ExecutionEngine
 from oms.errors import ConfigError
@@ -69,12 +69,37 @@ def build_oms(settings: Settings, *, clock: Clock | None = None,
     repository = Repository(database)
     gate = HaltGate()
     wall = datetime.now(UTC)
+    if settings.venue != "paper":
+        return _build_live(settings, database, repository, gate, clock, market, venue, ids)
     if market is None:
         market = build_market(settings, wall)
     if clock is None:
         clock = ReplayClock(_replay_start(market, wall), settings.speed)
     if venue is None:
-        venue = _build_venue(settings, gate, market)
+        from oms.venues.paper import PaperVenue
+
+        venue = PaperVenue(gate, market, settings.paper, seed=settings.seed)
+    return _assemble(settings, database, repository, gate, clock, market, venue, ids)
+
+
+def _build_live(settings: Settings, database: Database, repository: Repository, gate: HaltGate,
+                clock: Clock | None, market: MarketData | None, venue: Venue | None,
+                ids: IdGenerator | None) -> Oms:
+    """Binance (testnet unless production is confirmed): live clock, Binance market data."""
+    from oms.venues.binance_factory import build_binance_market, build_binance_venue
+
+    clock = clock or LiveClock()
+    if market is None:
+        market = build_binance_market(settings, clock=clock)
+    if venue is None:
+        venue = build_binance_venue(settings, gate,
+                                    production_confirmed=settings.binance.confirm_production,
+                                    market=market, clock=clock)
+    return _assemble(settings, database, repository, gate, clock, market, venue, ids)
+
+
+def _assemble(settings: Settings, database: Database, repository: Repository, gate: HaltGate,
+              clock: Clock, market: MarketData, venue: Venue, ids: IdGenerator | None) -> Oms:
     engine = ExecutionEngine(settings=settings, clock=clock, market=market, venue=venue,
                              repository=repository, gate=gate, ids=ids)
     service = OmsService(engine, repository, settings, gate)
@@ -82,13 +107,3 @@ def build_oms(settings: Settings, *, clock: Clock | None = None,
     return Oms(settings, database, repository, gate, clock, market, venue, engine, service,
                runtime)
 
-
-def _build_venue(settings: Settings, gate: HaltGate, market: MarketData) -> Venue:
-    if settings.venue == "paper":
-        from oms.venues.paper import PaperVenue
-
-        return PaperVenue(gate, market, settings.paper, seed=settings.seed)
-    from oms.venues.binance import build_binance_venue
-
-    return build_binance_venue(settings, gate,
-                               production_confirmed=settings.binance.confirm_production)

@@ -110,6 +110,7 @@ class BinanceSettings(BaseModel):
     rest_poll_interval_s: float = Field(default=2.0, gt=0)  # REST fallback while the stream is down
     stream_silence_s: float = Field(default=90.0, gt=0)  # no message for this long: reconnect
     use_user_stream: bool = True
+    use_market_stream: bool = True  # websockets for quotes/trades/klines (REST fallback always on)
 
 
 class Settings(BaseSettings):

@@ -139,9 +139,10 @@ class ExecutionEngine:
             self._refresh_quotes()
             self.risk.on_tick(now)
             self._drain_commands(now)
+            self.signals.on_tick(now)
             self._apply_events(self.venue.poll(now), now)
             intents = self._run_algos(now)
-            self._dispatch(intents, now)
+            self.dispatch(intents, now)
             self._end_finished_parents(now)
             self.journal.flush()
             if self.reports.pending:
@@ -216,7 +217,8 @@ class ExecutionEngine:
                 intents.append((parent, intent))
         return intents
 
-    def _dispatch(self, intents: list[tuple[ParentOrder, Intent]], now: datetime) -> None:
+    def dispatch(self, intents: list[tuple[ParentOrder, Intent]], now: datetime) -> None:
+        """Risk-check new children, commit them, then send them; apply cancel intents."""
         to_send: list[ChildOrder] = []
         for parent, intent in intents:
             if isinstance(intent, CancelIntent):
@@ -330,6 +332,7 @@ class ExecutionEngine:
             parent.record_fill(fill)
             self.journal.parent_changed(parent)
         self.account.apply_fill(fill)
+        self.signals.on_fill(child.parent_id, fill.quantity, fill.ts)
         self.recent_fills.append(fill)
         self.journal.fill(fill)
         self.journal.child_changed(child)
@@ -400,6 +403,7 @@ class ExecutionEngine:
         """Move a parent to a terminal state and record why."""
         parent.end_price = self.mid(parent.symbol)
         parent.transition(state, now, reason)
+        self.signals.on_parent_ended(parent.parent_id)
         self.journal.parent_changed(parent)
         self.journal.audit(now, f"Parent{state.value.title()}", parent.parent_id, {
             "reason": reason, "filled": parent.filled_quantity, "quantity": parent.quantity})

@@ -75,7 +75,8 @@ class CommandHandler:
 
     # -- submits ------------------------------------------------------------------------
 
-    def _ensure_trading(self) -> None:
+    def ensure_trading(self) -> None:
+        """Raise TradingHalted while the account is HALTED."""
         if self.engine.risk.trading_state is TradingState.HALTED:
             raise TradingHalted("trading is HALTED; resume with a reason before submitting")
 
@@ -112,7 +113,7 @@ class CommandHandler:
         return parent
 
     def _rebalance(self, command: SubmitRebalance, now: datetime) -> SubmitResult:
-        self._ensure_trading()
+        self.ensure_trading()
         engine = self.engine
         positions = {s: p.quantity for s, p in engine.account.positions.items()}
         mids = {s: q.mid for s, q in engine.quotes.items()}
@@ -140,7 +141,7 @@ class CommandHandler:
         return result
 
     def _parent_order(self, command: SubmitParentOrder, now: datetime) -> SubmitResult:
-        self._ensure_trading()
+        self.ensure_trading()
         session_id = self.open_session(
             command.session_kind, now, command.actor, {},
             {"symbol": command.symbol, "side": command.side.value,

@@ -46,5 +46,5 @@ def build_snapshot(engine: ExecutionEngine, now: datetime) -> EngineSnapshot:
         market_open={s: s in engine.quotes for s in engine.market.symbols},
         counts={"working_parents": len(engine.parents),
                 "open_children": len(engine.open_children)},
-        last_error=engine.last_error, venue_status=getattr(engine.venue, "status", "OK"),
+        last_error=engine.last_error, venue_status=engine.venue.status_text(),
     )

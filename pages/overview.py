@@ -11,6 +11,7 @@ from dash import Input, Output, html
 from components import ids
 from components.context import service
 from components.live import fills_panel, kpi_strip, parents_panel, positions_panel
+from components.registry import register_page
 from components.tables import section
 
 __all__ = ["layout", "refresh_overview", "register"]
@@ -37,7 +38,7 @@ def refresh_overview(_n: int | None) -> tuple[Any, Any, Any, Any]:
 
 def register(app: dash.Dash) -> None:
     """Register the page and attach its callbacks to ``app``."""
-    dash.register_page(__name__, path="/", name="Overview", title="Overview · DipMaster OMS",
+    register_page(__name__, path="/", name="Overview", title="Overview · DipMaster OMS",
                        order=0, layout=layout)
     app.callback(Output(ids.OVERVIEW_KPIS, "children"), Output(ids.OVERVIEW_POSITIONS, "children"),
                  Output(ids.OVERVIEW_PARENTS, "children"), Output(ids.OVERVIEW_FILLS, "children"),

@@ -120,6 +120,7 @@ class TargetExecutor(ExecutionAlgo):
         self._max_child: Decimal | None = None
         self._last_child_at: datetime | None = None
         self._children_sent = 0
+        self.planned = False
         self.crosses = True  # False: passive children rest until the window ends (iceberg)
 
     # ----- what subclasses define -------------------------------------------------------------
@@ -166,8 +167,17 @@ class TargetExecutor(ExecutionAlgo):
         bars = ctx.market.bars(ctx.parent.symbol, ctx.now - timedelta(minutes=60), ctx.now)
         if bars:
             self.volume_per_minute = sum(b.volume for b in bars) / len(bars)
-        self.plan(ctx)
+        self._plan_when_priced(ctx)
         return self.on_timer(ctx)
+
+    def _plan_when_priced(self, ctx: AlgoContext) -> None:
+        """Plan once a price is known (slices are merged by notional, which needs a price)."""
+        if self.planned:
+            return
+        if ctx.quote is None and self.last_price is None and ctx.parent.arrival_price is None:
+            return  # market closed at the start: plan on the first quote
+        self.plan(ctx)
+        self.planned = True
 
     def on_market_data(self, ctx: AlgoContext) -> list[Intent]:
         """Remember the last price; children are only sent from ``on_timer``."""
@@ -178,6 +188,7 @@ class TargetExecutor(ExecutionAlgo):
         """Cancel stale passive children, then send what the target asks for."""
         self._observe_market(ctx)
         self._adopt_all(ctx)
+        self._plan_when_priced(ctx)
         intents: list[Intent] = []
         if ctx.now >= self.window_end(ctx) or self.stop_reason is not None:
             if self.stop_reason is None and ctx.parent.remaining > 0:
@@ -189,7 +200,7 @@ class TargetExecutor(ExecutionAlgo):
             cross_at = self._cross_at.get(child.client_order_id)
             if cross_at is not None and ctx.now >= cross_at:
                 intents.extend(self._cancel(child, "cross"))
-        if self._blocked(ctx):
+        if self._blocked(ctx) or not self.planned:
             return intents
         child_intent = self._next_child(ctx)
         if child_intent is not None:
@@ -332,6 +343,7 @@ class TargetExecutor(ExecutionAlgo):
         if quantity < floor and quantity < self._round(unsent) and self._cross_owed <= 0:
             return None
         if not is_tradable(quantity, price, self.filters):
+            self._cross_owed = ZERO  # a dust rest rides with the next slice instead
             if not ctx.working_children and not self._asked and (
                 not is_tradable(self._round(unsent), price, self.filters)
             ):
@@ -360,9 +372,3 @@ class TargetExecutor(ExecutionAlgo):
             return None
         return self._round(self.options.max_child_notional / price)
 
-
-def as_child_intent(intent: Intent) -> ChildIntent:
-    """Narrow an intent to a ChildIntent (test helper; raises TypeError otherwise)."""
-    if not isinstance(intent, ChildIntent):
-        raise TypeError(f"expected a ChildIntent, got {intent!r}")
-    return intent

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -134,7 +134,3 @@ class ShortfallAlgo(SliceScheduleAlgo):
         self.slices = build_schedule(self.parent.quantity, trades, times, self.filters,
                                      Decimal(repr(price)))
 
-    def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
-        """As the slice schedule, but the first (largest) slice rests at most half its interval."""
-        deadline, interval = super().slice_deadline(ctx)
-        return deadline, interval

@@ -38,6 +38,8 @@ class SliceScheduleAlgo(TargetExecutor):
     def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
         """Deadline and interval of the latest slice already due."""
         due = [s for s in self.slices if s.due <= ctx.now]
+        if not due and not self.slices:
+            return ctx.window_end, ctx.window_end - ctx.now
         current = due[-1] if due else self.slices[0]
         return current.deadline, current.deadline - current.due
 

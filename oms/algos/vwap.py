@@ -1,13 +1,23 @@
 """VWAP: follow the intraday volume profile, corrected by the volume the market actually prints.
 
 Plan: the expected volume of each minute of the window comes from the learned profile
-(``vwap_profile``: hour-of-day x minute-of-hour, Jan-Apr 2024), scaled to the recent volume level.
-While trading, the target share done by ``t`` is ``V_done / (V_done + V_left)`` where ``V_done`` is
-the market volume printed since the start (``ctx.market.traded_volume``) and ``V_left`` the
-profile's expected volume for the rest of the window, rescaled by how busy the market has really
-been (a shrunk ratio of realised to expected volume). The result is capped by ``participation_cap``
-(default 0.25 of printed volume plus one minute of look-ahead). ``follow_realised=False`` gives the
-static profile schedule (the baseline the measurements compare against).
+(``vwap_profile``: hour-of-day x minute-of-hour, Jan-Apr 2024). The window's total is forecast as
+profile weight x volume level, the level (volume per unit of profile weight) averaged over the last
+hour and the last day of bars. While trading, the target share done by ``t`` is
+``V_done / (V_done + V_left)``: ``V_done`` is the market volume printed since the start
+(``ctx.market.traded_volume``), ``V_left`` the forecast for the rest of the window rescaled by how
+busy the market has really been (realised / expected so far, shrunk towards 1 by a prior of
+``prior_minutes`` of volume). The result is capped by ``participation_cap`` (default 0.25 of
+printed volume plus one minute of look-ahead). ``follow_realised=False`` gives the static profile
+schedule (the baseline the measurements compare against).
+
+Measured on Jan-Apr 2024 BTCUSDT minute bars (600 random hours, idealised fills at the minute's
+typical price): mean |cost vs interval VWAP| 4.84 bps static, 4.44 bps with this correction
+(median 2.12 -> 1.64). Only an oracle that knows the hour's total volume in advance gets to ~0.
+
+Children: one every ``child_interval_s`` (60 s), resting passively at the touch for
+``passive_window_s`` (240 s) before crossing. Passive fills pay no spread and add no taker impact;
+on the simulator (60 Jan-Apr hours) 20 s / 60 s gave +4.0 bps vs VWAP, 60 s / 240 s +2.5 bps.
 """
 
 from __future__ import annotations
@@ -52,8 +62,9 @@ class VwapAlgo(TargetExecutor):
         seed: int = 0,
         filters: SymbolFilters,
         follow_realised: bool = True,
-        prior_minutes: float = 5.0,
-        child_interval_s: float = 20.0,
+        prior_minutes: float = 20.0,
+        child_interval_s: float = 60.0,
+        passive_window_s: float | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("participation_cap", 0.25)
@@ -64,9 +75,12 @@ class VwapAlgo(TargetExecutor):
         self.follow_realised = follow_realised
         self.prior_minutes = prior_minutes
         self.child_interval = timedelta(seconds=child_interval_s)
+        self.passive_window = timedelta(
+            seconds=passive_window_s if passive_window_s is not None else 4 * child_interval_s)
         self._start = parent.created_at
         self._end = parent.created_at
         self._cumulative: list[float] = []  # profile weight cumulated minute by minute
+        self.expected_volume: float | None = None  # the window's forecast market volume
 
     def plan(self, ctx: AlgoContext) -> None:
         """Lay the profile over the window."""
@@ -80,6 +94,25 @@ class VwapAlgo(TargetExecutor):
         for weight in profile_weights(self.parent.symbol, self._start, self._end):
             total += weight
             self._cumulative.append(total)
+        self.expected_volume = self._forecast_volume(ctx, total)
+
+    def _forecast_volume(self, ctx: AlgoContext, window_weight: float) -> float | None:
+        """The window's market volume: profile weight times the volume level per unit of weight,
+        averaged over the last hour and the last day (each measured against the profile)."""
+        bars = ctx.market.bars(self.parent.symbol, ctx.now - timedelta(days=1), ctx.now)
+        hours = HOUR_WEIGHT.get(self.parent.symbol, tuple([1.0] * 24))
+        minutes = MINUTE_WEIGHT.get(self.parent.symbol, _FLAT)
+        levels: list[float] = []
+        for sample in (bars[-60:], bars):
+            if len(sample) < 30:
+                continue
+            weight = sum(hours[b.open_time.hour] * minutes[b.open_time.minute] for b in sample)
+            volume = sum(b.volume for b in sample)
+            if weight > 0 and volume > 0:
+                levels.append(volume / weight)
+        if not levels:
+            return None
+        return sum(levels) / len(levels) * window_weight
 
     def _profile_share(self, now: datetime) -> float:
         """Share of the window's expected volume that should have printed by ``now``."""
@@ -107,12 +140,11 @@ class VwapAlgo(TargetExecutor):
             return expected_share
         realised = float(ctx.market.traded_volume(self.parent.symbol, self._start, ctx.now))
         window_minutes = (self._end - self._start) / timedelta(minutes=1)
-        level = self.volume_per_minute or 0.0
-        if level <= 0.0 or realised <= 0.0:
+        expected_total = self.expected_volume or (self.volume_per_minute or 0.0) * window_minutes
+        if expected_total <= 0.0 or realised <= 0.0:
             return expected_share
-        expected_total = level * window_minutes  # the window's volume at the recent level
         expected_done = expected_total * expected_share
-        prior = level * self.prior_minutes
+        prior = expected_total * min(self.prior_minutes / window_minutes, 1.0)
         busy = (realised + prior) / (expected_done + prior)  # shrunk realised/expected ratio
         left = expected_total * (1.0 - expected_share) * busy
         return realised / (realised + left)
@@ -123,6 +155,5 @@ class VwapAlgo(TargetExecutor):
         return self.parent.quantity * share
 
     def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
-        """A child has up to three child intervals to fill passively."""
-        interval = self.child_interval * 3
-        return min(ctx.now + interval, self._end), interval
+        """A child may rest ``passive_window`` (default four child intervals) before crossing."""
+        return min(ctx.now + self.passive_window, self._end), self.passive_window

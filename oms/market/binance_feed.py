@@ -9,6 +9,7 @@ for any symbol whose stream went quiet.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import deque
@@ -53,13 +54,18 @@ class MarketStreamTransport(Protocol):
 class ThreadedMarketStream:
     """MarketStreamTransport over python-binance's ThreadedWebsocketManager (multiplex socket)."""
 
-    def __init__(self, manager_factory: Callable[[], Any]) -> None:
+    def __init__(self, manager_factory: Callable[[asyncio.AbstractEventLoop], Any]) -> None:
         self._factory = manager_factory
         self._manager: Any = None
 
     def start(self, callback: Callable[[Message], None], streams: list[str]) -> None:
         """Start the manager thread and one multiplex socket."""
-        self._manager = self._factory()
+        # python-binance builds sockets on the caller's current event loop and runs that loop in
+        # its thread: a fresh loop per connection, so a reconnect never meets a running loop
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._manager = self._factory(loop)
+        self._manager.daemon = True  # a closing socket must not hold the process open
         self._manager.start()
         self._manager.start_multiplex_socket(callback=callback, streams=streams)
 
@@ -67,7 +73,7 @@ class ThreadedMarketStream:
         """Stop the manager (idempotent)."""
         if self._manager is not None:
             try:
-                self._manager.stop()
+                self._manager.stop()  # its thread ends by itself within ~10 s (read timeout)
             finally:
                 self._manager = None
 

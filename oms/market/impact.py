@@ -78,7 +78,8 @@ class ImpactModel:
 
     def record(self, signed_quantity: float, ts: float) -> float:
         """Account for our trade of ``signed_quantity`` (+buy / -sell) at ``ts``; returns offset."""
-        ts = max(ts, self._last_ts)
+        if ts < self._last_ts:
+            ts = self._last_ts
         before = self._flow_at(ts)
         after = before + signed_quantity
         self._permanent += self.params.permanent_fraction * (self.peak(after) - self.peak(before))

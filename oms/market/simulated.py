@@ -111,7 +111,8 @@ class SimulatedMarket:
         self._current: dict[str, _BarInfo | None] = {}
         self._quotes: dict[str, Quote] = {}
         self._tops: dict[str, Top] = {}
-        self._impact = {s: ImpactModel(ImpactParams(), sp.sigma_1m, sp.volume_per_minute)
+        self._impact_params: ImpactParams = getattr(self, "_impact_params", ImpactParams())
+        self._impact = {s: ImpactModel(self._impact_params, sp.sigma_1m, sp.volume_per_minute)
                         for s, sp in specs.items()}
         self._shocks: dict[str, list[tuple[float, float]]] = {s: [] for s in specs}
         self._locate_all()
@@ -165,6 +166,10 @@ class SimulatedMarket:
         except KeyError:
             raise MarketClosed(f"symbol {symbol} is not quoted by this market") from None
 
+    def touch_notional(self, symbol: str) -> float:
+        """Quote notional at the touch at depth scale 1."""
+        return self._spec(symbol).grid.touch_notional
+
     def tick_decimal(self, symbol: str) -> Decimal:
         """The price tick of ``symbol``."""
         return self._spec(symbol).tick_decimal
@@ -187,8 +192,8 @@ class SimulatedMarket:
         return self._path_mid(symbol, t)[0]
 
     def _path_mid(self, symbol: str, t: float) -> tuple[float, _BarInfo]:
-        info = self._current.get(symbol) if t == self._t else None
-        if info is None:
+        info = self._current.get(symbol)
+        if info is None or not info[1] <= t < info[2]:
             paths = self._paths[symbol]
             i = self._bar_at(paths, t)
             if i < 0:
@@ -254,6 +259,7 @@ class SimulatedMarket:
     # ----------------------------------------------------------------- own flow and faults
     def configure_impact(self, params: ImpactParams) -> None:
         """Use ``params`` for every symbol (resets impact state)."""
+        self._impact_params = params
         self._impact = {s: ImpactModel(params, sp.sigma_1m, sp.volume_per_minute)
                         for s, sp in self._specs.items()}
 

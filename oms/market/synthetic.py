@@ -147,22 +147,41 @@ class SyntheticMarket(SimulatedMarket):
         profiles: dict[str, SymbolProfile] | None = None,
     ) -> None:
         """Quote ``symbols`` from ``start``; ``profiles`` override the calibrated ones."""
-        start = utc(start)
+        self._seed = seed
+        self._profiles = {
+            s: (profiles or {}).get(s) or DEFAULT_PROFILES.get(s, _FALLBACK) for s in symbols}
+        specs, paths = self._build(utc(start))
+        super().__init__(specs, paths, utc(start))
+
+    def _build(self, start: datetime) -> tuple[dict[str, SymbolSpec], dict[str, BarPaths]]:
         first = int(start.timestamp()) // 60 * 60
         self._generators: dict[str, _Generator] = {}
         specs: dict[str, SymbolSpec] = {}
         paths: dict[str, BarPaths] = {}
-        for symbol in symbols:
-            profile = (profiles or {}).get(symbol) or DEFAULT_PROFILES.get(symbol, _FALLBACK)
+        for symbol, profile in self._profiles.items():
             specs[symbol] = make_spec(
                 symbol, tick=Decimal(str(profile.tick_size)), sigma_1m=profile.vol_per_minute,
                 volume_per_minute=profile.volume_per_minute,
                 quote_volume_per_minute=profile.volume_per_minute * profile.start_price,
             )
-            self._generators[symbol] = _Generator(symbol, profile, seed)
+            self._generators[symbol] = _Generator(symbol, profile, self._seed)
             paths[symbol] = self._generators[symbol].chunk(first, self.CHUNK_MINUTES,
                                                            specs[symbol])
-        super().__init__(specs, paths, start)
+        return specs, paths
+
+    def advance_to(self, ts: datetime) -> None:
+        """Move forward to ``ts``; a time before the first bar re-anchors the market there.
+
+        A synthetic market has no history, so being driven by a clock that starts earlier than
+        ``start`` (e.g. a TestClock in 2024 while ``start`` was the wall time) simply restarts
+        the same seeded market at that time (impact and shocks are reset).
+        """
+        first = next(iter(self._paths.values())).open_s[0]
+        if ts.timestamp() < float(first):
+            specs, paths = self._build(utc(ts))
+            SimulatedMarket.__init__(self, specs, paths, utc(ts))
+            return
+        super().advance_to(ts)
 
     def _ensure_bars(self, t: float) -> None:
         for symbol, paths in self._paths.items():

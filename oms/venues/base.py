@@ -87,5 +87,9 @@ class Venue(ABC):
     def filters(self, symbol: str) -> SymbolFilters:
         """The exchange rules of ``symbol``."""
 
+    def status_text(self) -> str:
+        """One line for the dashboard: OK, or why the venue is degraded or halted."""
+        return "OK"
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections (optional)."""

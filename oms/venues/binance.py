@@ -11,14 +11,20 @@ Build one with ``build_binance_venue`` (started, keys checked); ``start()`` if b
 from __future__ import annotations
 
 import logging
-import time
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oms.clock import Clock, LiveClock
 from oms.config import BinanceSettings, Settings
-from oms.errors import MarketClosed, OrderStatusUnknown, VenueBanned, VenueError, VenueUnavailable
+from oms.errors import (
+    ConfigError,
+    MarketClosed,
+    OrderStatusUnknown,
+    VenueBanned,
+    VenueError,
+    VenueUnavailable,
+)
 from oms.market.base import MarketData
 from oms.model.orders import ChildOrder
 from oms.risk.halt import HaltGate
@@ -44,10 +50,14 @@ from oms.venues.binance_stream import StreamTransport, UserStreamHandler
 from oms.venues.events import OrderRejected, VenueEvent
 from oms.venues.filters import SymbolFilters, filters_from_exchange_info
 
+if TYPE_CHECKING:
+    from oms.venues.binance_reconcile import ReconcileResult
+
 __all__ = ["BinanceVenue", "build_binance_venue"]
 
 log = logging.getLogger(__name__)
 
+_RECONNECT_SPACING_S = 30.0  # a failing stream is retried this often (REST polls meanwhile)
 _UNCERTAIN_GRACE_S = 5.0  # beyond recvWindow: a request this old can no longer be accepted
 
 
@@ -83,12 +93,13 @@ class BinanceVenue(Venue):
         self.stream = UserStreamHandler(self._clock)
         self._transport = transport
         self._filters: dict[str, SymbolFilters] = {}
-        self._mids: dict[str, tuple[float, Decimal]] = {}
         self._symbol_hint: dict[str, str] = {}  # client order id -> symbol, for untracked ids
         self._events: list[VenueEvent] = []
         self._next_time_sync = 0.0
         self._next_info_refresh = 0.0
         self._next_rest_poll = 0.0
+        self._next_reconnect = 0.0
+        self._next_uncertain_check = 0.0
         self.time_offset_ms = 0
         self.started = False
 
@@ -121,11 +132,7 @@ class BinanceVenue(Venue):
 
     def sync_time(self) -> int:
         """Measure the server clock offset (ms) and give it to the client's request signing."""
-        before = time.time()
-        server = self.rest.call("get_server_time")
-        after = time.time()
-        self.time_offset_ms = int(server["serverTime"] - (before + after) / 2 * 1000)
-        self._client.timestamp_offset = self.time_offset_ms
+        self.time_offset_ms = self.rest.sync_time()
         self._next_time_sync = self._epoch() + self.settings.time_sync_interval_s
         return self.time_offset_ms
 
@@ -135,26 +142,36 @@ class BinanceVenue(Venue):
         self.limiter.set_limits(limits_from_exchange_info(info))
         self.rest.observe_last_response(self._epoch())  # count this very request too
         for symbol in self.symbols:
-            flt = filters_from_exchange_info(info, symbol)
+            try:
+                flt = filters_from_exchange_info(info, symbol)
+            except KeyError as exc:
+                if not self.started:
+                    raise ConfigError(f"{symbol} is not traded on {self.name}") from exc
+                log.error("%s: %s missing from exchangeInfo; old filters kept", self.name, symbol)
+                continue
             self._filters[symbol] = flt
             self.tracker.assets[symbol] = (flt.base_asset, flt.quote_asset)
         self._next_info_refresh = self._epoch() + self.settings.exchange_info_refresh_s
 
     def connect_stream(self) -> None:
-        """(Re)connect the user stream (if one is configured)."""
+        """(Re)connect the user stream (if configured); on failure REST polling takes over."""
         if self._transport is None or not self.settings.use_user_stream:
             return
-        self._transport.stop()
-        self._transport.start(self.stream.on_message)
-        self.stream.mark_connected(self._epoch())
+        epoch = self._epoch()
+        self._next_reconnect = epoch + _RECONNECT_SPACING_S
+        try:
+            self._transport.stop()
+            self._transport.start(self.stream.on_message)
+        except Exception as exc:  # the REST fallback keeps working meanwhile
+            log.error("%s user stream connect failed: %s", self.name, type(exc).__name__)
+            self.stream.mark_down()
+            return
+        self.stream.mark_connected(epoch)
 
     def _reconnect(self, why: str) -> None:
         log.warning("%s user stream: %s; reconnecting, checking orders by REST", self.name, why)
         self.stream.reconnects += 1
-        try:
-            self.connect_stream()
-        except Exception as exc:  # the REST fallback keeps working meanwhile
-            log.error("%s user stream reconnect failed: %s", self.name, type(exc).__name__)
+        self.connect_stream()
         self.rest_check()
 
     def close(self) -> None:
@@ -178,17 +195,8 @@ class BinanceVenue(Venue):
                 return self.market.quote(order.symbol).mid
             except (MarketClosed, KeyError):
                 pass
-        epoch = self._epoch()
-        cached = self._mids.get(order.symbol)
-        if cached is not None and epoch - cached[0] < 1.0:
-            return cached[1]
-        try:
-            row = self.rest.call("get_orderbook_ticker", weight=2, symbol=order.symbol)
-            mid = (Decimal(str(row["bidPrice"])) + Decimal(str(row["askPrice"]))) / 2
-        except (VenueUnavailable, KeyError, TypeError):
-            return order.limit_price or Decimal(0)  # Binance's own filters will still apply
-        self._mids[order.symbol] = (epoch, mid)
-        return mid
+        mid = self.rest.book_mid(order.symbol)
+        return mid if mid is not None else order.limit_price or Decimal(0)
 
     def _send(self, order: ChildOrder, now: datetime) -> None:
         tracked = self.tracker.orders.get(order.client_order_id)
@@ -202,6 +210,7 @@ class BinanceVenue(Venue):
             self._events.append(rejected)
             return
         tracked = self.tracker.track(order)
+        tracked.sent_at = now
         sent_epoch = self._epoch()
         try:
             response = self.rest.call("create_order", placing=True, orders=1, **order_params(order))
@@ -369,9 +378,9 @@ class BinanceVenue(Venue):
         if epoch >= self._next_info_refresh:
             self.refresh_exchange_info()
         stream_on = self._transport is not None and self.settings.use_user_stream
-        if stream_on and not self.stream.connected and epoch >= self._next_rest_poll:
-            self._reconnect("the user stream reported an error")
-        elif (stream_on and self.tracker.working_ids()
+        if stream_on and not self.stream.connected and epoch >= self._next_reconnect:
+            self._reconnect("the user stream is down")
+        elif (stream_on and self.stream.connected and self.tracker.working_ids()
               and self.stream.is_silent(epoch, self.settings.stream_silence_s)):
             # a user stream is quiet while nothing happens; REST tells quiet from dead
             before = len(self._events)
@@ -383,11 +392,14 @@ class BinanceVenue(Venue):
         if (not stream_on or not self.stream.connected) and epoch >= self._next_rest_poll:
             self.rest_check()
             self._next_rest_poll = epoch + self.settings.rest_poll_interval_s
-        for cid, tracked in list(self.tracker.orders.items()):
-            if tracked.uncertain_since is not None and tracked.working:
-                self._resolve_gone(cid)
+        if epoch >= self._next_uncertain_check:  # GET order costs weight 4: not every tick
+            self._next_uncertain_check = epoch + self.settings.rest_poll_interval_s
+            for cid, tracked in list(self.tracker.orders.items()):
+                if tracked.uncertain_since is not None and tracked.working:
+                    self._resolve_gone(cid)
+        self.tracker.prune()
 
-    def reconcile(self, known_working: dict[str, ChildOrder]) -> Any:
+    def reconcile(self, known_working: dict[str, ChildOrder]) -> ReconcileResult:
         """Start-up reconciliation against Binance; see oms.venues.binance_reconcile."""
         from oms.venues.binance_reconcile import reconcile
 

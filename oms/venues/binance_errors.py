@@ -24,6 +24,7 @@ __all__ = [
     "CODE_CLOCK",
     "CODE_ORDER_NOT_FOUND",
     "CODE_UNKNOWN_ORDER",
+    "KEY_CODES",
     "STATUS_UNKNOWN_CODES",
     "retry_after_seconds",
     "translate_exception",
@@ -33,7 +34,7 @@ CODE_CLOCK = -1021  # timestamp outside recvWindow
 CODE_ORDER_NOT_FOUND = -2013  # "Order does not exist."
 CODE_UNKNOWN_ORDER = -2011  # cancel of an order that is not open
 STATUS_UNKNOWN_CODES = frozenset({-1006, -1007})  # "unexpected response" / "timeout": maybe placed
-_KEY_CODES = frozenset({-2014, -2015, -1022})  # bad key format / key, IP, permission / signature
+KEY_CODES = frozenset({-2014, -2015, -1022})  # bad key format / key, IP, permission / signature
 _TRANSIENT_CODES = frozenset({-1000, -1001, -1003, -1008, -1015, -1016, CODE_CLOCK})
 
 
@@ -62,7 +63,7 @@ def _api_error(exc: BinanceAPIException, *, placing: bool) -> VenueError:
         if placing:
             return OrderStatusUnknown(f"status unknown (HTTP {status}): {message}", code=code)
         return VenueUnavailable(f"venue error (HTTP {status}): {message}", code=code)
-    if code in _KEY_CODES:
+    if code in KEY_CODES:
         return VenueBanned(f"API key unusable: {message}", code=code)
     if code in _TRANSIENT_CODES:
         return VenueUnavailable(f"transient venue error: {message}", code=code)

@@ -7,6 +7,7 @@ needs the explicit confirmation).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -17,12 +18,13 @@ from oms.clock import Clock
 from oms.config import BinanceSettings, Settings
 from oms.errors import ConfigError
 from oms.market.base import MarketData
+from oms.market.binance_feed import BinanceMarketData, MarketStreamTransport, ThreadedMarketStream
 from oms.risk.halt import HaltGate
 from oms.venues.binance import BinanceVenue
 from oms.venues.binance_keys import ApiCredentials, check_key_permissions, load_credentials
 from oms.venues.binance_stream import StreamTransport, ThreadedUserStream
 
-__all__ = ["build_binance_venue", "make_client", "point_client_at"]
+__all__ = ["build_binance_market", "build_binance_venue", "make_client", "point_client_at"]
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +50,10 @@ def make_client(credentials: ApiCredentials, settings: BinanceSettings, *, testn
 def _user_stream(credentials: ApiCredentials, testnet: bool) -> StreamTransport:
     from binance import ThreadedWebsocketManager
 
-    def factory() -> Any:
+    def factory(loop: asyncio.AbstractEventLoop) -> Any:
         key, secret = credentials.reveal()
-        return ThreadedWebsocketManager(api_key=key, api_secret=secret, testnet=testnet)
+        return ThreadedWebsocketManager(api_key=key, api_secret=secret, testnet=testnet,
+                                        loop=loop)
 
     return ThreadedUserStream(factory)
 
@@ -94,3 +97,31 @@ def build_binance_venue(
     log.info("%s venue started: symbols=%s time offset %d ms", venue.name,
              ",".join(venue.symbols), venue.time_offset_ms)
     return venue
+
+
+def build_binance_market(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    transport: MarketStreamTransport | None = None,
+) -> BinanceMarketData:
+    """A started BinanceMarketData for ``settings.symbols`` (public data: no keys needed).
+
+    Testnet venues read testnet market data (the book their orders meet). Without a
+    ``transport`` the python-binance websockets are used unless ``use_market_stream`` is off or
+    ``rest_base_url`` points elsewhere; REST fills in whenever the stream is quiet.
+    """
+    testnet = settings.venue != "binance"
+    bset = settings.binance
+    client = Client(None, None, testnet=testnet, ping=False,
+                    requests_params={"timeout": bset.request_timeout_s})
+    if bset.rest_base_url:
+        point_client_at(client, bset.rest_base_url)
+    if transport is None and bset.use_market_stream and not bset.rest_base_url:
+        from binance import ThreadedWebsocketManager
+
+        transport = ThreadedMarketStream(
+            lambda loop: ThreadedWebsocketManager(testnet=testnet, loop=loop))
+    feed = BinanceMarketData(client, settings.symbols, clock=clock, transport=transport)
+    feed.start()
+    return feed

@@ -154,6 +154,7 @@ class TrackedOrder:
     executed: Decimal = ZERO
     fill_ids: set[str] = field(default_factory=set)
     uncertain_since: float | None = None  # epoch s of a send whose outcome is unknown
+    sent_at: datetime | None = None
 
     @property
     def working(self) -> bool:
@@ -211,7 +212,7 @@ class OrderTracker:
             side=order.side if isinstance(order.side, Side) else Side(order.side),
             price=trade.price, quantity=trade.quantity, fee=self._fee_in_quote(trade),
             liquidity=Liquidity.MAKER if trade.is_maker else Liquidity.TAKER, ts=trade.ts,
-            venue=self.venue_name, submitted_at=order.sent_at,
+            venue=self.venue_name, submitted_at=tracked.sent_at or order.sent_at,
         )
         return [OrderFilled(fill)]
 
@@ -255,6 +256,13 @@ class OrderTracker:
         seen = tracked.executed if tracked is not None else ZERO
         shown = sum((t.quantity for t in update.trades), ZERO)
         return update.executed_qty - seen - shown
+
+    def prune(self, keep_done: int = 10_000) -> None:
+        """Forget the oldest finished orders beyond ``keep_done`` (late duplicates of those are
+        then ignored as unknown, which is also safe)."""
+        done = [cid for cid, t in self.orders.items() if t.done]
+        for cid in done[: max(0, len(done) - keep_done)]:
+            del self.orders[cid]
 
     def finish(self, cid: str) -> None:
         """Stop treating ``cid`` as working (it never reached the venue)."""

@@ -7,7 +7,9 @@ Nothing is sent while a 429 Retry-After runs or after a 418; a 418 also closes t
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from binance.exceptions import BinanceAPIException
@@ -15,7 +17,7 @@ from binance.exceptions import BinanceAPIException
 from oms.clock import Clock
 from oms.errors import VenueUnavailable
 from oms.risk.halt import HaltGate
-from oms.venues.binance_errors import CODE_CLOCK, translate_exception
+from oms.venues.binance_errors import CODE_CLOCK, KEY_CODES, translate_exception
 from oms.venues.binance_limits import RateLimiter
 
 __all__ = ["WEIGHTS", "RestGateway"]
@@ -39,6 +41,7 @@ class RestGateway:
         self._gate = gate
         self._name = name
         self._on_clock_error = on_clock_error
+        self._mids: dict[str, tuple[float, Decimal]] = {}
 
     def __repr__(self) -> str:
         return f"RestGateway(venue={self._name!r})"
@@ -56,6 +59,29 @@ class RestGateway:
             raise translate_exception(exc, placing=placing) from exc
         self.observe_last_response(epoch)
         return result
+
+    def sync_time(self) -> int:
+        """Measure the server clock offset (ms) and give it to the client's request signing."""
+        before = time.time()
+        server = self.call("get_server_time")
+        after = time.time()
+        offset = int(server["serverTime"] - (before + after) / 2 * 1000)
+        self.client.timestamp_offset = offset
+        return offset
+
+    def book_mid(self, symbol: str, max_age_s: float = 1.0) -> Decimal | None:
+        """(bid + ask) / 2 from REST bookTicker, cached ``max_age_s``; None if unavailable."""
+        epoch = self._clock.now().timestamp()
+        cached = self._mids.get(symbol)
+        if cached is not None and epoch - cached[0] < max_age_s:
+            return cached[1]
+        try:
+            row = self.call("get_orderbook_ticker", symbol=symbol)
+            mid = (Decimal(str(row["bidPrice"])) + Decimal(str(row["askPrice"]))) / 2
+        except (VenueUnavailable, KeyError, TypeError):
+            return None  # Binance's own filters still apply to what is sent
+        self._mids[symbol] = (epoch, mid)
+        return mid
 
     def observe_last_response(self, epoch: float) -> None:
         """Read Binance's usage counts from the last response's headers."""
@@ -75,6 +101,10 @@ class RestGateway:
             wait = err.retry_after_s if err.retry_after_s is not None else 60.0
             self.limiter.back_off(epoch, wait)
             log.warning("%s HTTP 429: nothing sent for %.0fs", self._name, wait)
+        elif exc.code in KEY_CODES:
+            self.limiter.ban(f"API key rejected ({exc.code}: {exc.message})")
+            self._gate.halt(f"{self._name}: API key rejected ({exc.code})")
+            log.error("%s rejected the API key (%s): venue halted", self._name, exc.code)
         elif exc.code == CODE_CLOCK:
             log.warning("%s -1021 (timestamp outside recvWindow): resyncing time", self._name)
             self._on_clock_error()

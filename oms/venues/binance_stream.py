@@ -7,6 +7,7 @@ inbox. The engine thread drains the inbox in ``BinanceVenue.poll``. A transport 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import deque
@@ -75,6 +76,11 @@ class UserStreamHandler:
             last = self.last_message_epoch
         return last is None or epoch_s - last > silence_s
 
+    def mark_down(self) -> None:
+        """The connection failed; REST polling covers until it is back."""
+        with self._lock:
+            self.connected = False
+
     def mark_connected(self, epoch_s: float) -> None:
         """A (re)connection was made now; silence is measured from here."""
         with self._lock:
@@ -85,13 +91,18 @@ class UserStreamHandler:
 class ThreadedUserStream:
     """StreamTransport over python-binance's ThreadedWebsocketManager (spot user socket)."""
 
-    def __init__(self, manager_factory: Callable[[], Any]) -> None:
+    def __init__(self, manager_factory: Callable[[asyncio.AbstractEventLoop], Any]) -> None:
         self._factory = manager_factory
         self._manager: Any = None
 
     def start(self, callback: Callable[[Message], None]) -> None:
         """Start the manager thread and the user socket."""
-        self._manager = self._factory()
+        # python-binance builds sockets on the caller's current event loop and runs that loop in
+        # its thread: a fresh loop per connection, so a reconnect never meets a running loop
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._manager = self._factory(loop)
+        self._manager.daemon = True  # a closing socket must not hold the process open
         self._manager.start()
         self._manager.start_user_socket(callback=callback)
 
@@ -99,7 +110,7 @@ class ThreadedUserStream:
         """Stop the manager thread (idempotent)."""
         if self._manager is not None:
             try:
-                self._manager.stop()
+                self._manager.stop()  # its thread ends by itself within ~10 s (read timeout)
             finally:
                 self._manager = None
 

@@ -68,22 +68,9 @@ _WOULD_TAKE = (-2010, "Order would immediately match and take.")
 class _Working:
     """The venue's side of one order."""
 
-    __slots__ = (
-        "arrival_t",
-        "cancel_requested",
-        "checked_t",
-        "credit",
-        "filled",
-        "last_visible",
-        "limit_f",
-        "notional",
-        "order",
-        "queue_ahead",
-        "remaining_f",
-        "sent_at",
-        "state",
-        "venue_id",
-    )
+    __slots__ = ("arrival_t", "cancel_requested", "checked_t", "credit", "filled",
+                 "last_visible", "limit_f", "notional", "open_counted", "order", "queue_ahead",
+                 "remaining_f", "sent_at", "state", "venue_id")
 
     def __init__(self, order: ChildOrder, venue_id: str, sent_at: datetime, arrival_t: float,
                  state: ChildState = ChildState.NEW) -> None:
@@ -101,6 +88,7 @@ class _Working:
         self.checked_t = arrival_t
         self.last_visible = 0.0
         self.cancel_requested = False
+        self.open_counted = False
 
     @property
     def remaining(self) -> Decimal:
@@ -142,6 +130,7 @@ class PaperVenue(Venue):
         self._venue_ids = itertools.count(1)
         self._ticks: dict[str, tuple[float, Decimal]] = {}
         self._steps: dict[str, tuple[float, Decimal]] = {}
+        self._open_by_symbol: dict[str, int] = {}
         self.accepted_log: list[tuple[str, datetime]] = []  # what the venue accepted, and when
         if self._view.sim is not None:
             self._view.sim.configure_impact(ImpactParams(
@@ -168,8 +157,15 @@ class PaperVenue(Venue):
         return configured if configured is not None else self.filters(symbol).max_num_orders
 
     def _open_count(self, symbol: str) -> int:
-        return (sum(1 for w in self._resting.values() if w.order.symbol == symbol)
-                + sum(1 for w in self._pending.values() if w.order.symbol == symbol))
+        return self._open_by_symbol.get(symbol, 0)
+
+    def _finish(self, w: _Working, state: ChildState) -> None:
+        """Move ``w`` to a terminal state and out of the open-order books."""
+        w.state = state
+        cid = w.order.client_order_id
+        if self._resting.pop(cid, None) is not None or w.open_counted:
+            w.open_counted = False
+            self._open_by_symbol[w.order.symbol] -= 1
 
     def _validate(self, order: ChildOrder) -> tuple[int, str] | None:
         symbol = order.symbol
@@ -187,7 +183,7 @@ class PaperVenue(Venue):
             return violation.code, violation.message
         if order.order_type is OrderType.LIMIT_MAKER and _crosses(order, quote.bid, quote.ask):
             return _WOULD_TAKE
-        if (self._resting or self._pending) and self._open_count(symbol) >= self._max_open(symbol):
+        if self._open_count(symbol) >= self._max_open(symbol):
             return -1013, "Filter failure: MAX_NUM_ORDERS"
         if self.faults.reject_rate > 0 and self._rng.random() < self.faults.reject_rate:
             return -2010, "New order rejected (simulated fault)."
@@ -210,6 +206,8 @@ class PaperVenue(Venue):
         working = _Working(order, str(next(self._venue_ids)), now, now_t + half)
         self._orders[cid] = working
         self._pending[cid] = working
+        working.open_counted = True
+        self._open_by_symbol[order.symbol] = self._open_by_symbol.get(order.symbol, 0) + 1
         self.accepted_log.append((cid, now))
         heappush(self._actions, (now_t + half, next(self._seq), _NEW, working,
                                  now + timedelta(seconds=half), now_t + rtt))
@@ -264,7 +262,8 @@ class PaperVenue(Venue):
 
     # ------------------------------------------------------------------ matching
     def _emit(self, working: _Working, visible: float, event: VenueEvent) -> None:
-        visible = max(visible, working.last_visible)
+        if visible < working.last_visible:
+            visible = working.last_visible
         working.last_visible = visible
         heappush(self._outbox, (visible, next(self._seq), event))
 
@@ -274,12 +273,12 @@ class PaperVenue(Venue):
         try:
             top = self._view.top(order.symbol, t_ex)
         except MarketClosed:
-            w.state = ChildState.REJECTED
+            self._finish(w, ChildState.REJECTED)
             self._emit(w, visible, OrderRejected(order.client_order_id, *_CLOSED, ts))
             return
         kind = order.order_type
         if kind is OrderType.LIMIT_MAKER and _crosses_f(order.side, w.limit_f, top):
-            w.state = ChildState.REJECTED
+            self._finish(w, ChildState.REJECTED)
             self._emit(w, visible, OrderRejected(order.client_order_id, *_WOULD_TAKE, ts))
             return
         self._emit(w, visible, OrderAccepted(order.client_order_id, w.venue_id, ts))
@@ -312,6 +311,15 @@ class PaperVenue(Venue):
         order = w.order
         buy = order.side is Side.BUY
         need = w.remaining_f
+        if need <= self._view.touch_quantity(order.symbol, order.side, top):
+            price = top.ask if buy else top.bid
+            if limit is None or (price <= limit + 1e-9 if buy else price >= limit - 1e-9):
+                quantity = w.remaining  # the common case: the touch holds it all
+                mid, half = self._mid_half(order.symbol, top)
+                self._fill(w, quantity, self._price(order.symbol, price), Liquidity.TAKER, ts,
+                           visible, mid, half)
+                self._view.record_own_trade(order.symbol, order.side, need, top.ts)
+                return
         taken: list[tuple[float, float]] = []
         for price, size in self._view.levels(order.symbol, order.side, top):
             if limit is not None and (price > limit + 1e-9 if buy else price < limit - 1e-9):
@@ -324,6 +332,7 @@ class PaperVenue(Venue):
         complete = need <= 1e-12
         if fill_or_kill and not complete:
             return
+        mid, half = self._mid_half(order.symbol, top)
         step_f, step = self._step(order.symbol)
         quantities: list[Decimal] = []
         remaining = w.remaining
@@ -333,7 +342,6 @@ class PaperVenue(Venue):
             else:
                 quantity = Decimal(int(take / step_f + 1e-9)) * step
             quantities.append(quantity)
-        mid, half = self._mid_half(order.symbol, top)
         total = 0.0
         for (price, _), quantity in zip(taken, quantities, strict=True):
             if quantity > 0:
@@ -350,9 +358,10 @@ class PaperVenue(Venue):
         w.filled += quantity
         w.notional += price * quantity
         w.remaining_f = float(order.quantity - w.filled)
-        w.state = ChildState.FILLED if w.filled >= order.quantity else ChildState.PARTIALLY_FILLED
-        if w.state is ChildState.FILLED:
-            self._resting.pop(order.client_order_id, None)
+        if w.filled >= order.quantity:
+            self._finish(w, ChildState.FILLED)
+        else:
+            w.state = ChildState.PARTIALLY_FILLED
         fill = Fill(
             fill_id=f"{order.client_order_id}:{next(self._seq)}",
             client_order_id=order.client_order_id, parent_id=order.parent_id,
@@ -363,15 +372,13 @@ class PaperVenue(Venue):
         self._emit(w, visible, OrderFilled(fill))
 
     def _expire(self, w: _Working, ts: datetime, visible: float, reason: str) -> None:
-        w.state = ChildState.EXPIRED
-        self._resting.pop(w.order.client_order_id, None)
+        self._finish(w, ChildState.EXPIRED)
         self._emit(w, visible, OrderExpired(w.order.client_order_id, ts, reason))
 
     def _apply_cancel(self, w: _Working, ts: datetime, visible: float) -> None:
         if w.state.is_terminal:
             return  # filled (or ended) before the cancel arrived: Binance answers -2011
-        self._resting.pop(w.order.client_order_id, None)
-        w.state = ChildState.CANCELED
+        self._finish(w, ChildState.CANCELED)
         self._emit(w, visible, OrderCanceled(w.order.client_order_id, ts, "canceled by request"))
 
     def _match_resting(self, now: datetime, now_t: float) -> None:

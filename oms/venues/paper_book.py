@@ -51,6 +51,13 @@ class MarketView:
             return self.sim.levels(symbol, side, top)
         return iter(((top.ask if side is Side.BUY else top.bid, float("inf")),))
 
+    def touch_quantity(self, symbol: str, side: Side, top: Top) -> float:
+        """Displayed quantity at the touch a marketable order on ``side`` meets first."""
+        if self.sim is None:
+            return float("inf")
+        price = top.ask if side is Side.BUY else top.bid
+        return self.sim.touch_notional(symbol) * top.scale / price
+
     def record_own_trade(self, symbol: str, side: Side, quantity: float, t: float) -> None:
         """Feed our trade to the impact model (simulated markets only)."""
         if self.sim is not None:

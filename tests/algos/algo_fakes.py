@@ -118,6 +118,7 @@ class ScriptedVenue(Venue):
         self.events: list[VenueEvent] = []
         self.open: dict[str, ChildOrder] = {}
         self.partly: set[str] = set()
+        self.filled: dict[str, Decimal] = {}
         self.ids = itertools.count(1)
         self.sent: list[ChildOrder] = []
 
@@ -173,13 +174,12 @@ class ScriptedVenue(Venue):
                 else quote.bid >= order.limit_price
             if crossed:
                 del self.open[cid]
-                rest = order.quantity - (order.quantity * self.passive_fill_share
-                                         if cid in self.partly else Decimal(0))
-                rest = BTC.round_quantity(rest) if cid in self.partly else rest
+                rest = order.quantity - self.filled.get(cid, Decimal(0))
                 self._fill(order, rest, order.limit_price, Liquidity.MAKER, now)
             elif self.passive_fill_share > 0 and cid not in self.partly:
                 self.partly.add(cid)
                 part = BTC.round_quantity(order.quantity * self.passive_fill_share)
+                self.filled[cid] = part
                 if part > 0:
                     self._fill(order, part, order.limit_price, Liquidity.MAKER, now)
         events, self.events = self.events, []

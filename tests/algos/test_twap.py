@@ -179,3 +179,15 @@ def test_on_start_and_first_timer_in_one_tick_do_not_double_send() -> None:
 
     assert len(first) == 1 and isinstance(first[0], ChildIntent)
     assert second == []
+
+
+def test_market_closed_at_start_plans_on_the_first_quote() -> None:
+    parent = make_parent("0.5", duration=10)
+    market = FakeMarket(closed=lambda t: t < T0 + timedelta(minutes=1))
+    algo = TwapAlgo(parent, seed=2, filters=BTC, placement="aggressive")
+
+    result = run_parent(algo, parent, market, ScriptedVenue(market), start=T0)
+
+    assert parent.filled_quantity == Decimal("0.5")
+    assert len(algo.slices) == 5
+    assert min(c.created_at for c in result.children) >= T0 + timedelta(minutes=1)

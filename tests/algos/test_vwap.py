@@ -59,8 +59,8 @@ def test_static_schedule_follows_the_profile_share() -> None:
     share = algo.target_share(ctx)
 
     minutes = MINUTE_WEIGHT["BTCUSDT"]
-    # the plan ends one minute early (3 child intervals) so the last children fit in the window
-    assert share == pytest.approx(sum(minutes[:30]) / sum(minutes[:59]), rel=1e-6)
+    # the plan ends 3 minutes early (5% of the window) so the last children fit in the window
+    assert share == pytest.approx(sum(minutes[:30]) / sum(minutes[:57]), rel=1e-6)
 
 
 def test_realised_volume_above_the_profile_pulls_the_schedule_forward() -> None:
@@ -90,9 +90,9 @@ def _market_vwap(market: FakeMarket, start: datetime, end: datetime) -> float:
 
 def test_following_realised_volume_tracks_interval_vwap_better_than_the_static_plan() -> None:
     # volume bursts the profile does not know about, and a trending price
-    def volume(t: datetime) -> float:
+    def volume(t: datetime) -> float:  # the hour-of-day profile times bursts
         minute = int((t - T0).total_seconds() // 60)
-        return 60.0 if minute % 10 in (3, 4) else 5.0
+        return HOUR_WEIGHT["BTCUSDT"][t.hour] * (60.0 if minute % 10 in (3, 4) else 5.0)
 
     def price(t: datetime) -> float:
         minutes = (t - T0).total_seconds() / 60

@@ -175,7 +175,9 @@ order_op = st.tuples(
 )
 fill_op = st.tuples(st.just("fill"), st.integers(0, 50), st.sampled_from([1, 2, 4]))
 cancel_op = st.tuples(st.just("cancel"), st.integers(0, 50))
-time_op = st.tuples(st.just("time"), st.sampled_from([0.2, 0.5, 1.0, 1.5, 10.0, 30.0, 61.0]))
+# dyadic steps add up exactly, so orders land precisely on the window edges (1 s, 60 s)
+time_op = st.tuples(st.just("time"), st.sampled_from([0.25, 0.5, 1.0, 1.5, 10.0, 30.0, 60.0]))
+echo_op = st.tuples(st.just("echo"), st.sampled_from(["p1", "p2", "p3"]))  # resend as another
 pnl_op = st.tuples(st.just("pnl"), st.integers(-400, 300))
 mid_op = st.tuples(
     st.just("mid"),
@@ -191,15 +193,15 @@ limits_op = st.tuples(
     st.integers(500, 20_000),  # max position
     st.integers(1_000, 40_000),  # gross
     st.integers(50, 1_000),  # daily loss
-    st.integers(1, 25),  # orders per minute
+    st.one_of(st.integers(1, 3), st.integers(1, 25)),  # orders per minute
     st.one_of(st.none(), st.integers(1, 6)),  # per-symbol rate for BTCUSDT
     st.integers(200, 8_000),  # fat finger
     st.integers(1, 8),  # collar %
     st.sampled_from([0.5, 1.0, 2.0]),  # duplicate window
 )
 ops = st.lists(
-    st.one_of(order_op, order_op, order_op, order_op, fill_op, fill_op, cancel_op, time_op,
-              time_op, pnl_op, mid_op, state_op, limits_op),
+    st.one_of(order_op, order_op, order_op, order_op, echo_op, fill_op, fill_op, cancel_op,
+              time_op, time_op, pnl_op, mid_op, state_op, limits_op),
     min_size=30,
     max_size=120,
 )
@@ -207,6 +209,13 @@ ops = st.lists(
 
 def _apply(w: World, risk: PreTradeRisk, op: tuple[object, ...], counter: list[int]) -> None:
     kind = op[0]
+    if kind == "echo":  # the last sent order again, from the given parent: a duplicate candidate
+        if not w.sent:
+            return
+        last = w.sent[-1]
+        steps = int(last.quantity / STEP[last.symbol])
+        op = ("order", last.symbol, last.side, steps, None, op[1])
+        kind = "order"
     if kind == "order":
         _, symbol, side, steps, offset, parent = op
         assert isinstance(symbol, str) and isinstance(side, Side) and isinstance(steps, int)

@@ -60,3 +60,20 @@ def test_cancel_of_an_order_filled_meanwhile_reports_its_fill(
 
     assert [type(e) for e in events if type(e).__name__ != "OrderAccepted"] == [OrderFilled]
     assert venue.open_order_ids() == []
+
+
+def test_restarted_process_can_query_then_cancel_an_order_it_did_not_send(
+    venue: BinanceVenue, server: FakeBinance, clock: TestClock, gate: HaltGate
+) -> None:
+    # the start-up recovery path: query(cid), then cancel(cid) on a fresh venue
+    order = child(symbol="ETHUSDT", price="2900.00", qty="0.1")
+    venue.submit(order, clock.now())
+    fresh = BinanceVenue(gate, venue.rest.client, venue.settings, symbols=venue.symbols,
+                         clock=clock)
+    fresh.start()
+
+    report = fresh.query(order.client_order_id)
+    fresh.cancel(order.client_order_id, clock.now())
+
+    assert report is not None and report.state.value == "NEW"
+    assert next(iter(server.orders.values()))["status"] == "CANCELED"

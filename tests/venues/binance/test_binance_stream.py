@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from binance_helpers import ENV, FakeTransport, child, make_settings
 from fake_binance_server import FakeBinance
@@ -101,3 +102,32 @@ def test_cancel_report_uses_the_original_client_order_id(
 
     assert update.client_order_id == order.client_order_id
     assert len([e for e in events if isinstance(e, OrderCanceled)]) == 1
+
+
+class BrokenTransport(FakeTransport):
+    """A websocket that cannot connect."""
+
+    def start(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        self.starts += 1
+        raise OSError("connection refused")
+
+
+def test_stream_that_cannot_connect_falls_back_to_rest_and_retries(
+    server: FakeBinance, clock: TestClock
+) -> None:
+    transport = BrokenTransport(server)
+    venue = build_binance_venue(make_settings(server), HaltGate(), production_confirmed=False,
+                                clock=clock, transport=transport, env=ENV)
+    order = child()
+    venue.submit(order, clock.now())
+    server.fill(order.client_order_id, Decimal("0.01"))
+
+    clock.advance(timedelta(seconds=3))
+    events = venue.poll(clock.now())
+    starts_before_spacing = transport.starts
+    clock.advance(timedelta(seconds=30))
+    venue.poll(clock.now())
+
+    assert [f.fill.quantity for f in fills(events)] == [Decimal("0.01")]
+    assert starts_before_spacing == 1  # no reconnect storm
+    assert transport.starts == 2

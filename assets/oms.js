@@ -1,0 +1,52 @@
+/* Grid value formatters (AG Grid "function" strings) and clientside callbacks. */
+(function () {
+  "use strict";
+  function finite(v) { return v !== null && v !== undefined && v !== "" && isFinite(Number(v)); }
+  function fixed(v, d) {
+    return Number(v).toLocaleString("en-US", {minimumFractionDigits: d, maximumFractionDigits: d});
+  }
+  var fmt = {
+    num: function (v) { return finite(v) ? Number(v).toLocaleString("en-US", {maximumFractionDigits: 4}) : "—"; },
+    fmtQty: function (v) { return finite(v) ? Number(v).toLocaleString("en-US", {maximumFractionDigits: 6}) : "—"; },
+    fmtPrice: function (v) {
+      if (!finite(v)) { return "—"; }
+      var a = Math.abs(Number(v));
+      return fixed(v, a >= 1000 ? 2 : a >= 10 ? 3 : a >= 1 ? 4 : 6);
+    },
+    fmtUsd: function (v) { return finite(v) ? fixed(v, 2) : "—"; },
+    fmtBps: function (v) {
+      if (!finite(v)) { return "—"; }
+      if (Math.abs(Number(v)) < 0.05) { return "0.0"; }
+      return (Number(v) > 0 ? "+" : "") + fixed(v, 1);
+    },
+    fmtPct: function (v) { return finite(v) ? (Number(v) * 100).toFixed(0) + "%" : "—"; }
+  };
+  var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
+  Object.keys(fmt).forEach(function (k) { dagfuncs[k] = fmt[k]; });
+  /* The dark desk theme for AG Grid's Theming API (called with themeQuartz). */
+  dagfuncs.omsTheme = function (base) {
+    return base.withParams({
+      browserColorScheme: "dark", backgroundColor: "#121820", foregroundColor: "#d7dde5",
+      headerBackgroundColor: "#1b222c", headerTextColor: "#9aa7b8", borderColor: "#2a3340",
+      chromeBackgroundColor: "#151b23", oddRowBackgroundColor: "#141b24",
+      rowHoverColor: "#1e2733", selectedRowBackgroundColor: "#1f3a5c", accentColor: "#4da3ff",
+      fontSize: 12, headerFontSize: 11, spacing: 4, wrapperBorderRadius: 4,
+      fontFamily: "inherit", cellHorizontalPadding: 8
+    });
+  };
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.oms = {
+    /* Re-request the visible blocks of the server-side blotters (keeps rows on screen). */
+    refreshGrids: function () {
+      var gridIds = Array.prototype.slice.call(arguments, 2);
+      gridIds.forEach(function (gridId) {
+        try {
+          var api = window.dash_ag_grid && window.dash_ag_grid.getApi(gridId);
+          if (api && !api.isDestroyed()) { api.refreshInfiniteCache(); }
+        } catch (e) { /* grid not mounted yet */ }
+      });
+      return window.dash_clientside.no_update;
+    }
+  };
+})();

@@ -1,0 +1,341 @@
+"""Measure every execution algorithm on the same one-hour parent orders replayed from real klines.
+
+Data: Binance 1-minute klines, 2024-01-01..2024-04-30 only (May-June is reserved for the final
+evaluation; the script refuses windows past 2024-04-30). Market: ``KlineReplayMarket`` (real bars,
+seeded sub-minute path, book, impact of our own flow); venue: the realistic ``PaperVenue``
+(latency, book walking, queue model for passive orders, maker/taker fees), driven by the small loop
+of ``oms.algos.simloop`` with one-second ticks. Each parent order gets a fresh market with the same
+seed for every algorithm, so all algorithms face the same prices.
+
+Orders: ``--orders`` (default 210) one-hour parents at random start minutes, random side, sizes of
+0.5%, 2% and 5% of that hour's market volume (one third each). Costs, in bps of the benchmark,
+positive = worse than the benchmark, on the filled part: vs arrival mid, vs the hour's market VWAP
+(from the klines), vs the hour's TWAP (mean of the bars' OHLC/4); fees excluded and included.
+
+Usage: ``python -m benchmarks.algo_eval [--orders 210] [--symbol BTCUSDT] [--seed 7]
+[--out var/algo_eval]`` writes results.json, summary.md and costs.png into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import multiprocessing
+import os
+import sys
+from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.progress import Progress
+from oms.algos.registry import create_algo
+from oms.algos.simloop import run_parent
+from oms.market.klines import KlineArrays, kline_arrays
+from oms.market.replay import KlineReplayMarket
+from oms.model.enums import AlgoName, Liquidity, Side
+from oms.model.orders import ChildOrder, Fill, ParentOrder
+from oms.risk.halt import HaltGate
+from oms.venues.base import OrderStatusReport, Venue
+from oms.venues.events import OrderAccepted, OrderFilled, VenueEvent
+from oms.venues.filters import SymbolFilters
+from oms.venues.paper import PaperVenue
+
+__all__ = ["ALGORITHMS", "EvalOrder", "main", "make_orders", "run_order", "summarise"]
+
+DATA_START = datetime(2024, 1, 1, tzinfo=UTC)
+DATA_END = datetime(2024, 5, 1, tzinfo=UTC)  # exclusive: May-June are reserved for evaluation
+SIZES = (0.005, 0.02, 0.05)
+STEPS = {"BTCUSDT": Decimal("0.00001"), "ETHUSDT": Decimal("0.0001"), "SOLUSDT": Decimal("0.01")}
+# name -> (algorithm, options); vwap_static is the profile-only baseline of the issue
+ALGORITHMS: dict[str, tuple[AlgoName, dict[str, Any]]] = {
+    "market": (AlgoName.MARKET, {}),
+    "twap": (AlgoName.TWAP, {}),
+    "vwap": (AlgoName.VWAP, {}),
+    "vwap_static": (AlgoName.VWAP, {"follow_realised": False}),
+    "is": (AlgoName.IS, {}),
+    "pov": (AlgoName.POV, {}),  # target_rate set per order: twice the order's share of volume
+    "iceberg": (AlgoName.ICEBERG, {}),
+}
+# idealised schedule tracking: MARKET children filled at the mid, no impact, no latency, no fees
+IDEAL: dict[str, tuple[AlgoName, dict[str, Any]]] = {
+    "ideal_twap": (AlgoName.TWAP, {"placement": "aggressive"}),
+    "ideal_vwap": (AlgoName.VWAP, {"placement": "aggressive"}),
+    "ideal_vwap_static": (AlgoName.VWAP, {"placement": "aggressive", "follow_realised": False}),
+}
+
+
+class IdealVenue(Venue):
+    """Fills every order at once, in full, at the market mid; reports no impact (idealised)."""
+
+    name = "ideal"
+
+    def __init__(self, market: KlineReplayMarket, filters: SymbolFilters) -> None:
+        super().__init__(HaltGate())
+        self.market = market
+        self._filters = filters
+        self._events: list[VenueEvent] = []
+        self._ids = itertools.count(1)
+
+    def _send(self, order: ChildOrder, now: datetime) -> None:
+        mid = self.market.quote(order.symbol).mid
+        self._events.append(OrderAccepted(order.client_order_id, str(next(self._ids)), now))
+        self._events.append(OrderFilled(Fill(
+            f"{order.client_order_id}:1", order.client_order_id, order.parent_id, order.symbol,
+            order.side, mid, order.quantity, Decimal(0), Liquidity.TAKER, now, self.name)))
+
+    def cancel(self, client_order_id: str, now: datetime) -> None:
+        """Nothing rests, so nothing to cancel."""
+
+    def open_order_ids(self, symbol: str | None = None) -> list[str]:
+        """Nothing rests."""
+        return []
+
+    def poll(self, now: datetime) -> list[VenueEvent]:
+        """Hand over the fills."""
+        events, self._events = self._events, []
+        return events
+
+    def query(self, client_order_id: str) -> OrderStatusReport | None:
+        """Not tracked."""
+        return None
+
+    def filters(self, symbol: str) -> SymbolFilters:
+        """The evaluation's filters."""
+        return self._filters
+
+
+def locate_data(symbol: str) -> Path:
+    """The kline file of ``symbol`` (OMS_SHARED_DATA, else <repo>/../shared/data/binance)."""
+    env = os.environ.get("OMS_SHARED_DATA")
+    bases = [Path(env)] if env else []
+    bases += [p / "shared" / "data" / "binance" for p in Path(__file__).resolve().parents]
+    for base in bases:
+        files = sorted((base / "klines_1m").glob(f"{symbol}-1m-*.csv*"))
+        if files:
+            return files[0]
+    raise FileNotFoundError(f"no kline file for {symbol}; set OMS_SHARED_DATA")
+
+
+@dataclass(frozen=True, slots=True)
+class EvalOrder:
+    """One one-hour parent of the evaluation set."""
+
+    index: int
+    symbol: str
+    start: datetime
+    side: Side
+    size_share: float
+    quantity: Decimal
+    hour_volume: float
+    vwap: float
+    twap: float
+
+
+def _window(arrays: KlineArrays, start: datetime, end: datetime) -> KlineArrays:
+    lo, hi = np.searchsorted(arrays.open_s, [start.timestamp(), end.timestamp()])
+    sliced = {f.name: getattr(arrays, f.name)[lo:hi] for f in fields(arrays) if f.name != "symbol"}
+    return replace(arrays, **sliced)
+
+
+def make_orders(arrays: KlineArrays, count: int, seed: int) -> list[EvalOrder]:
+    """``count`` random one-hour parents inside the calibration period (sizes cycle)."""
+    rng = np.random.default_rng(seed)
+    first = DATA_START + timedelta(hours=2)
+    minutes = int((DATA_END - timedelta(hours=2) - first) / timedelta(minutes=1))
+    step = STEPS.get(arrays.symbol, Decimal("0.00001"))
+    orders: list[EvalOrder] = []
+    while len(orders) < count:
+        start = first + timedelta(minutes=int(rng.integers(0, minutes)))
+        hour = _window(arrays, start, start + timedelta(hours=1))
+        if len(hour) < 60:  # a data gap: pick another hour
+            continue
+        share = SIZES[len(orders) % len(SIZES)]
+        volume = float(hour.volume.sum())
+        quantity = (Decimal(repr(volume * share)) / step).to_integral_value() * step
+        typical = (hour.open + hour.high + hour.low + hour.close) / 4
+        orders.append(EvalOrder(
+            index=len(orders), symbol=arrays.symbol, start=start,
+            side=Side.BUY if rng.random() < 0.5 else Side.SELL, size_share=share,
+            quantity=quantity, hour_volume=volume,
+            vwap=float(hour.quote_volume.sum() / volume), twap=float(typical.mean())))
+    return orders
+
+
+def _bps(side: Side, price: float, benchmark: float) -> float:
+    return side.sign * (price / benchmark - 1.0) * 10_000
+
+
+def run_order(arrays: KlineArrays, order: EvalOrder, seed: int) -> list[dict[str, Any]]:
+    """Run every algorithm on ``order``; one result row per algorithm."""
+    if order.start + timedelta(hours=1, minutes=30) > DATA_END:
+        raise ValueError("evaluation windows must end before 2024-05-01")
+    window = _window(arrays, order.start - timedelta(hours=2),
+                     min(order.start + timedelta(hours=1, minutes=30), DATA_END))
+    filters = SymbolFilters(order.symbol, step_size=STEPS.get(order.symbol, Decimal("0.00001")),
+                            min_qty=STEPS.get(order.symbol, Decimal("0.00001")))
+    rows: list[dict[str, Any]] = []
+    for name, (algo_name, options) in {**ALGORITHMS, **IDEAL}.items():
+        market = KlineReplayMarket(window, seed=seed + order.index)
+        venue: Venue = (
+            IdealVenue(market, filters) if name in IDEAL
+            else PaperVenue(HaltGate(), market, filters={order.symbol: filters},
+                            seed=seed + order.index))
+        parent = ParentOrder(
+            parent_id=f"eval-{order.index}-{name}", session_id="eval", symbol=order.symbol,
+            side=order.side, quantity=order.quantity, algo=algo_name, created_at=order.start,
+            duration_minutes=60.0, urgency=0.5)
+        extra = dict(options)
+        if algo_name is AlgoName.POV:
+            extra["target_rate"] = min(0.3, 2 * order.size_share)
+        algo = create_algo(parent, seed=seed + order.index, filters=filters, **extra)
+        result = run_parent(algo, parent, market, venue, start=order.start,
+                            tick=timedelta(seconds=1))
+        filled = float(parent.filled_quantity)
+        row: dict[str, Any] = {
+            "order": order.index, "algo": name, "size": order.size_share,
+            "side": order.side.value, "fill_rate": filled / float(order.quantity),
+            "children": len(result.children),
+        }
+        if filled > 0 and parent.avg_price is not None and parent.arrival_price is not None:
+            price = float(parent.avg_price)
+            fee_bps = float(parent.fees) / float(parent.filled_notional) * 10_000
+            maker = sum(float(f.quantity) for f in result.fills if f.liquidity is Liquidity.MAKER)
+            for bench, value in (("arrival", float(parent.arrival_price)),
+                                 ("vwap", order.vwap), ("twap", order.twap)):
+                row[f"vs_{bench}_bps"] = _bps(order.side, price, value)
+                row[f"vs_{bench}_fees_bps"] = row[f"vs_{bench}_bps"] + fee_bps
+            row["passive_ratio"] = maker / filled
+        rows.append(row)
+    return rows
+
+
+_ARRAYS: KlineArrays | None = None
+
+
+def _init_worker(path: str) -> None:
+    global _ARRAYS
+    _ARRAYS = kline_arrays(path, start=DATA_START, end=DATA_END)
+
+
+def _work(job: tuple[EvalOrder, int]) -> list[dict[str, Any]]:
+    assert _ARRAYS is not None
+    return run_order(_ARRAYS, job[0], job[1])
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per algorithm and size: mean and median of each cost, mean fill and passive ratios."""
+    metrics = [f"vs_{b}{f}_bps" for b in ("arrival", "vwap", "twap") for f in ("", "_fees")]
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for name in {**ALGORITHMS, **IDEAL}:
+        out[name] = {}
+        for size in (*SIZES, "all"):
+            mine = [r for r in rows if r["algo"] == name and (size == "all" or r["size"] == size)]
+            if not mine:
+                continue
+            stats: dict[str, float] = {"orders": float(len(mine))}
+            for metric in metrics:
+                values = np.array([r[metric] for r in mine if metric in r])
+                if values.size:
+                    stats[f"{metric}_mean"] = round(float(values.mean()), 3)
+                    stats[f"{metric}_median"] = round(float(np.median(values)), 3)
+            tracking = [abs(r["vs_vwap_bps"]) for r in mine if "vs_vwap_bps" in r]
+            if tracking:  # how far from the interval VWAP, whatever the sign
+                stats["vwap_abs_dev_bps_mean"] = round(float(np.mean(tracking)), 3)
+            stats["fill_rate_mean"] = round(float(np.mean([r["fill_rate"] for r in mine])), 4)
+            passive = [r["passive_ratio"] for r in mine if "passive_ratio" in r]
+            stats["passive_ratio_mean"] = round(float(np.mean(passive)), 4) if passive else 0.0
+            stats["children_mean"] = round(float(np.mean([r["children"] for r in mine])), 1)
+            key = "all" if size == "all" else f"{size * 100:g}%"
+            out[name][key] = stats
+    return out
+
+
+def render_table(summary: dict[str, dict[str, dict[str, float]]]) -> str:
+    """A markdown table of the summary (mean / median bps; mean absolute deviation vs VWAP)."""
+    head = ("| algo | size | vs arrival | vs arrival +fees | vs VWAP | vs VWAP +fees | vs TWAP "
+            "| vs TWAP +fees | abs dev vs VWAP | fill rate | passive |")
+    lines = [head, "|" + "---|" * 11]
+    for name, by_size in summary.items():
+        for size, s in by_size.items():
+            cells = [f"{s.get(f'{m}_mean', float('nan')):.2f} / "
+                     f"{s.get(f'{m}_median', float('nan')):.2f}"
+                     for m in ("vs_arrival_bps", "vs_arrival_fees_bps", "vs_vwap_bps",
+                               "vs_vwap_fees_bps", "vs_twap_bps", "vs_twap_fees_bps")]
+            lines.append(f"| {name} | {size} | " + " | ".join(cells)
+                         + f" | {s.get('vwap_abs_dev_bps_mean', float('nan')):.2f}"
+                         + f" | {s['fill_rate_mean']:.3f} | {s['passive_ratio_mean']:.2f} |")
+    return "\n".join(lines)
+
+
+def plot(summary: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
+    """Grouped bars: mean cost vs arrival and vs VWAP (fees excluded) per algorithm and size."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in summary if not n.startswith("ideal")]
+    sizes = [f"{s * 100:g}%" for s in SIZES]
+    figure, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    for axis, metric, title in ((axes[0], "vs_arrival_bps_mean", "cost vs arrival (bps)"),
+                                (axes[1], "vs_vwap_bps_mean", "cost vs interval VWAP (bps)")):
+        width = 0.8 / len(sizes)
+        for k, size in enumerate(sizes):
+            values = [summary[n].get(size, {}).get(metric, np.nan) for n in names]
+            axis.bar(np.arange(len(names)) + k * width - 0.4 + width / 2, values, width,
+                     label=f"{size} of hour volume")
+        axis.set_xticks(np.arange(len(names)), names)
+        axis.axhline(0, color="black", linewidth=0.6)
+        axis.set_title(f"{title}, fees excluded; mean")
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the evaluation and write results.json, summary.md and costs.png."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--orders", type=int, default=210)
+    parser.add_argument("--symbol", default="BTCUSDT")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    parser.add_argument("--out", type=Path, default=Path("var/algo_eval"))
+    args = parser.parse_args(argv)
+    path = locate_data(args.symbol)
+    arrays = kline_arrays(path, start=DATA_START, end=DATA_END)
+    orders = make_orders(arrays, args.orders, args.seed)
+    jobs = [(order, args.seed) for order in orders]
+    rows: list[dict[str, Any]] = []
+    with Progress(f"algo eval {args.symbol}", len(jobs)) as bar:
+        if args.workers > 1:
+            with multiprocessing.get_context("fork").Pool(
+                    args.workers, initializer=_init_worker, initargs=(str(path),)) as pool:
+                for result in pool.imap_unordered(_work, jobs):
+                    rows.extend(result)
+                    bar.update()
+        else:
+            for order, seed in jobs:
+                rows.extend(run_order(arrays, order, seed))
+                bar.update()
+    summary = summarise(rows)
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {"symbol": args.symbol, "orders": len(orders), "seed": args.seed,
+              "data": f"{DATA_START.date()}..{(DATA_END - timedelta(days=1)).date()}",
+              "summary": summary}
+    (args.out / "results.json").write_text(json.dumps({**report, "rows": rows}, indent=1))
+    table = render_table(summary)
+    (args.out / "summary.md").write_text(table + "\n")
+    plot(summary, args.out / "costs.png")
+    print(json.dumps(report, indent=1))
+    print(table, file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Shared Dash building blocks and the component-id constants."""

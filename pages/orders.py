@@ -1,0 +1,165 @@
+"""/orders: parent and child blotters (AG Grid, filterable, paged server-side); select a parent
+to see its children and fills, and cancel it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html
+
+from components import ids
+from components.blotter import (
+    CHILD_COLUMNS,
+    PARENT_COLUMNS,
+    blotter,
+    child_grid_rows,
+    grid_query,
+    parent_grid_rows,
+    rows_response,
+)
+from components.context import current_actor, service
+from components.format import fmt_bps, fmt_pct, fmt_price, fmt_qty, fmt_time, fmt_usd
+from components.registry import clientside_callback, register_page
+from components.tables import Column, section, table
+from oms.errors import OmsError
+
+__all__ = ["cancel_parent", "child_rows", "layout", "parent_detail", "parent_rows", "register",
+           "select_parent"]
+
+_SHOW_ALL = "orders-show-all-children"
+
+
+def layout(**_query: Any) -> html.Div:
+    """The orders page: parent blotter, selected parent with its fills, child blotter."""
+    return html.Div(className="page page-orders", children=[
+        dcc.Store(id=ids.SELECTED_PARENT),
+        dcc.Store(id=ids.ORDERS_REFRESH),
+        section("Parent orders", blotter(ids.PARENT_GRID, PARENT_COLUMNS, "parent_id"),
+                extra=html.Span("click a row to see its children and fills · filter Symbol, "
+                                "State, Session", className="muted")),
+        html.Div(className="grid-side-main", children=[
+            section("Selected parent", html.Div([
+                html.Div(html.Span("no parent selected: the child blotter shows all children",
+                                   className="muted"), id=ids.PARENT_DETAIL),
+                html.Div(className="buttons", children=[
+                    html.Button("Cancel parent", id=ids.CANCEL_PARENT, n_clicks=0,
+                                className="btn btn-warn", disabled=True),
+                    html.Button("Show all children", id=_SHOW_ALL, n_clicks=0,
+                                className="btn btn-small"),
+                ]),
+                html.Div(id=ids.CANCEL_FEEDBACK, className="feedback-box"),
+            ])),
+            section("Fills of the selected parent", html.Div(id=ids.PARENT_FILLS,
+                                                              className="scroll-y")),
+        ]),
+        section("Child orders", blotter(ids.CHILD_GRID, CHILD_COLUMNS, "client_order_id"),
+                extra=html.Span("filter Symbol, State, Parent", className="muted")),
+    ])
+
+
+def parent_rows(request: dict[str, Any] | None) -> dict[str, Any]:
+    """One server-side page of parent orders for the grid."""
+    if request is None:
+        raise dash.exceptions.PreventUpdate
+    page = service().parent_orders(**grid_query(request, "parents"))
+    return rows_response(parent_grid_rows(page.rows), page.total)
+
+
+def child_rows(request: dict[str, Any] | None,
+               selected: dict[str, str] | None) -> dict[str, Any]:
+    """One server-side page of child orders (of the selected parent, if any)."""
+    if request is None:
+        raise dash.exceptions.PreventUpdate
+    query = grid_query(request, "children", {"parent_id": (selected or {}).get("parent_id", "")})
+    page = service().child_orders(**query)
+    return rows_response(child_grid_rows(page.rows), page.total)
+
+
+def select_parent(rows: list[dict[str, Any]] | None, _show_all: int | None) -> tuple[Any, Any]:
+    """The selected parent's id and session (None shows all children)."""
+    if ctx.triggered_id == _SHOW_ALL:
+        return None, True
+    if not rows:
+        return None, dash.no_update
+    return ({"parent_id": rows[0].get("parent_id"), "session_id": rows[0].get("session_id")},
+            dash.no_update)
+
+
+def _detail(row: dict[str, Any]) -> html.Dl:
+    pairs = [("Parent", row["parent_id"]), ("Session", row["session_id"]),
+             ("Symbol", f"{row['side']} {row['symbol']}"),
+             ("Algo", f"{str(row['algo']).upper()}: {row.get('algo_reason') or ''}"),
+             ("State", row["state"]),
+             ("Filled", f"{fmt_qty(row['filled_quantity'])} / {fmt_qty(row['quantity'])} "
+                        f"({fmt_pct(row['progress'])})"),
+             ("Avg / arrival", f"{fmt_price(row['avg_price'])} / "
+                               f"{fmt_price(row['arrival_price'])}"),
+             ("Slippage", fmt_bps(row["slippage_bps"])), ("Fees USDT", fmt_usd(row["fees"])),
+             ("Window", f"{row['duration_minutes']:g} min from "
+                        f"{fmt_time(row.get('started_at') or row.get('created_at'))}"),
+             ("End", row.get("end_reason") or "—")]
+    return html.Dl([item for k, v in pairs for item in (html.Dt(k), html.Dd(v))],
+                   className="detail")
+
+
+def parent_detail(selected: dict[str, str] | None, _n: int | None) -> tuple[Any, Any, bool]:
+    """Detail and fills of the selected parent; the cancel button only for working parents."""
+    if not selected or not selected.get("parent_id"):
+        return (html.Span("no parent selected: the child blotter shows all children",
+                          className="muted"), html.Span("—", className="muted"), True)
+    parent_id = selected["parent_id"]
+    oms_service = service()
+    session_rows = oms_service.parent_orders(page=0, page_size=1000,
+                                             session_id=selected.get("session_id")).rows
+    found = [r for r in session_rows if r["parent_id"] == parent_id]
+    if not found:
+        return html.Span(f"{parent_id}: not in the database (yet)", className="muted"), None, True
+    row = parent_grid_rows(found)[0]
+    fills = oms_service.fills(parent_id=parent_id)
+    fill_rows = [{"ts": fmt_time(f.ts), "qty": fmt_qty(f.quantity), "price": fmt_price(f.price),
+                  "fee": fmt_usd(f.fee, decimals=4), "liq": str(f.liquidity),
+                  "coid": f.client_order_id} for f in reversed(fills[-200:])]
+    fills_table = table([Column("Time", "ts"), Column("Qty", "qty", True),
+                         Column("Price", "price", True), Column("Fee", "fee", True),
+                         Column("Liq", "liq"), Column("Child", "coid")], fill_rows,
+                        empty="no fills")
+    working = row["state"] in ("PENDING", "WORKING")
+    return _detail(row), fills_table, not working
+
+
+def cancel_parent(n_clicks: int | None, selected: dict[str, str] | None) -> Any:
+    """Cancel the selected parent and its working children."""
+    if not n_clicks or not selected or not selected.get("parent_id"):
+        raise dash.exceptions.PreventUpdate
+    parent_id = selected["parent_id"]
+    try:
+        service().cancel_parent(parent_id, actor=current_actor())
+    except OmsError as exc:
+        return html.Div(f"Cancel failed: {exc}", className="feedback feedback-error")
+    return html.Div(f"Cancel requested for {parent_id}", className="feedback feedback-ok")
+
+
+def register(app: dash.Dash) -> None:
+    """Register the page and attach its callbacks to ``app``."""
+    register_page(__name__, path="/orders", name="Orders", order=2,
+                       title="Orders · DipMaster OMS", layout=layout)
+    app.callback(Output(ids.PARENT_GRID, "getRowsResponse"),
+                 Input(ids.PARENT_GRID, "getRowsRequest"))(parent_rows)
+    app.callback(Output(ids.CHILD_GRID, "getRowsResponse"),
+                 Input(ids.CHILD_GRID, "getRowsRequest"),
+                 State(ids.SELECTED_PARENT, "data"))(child_rows)
+    app.callback(Output(ids.SELECTED_PARENT, "data"), Output(ids.PARENT_GRID, "deselectAll"),
+                 Input(ids.PARENT_GRID, "selectedRows"), Input(_SHOW_ALL, "n_clicks"),
+                 prevent_initial_call=True)(select_parent)
+    app.callback(Output(ids.PARENT_DETAIL, "children"), Output(ids.PARENT_FILLS, "children"),
+                 Output(ids.CANCEL_PARENT, "disabled"),
+                 Input(ids.SELECTED_PARENT, "data"),
+                 Input(ids.LIVE_INTERVAL, "n_intervals"))(parent_detail)
+    app.callback(Output(ids.CANCEL_FEEDBACK, "children"), Input(ids.CANCEL_PARENT, "n_clicks"),
+                 State(ids.SELECTED_PARENT, "data"), prevent_initial_call=True)(cancel_parent)
+    clientside_callback(
+        app, ClientsideFunction(namespace="oms", function_name="refreshGrids"),
+        Output(ids.ORDERS_REFRESH, "data"), Input(ids.LIVE_INTERVAL, "n_intervals"),
+        Input(ids.SELECTED_PARENT, "data"),
+        State(ids.PARENT_GRID, "id"), State(ids.CHILD_GRID, "id"))

@@ -1,0 +1,112 @@
+"""/risk: limit usage bars, the four breakers with state and last trip (re-arm with a reason),
+the violations log, and the kill switch (in the frame) with resume-with-reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_ag_grid as dag
+from dash import Input, Output, State, ctx, dcc, html
+
+from components import ids
+from components.context import current_actor, service
+from components.registry import register_page
+from components.risk_panels import RISK_EVENT_COLUMNS, breakers_table, risk_event_rows, usage_bars
+from components.tables import section
+from oms.errors import OmsError, ValidationError
+
+__all__ = ["layout", "refresh_risk", "refresh_violations", "register", "resume_or_reset"]
+
+
+def layout(**_query: Any) -> html.Div:
+    """The risk page."""
+    controls = html.Div(className="form", children=[
+        html.Div("The KILL SWITCH (top right, on every page) halts at once and cancels every "
+                 "working order. Resuming needs a reason and re-armed breakers.",
+                 className="muted"),
+        html.Label([html.Span("Reason (required)", className="field-label"),
+                    dcc.Input(id=ids.RESUME_REASON, type="text", value="", debounce=False,
+                              placeholder="e.g. venue back to normal, checked positions",
+                              className="input", maxLength=500)], className="field"),
+        html.Div(className="buttons", children=[
+            html.Button("Resume trading", id=ids.RESUME_TRADING, n_clicks=0,
+                        className="btn btn-primary"),
+            dcc.Dropdown(id=ids.BREAKER_RESET_NAME, className="dropdown breaker-pick",
+                         options=[{"label": n.replace("_", " "), "value": n}
+                                  for n in ids.BREAKER_IDS], placeholder="breaker to re-arm",
+                         clearable=True),
+            html.Button("Re-arm breaker", id=ids.BREAKER_RESET, n_clicks=0, className="btn"),
+        ]),
+        html.Div(id=ids.RISK_FEEDBACK, className="feedback-box"),
+    ])
+    grid = dag.AgGrid(
+        id=ids.RISK_VIOLATIONS_GRID, rowData=[], columnDefs=RISK_EVENT_COLUMNS,
+        getRowId="params.data.id",
+        defaultColDef={"sortable": True, "resizable": True},
+        dashGridOptions={"pagination": True, "paginationPageSize": 50, "rowHeight": 26,
+                         "headerHeight": 28, "animateRows": False, "suppressCellFocus": True,
+                         "paginationPageSizeSelector": False, "tooltipShowDelay": 300,
+                         "theme": {"function": "omsTheme(themeQuartz)"}},
+        className="blotter", style={"height": "360px", "width": "100%"})
+    return html.Div(className="page page-risk", children=[
+        html.Div(className="grid-2", children=[
+            section("Limit usage", html.Div(id=ids.RISK_USAGE)),
+            section("Trading control", controls),
+        ]),
+        section("Circuit breakers", html.Div(id=ids.RISK_BREAKERS)),
+        section("Violations and risk events", grid,
+                extra=html.Span("newest first · last 500", className="muted")),
+    ])
+
+
+def refresh_risk(_n: int | None) -> tuple[Any, Any]:
+    """Live refresh: limit usage and breakers from the latest snapshot."""
+    snap = service().snapshot()
+    return usage_bars(snap.risk_usage), breakers_table(snap.breakers)
+
+
+def refresh_violations(_n: int | None, shown: list[dict[str, Any]] | None) -> Any:
+    """The risk-event log (only sent again when something new was logged)."""
+    rows = risk_event_rows(service().risk_events(limit=500))
+    if shown is not None and [r["id"] for r in rows] == [r.get("id") for r in shown]:
+        raise dash.exceptions.PreventUpdate
+    return rows
+
+
+def resume_or_reset(_resume: int | None, _reset: int | None, reason: str | None,
+                    breaker: str | None) -> Any:
+    """Resume trading, or re-arm a breaker; both need a reason and are logged with the user."""
+    trigger = ctx.triggered_id
+    if trigger not in (ids.RESUME_TRADING, ids.BREAKER_RESET):
+        raise dash.exceptions.PreventUpdate
+    actor = current_actor()
+    try:
+        if trigger == ids.RESUME_TRADING:
+            state = service().resume(reason or "", actor=actor)
+            return html.Div(f"Resumed by {actor}: trading state {state}",
+                            className="feedback feedback-ok")
+        if not breaker:
+            return html.Div("choose a breaker to re-arm", className="feedback feedback-error")
+        service().reset_breaker(breaker, reason or "", actor=actor)
+        return html.Div(f"Breaker {breaker} re-armed by {actor}", className="feedback feedback-ok")
+    except ValidationError as exc:
+        return html.Div("; ".join(f"{e.field}: {e.message}" for e in exc.errors),
+                        className="feedback feedback-error")
+    except OmsError as exc:
+        return html.Div(str(exc), className="feedback feedback-error")
+
+
+def register(app: dash.Dash) -> None:
+    """Register the page and attach its callbacks to ``app``."""
+    register_page(__name__, path="/risk", name="Risk", order=4, title="Risk · DipMaster OMS",
+                  layout=layout)
+    app.callback(Output(ids.RISK_USAGE, "children"), Output(ids.RISK_BREAKERS, "children"),
+                 Input(ids.LIVE_INTERVAL, "n_intervals"))(refresh_risk)
+    app.callback(Output(ids.RISK_VIOLATIONS_GRID, "rowData"),
+                 Input(ids.LIVE_INTERVAL, "n_intervals"),
+                 State(ids.RISK_VIOLATIONS_GRID, "rowData"))(refresh_violations)
+    app.callback(Output(ids.RISK_FEEDBACK, "children"), Input(ids.RESUME_TRADING, "n_clicks"),
+                 Input(ids.BREAKER_RESET, "n_clicks"), State(ids.RESUME_REASON, "value"),
+                 State(ids.BREAKER_RESET_NAME, "value"),
+                 prevent_initial_call=True)(resume_or_reset)

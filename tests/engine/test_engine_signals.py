@@ -1,0 +1,59 @@
+"""Strategy signals through the engine: entry timing and the automatic 180-minute exit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from conftest import T_START, OmsHarness
+
+from oms.errors import ValidationError
+
+
+def signal(h: OmsHarness, kind: str, side: str = "BUY") -> object:
+    future = h.service.submit_signal("ETHUSDT", side, 1500, confidence=0.6, urgency=0.5,
+                                     kind=kind, wait=False)
+    h.tick()
+    return future.result(timeout=1)  # type: ignore[attr-defined]
+
+
+def test_entry_completes_before_the_next_quarter_hour(harness: OmsHarness) -> None:
+    harness.clock.advance(timedelta(minutes=3))  # 14:03
+    result = signal(harness, "entry")
+    harness.run(12 * 60)  # to 14:15
+    parent = harness.service.parent_orders(session_id=result.session_id).rows[0]  # type: ignore[attr-defined]
+    assert parent["state"] == "COMPLETED"
+    assert parent["ended_at"] <= T_START + timedelta(minutes=15)
+    assert parent["duration_minutes"] == pytest.approx(11.5, abs=0.01)  # ends 14:14:30
+
+
+def test_entry_is_closed_180_minutes_after_its_first_fill(harness: OmsHarness) -> None:
+    signal(harness, "entry")
+    harness.run(15 * 60, step=5)
+    entry = harness.service.parent_orders().rows[0]
+    first_fill = min(f.ts for f in harness.service.fills(parent_id=entry["parent_id"]))
+    harness.run((first_fill + timedelta(minutes=179) - harness.clock.now()).total_seconds(),
+                step=10)
+    assert harness.service.parent_orders().total == 1  # not yet
+    harness.run(2 * 60, step=10)
+    rows = harness.service.parent_orders().rows
+    assert len(rows) == 2
+    exit_row = rows[0]
+    assert exit_row["side"] == "SELL" and exit_row["quantity"] == entry["filled_quantity"]
+    assert exit_row["created_at"] - first_fill >= timedelta(minutes=180)
+    assert exit_row["created_at"] - first_fill < timedelta(minutes=181)
+
+
+def test_exit_signal_first_cancels_the_automatic_exit(harness: OmsHarness) -> None:
+    signal(harness, "entry")
+    harness.run(15 * 60, step=5)
+    signal(harness, "exit", side="SELL")
+    harness.run(200 * 60, step=60)
+    assert harness.service.parent_orders().total == 2  # entry + the trader's exit, no auto exit
+
+
+def test_bad_signal_names_every_field(harness: OmsHarness) -> None:
+    with pytest.raises(ValidationError) as err:
+        harness.service.submit_signal("NOPE", "UP", -1, 2, -1, kind="maybe", wait=False)
+    fields = {e.field for e in err.value.errors}
+    assert fields == {"symbol", "side", "kind", "size_usd", "confidence", "urgency"}

@@ -1,0 +1,87 @@
+"""Impact of our own flow: square-root law across sizes, linear model, decay, zero when idle."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from oms.config import PaperVenueSettings
+from oms.market.impact import ImpactModel, ImpactParams
+from oms.market.synthetic import SyntheticMarket
+from oms.model.enums import OrderType, Side
+from oms.model.orders import ChildOrder, Fill
+from oms.risk.halt import HaltGate
+from oms.venues.events import OrderFilled
+from oms.venues.paper import PaperVenue
+
+START = datetime(2024, 5, 1, 14, tzinfo=UTC)
+
+
+def _peak_after_metaorder(model: ImpactModel, quantity: float, slices: int = 50) -> float:
+    for k in range(slices):
+        model.record(quantity / slices, 1000.0 + k)
+    return model.offset(1000.0 + slices - 1)
+
+
+@pytest.mark.parametrize(("kind", "ratio"), [("sqrt", 2.0), ("linear", 4.0)])
+def test_peak_impact_follows_the_chosen_law(kind: str, ratio: float) -> None:
+    params = ImpactParams(kind=kind, coefficient=0.7)  # type: ignore[arg-type]
+    small = _peak_after_metaorder(ImpactModel(params, 0.0008, 30.0), 5.0)
+    large = _peak_after_metaorder(ImpactModel(params, 0.0008, 30.0), 20.0)
+
+    assert large / small == pytest.approx(ratio, rel=0.05)
+    if kind == "sqrt":  # Y * sigma * sqrt(Q / V), less a little decay during the 50 s
+        assert small == pytest.approx(0.7 * 0.0008 * np.sqrt(5.0 / 30.0), rel=0.05)
+
+
+def test_temporary_part_decays_permanent_part_stays() -> None:
+    model = ImpactModel(ImpactParams(permanent_fraction=0.4, decay_s=60.0), 0.001, 10.0)
+
+    peak = _peak_after_metaorder(model, 10.0, slices=10)
+    later = model.offset(1000.0 + 20 * 60.0)
+
+    assert later < peak
+    assert later == pytest.approx(model.permanent, rel=1e-3)
+    assert model.permanent == pytest.approx(0.4 * peak, rel=0.1)
+
+
+def test_no_trades_no_impact_and_zero_mean_moves() -> None:
+    model = ImpactModel(ImpactParams(), 0.001, 10.0)
+    assert [model.offset(t) for t in (0.0, 1e3, 1e6)] == [0.0, 0.0, 0.0]
+    market = SyntheticMarket(["BTCUSDT"], START, seed=21)
+    market.advance_to(START + timedelta(days=3))
+    closes = np.array([b.close for b in market.bars("BTCUSDT", START, START + timedelta(days=3))])
+
+    moves = np.diff(np.log(closes[::10]))  # 10-minute returns with nobody trading
+
+    standard_error = moves.std() / np.sqrt(moves.size)
+    assert abs(moves.mean()) < 3 * standard_error
+    assert market.quote("BTCUSDT").bid <= Decimal(repr(market.path_mid("BTCUSDT")))
+
+
+def _sliced_buy_cost_bps(total: Decimal, model: str = "sqrt") -> float:
+    market = SyntheticMarket(["BTCUSDT"], START, seed=8)
+    venue = PaperVenue(HaltGate(), market, PaperVenueSettings(
+        latency_ms=0, latency_jitter_ms=0, impact_model=model), seed=8)  # type: ignore[arg-type]
+    fills: list[Fill] = []
+    now = START
+    for k in range(100):
+        now += timedelta(seconds=1)
+        market.advance_to(now)
+        venue.submit(ChildOrder(f"c{k}", "p", "BTCUSDT", Side.BUY, total / 100,
+                                OrderType.MARKET, now, "paper"), now)
+        fills += [e.fill for e in venue.poll(now) if isinstance(e, OrderFilled)]
+    costs = [(float(f.price) / market.path_mid("BTCUSDT", f.ts) - 1) * 1e4 * float(f.quantity)
+             for f in fills]
+    return sum(costs) / float(sum(f.quantity for f in fills))
+
+
+def test_execution_cost_grows_like_the_square_root_of_size() -> None:
+    costs = [_sliced_buy_cost_bps(Decimal(q)) for q in ("2", "8", "32")]
+
+    assert costs[0] > 0
+    assert costs[1] / costs[0] == pytest.approx(2.0, rel=0.2)
+    assert costs[2] / costs[1] == pytest.approx(2.0, rel=0.2)

@@ -1,0 +1,285 @@
+"""REST API (/api/v1) and web security: each route's success and error paths, JSON-only
+state-changing requests, cross-origin refusal, authentication, secrets never echoed."""
+
+from __future__ import annotations
+
+import base64
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # app.py lives at the repository root
+    sys.path.insert(0, str(ROOT))
+
+from app import create_app, is_loopback, serve  # noqa: E402
+from oms.bootstrap import build_oms  # noqa: E402
+from oms.config import Settings  # noqa: E402
+from oms.errors import ConfigError  # noqa: E402
+
+TARGETS = {"BTCUSDT": 3000, "ETHUSDT": 2000, "SOLUSDT": 1000}
+PASSWORD = "correct horse battery staple"
+TOKEN = "tok-7b1d5e0c9a"
+
+
+class Api:
+    """A test client bound to one isolated app (own database, engine ticking)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.oms = build_oms(settings)
+        self.app = create_app(settings, self.oms, start_engine=True)
+        self.client = self.app.server.test_client()
+
+    def get(self, path: str, **kwargs: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
+        return self.client.post(f"/api/v1{path}", json=body, **kwargs)
+
+
+def _settings(tmp_path: Path, **overrides: Any) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}", speed=120.0,
+                    tick_interval_ms=50, **overrides)
+
+
+@pytest.fixture
+def api(tmp_path: Path) -> Iterator[Api]:
+    client = Api(_settings(tmp_path))
+    yield client
+    client.oms.close()
+
+
+@pytest.fixture
+def secured(tmp_path: Path) -> Iterator[Api]:
+    client = Api(_settings(tmp_path, auth_users={"desk": PASSWORD}, api_token=TOKEN))
+    yield client
+    client.oms.close()
+
+
+def _until(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.05)
+
+
+def _fields(response: Any) -> set[str]:
+    return {e["field"] for e in response.get_json()["errors"]}
+
+
+def _basic(user: str, password: str) -> dict[str, str]:
+    raw = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {raw}"}
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+
+def test_status_reports_state_breakers_positions_and_sends_security_headers(api: Api) -> None:
+    response = api.get("/status")
+    body = response.get_json()
+    assert response.status_code == 200
+    assert body["trading_state"] == "ACTIVE"
+    assert set(body["breakers"]) == {"high_slippage", "high_rejection", "high_latency",
+                                     "market_stress"}
+    assert [p["symbol"] for p in body["positions"]] == ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_orders_validates_its_query(api: Api) -> None:
+    assert _fields(api.get("/orders?kind=trades")) == {"kind"}
+    assert _fields(api.get("/orders?page_size=0")) == {"page_size"}
+    assert _fields(api.get("/orders?page=x")) == {"page"}
+    assert _fields(api.get("/orders?colour=red")) == {"colour"}
+    assert api.get("/orders").get_json() == {"kind": "parents", "page": 0, "page_size": 100,
+                                             "total": 0, "rows": []}
+
+
+def test_unknown_route_and_wrong_method_answer_json(api: Api) -> None:
+    missing = api.get("/nothing-here")
+    wrong = api.get("/kill")
+    assert missing.status_code == 404 and missing.get_json()["errors"]
+    assert wrong.status_code == 405 and wrong.get_json()["errors"]
+
+
+# -- rebalance ---------------------------------------------------------------------------------
+
+
+def test_rebalance_creates_parents_then_children_are_listed(api: Api) -> None:
+    # Act
+    response = api.post("/rebalance", {"targets": TARGETS, "algo": "twap",
+                                       "duration_minutes": 2, "urgency": 0.5})
+
+    # Assert
+    body = response.get_json()
+    assert response.status_code == 201
+    assert len(body["parent_ids"]) == 3
+    _until(lambda: api.get("/orders?kind=children").get_json()["total"] >= 3)
+    parents = api.get("/orders?symbol=BTCUSDT").get_json()
+    assert parents["total"] == 1 and parents["rows"][0]["algo"] == "twap"
+    assert isinstance(parents["rows"][0]["quantity"], str)  # exact decimals as strings
+
+
+def test_bad_rebalance_names_each_field_and_applies_nothing(api: Api) -> None:
+    response = api.post("/rebalance", {"targets": {"BTCUSDT": 3000, "FOOUSDT": 5,
+                                                   "ETHUSDT": "nan"},
+                                       "duration_minutes": -1, "algo": "magic"})
+    assert response.status_code == 422
+    assert _fields(response) == {"targets.FOOUSDT", "targets.ETHUSDT", "duration_minutes",
+                                 "algo"}
+    assert api.get("/orders").get_json()["total"] == 0
+
+
+def test_rebalance_rejects_unknown_missing_and_malformed_bodies(api: Api) -> None:
+    assert _fields(api.post("/rebalance", {"targets": TARGETS, "force": True})) == {"force"}
+    assert _fields(api.post("/rebalance", {"algo": "twap"})) == {"targets"}
+    assert _fields(api.post("/rebalance", [1, 2])) == {"body"}
+    assert _fields(api.post("/rebalance", {"targets": 5})) == {"targets"}
+
+
+def test_rebalance_dry_run_previews_without_submitting(api: Api) -> None:
+    response = api.post("/rebalance", {"targets": "BTCUSDT 3000\nETHUSDT 2000",
+                                       "dry_run": True})
+    body = response.get_json()
+    assert response.status_code == 200
+    assert [p["symbol"] for p in body["parents"]] == ["BTCUSDT", "ETHUSDT"]
+    assert api.get("/orders").get_json()["total"] == 0
+
+
+# -- signals, kill, resume, cancel --------------------------------------------------------------
+
+
+def test_signal_success_and_field_errors(api: Api) -> None:
+    ok = api.post("/signals", {"symbol": "ETHUSDT", "side": "BUY", "size_usd": 500,
+                               "confidence": 0.6, "urgency": 0.4})
+    bad = api.post("/signals", {"symbol": "DOGE", "side": "UP", "size_usd": -1,
+                                "confidence": 3})
+    assert ok.status_code == 201 and ok.get_json()["parent_ids"]
+    assert bad.status_code == 422
+    assert _fields(bad) == {"symbol", "side", "size_usd", "confidence"}
+
+
+def test_kill_halts_at_once_blocks_submits_and_resume_needs_a_reason(api: Api) -> None:
+    # Act
+    killed = api.post("/kill", {"reason": "desk drill"})
+    status = api.get("/status").get_json()
+    _until(lambda: bool(api.oms.service.risk_events(kind="KILL")))
+    blocked = api.post("/rebalance", {"targets": TARGETS})
+    no_reason = api.post("/resume", {})
+    resumed = api.post("/resume", {"reason": "drill over"})
+
+    # Assert
+    assert killed.status_code == 200 and status["trading_state"] == "HALTED"
+    assert status["halt_reason"] == "desk drill"
+    assert blocked.status_code == 409 and _fields(blocked) == {"trading_state"}
+    assert no_reason.status_code == 422 and _fields(no_reason) == {"reason"}
+    assert resumed.status_code == 200 and resumed.get_json()["trading_state"] == "ACTIVE"
+    _until(lambda: api.get("/status").get_json()["trading_state"] == "ACTIVE")  # next snapshot
+
+
+def test_cancel_parent(api: Api) -> None:
+    parent_id = api.post("/rebalance", {"targets": {"BTCUSDT": 2000}, "algo": "twap",
+                                        "duration_minutes": 60}).get_json()["parent_ids"][0]
+    response = api.post(f"/orders/{parent_id}/cancel", {})
+    assert response.status_code == 200
+    _until(lambda: api.get("/orders").get_json()["rows"][0]["state"] == "CANCELED")
+
+
+# -- reports -----------------------------------------------------------------------------------
+
+
+def test_report_404_then_json_and_csv_once_the_session_ends(api: Api) -> None:
+    session_id = api.post("/rebalance", {"targets": TARGETS, "algo": "market",
+                                         "urgency": 0.9}).get_json()["session_id"]
+    assert api.get("/reports/s-unknown").status_code == 404
+    _until(lambda: api.get(f"/reports/{session_id}").status_code == 200)
+    report = api.get(f"/reports/{session_id}").get_json()
+    csv = api.get(f"/reports/{session_id}/fills.csv")
+    assert report["session_id"] == session_id
+    assert {"summary", "costs", "tca", "quality", "parents"} <= set(report)
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    assert len(csv.get_data(as_text=True).strip().splitlines()) >= 4  # header + 3 fills
+
+
+# -- JSON only, same origin ----------------------------------------------------------------------
+
+
+def test_form_and_text_posts_are_refused_and_change_nothing(api: Api) -> None:
+    form = api.client.post("/api/v1/kill", data={"reason": "csrf"})
+    text = api.client.post("/api/v1/kill", data='{"reason": "csrf"}',
+                           content_type="text/plain")
+    assert form.status_code == 415 and text.status_code == 415
+    assert _fields(form) == {"Content-Type"}
+    assert api.get("/status").get_json()["trading_state"] == "ACTIVE"
+
+
+def test_cross_origin_json_post_is_refused(api: Api) -> None:
+    response = api.post("/kill", {}, headers={"Origin": "https://evil.example"})
+    same = api.post("/resume", {"reason": "x"}, headers={"Origin": "http://localhost"})
+    assert response.status_code == 403 and _fields(response) == {"Origin"}
+    assert same.status_code == 200
+    assert api.get("/status").get_json()["trading_state"] == "ACTIVE"
+
+
+def test_dash_callbacks_also_refuse_form_posts(api: Api) -> None:
+    response = api.client.post("/_dash-update-component", data={"output": "x"})
+    assert response.status_code == 415
+
+
+# -- authentication ----------------------------------------------------------------------------
+
+
+def test_auth_required_on_api_pages_and_callbacks(secured: Api) -> None:
+    assert secured.get("/status").status_code == 401
+    assert secured.get("/status", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert secured.client.get("/").status_code == 401
+    assert secured.client.get("/_dash-layout").status_code == 401
+    assert secured.client.post("/_dash-update-component", json={}).status_code == 401
+    assert secured.client.get("/", headers=_basic("desk", "nope")).status_code == 401
+
+
+def test_bearer_token_and_basic_credentials_are_accepted(secured: Api) -> None:
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    assert secured.get("/status", headers=bearer).status_code == 200
+    assert secured.client.get("/", headers=_basic("desk", PASSWORD)).status_code == 200
+    killed = secured.post("/kill", {"reason": "auth test"}, headers=_basic("desk", PASSWORD))
+    assert killed.status_code == 200
+    _until(lambda: bool(secured.oms.service.risk_events(kind="KILL")))
+    assert secured.oms.service.risk_events(kind="KILL")[0]["actor"] == "api:desk"
+
+
+def test_secrets_never_appear_in_responses(secured: Api) -> None:
+    bodies = [secured.get("/status").get_data(as_text=True),
+              secured.get("/status", headers={"Authorization": f"Bearer {TOKEN}"})
+              .get_data(as_text=True),
+              secured.client.get("/", headers=_basic("desk", PASSWORD)).get_data(as_text=True),
+              secured.post("/rebalance", {"targets": "x"},
+                           headers={"Authorization": f"Bearer {TOKEN}"}).get_data(as_text=True)]
+    for body in bodies:
+        assert TOKEN not in body and PASSWORD not in body
+    assert TOKEN not in repr(secured.oms.settings) and PASSWORD not in repr(secured.oms.settings)
+
+
+def test_hashed_passwords_are_supported(tmp_path: Path) -> None:
+    from werkzeug.security import generate_password_hash
+
+    client = Api(_settings(tmp_path, auth_users={"desk": generate_password_hash(PASSWORD)}))
+    try:
+        assert client.client.get("/", headers=_basic("desk", PASSWORD)).status_code == 200
+        assert client.client.get("/", headers=_basic("desk", "guess")).status_code == 401
+    finally:
+        client.oms.close()
+
+
+def test_serve_refuses_a_public_address_without_auth(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="authentication"):
+        serve(_settings(tmp_path, host="0.0.0.0"))
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("10.1.2.3")

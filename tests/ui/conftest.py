@@ -1,0 +1,72 @@
+"""UI test fixtures: an isolated app (own SQLite file, fast market clock) and headless Chromium
+for dash[testing]'s ``dash_duo``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # app.py, pages/ and components/ live at the repository root
+    sys.path.insert(0, str(ROOT))
+
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_setup_options() -> Any:
+    """Headless Chromium options for dash[testing] (Debian's chromium + chromedriver)."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    binary = os.environ.get("DASH_TEST_CHROMEPATH") or shutil.which("chromium") or CHROMIUM
+    if Path(binary).exists():
+        options.binary_location = binary
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run",
+                     "--window-size=1600,1000", "--force-device-scale-factor=1"):
+        options.add_argument(argument)
+    return options
+
+
+def browser_available() -> bool:
+    """True when chromium and chromedriver are installed."""
+    return bool(shutil.which("chromedriver")) and (
+        bool(shutil.which("chromium")) or Path(CHROMIUM).exists())
+
+
+@pytest.fixture
+def ui_settings(tmp_path: Path) -> Any:
+    """Settings for a UI test: its own database, the market clock 120x wall time."""
+    from oms.config import Settings
+
+    return Settings(database_url=f"sqlite:///{tmp_path / 'ui.db'}", speed=120.0,
+                    tick_interval_ms=100)
+
+
+@pytest.fixture
+def live_app(ui_settings: Any) -> Iterator[Any]:
+    """A dashboard with its engine ticking (closed after the test)."""
+    from app import create_app
+    from oms.bootstrap import build_oms
+
+    oms = build_oms(ui_settings)
+    app = create_app(ui_settings, oms, start_engine=True)
+    try:
+        yield app
+    finally:
+        oms.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> Path:
+    """artifacts/screenshots (gitignored), created on demand."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

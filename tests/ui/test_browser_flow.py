@@ -1,0 +1,144 @@
+"""Real-browser tests (dash[testing] + Debian chromium headless): the trader's main flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tests.ui.conftest import browser_available
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not browser_available(), reason="chromium/chromedriver not installed"),
+]
+
+TARGETS = "BTCUSDT 3000\nETHUSDT 2000\nSOLUSDT 1000"
+
+
+def _severe(dash_duo: Any) -> list[Any]:
+    return [entry for entry in (dash_duo.get_logs() or []) if entry.get("level") == "SEVERE"]
+
+
+def _type(dash_duo: Any, selector: str, text: str) -> None:
+    element = dash_duo.find_element(selector)
+    element.send_keys(Keys.CONTROL, "a")
+    element.send_keys(Keys.DELETE)
+    element.send_keys(text)
+
+
+def _grid_rows(dash_duo: Any, grid_id: str) -> int:
+    return len(dash_duo.driver.find_elements(
+        By.CSS_SELECTOR, f"#{grid_id} .ag-center-cols-container .ag-row"))
+
+
+def _submit_rebalance(dash_duo: Any, duration: str = "2") -> None:
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/rebalance")
+    dash_duo.wait_for_element("#rebalance-text")
+    _type(dash_duo, "#rebalance-text", TARGETS)
+    dash_duo.select_dcc_dropdown("#rebalance-algo", value="TWAP")
+    _type(dash_duo, "#rebalance-duration", duration)
+
+
+def test_rebalance_fills_and_kill_switch_halts(dash_duo: Any, live_app: Any,
+                                               screenshot_dir: Path) -> None:
+    # Arrange
+    dash_duo.start_server(live_app)
+    dash_duo.wait_for_text_to_equal("#trading-state", "ACTIVE", timeout=10)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "overview-empty.png"))
+
+    # Act: submit a rebalance through the form
+    _submit_rebalance(dash_duo)
+    dash_duo.find_element("#rebalance-submit").click()
+
+    # Assert: three parents submitted, visible on /orders with their children
+    dash_duo.wait_for_contains_text("#rebalance-feedback", "Submitted 3 parent orders",
+                                    timeout=15)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "rebalance-submitted.png"))
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/orders")
+    dash_duo.wait_for_contains_text("#parent-orders-grid", "BTCUSDT", timeout=15)
+    dash_duo.wait_for_contains_text("#child-orders-grid", "BTCUSDT", timeout=15)
+    assert _grid_rows(dash_duo, "parent-orders-grid") == 3
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "orders.png"))
+
+    # Act: the kill switch
+    dash_duo.find_element("#kill-switch").click()
+
+    # Assert
+    dash_duo.wait_for_text_to_equal("#trading-state", "HALTED", timeout=10)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "orders-halted.png"))
+    assert _severe(dash_duo) == []
+
+
+def test_full_session_preview_fills_tca_and_resume(dash_duo: Any, live_app: Any,
+                                                    screenshot_dir: Path) -> None:
+    # Arrange
+    dash_duo.start_server(live_app)
+    dash_duo.wait_for_text_to_equal("#trading-state", "ACTIVE", timeout=10)
+    _submit_rebalance(dash_duo)
+
+    # Act: preview, then submit
+    dash_duo.find_element("#rebalance-preview").click()
+    dash_duo.wait_for_contains_text("#rebalance-preview-table", "ETHUSDT", timeout=10)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "rebalance-preview.png"))
+    dash_duo.find_element("#rebalance-submit").click()
+    dash_duo.wait_for_contains_text("#rebalance-feedback", "Submitted 3 parent orders",
+                                    timeout=15)
+
+    # Assert: the overview shows the parents filled to 100 % and fills
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/")
+    dash_duo.wait_for_contains_text("#overview-parents", "COMPLETED", timeout=20)
+    dash_duo.wait_for_contains_text("#overview-parents", "100%", timeout=20)
+    dash_duo.wait_for_contains_text("#overview-fills", "BTCUSDT", timeout=10)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "overview.png"))
+
+    # Assert: the TCA page draws its charts for the finished session
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/tca")
+    dash_duo.wait_for_element("#tca-execution-chart .main-svg", timeout=30)
+    dash_duo.wait_for_contains_text("#tca-summary", "SHORTFALL", timeout=30)
+    dash_duo.wait_for_element("#tca-waterfall .main-svg", timeout=10)
+    dash_duo.wait_for_element("#tca-download-json")
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "tca.png"))
+
+    # Act + Assert: kill switch shows HALTED on every page, resume brings back ACTIVE
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/risk")
+    dash_duo.wait_for_element("#breaker-high-slippage")
+    dash_duo.find_element("#kill-switch").click()
+    dash_duo.wait_for_text_to_equal("#trading-state", "HALTED", timeout=10)
+    for path in ("/", "/rebalance", "/orders", "/tca", "/risk"):
+        dash_duo.wait_for_page(f"{dash_duo.server_url}{path}")
+        dash_duo.wait_for_text_to_equal("#trading-state", "HALTED", timeout=10)
+    for breaker in ("slippage", "rejection", "latency"):
+        assert dash_duo.find_element(f"#breaker-high-{breaker}").text == "ARMED"
+    assert dash_duo.find_element("#breaker-market-stress").text == "ARMED"
+    dash_duo.wait_for_contains_text("#risk-violations-grid", "KILL", timeout=10)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "risk-halted.png"))
+    _type(dash_duo, "#resume-reason", "checked positions, resuming")
+    dash_duo.find_element("#resume-trading").click()
+    dash_duo.wait_for_text_to_equal("#trading-state", "ACTIVE", timeout=10)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "risk.png"))
+    assert _severe(dash_duo) == []
+
+
+def test_bad_input_shows_per_line_errors_and_submits_nothing(dash_duo: Any, live_app: Any,
+                                                             screenshot_dir: Path) -> None:
+    # Arrange
+    dash_duo.start_server(live_app)
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/rebalance")
+    dash_duo.wait_for_element("#rebalance-text")
+    _type(dash_duo, "#rebalance-text", "BTCUSDT 3000\nbtcusdt abc\nFOOUSDT -5\nETHUSDT nan")
+    _type(dash_duo, "#rebalance-duration", "0")
+
+    # Act
+    dash_duo.find_element("#rebalance-submit").click()
+
+    # Assert
+    dash_duo.wait_for_contains_text("#rebalance-feedback", "nothing submitted", timeout=10)
+    text = dash_duo.find_element("#rebalance-feedback").text
+    assert "FOOUSDT" in text and "ETHUSDT" in text and "duration" in text
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "rebalance-errors.png"))
+    assert live_app.server.config["OMS"].service.parent_orders().total == 0
+    assert _severe(dash_duo) == []

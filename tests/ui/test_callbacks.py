@@ -1,0 +1,309 @@
+"""Dash callbacks tested by calling them (inside a request context of an isolated app)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextvars import copy_context
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dash
+import pytest
+from dash._callback_context import context_value
+from dash._utils import AttributeDict
+
+from components import ids
+from components.blotter import grid_query
+from components.frame import frame_view, kill_switch, refresh_frame
+from oms.runtime import EngineHealth
+from pages import orders, overview, rebalance, risk, tca
+
+TARGETS = "BTCUSDT 3000\nETHUSDT 2000\nSOLUSDT 1000"
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[dash.Dash]:
+    """An app with a ticking engine on its own database (market clock 120x)."""
+    from app import create_app
+    from oms.bootstrap import build_oms
+    from oms.config import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'cb.db'}", speed=120.0,
+                        tick_interval_ms=50)
+    oms = build_oms(settings)
+    application = create_app(settings, oms, start_engine=True)
+    try:
+        with application.server.test_request_context("/"):
+            yield application
+    finally:
+        oms.close()
+
+
+def _oms(app: dash.Dash) -> Any:
+    return app.server.config["OMS"]
+
+
+def _triggered(prop_id: str, func: Callable[..., Any], *args: Any) -> Any:
+    """Call ``func`` as Dash would when ``prop_id`` fired."""
+
+    def run() -> Any:
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": None}]))
+        return func(*args)
+
+    return copy_context().run(run)
+
+
+def _until(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.05)
+
+
+def _text(component: Any) -> str:
+    """All text inside a Dash component tree."""
+    if component is None:
+        return ""
+    if isinstance(component, str | int | float):
+        return str(component)
+    if isinstance(component, list | tuple):
+        return " ".join(_text(c) for c in component)
+    return _text(getattr(component, "children", None))
+
+
+# -- frame -----------------------------------------------------------------------------------
+
+
+def test_frame_shows_active_state_and_armed_breakers(app: dash.Dash) -> None:
+    # Act
+    out = refresh_frame(1, None)
+
+    # Assert
+    assert out[0] == "ACTIVE"
+    assert "state-active" in out[1]
+    breaker_texts = out[3:15:3]
+    assert list(breaker_texts) == ["ARMED"] * 4
+    assert "PAPER" in out[15]
+
+
+def test_kill_switch_halts_before_the_next_tick(app: dash.Dash) -> None:
+    # Act
+    action, notice = kill_switch(1)
+    out = refresh_frame(2, action)
+
+    # Assert
+    assert _oms(app).gate.is_halted
+    assert out[0] == "HALTED"
+    assert "kill switch" in out[2]
+    assert "HALTED" in notice
+
+
+def test_kill_switch_ignores_the_initial_render(app: dash.Dash) -> None:
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        kill_switch(0)
+    assert not _oms(app).gate.is_halted
+
+
+def test_frame_view_reports_stale_ticks_errors_and_tripped_breakers(app: dash.Dash) -> None:
+    # Arrange
+    snap = _oms(app).service.snapshot()
+    snap = type(snap)(**{**{f: getattr(snap, f) for f in snap.__dataclass_fields__},
+                         "breakers": {"high_latency": {"state": "COOLDOWN", "tripped": True,
+                                                       "last_trip_at": "2024-01-01T00:00:00Z",
+                                                       "last_reason": "5 round trips"}}})
+    health = EngineHealth(True, 2, 1, "tick failed: boom", datetime.now(UTC))
+
+    # Act
+    view = frame_view(snap, health, halted_now=False, gate_reason="", speed=1.0,
+                      now=snap.wall_ts + timedelta(seconds=30))
+
+    # Assert
+    assert view.breakers["high_latency"][0] == "TRIPPED"
+    assert view.breakers["high_slippage"][0] == "ARMED"
+    assert "no tick for 30 s" in view.health
+    assert "2 tick errors" in view.health and "1 missed" in view.health
+    assert view.health_class.endswith("health-bad")
+
+
+# -- rebalance -------------------------------------------------------------------------------
+
+
+def test_bad_rebalance_lists_each_line_and_submits_nothing(app: dash.Dash) -> None:
+    # Arrange
+    text = "BTCUSDT 3000\nFOOUSDT 10\nETHUSDT -5\nSOLUSDT inf"
+
+    # Act
+    feedback = rebalance.submit_rebalance(1, text, "twap", 0, 0.5)
+
+    # Assert
+    shown = _text(feedback)
+    assert "nothing submitted" in shown
+    assert "line 2 (FOOUSDT)" in shown and "line 3 (ETHUSDT)" in shown
+    assert "line 4 (SOLUSDT)" in shown and "duration" in shown
+    assert _oms(app).service.parent_orders().total == 0
+
+
+def test_bad_line_syntax_and_duplicates_are_named(app: dash.Dash) -> None:
+    feedback = rebalance.submit_rebalance(1, "BTCUSDT 1 2\nETHUSDT 5\nETHUSDT 6", "auto", 5, 0.5)
+    shown = _text(feedback)
+    assert "line 1" in shown and "line 3" in shown and "duplicate" in shown
+
+
+def test_preview_lists_parents_with_algorithm_and_reason(app: dash.Dash) -> None:
+    # Act
+    table = rebalance.preview(1, TARGETS, "auto", 0.5)
+
+    # Assert
+    shown = _text(table)
+    for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
+        assert symbol in shown
+    assert "BUY" in shown and "3,000.00" in shown
+    assert "IS" in shown and "implementation shortfall" in shown  # the policy's reason
+    assert _oms(app).service.parent_orders().total == 0
+
+
+def test_submit_creates_parents_visible_in_the_server_side_blotters(app: dash.Dash) -> None:
+    # Act
+    feedback = rebalance.submit_rebalance(1, TARGETS, "twap", 2, 0.5)
+
+    # Assert
+    assert "Submitted 3 parent orders" in _text(feedback)
+    _until(lambda: _oms(app).service.child_orders().total >= 3)
+    parents = orders.parent_rows({"startRow": 0, "endRow": 100})
+    assert parents["rowCount"] == 3
+    assert {r["symbol"] for r in parents["rowData"]} == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
+    one = parents["rowData"][0]
+    children = orders.child_rows({"startRow": 0, "endRow": 100},
+                                 {"parent_id": one["parent_id"],
+                                  "session_id": one["session_id"]})
+    assert children["rowCount"] >= 1
+    assert {r["parent_id"] for r in children["rowData"]} == {one["parent_id"]}
+    filtered = orders.parent_rows({"startRow": 0, "endRow": 100, "filterModel": {
+        "symbol": {"filterType": "text", "type": "equals", "filter": "ethusdt"}}})
+    assert filtered["rowCount"] == 1
+
+
+def test_submit_signal_validates_every_field(app: dash.Dash) -> None:
+    feedback = signal_text = _text(rebalance.submit_signal(1, "BTCUSDT", "HOLD", -1, 2, 0.5,
+                                                           "entry"))
+    assert "side" in signal_text and "size_usd" in signal_text and "confidence" in signal_text
+    assert "nothing submitted" in feedback
+
+
+def test_targets_text_and_table_stay_in_step() -> None:
+    # Act
+    _, rows = _triggered(f"{ids.REBALANCE_TEXT}.value", rebalance.sync_targets,
+                         "BTCUSDT 3000\n\nETHUSDT\t2000", None, 0, [])
+    text, _ = _triggered(f"{ids.REBALANCE_TABLE}.cellValueChanged", rebalance.sync_targets,
+                         "", [{}], 0, [{"symbol": "SOLUSDT", "target_usd": "1000"},
+                                       {"symbol": "", "target_usd": ""}])
+
+    # Assert
+    assert rows == [{"symbol": "BTCUSDT", "target_usd": "3000"},
+                    {"symbol": "ETHUSDT", "target_usd": "2000"}]
+    assert text == "SOLUSDT 1000"
+
+
+# -- overview, orders, risk, tca ---------------------------------------------------------------
+
+
+def test_overview_shows_positions_progress_and_fills_after_a_session(app: dash.Dash) -> None:
+    # Arrange
+    rebalance.submit_rebalance(1, TARGETS, "market", 1, 0.9)
+    _until(lambda: len(_oms(app).service.snapshot().recent_fills) >= 3)
+
+    # Act
+    kpis, positions, parents, fills = overview.refresh_overview(1)
+
+    # Assert
+    assert "Equity" in _text(kpis)
+    assert "3,000.00" in _text(positions)
+    assert "100%" in _text(parents)
+    assert "BTCUSDT" in _text(fills)
+
+
+def test_parent_selection_detail_and_cancel(app: dash.Dash) -> None:
+    # Arrange
+    result = _oms(app).service.submit_rebalance("BTCUSDT 2000", "twap", 30, 0.5, actor="t")
+    parent_id = result.parent_ids[0]
+    row = {"parent_id": parent_id, "session_id": result.session_id}
+    _until(lambda: _oms(app).service.parent_orders().total == 1)  # persisted after the tick
+
+    # Act
+    selected, _ = _triggered(f"{ids.PARENT_GRID}.selectedRows", orders.select_parent, [row], 0)
+    detail, _fills, cancel_disabled = orders.parent_detail(selected, 1)
+    feedback = orders.cancel_parent(1, selected)
+
+    # Assert
+    assert selected == row
+    assert parent_id in _text(detail) and "TWAP" in _text(detail)
+    assert cancel_disabled is False
+    assert "Cancel requested" in _text(feedback)
+    _until(lambda: orders.parent_rows({"startRow": 0, "endRow": 10})["rowData"][0]["state"]
+           == "CANCELED")
+
+
+def test_resume_needs_a_reason_then_returns_to_active(app: dash.Dash) -> None:
+    # Arrange
+    kill_switch(1)
+
+    # Act
+    refused = _triggered(f"{ids.RESUME_TRADING}.n_clicks", risk.resume_or_reset, 1, 0, "  ",
+                         None)
+    resumed = _triggered(f"{ids.RESUME_TRADING}.n_clicks", risk.resume_or_reset, 2, 0,
+                         "checked", None)
+
+    # Assert
+    assert "reason" in _text(refused)
+    assert "ACTIVE" in _text(resumed)
+    _until(lambda: refresh_frame(3, None)[0] == "ACTIVE")
+
+
+def test_risk_page_usage_breakers_and_event_log(app: dash.Dash) -> None:
+    # Arrange
+    kill_switch(1)
+    _until(lambda: bool(_oms(app).service.risk_events()))
+
+    # Act
+    usage, breakers = risk.refresh_risk(1)
+    rows = risk.refresh_violations(1, None)
+
+    # Assert
+    assert "Gross exposure" in _text(usage)
+    assert "high slippage" in _text(breakers) and "ARMED" in _text(breakers)
+    assert any(r["kind"] == "KILL" for r in rows)
+    with pytest.raises(dash.exceptions.PreventUpdate):
+        risk.refresh_violations(2, rows)
+
+
+def test_tca_waits_for_the_report_then_draws_it(app: dash.Dash) -> None:
+    # Arrange
+    result = _oms(app).service.submit_rebalance(TARGETS, "market", 1, 0.9, actor="t")
+
+    # Act
+    pending = tca.refresh_tca(result.session_id, None, None)
+    _until(lambda: _oms(app).service.report(result.session_id) is not None)
+    summary, execution, waterfall, histogram, quality = tca.refresh_tca(result.session_id,
+                                                                        None, None)
+    options, _ = _triggered(f"{ids.TCA_SESSION}.value", tca.parent_options, result.session_id,
+                            None)
+    download = tca.download_json(1, result.session_id)
+
+    # Assert
+    assert "no report yet" in _text(pending[0])
+    assert "SHORTFALL" in _text(summary).upper()
+    assert len(execution.data) >= 3
+    assert waterfall.data[0].type == "waterfall"
+    assert histogram.data and quality.data
+    assert len(options) == 3
+    assert download["filename"].endswith(".json") and result.session_id in download["content"]
+
+
+def test_grid_query_translates_paging_and_equality_filters() -> None:
+    query = grid_query({"startRow": 200, "endRow": 300, "filterModel": {
+        "state": {"filter": "working"}, "algo": {"filter": "twap"},
+        "parent_id": {"filter": "p-1"}}}, "children", {"parent_id": "p-9"})
+    assert query == {"page": 2, "page_size": 100, "state": "WORKING", "parent_id": "p-1"}
