@@ -19,7 +19,7 @@
       if (Math.abs(Number(v)) < 0.05) { return "0.0"; }
       return (Number(v) > 0 ? "+" : "") + fixed(v, 1);
     },
-    fmtPct: function (v) { return finite(v) ? (Number(v) * 100).toFixed(0) + "%" : "—"; }
+    fmtPct: function (v) { return finite(v) ? (Number(v) * 100).toFixed(1) + "%" : "—"; }
   };
   var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
   Object.keys(fmt).forEach(function (k) { dagfuncs[k] = fmt[k]; });

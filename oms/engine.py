@@ -315,7 +315,10 @@ class ExecutionEngine:
                                {"venue_order_id": event.venue_order_id})
             self.risk.on_order_result(rejected=False, now=now)
             if child.sent_at is not None:
-                self.risk.on_latency((event.ts - child.sent_at).total_seconds() * 1000, now)
+                # round trip ~ twice the one-way time to the venue's own timestamp: independent
+                # of how often the engine polls (ticks of 1 s or 1 min in backtests)
+                one_way = (event.ts - child.sent_at).total_seconds() * 1000
+                self.risk.on_latency(max(one_way, 0.0) * 2, now)
         elif isinstance(event, OrderRejected):
             self.risk.on_order_result(rejected=True, now=now)
             self._close_child(child, ChildState.REJECTED, event.ts, f"{event.code} {event.reason}")

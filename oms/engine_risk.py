@@ -35,6 +35,7 @@ class RiskGuard:
         self._batch_tick = -1
         self._open: dict[str, OpenQty] = {}
         self._positions: dict[str, Decimal] = {}
+        self._last_mids: dict[str, Decimal] = {}
 
     # -- state --------------------------------------------------------------------------
 
@@ -117,7 +118,20 @@ class RiskGuard:
         if today != self._day:
             self._day = today
             self._day_start_equity = self._equity()
-        self.breakers.tick(now)
+        for rearmable in self.breakers.tick(now):
+            self.engine.journal.risk_event(now, "BREAKER_REARMABLE", rearmable.name,
+                                           str(rearmable), actor="breaker")
+        self._observe_price_moves(now)
+
+    def _observe_price_moves(self, now: datetime) -> None:
+        """A jump of the mid between two ticks is market stress (a shock, a crash, a gap)."""
+        for symbol, quote in self.engine.quotes.items():
+            mid = quote.mid
+            previous = self._last_mids.get(symbol)
+            self._last_mids[symbol] = mid
+            if previous:
+                move = abs(float((mid - previous) / previous)) * 10_000
+                self._handle(self.breakers.on_price_impact(move, now), now)
 
     def on_order_result(self, *, rejected: bool, now: datetime) -> None:
         """An order was accepted or rejected by the venue."""

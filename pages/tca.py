@@ -102,6 +102,18 @@ def parent_options(session_id: str | None, _ready: Any) -> tuple[list[dict[str, 
               "value": p["parent_id"]} for p in parents], keep)
 
 
+def _pending(session_id: str | None, why: str) -> html.Div:
+    """What a session still executing has done so far."""
+    lines: list[Any] = [html.Div(why)]
+    if session_id:
+        for row in service().parent_orders(session_id=session_id, page_size=50).rows:
+            quantity = float(row["quantity"]) or 1.0
+            lines.append(html.Div(
+                f"{row['symbol']} {row['side']} {str(row['algo']).upper()} {row['state']}: "
+                f"{float(row['filled_quantity']) / quantity:.1%} filled"))
+    return html.Div(lines, className="muted panel-note", style={"gridColumn": "1 / -1"})
+
+
 def refresh_tca(session_id: str | None, parent_id: str | None, _ready: Any) -> tuple[Any, ...]:
     """Summary, execution chart, waterfall, histogram and quality of the selection."""
     report = service().report(session_id) if session_id else None
@@ -109,7 +121,7 @@ def refresh_tca(session_id: str | None, parent_id: str | None, _ready: Any) -> t
         why = ("no session yet: submit a rebalance" if not session_id else
                f"{session_id}: no report yet (the report is written when every parent ends)")
         blank = empty_figure(why)
-        return html.Div(why, className="muted panel-note"), blank, blank, blank, blank
+        return _pending(session_id, why), blank, blank, blank, blank
     parent = next((p for p in report.get("parents") or [] if p.get("parent_id") == parent_id),
                   None)
     tca = parent.get("tca") if parent else report.get("tca")

@@ -8,6 +8,7 @@ spread equal (in ticks) to the median bookTicker spread, 90th percentile within 
 from __future__ import annotations
 
 import gzip
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def synthetic_bars() -> dict[str, list[Bar]]:
 
 def _hourly_profile(hours: np.ndarray, volume: np.ndarray) -> np.ndarray:
     profile = np.array([volume[hours == h].mean() for h in range(24)])
-    return profile / profile.mean()
+    return np.asarray(profile / profile.mean(), dtype=np.float64)
 
 
 @pytest.mark.parametrize("symbol", SYMBOLS)
@@ -87,7 +88,7 @@ def test_bars_are_consistent_and_deterministic() -> None:
     assert len(bars) == 180
     assert bars == two.bars("BTCUSDT", START, end)
     assert bars != other.bars("BTCUSDT", START, end)
-    for previous, bar in zip(bars, bars[1:], strict=False):
+    for previous, bar in itertools.pairwise(bars):
         assert bar.low <= min(bar.open, bar.close) <= max(bar.open, bar.close) <= bar.high
         assert bar.open == previous.close
 
