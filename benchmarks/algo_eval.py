@@ -228,7 +228,8 @@ def _work(job: tuple[EvalOrder, int]) -> list[dict[str, Any]]:
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
-    """Per algorithm and size: mean and median of each cost, mean fill and passive ratios."""
+    """Per algorithm and size: mean, median and standard error of each cost; mean fill and
+    passive ratios; mean absolute deviation from the interval VWAP."""
     metrics = [f"vs_{b}{f}_bps" for b in ("arrival", "vwap", "twap") for f in ("", "_fees")]
     out: dict[str, dict[str, dict[str, float]]] = {}
     for name in {**ALGORITHMS, **IDEAL}:
@@ -243,6 +244,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float
                 if values.size:
                     stats[f"{metric}_mean"] = round(float(values.mean()), 3)
                     stats[f"{metric}_median"] = round(float(np.median(values)), 3)
+                    if values.size > 1:  # standard error of the mean
+                        sem = values.std(ddof=1) / np.sqrt(values.size)
+                        stats[f"{metric}_sem"] = round(float(sem), 3)
             tracking = [abs(r["vs_vwap_bps"]) for r in mine if "vs_vwap_bps" in r]
             if tracking:  # how far from the interval VWAP, whatever the sign
                 stats["vwap_abs_dev_bps_mean"] = round(float(np.mean(tracking)), 3)

@@ -3,75 +3,102 @@ venue are all confirmed canceled (engine ticks on a TestClock; 10 ms of market t
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-from oms.algos.base import ChildIntent, Intent
+from oms.algos.base import AlgoContext, ChildIntent, ExecutionAlgo, Intent
+from oms.algos.registry import ALGORITHMS
 from oms.bootstrap import Oms, build_oms
 from oms.clock import TestClock
-from oms.config import RiskLimits, Settings
+from oms.config import PaperVenueSettings, RiskLimits, Settings
 from oms.model import AlgoName, IdGenerator, OrderType, ParentOrder, Side
+from oms.venues.filters import SymbolFilters
 
-__all__ = ["measure", "resting_children"]
+__all__ = ["RestingLadder", "build_with_resting_children", "measure", "resting_ladder"]
 
 START = datetime(2024, 3, 4, 14, 0, tzinfo=UTC)
 _QTY = {"BTCUSDT": Decimal("0.001"), "ETHUSDT": Decimal("0.01"), "SOLUSDT": Decimal("0.1")}
 
 
-def bench_settings(db: Path) -> Settings:
-    """Limits lifted so 1,000 resting children pass pre-trade risk."""
+class RestingLadder(ExecutionAlgo):
+    """Benchmark algorithm: ``rungs`` buy limits 1% under the bid at start, then nothing."""
+
+    def __init__(self, parent: ParentOrder, *, seed: int = 0, filters: SymbolFilters,
+                 rungs: int = 1, **_options: Any) -> None:
+        super().__init__(parent, seed=seed)
+        self.filters = filters
+        self.rungs = rungs
+
+    def on_start(self, ctx: AlgoContext) -> list[Intent]:
+        """All rungs at once, distinct quantities (no duplicate-order denials)."""
+        assert ctx.quote is not None
+        tick = self.filters.tick_size
+        price = (ctx.quote.bid * Decimal("0.99") / tick).to_integral_value() * tick
+        unit = _QTY[self.parent.symbol]
+        return [ChildIntent(unit * (1 + i), OrderType.LIMIT, price, tag=f"rung-{i}")
+                for i in range(self.rungs)]
+
+    def on_timer(self, ctx: AlgoContext) -> list[Intent]:
+        """Nothing more to send."""
+        return []
+
+    def is_finished(self, ctx: AlgoContext) -> bool:
+        """Never on its own (the kill switch ends it)."""
+        return False
+
+
+@contextlib.contextmanager
+def resting_ladder() -> Iterator[None]:
+    """Temporarily run ICEBERG parents with the RestingLadder (benchmarks and tests only)."""
+    original = ALGORITHMS[AlgoName.ICEBERG]
+    ALGORITHMS[AlgoName.ICEBERG] = RestingLadder
+    try:
+        yield
+    finally:
+        ALGORITHMS[AlgoName.ICEBERG] = original
+
+
+def build_with_resting_children(db: Path, count: int) -> tuple[Oms, TestClock]:
+    """An OMS on a TestClock with ``count`` acknowledged resting children over three symbols."""
     limits = RiskLimits(max_position_usd=Decimal(10**9), max_gross_exposure_usd=Decimal(10**9),
                         max_orders_per_minute=10**6, max_order_notional_usd=Decimal(10**9))
-    return Settings(database_url=f"sqlite:///{db}", risk=limits)
-
-
-def resting_children(oms: Oms, count: int) -> list[str]:
-    """Put ``count`` buy limits 1% under the bid across the symbols; returns their ids."""
-    engine = oms.engine
-    now = engine.clock.now()
-    parents: dict[str, ParentOrder] = {}
-    for symbol in oms.settings.symbols:
-        oms.service.submit_order(symbol, Side.BUY, _QTY[symbol] * count * 10, AlgoName.TWAP,
-                                 duration_minutes=24 * 60, wait=False)
-    engine.tick()
-    for parent in engine.parents.values():
-        parents[parent.symbol] = parent
-    intents: list[tuple[ParentOrder, Intent]] = []
-    symbols = list(parents)
-    for i in range(count):
-        symbol = symbols[i % len(symbols)]
-        quote = engine.quotes[symbol]
-        tick = engine.venue.filters(symbol).tick_size
-        price = ((quote.bid * Decimal("0.99")) / tick).to_integral_value() * tick
-        quantity = _QTY[symbol] * (1 + i // len(symbols))  # distinct: no duplicate denials
-        intents.append((parents[symbol], ChildIntent(quantity, OrderType.LIMIT, price,
-                                                     tag="resting")))
-    engine.dispatch(intents, now)
-    engine.journal.flush()
-    clock = engine.clock
-    assert isinstance(clock, TestClock)
+    # Binance allows 200 open orders a symbol; the paper venue is told to allow the benchmark's
+    settings = Settings(database_url=f"sqlite:///{db}", risk=limits,
+                        paper=PaperVenueSettings(max_open_orders=count))
+    clock = TestClock(START)
+    oms = build_oms(settings, clock=clock, ids=IdGenerator("k"))
+    oms.engine.start()
+    per_symbol = -(-count // len(settings.symbols))
+    with resting_ladder():
+        for symbol in settings.symbols:
+            oms.service.submit_order(symbol, Side.BUY, _QTY[symbol] * per_symbol ** 2,
+                                     AlgoName.ICEBERG, 24 * 60,
+                                     algo_options={"rungs": per_symbol}, wait=False)
+        oms.engine.tick()
     for _ in range(20):  # let the acknowledgements arrive
         clock.advance(timedelta(milliseconds=50))
-        engine.tick()
-    return [c.client_order_id for c in engine.open_children.values()]
+        oms.engine.tick()
+    return oms, clock
 
 
 def run_once(count: int = 1000) -> tuple[float, float, int]:
     """(halt ms, all-canceled ms, children that were working)."""
     with tempfile.TemporaryDirectory() as tmp:
-        clock = TestClock(START)
-        oms = build_oms(bench_settings(Path(tmp) / "kill.db"), clock=clock,
-                        ids=IdGenerator("k"))
-        oms.engine.start()
-        working = len(resting_children(oms, count))
+        oms, clock = build_with_resting_children(Path(tmp) / "kill.db", count)
+        working = len(oms.engine.open_children)
         started = time.perf_counter()
         oms.service.kill("benchmark", actor="bench")
         halted = time.perf_counter()
-        while oms.engine.open_children:
+        for _ in range(10_000):
+            if not oms.engine.open_children:
+                break
             clock.advance(timedelta(milliseconds=10))
             oms.engine.tick()
         done = time.perf_counter()

@@ -174,12 +174,14 @@ class SyntheticMarket(SimulatedMarket):
 
         A synthetic market has no history, so being driven by a clock that starts earlier than
         ``start`` (e.g. a TestClock in 2024 while ``start`` was the wall time) simply restarts
-        the same seeded market at that time (impact and shocks are reset).
+        the same seeded market at that time (impact state is reset, scripted shocks are kept).
         """
         first = next(iter(self._paths.values())).open_s[0]
         if ts.timestamp() < float(first):
+            shocks = self._shocks
             specs, paths = self._build(utc(ts))
             SimulatedMarket.__init__(self, specs, paths, utc(ts))
+            self._shocks = shocks  # scripted shocks are absolute times: keep them
             return
         super().advance_to(ts)
 

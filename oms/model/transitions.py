@@ -16,8 +16,9 @@ CHILD_TRANSITIONS: dict[ChildState, frozenset[ChildState]] = {
     _C.PARTIALLY_FILLED: frozenset({_C.PARTIALLY_FILLED, _C.FILLED, _C.PENDING_CANCEL, _C.CANCELED,
                                     _C.EXPIRED}),
     # a fill may arrive after the cancel request: real venues do that
+    # the venue may also reject the order the cancel was chasing
     _C.PENDING_CANCEL: frozenset({_C.CANCELED, _C.PARTIALLY_FILLED, _C.FILLED, _C.EXPIRED,
-                                  _C.NEW}),
+                                  _C.NEW, _C.REJECTED}),
     _C.FILLED: frozenset(),
     _C.CANCELED: frozenset(),
     _C.REJECTED: frozenset(),

@@ -36,12 +36,6 @@ def pytest_setup_options() -> Any:
     return options
 
 
-def browser_available() -> bool:
-    """True when chromium and chromedriver are installed."""
-    return bool(shutil.which("chromedriver")) and (
-        bool(shutil.which("chromium")) or Path(CHROMIUM).exists())
-
-
 @pytest.fixture
 def ui_settings(tmp_path: Path) -> Any:
     """Settings for a UI test: its own database, the market clock 120x wall time."""

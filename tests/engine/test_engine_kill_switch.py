@@ -1,0 +1,50 @@
+"""The kill switch with 1,000 working children across three symbols."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from conftest import make_harness
+
+from benchmarks.kill_bench import build_with_resting_children
+from oms.model import ChildState, TradingState
+
+
+def test_kill_switch_cancels_1000_working_children_and_stays_halted(tmp_path: Path) -> None:
+    oms, clock = build_with_resting_children(tmp_path / "oms.db", 1000)
+    engine = oms.engine
+    working = dict(engine.open_children)
+    assert len(working) >= 1000
+    assert len({c.symbol for c in working.values()}) == 3
+
+    oms.service.kill("operator kill", actor="desk")
+    halt_instant = clock.now()
+    for _ in range(200):
+        clock.advance(timedelta(milliseconds=10))
+        engine.tick()
+    # the engine keeps running its algorithms while halted: nothing may leave
+    oms.service.submit_order("BTCUSDT", "BUY", "0.01", "market", 1, wait=False)
+    for _ in range(10):
+        clock.advance(timedelta(seconds=1))
+        engine.tick()
+
+    accepted_after = [cid for cid, ts in oms.venue.accepted_log  # type: ignore[attr-defined]
+                      if ts > halt_instant]
+    assert accepted_after == []
+    final = Counter(ChildState(r["state"]) for r in
+                    oms.service.child_orders(page_size=5000).rows
+                    if r["client_order_id"] in working)
+    assert set(final) <= {ChildState.CANCELED, ChildState.FILLED}
+    assert sum(final.values()) == len(working)
+    assert {r["state"] for r in oms.service.parent_orders().rows} == {"HALTED"}
+    assert oms.service.snapshot().trading_state is TradingState.HALTED
+    kill_events = oms.service.risk_events(kind="KILL")
+    assert kill_events and kill_events[0]["actor"] == "desk"
+    oms.close()
+
+    restarted = make_harness(tmp_path)  # same database file
+    assert restarted.service.snapshot().trading_state is TradingState.HALTED
+    assert restarted.oms.gate.is_halted
+    restarted.oms.close()
