@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from benchmarks.progress import Progress
-from oms.bootstrap import build_oms
+from oms.bootstrap import Oms, build_oms
 from oms.clock import TestClock
 from oms.config import PaperVenueSettings, RiskLimits, Settings
 from oms.model import AlgoName, IdGenerator, Side
@@ -68,8 +68,8 @@ def run_once(children: int = 20_000, progress: bool = True) -> float:
         return count / elapsed
 
 
-def _filled_children(oms: object) -> int:
-    engine = getattr(oms, "engine")
+def _filled_children(oms: Oms) -> int:
+    engine = oms.engine
     return int(engine.journal.children_written)
 
 

@@ -95,8 +95,9 @@ def _orders_once(count: int = 20_000) -> float:
     return count / (time.perf_counter() - t0)
 
 
-def measure(runs: int = 5) -> dict[str, float]:
-    """Run the market benchmarks; medians of ``runs`` runs."""
+def measure(quick: bool = False, runs: int = 5) -> dict[str, float]:
+    """Run the market benchmarks; medians of ``runs`` runs (one run when ``quick``)."""
+    runs = 1 if quick else runs
     bars = _day_bars()
     replays = [_replay_once(bars) for _ in range(runs)]
     t0 = time.perf_counter()

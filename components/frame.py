@@ -3,6 +3,7 @@ clock, engine health. ``frame_view`` is pure (unit-tested); the callbacks only w
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = ["NAV", "FrameView", "frame_layout", "frame_view", "kill_switch", "refresh_frame",
            "register_frame_callbacks"]
 
+log = logging.getLogger(__name__)
 NAV = (("Overview", "/"), ("Rebalance", "/rebalance"), ("Orders", "/orders"), ("TCA", "/tca"),
        ("Risk", "/risk"))
 BREAKER_LABELS = {"high_slippage": "SLIP", "high_rejection": "REJ", "high_latency": "LAT",
@@ -134,6 +136,7 @@ def kill_switch(n_clicks: int | None) -> tuple[dict[str, Any], str]:
         raise dash.exceptions.PreventUpdate
     actor = current_actor()
     service().kill("kill switch (dashboard)", actor=actor)
+    log.warning("KILL SWITCH pressed on the dashboard by %s", actor)
     at = datetime.now(UTC)
     return ({"action": "kill", "at": at.isoformat(), "clicks": n_clicks},
             f"KILL SWITCH pressed by {actor} at {fmt_time(at)} UTC: trading HALTED, "

@@ -27,11 +27,11 @@ USER_KEY = "oms_user"
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _HASH_PREFIXES = ("scrypt:", "pbkdf2:")
 
-# Dash renders one inline bootstrap script and Plotly compiles some code at run time, hence
-# 'unsafe-inline'/'unsafe-eval' for scripts; everything is served from this origin.
+# Dash renders one inline bootstrap script, hence 'unsafe-inline' for scripts (no eval);
+# everything is served from this origin (serve_locally), nothing from a CDN.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; "
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; "
         "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; "
         "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'none'"),

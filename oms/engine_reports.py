@@ -79,10 +79,12 @@ class ReportBuilder:
         """Queue the report of ``session_id`` (built after this tick's journal is written)."""
         self._pending.append((session_id, now))
 
-    def build_pending(self) -> None:
-        """Build and store queued reports (reads the committed session back)."""
-        pending, self._pending = self._pending, []
-        for session_id, now in pending:
+    def build_pending(self, limit: int | None = 2) -> None:
+        """Build and store up to ``limit`` queued reports (all with None); the rest wait for the
+        next ticks, so a burst of finished sessions never makes one tick long."""
+        count = len(self._pending) if limit is None else min(limit, len(self._pending))
+        batch, self._pending = self._pending[:count], self._pending[count:]
+        for session_id, now in batch:
             try:
                 report = self.build(session_id, now)
             except Exception:  # a report must never stop trading

@@ -34,8 +34,9 @@ class SignalDesk:
         step = self.engine.venue.filters(symbol).step_size
         quantity = (size_usd / mid / step).to_integral_value(ROUND_DOWN) * step
         if quantity * mid < self.engine.settings.min_notional:
-            raise ValidationError(FieldError("size_usd", f"{size_usd} USD is below the minimum "
-                                                         f"notional {self.engine.settings.min_notional}"))
+            minimum = self.engine.settings.min_notional
+            raise ValidationError(FieldError(
+                "size_usd", f"{size_usd} USD is below the minimum notional {minimum}"))
         return quantity
 
     def submit(self, command: SubmitSignal, now: datetime) -> SubmitResult:

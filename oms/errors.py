@@ -96,7 +96,8 @@ class VenueRejected(VenueError):
 class VenueUnavailable(VenueError):
     """A transient failure (timeout before sending, 5xx, 429, outage); retry later."""
 
-    def __init__(self, message: str, *, code: int | None = None, retry_after_s: float | None = None) -> None:
+    def __init__(self, message: str, *, code: int | None = None,
+                 retry_after_s: float | None = None) -> None:
         self.retry_after_s = retry_after_s
         super().__init__(message, code=code)
 

@@ -19,6 +19,8 @@ __all__ = ["Journal"]
 
 
 def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -51,7 +50,8 @@ def parse_targets_text(text: str) -> dict[str, object]:
             continue
         parts = [p for p in re.split(r"[\s,;]+", line) if p]
         if len(parts) != 2:
-            errors.append(FieldError(f"line {number}", f"expected 'SYMBOL TARGET_USD', got {raw!r}"))
+            errors.append(FieldError(f"line {number}",
+                                     f"expected 'SYMBOL TARGET_USD', got {raw!r}"))
             continue
         symbol, value = parts
         if symbol in targets:
@@ -74,7 +74,8 @@ def validate_targets(targets: Mapping[str, object], allowed_symbols: Iterable[st
     for symbol, raw in targets.items():
         field = f"targets.{symbol}"
         if not isinstance(symbol, str) or not _SYMBOL.match(symbol):
-            errors.append(FieldError(field, f"{symbol!r} is not a symbol (upper-case, e.g. BTCUSDT)"))
+            errors.append(FieldError(field,
+                                     f"{symbol!r} is not a symbol (upper-case, e.g. BTCUSDT)"))
             continue
         if symbol not in allowed:
             errors.append(FieldError(field, f"unknown symbol {symbol}; allowed: "
@@ -88,7 +89,7 @@ def validate_targets(targets: Mapping[str, object], allowed_symbols: Iterable[st
         except (InvalidOperation, ValueError):
             errors.append(FieldError(field, f"target must be a number, got {raw!r}"))
             continue
-        if value.is_nan() or value.is_infinite() or (isinstance(raw, float) and not math.isfinite(raw)):
+        if not value.is_finite():
             errors.append(FieldError(field, f"target must be finite, got {raw!r}"))
         elif value < 0:
             errors.append(FieldError(field, f"target must not be negative, got {value}"))

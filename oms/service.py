@@ -110,7 +110,6 @@ class OmsService:
                          actor: str = "api", wait: bool = True) -> SubmitResult:
         """Validate everything, then queue the rebalance; raises ValidationError, nothing sent."""
         errors: list[FieldError] = []
-        clean: dict[str, Decimal] = {}
         values: dict[str, Any] = {}
         for name, check in (("targets", lambda: self.parse_targets(targets)),
                             ("algo", lambda: _algo(algo)),
@@ -122,9 +121,10 @@ class OmsService:
                 errors.extend(exc.errors)
         if errors:
             raise ValidationError(errors)
-        clean = values["targets"]
-        return self._call(SubmitRebalance(clean, values["algo"], values["duration"],
-                                          values["urgency"], actor), wait)  # type: ignore[no-any-return]
+        command = SubmitRebalance(values["targets"], values["algo"], values["duration"],
+                                  values["urgency"], actor)
+        result: SubmitResult = self._call(command, wait)
+        return result
 
     def submit_order(self, symbol: str, side: str | Side, quantity: object, algo: object = "auto",
                      duration_minutes: object | None = None, urgency: object = 0.5, *,
@@ -146,11 +146,13 @@ class OmsService:
                 from None
         if not qty.is_finite() or qty <= 0:
             raise ValidationError(FieldError("quantity", f"must be positive, got {quantity!r}"))
-        command = SubmitParentOrder(symbol, side_, qty, _algo(algo), self._duration(duration_minutes),
-                                    _unit("urgency", urgency), confidence,
+        command = SubmitParentOrder(symbol, side_, qty, _algo(algo),
+                                    self._duration(duration_minutes), _unit("urgency", urgency),
+                                    confidence,
                                     algo_options=dict(algo_options or {}),
                                     session_kind=session_kind, actor=actor)
-        return self._call(command, wait)  # type: ignore[no-any-return]
+        result: SubmitResult = self._call(command, wait)
+        return result
 
     def submit_signal(self, symbol: str, side: str | Side, size_usd: object, confidence: object,
                       urgency: object, kind: str = "entry", *, actor: str = "strategy",
@@ -177,7 +179,8 @@ class OmsService:
         command = SubmitSignal(symbol, Side(str(side).upper()),
                                Decimal(str(values["size_usd"])), values["confidence"],
                                values["urgency"], kind, actor)
-        return self._call(command, wait)  # type: ignore[no-any-return]
+        result: SubmitResult = self._call(command, wait)
+        return result
 
     def cancel_parent(self, parent_id: str, *, actor: str = "api", wait: bool = True) -> Any:
         """Cancel a working parent and its children."""

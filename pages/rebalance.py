@@ -3,6 +3,7 @@ of the parents before submitting, per-line errors; a second form submits a strat
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import dash
@@ -25,6 +26,7 @@ from oms.errors import OmsError, ValidationError
 
 __all__ = ["layout", "preview", "register", "submit_rebalance", "submit_signal", "sync_targets"]
 
+log = logging.getLogger(__name__)
 _EXAMPLE = "BTCUSDT 3000\nETHUSDT 2000\nSOLUSDT 1000"
 
 
@@ -150,6 +152,8 @@ def submit_rebalance(n_clicks: int | None, text: str | None, algo: str | None,
         return error_list(exc.errors, "Rebalance rejected", text)
     except OmsError as exc:
         return html.Div(f"Rebalance not submitted: {exc}", className="feedback feedback-error")
+    log.info("rebalance %s submitted by %s (%d parents)", result.session_id, current_actor(),
+             len(result.parent_ids))
     return submitted_message(result)
 
 
@@ -166,6 +170,7 @@ def submit_signal(n_clicks: int | None, symbol: str | None, side: str | None,
         return error_list(exc.errors, "Signal rejected")
     except OmsError as exc:
         return html.Div(f"Signal not submitted: {exc}", className="feedback feedback-error")
+    log.info("signal %s submitted by %s", result.session_id, current_actor())
     return submitted_message(result, "signal")
 
 

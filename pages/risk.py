@@ -3,6 +3,7 @@ the violations log, and the kill switch (in the frame) with resume-with-reason."
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import dash
@@ -17,6 +18,8 @@ from components.tables import section
 from oms.errors import OmsError, ValidationError
 
 __all__ = ["layout", "refresh_risk", "refresh_violations", "register", "resume_or_reset"]
+
+log = logging.getLogger(__name__)
 
 
 def layout(**_query: Any) -> html.Div:
@@ -84,11 +87,13 @@ def resume_or_reset(_resume: int | None, _reset: int | None, reason: str | None,
     try:
         if trigger == ids.RESUME_TRADING:
             state = service().resume(reason or "", actor=actor)
+            log.warning("trading resumed by %s: %s", actor, reason)
             return html.Div(f"Resumed by {actor}: trading state {state}",
                             className="feedback feedback-ok")
         if not breaker:
             return html.Div("choose a breaker to re-arm", className="feedback feedback-error")
         service().reset_breaker(breaker, reason or "", actor=actor)
+        log.warning("breaker %s re-armed by %s: %s", breaker, actor, reason)
         return html.Div(f"Breaker {breaker} re-armed by {actor}", className="feedback feedback-ok")
     except ValidationError as exc:
         return html.Div("; ".join(f"{e.field}: {e.message}" for e in exc.errors),

@@ -1,4 +1,4 @@
-"""Shared fixtures: an isolated OMS on a TestClock with its own SQLite file; the shared data path."""
+"""Shared fixtures: an isolated OMS on a TestClock with its own SQLite file; the data path."""
 
 from __future__ import annotations
 

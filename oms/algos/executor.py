@@ -9,6 +9,7 @@ again.
 Behaviour every algorithm inherits:
 - partial fills: the unfilled rest stays in the deficit and is re-sent by the schedule;
 - passive children still working near their deadline are canceled and the rest crossed (MARKET);
+- throttling (rate limits, duplicates): wait with exponential back-off, never a reason to stop;
 - rejections: back off exponentially; on a size-related reason (risk notional/position, lot size)
   halve the child size; after ``max_rejects`` consecutive rejections stop (``stop_reason``
   says why);
@@ -41,6 +42,7 @@ _OPTION_NAMES = frozenset({
     "placement", "cross_margin_s", "min_passive_life_s", "max_child_notional",
     "min_child_interval_s", "participation_cap", "max_rejects", "retry_base_s",
 })
+_RATE_REASONS = ("RATE", "-1003", "-1015", "TOO MANY", "DUPLICATE")
 _SIZE_REASONS = ("NOTIONAL", "POSITION", "QUANTITY", "LOT_SIZE", "EXPOSURE", "INSUFFICIENT")
 
 
@@ -116,6 +118,7 @@ class TargetExecutor(ExecutionAlgo):
         self._cancel_sent: set[str] = set()
         self._cross_owed = ZERO
         self._rejects = 0
+        self._throttles = 0
         self._retry_at: datetime | None = None
         self._max_child: Decimal | None = None
         self._last_child_at: datetime | None = None
@@ -211,6 +214,7 @@ class TargetExecutor(ExecutionAlgo):
         """A fill resets the rejection count (the venue and risk accept us again)."""
         self._adopt(child)
         self._rejects = 0
+        self._throttles = 0
         self.last_price = fill.price
         return []
 
@@ -218,12 +222,20 @@ class TargetExecutor(ExecutionAlgo):
         """Back off, shrink on size reasons, stop after too many; the deficit re-sends later."""
         self._adopt(child)
         self._cross_at.pop(child.client_order_id, None)
+        upper = reason.upper()
+        if any(code in upper for code in _RATE_REASONS):
+            # throttled, not refused: wait and retry; it does not count towards stopping
+            self._throttles += 1
+            delay = min(self.options.retry_base * (2 ** min(self._throttles - 1, 8)),
+                        self.options.retry_max)
+            self._retry_at = ctx.now + delay
+            return []
         self._rejects += 1
         delay = min(self.options.retry_base * (2 ** (self._rejects - 1)), self.options.retry_max)
         self._retry_at = ctx.now + delay
         if child.order_type is not OrderType.MARKET and self.crosses:
             self._cross_owed += child.quantity  # a refused passive order is retried as MARKET
-        if any(code in reason.upper() for code in _SIZE_REASONS):
+        if any(code in upper for code in _SIZE_REASONS):
             smaller = self._round(child.quantity / 2)
             self._max_child = smaller
             if not is_tradable(smaller, self._price(ctx), self.filters):

@@ -31,7 +31,7 @@ class PovAlgo(TargetExecutor):
         filters: SymbolFilters,
         target_rate: float = 0.1,
         min_child_notional: float = 0.0,
-        child_interval_s: float = 10.0,
+        child_interval_s: float = 15.0,
         **options: Any,
     ) -> None:
         if not 0.0 < target_rate <= 1.0:

@@ -106,7 +106,7 @@ _PARENT_TERMINAL = frozenset(
 
 
 class TradingState(StrEnum):
-    """Account trading state: ACTIVE, REDUCING (only risk-reducing orders), HALTED (cancels only)."""
+    """Account trading state: ACTIVE, REDUCING (only risk-reducing orders), HALTED (cancels)."""
 
     ACTIVE = "ACTIVE"
     REDUCING = "REDUCING"

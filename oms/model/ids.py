@@ -33,5 +33,5 @@ class IdGenerator:
         self._counter = itertools.count(1)
 
     def next(self, prefix: str) -> str:
-        """A new id with ``prefix`` (letters, digits, dash; Binance pattern ^[.A-Z:/a-z0-9_-]{1,36}$)."""
+        """A new id with ``prefix`` (Binance's pattern: ^[.A-Z:/a-z0-9_-]{1,36}$)."""
         return f"{prefix}-{self.token}-{_base36(next(self._counter))}"

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from oms.errors import PersistenceError
 from oms.model import ChildOrder, ChildState, Fill, ParentOrder, ParentState
 from oms.persistence.database import Database
+from oms.persistence.sqlite_fast import SqliteWriter
 from oms.persistence.rows import (
     child_from_row,
     fill_from_row,
@@ -64,26 +65,54 @@ class Page:
 
 
 _KEY = "_key"
+Rows = list[dict[str, Any]]
 
 
-def _update_by_key(model: Any, sample: dict[str, Any]) -> Any:
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+class _Tables:
+    """The write order that respects foreign keys: new rows, updates, then dependent rows."""
+
+    session, parent, child = _table(SessionRow), _table(ParentOrderRow), _table(ChildOrderRow)
+    fill, audit = _table(FillRow), _table(AuditRow)
+    risk, report = _table(RiskEventRow), _table(ExecutionReportRow)
+
+    def inserts_first(self, b: WriteBatch) -> list[tuple[Table, Rows]]:
+        return [(t, r) for t, r in ((self.session, b.sessions), (self.parent, b.parents),
+                                    (self.child, b.children)) if r]
+
+    def updates(self, b: WriteBatch) -> list[tuple[Table, Rows]]:
+        return [(t, r) for t, r in ((self.session, b.session_updates),
+                                    (self.parent, b.parent_updates),
+                                    (self.child, b.child_updates)) if r]
+
+    def inserts_last(self, b: WriteBatch) -> list[tuple[Table, Rows]]:
+        return [(t, r) for t, r in ((self.fill, b.fills), (self.audit, b.audit),
+                                    (self.risk, b.risk_events), (self.report, b.reports)) if r]
+
+
+_tables = _Tables()
+
+
+def _update_by_key(table: Table, sample: dict[str, Any]) -> Any:
     """A Core executemany UPDATE ... WHERE <primary key> = :_key over the sample's columns."""
-    table = model.__table__
     pk = table.primary_key.columns.values()[0]
     columns = {name: bindparam(name) for name in sample if name != pk.key}
     return update(table).where(pk == bindparam(_KEY)).values(**columns)
 
 
-def _keyed(row: dict[str, Any]) -> dict[str, Any]:
+def _keyed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    pk = table.primary_key.columns.values()[0].key
     out = dict(row)
-    for key in ("client_order_id", "parent_id", "session_id"):
-        if key in out:
-            out[_KEY] = out.pop(key)
-            break
+    out[_KEY] = out.pop(pk)
     return out
 
 
 def _as_dict(row: Any, columns: list[str]) -> dict[str, Any]:
+    """A row's columns as a dict."""
     return {name: getattr(row, name) for name in columns}
 
 
@@ -93,31 +122,34 @@ class Repository:
     def __init__(self, database: Database) -> None:
         self.db = database
         self._writer: Session | None = None
+        self._fast = SqliteWriter() if database.url.get_backend_name() == "sqlite" else None
 
     # -- writes (engine thread only) -------------------------------------------------------
 
     def write(self, batch: WriteBatch) -> None:
-        """Apply ``batch`` in one transaction; raise PersistenceError (nothing applied) on failure."""
+        """Apply ``batch`` in one transaction; PersistenceError (nothing applied) on failure."""
         if not batch:
             return
         if self._writer is None:
             self._writer = self.db.session()
         session = self._writer
+        tables = _tables
         try:
-            for model, rows in ((SessionRow, batch.sessions), (ParentOrderRow, batch.parents),
-                                (ChildOrderRow, batch.children)):
-                if rows:
-                    session.execute(insert(model.__table__), rows)
-            for model, rows in ((SessionRow, batch.session_updates),
-                                (ParentOrderRow, batch.parent_updates),
-                                (ChildOrderRow, batch.child_updates)):
-                if rows:
-                    session.execute(_update_by_key(model, rows[0]), [_keyed(r) for r in rows])
-            for model, rows in ((FillRow, batch.fills), (AuditRow, batch.audit),
-                                (RiskEventRow, batch.risk_events),
-                                (ExecutionReportRow, batch.reports)):
-                if rows:
-                    session.execute(insert(model.__table__), rows)
+            if self._fast is not None:
+                connection = session.connection()
+                for table, rows in tables.inserts_first(batch):
+                    self._fast.insert(connection, table, rows)
+                for table, rows in tables.updates(batch):
+                    self._fast.update(connection, table, rows)
+                for table, rows in tables.inserts_last(batch):
+                    self._fast.insert(connection, table, rows)
+            else:
+                for table, rows in tables.inserts_first(batch):
+                    session.execute(insert(table), rows)
+                for table, rows in tables.updates(batch):
+                    session.execute(_update_by_key(table, rows[0]), [_keyed(table, r) for r in rows])
+                for table, rows in tables.inserts_last(batch):
+                    session.execute(insert(table), rows)
             session.commit()
         except SQLAlchemyError as exc:
             session.rollback()

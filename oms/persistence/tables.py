@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from oms.persistence.types import Money, UtcDateTime
@@ -53,8 +53,8 @@ class ParentOrderRow(Base):
     algo: Mapped[str] = mapped_column(String(16))
     algo_reason: Mapped[str] = mapped_column(Text)
     algo_params: Mapped[dict[str, Any]] = mapped_column(JSON)
-    urgency: Mapped[float]
-    duration_minutes: Mapped[float]
+    urgency: Mapped[float] = mapped_column(Float)
+    duration_minutes: Mapped[float] = mapped_column(Float)
     limit_price: Mapped[Decimal | None] = mapped_column(Money)
     state: Mapped[str] = mapped_column(String(16), index=True)
     filled_quantity: Mapped[Decimal] = mapped_column(Money)

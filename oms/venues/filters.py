@@ -58,7 +58,7 @@ class SymbolFilters:
     def check(
         self, order_type: OrderType, quantity: Decimal, price: Decimal | None, reference: Decimal
     ) -> FilterViolation | None:
-        """Validate an order; ``reference`` is the mid used for notional and percent-price checks."""
+        """Validate an order; ``reference`` is the mid for the notional and percent-price checks."""
         if quantity < self.min_qty or quantity > self.max_qty:
             return FilterViolation("LOT_SIZE", -1013, "Filter failure: LOT_SIZE")
         if (quantity % self.step_size) != 0:

@@ -56,8 +56,18 @@ from oms.venues.filters import SymbolFilters
 from oms.venues.paper_book import MarketView
 from oms.venues.paper_faults import FaultPlan, LatencyModel
 
-__all__ = ["PaperVenue"]
+__all__ = ["DEFAULT_SPOT_FILTERS", "PaperVenue"]
 
+# Binance spot rules of the three simulated symbols (exchangeInfo figures; since 2023 NOTIONAL
+# 5..9,000,000 USDT replaced MIN_NOTIONAL 10). Other symbols get SymbolFilters' defaults.
+DEFAULT_SPOT_FILTERS: dict[str, SymbolFilters] = {
+    "BTCUSDT": SymbolFilters("BTCUSDT", step_size=Decimal("0.00001"), min_qty=Decimal("0.00001"),
+                             max_qty=Decimal(9000), base_asset="BTC"),
+    "ETHUSDT": SymbolFilters("ETHUSDT", step_size=Decimal("0.0001"), min_qty=Decimal("0.0001"),
+                             max_qty=Decimal(9000), base_asset="ETH"),
+    "SOLUSDT": SymbolFilters("SOLUSDT", step_size=Decimal("0.01"), min_qty=Decimal("0.01"),
+                             max_qty=Decimal(90000), base_asset="SOL"),
+}
 _BPS = Decimal(10_000)
 _ZERO = Decimal(0)
 _NEW, _CANCEL = 0, 1
@@ -140,10 +150,10 @@ class PaperVenue(Venue):
 
     # ------------------------------------------------------------------ rules and faults
     def filters(self, symbol: str) -> SymbolFilters:
-        """Exchange rules (Binance's defaults for USDT pairs unless given)."""
+        """Exchange rules: as given, else Binance's for BTC/ETH/SOL-USDT, else the defaults."""
         flt = self._filters.get(symbol)
         if flt is None:
-            flt = self._filters[symbol] = SymbolFilters(symbol)
+            flt = self._filters[symbol] = DEFAULT_SPOT_FILTERS.get(symbol) or SymbolFilters(symbol)
         return flt
 
     def price_shock(self, symbol: str, bps: float, at: datetime | None = None) -> None:

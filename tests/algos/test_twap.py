@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import itertools
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -115,7 +116,7 @@ def test_risk_denial_shrinks_children_and_still_completes() -> None:
 def test_persistent_rejections_stop_the_algo_with_a_reason() -> None:
     parent = make_parent("0.5", duration=10)
     market = FakeMarket()
-    venue = ScriptedVenue(market, reject=lambda c: (-1003, "Too much request weight used"))
+    venue = ScriptedVenue(market, reject=lambda c: (-2010, "Account has insufficient balance"))
     algo = TwapAlgo(parent, seed=2, filters=BTC, max_rejects=4)
 
     result = run_parent(algo, parent, market, venue, start=T0)
@@ -191,3 +192,21 @@ def test_market_closed_at_start_plans_on_the_first_quote() -> None:
     assert parent.filled_quantity == Decimal("0.5")
     assert len(algo.slices) == 5
     assert min(c.created_at for c in result.children) >= T0 + timedelta(minutes=1)
+
+
+def test_throttling_waits_and_never_stops_the_algo() -> None:
+    parent = make_parent("0.5", duration=10)
+    market = FakeMarket()
+    throttled_until = T0 + timedelta(minutes=3)
+
+    def deny(child: ChildOrder, now: datetime) -> str | None:
+        return "ORDER_RATE: orders=21, max=20 per minute" if now < throttled_until else None
+
+    algo = TwapAlgo(parent, seed=2, filters=BTC, placement="aggressive", max_rejects=3)
+    result = run_parent(algo, parent, market, ScriptedVenue(market), start=T0, deny=deny)
+
+    assert len(result.rejects) > 3  # more than max_rejects, yet not stopped
+    assert parent.filled_quantity == Decimal("0.5")
+    denied_at = [c.created_at for c in result.children if c.state is ChildState.REJECTED]
+    gaps = [b - a for a, b in itertools.pairwise(denied_at)]
+    assert all(later >= earlier for earlier, later in itertools.pairwise(gaps))

@@ -1,4 +1,4 @@
-"""`oms backtest` on real klines: the report's interval VWAP is the file's, computed independently."""
+"""`oms backtest` on real klines: the report's interval VWAP is the file's, computed apart."""
 
 from __future__ import annotations
 

@@ -11,13 +11,17 @@ import pytest
 from oms.market.book import LevelGrid, curve_for_symbol, walk_cost_bps
 from oms.market.synthetic import SyntheticMarket
 
-SNAPSHOT = "l2_trades/BTCUSDT_20240808T2354_20240809T0005_depth_snapshot_1000.json"
+SNAPSHOT = "l2_trades/{symbol}_20240808T2354_20240809T0005_depth_snapshot_1000.json"
+
+
+def _load(base: Path, symbol: str) -> dict[str, list[tuple[float, float]]]:
+    raw = json.loads((base / SNAPSHOT.format(symbol=symbol)).read_text())
+    return {side: [(float(p), float(q)) for p, q in raw[side]] for side in ("bids", "asks")}
 
 
 @pytest.fixture(scope="module")
 def snapshot(data_dir: Path) -> dict[str, list[tuple[float, float]]]:
-    raw = json.loads((data_dir / SNAPSHOT).read_text())
-    return {side: [(float(p), float(q)) for p, q in raw[side]] for side in ("bids", "asks")}
+    return _load(data_dir, "BTCUSDT")
 
 
 @pytest.mark.parametrize("quantity", [5.0, 50.0])
@@ -26,6 +30,19 @@ def test_market_buy_costs_within_25_percent_of_the_real_book(
     asks, bids = snapshot["asks"], snapshot["bids"]
     mid = (asks[0][0] + bids[0][0]) / 2
     grid = LevelGrid(curve_for_symbol("BTCUSDT"))
+
+    real = walk_cost_bps(asks, quantity, mid)
+    simulated = walk_cost_bps(grid.levels(mid, asks[0][0], 0.01, True, 1.0), quantity, mid)
+
+    assert simulated == pytest.approx(real, rel=0.25)
+
+
+@pytest.mark.parametrize("quantity", [100.0, 1000.0])
+def test_eth_book_is_calibrated_on_its_own_snapshot(quantity: float, data_dir: Path) -> None:
+    book = _load(data_dir, "ETHUSDT")
+    asks, bids = book["asks"], book["bids"]
+    mid = (asks[0][0] + bids[0][0]) / 2
+    grid = LevelGrid(curve_for_symbol("ETHUSDT"))
 
     real = walk_cost_bps(asks, quantity, mid)
     simulated = walk_cost_bps(grid.levels(mid, asks[0][0], 0.01, True, 1.0), quantity, mid)

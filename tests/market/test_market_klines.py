@@ -65,3 +65,33 @@ def test_time_range_filter(tmp_path: Path) -> None:
 
 def test_symbol_from_path() -> None:
     assert symbol_from_path("x/ETHUSDT-1m-2024-01-01.zip") == "ETHUSDT"
+
+
+def test_time_slices_agree_with_filtering_the_whole_file(halt_day: Path) -> None:
+    whole = read_klines(halt_day)
+    windows = [
+        (datetime(2023, 3, 24, 12, 30, tzinfo=UTC), datetime(2023, 3, 24, 14, 10, tzinfo=UTC)),
+        (datetime(2023, 3, 24, 13, 0, tzinfo=UTC), datetime(2023, 3, 24, 13, 30, tzinfo=UTC)),
+        (datetime(2023, 3, 23, tzinfo=UTC), datetime(2023, 3, 24, 0, 5, 30, tzinfo=UTC)),
+        (datetime(2023, 3, 24, 23, 58, tzinfo=UTC), datetime(2023, 3, 26, tzinfo=UTC)),
+    ]
+    for start, end in windows:
+        expected = whole[(whole["open_time"] >= start) & (whole["open_time"] < end)]
+
+        sliced = read_klines(halt_day, start=start, end=end)
+
+        assert sliced["open_time"].tolist() == expected["open_time"].tolist()
+        assert sliced["close"].tolist() == expected["close"].tolist()
+
+
+def test_microsecond_file_slices(tmp_path: Path) -> None:
+    lines = "".join(
+        f"{(1709560800 + 60 * k) * 1_000_000},1,2,0.5,1.5,3,0,4.5,1,1.5,2.25,0\n"
+        for k in range(100))
+    (tmp_path / "m.csv").write_text(lines)
+
+    frame = read_klines(tmp_path / "m.csv", start=datetime(2024, 3, 4, 14, 10, tzinfo=UTC),
+                        end=datetime(2024, 3, 4, 14, 20, tzinfo=UTC))
+
+    assert len(frame) == 10
+    assert frame["open_time"].iloc[0] == datetime(2024, 3, 4, 14, 10, tzinfo=UTC)

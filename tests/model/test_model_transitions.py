@@ -1,4 +1,4 @@
-"""Child and parent state machines: allowed moves succeed, forbidden ones raise and change nothing."""
+"""Child and parent state machines: allowed moves succeed, forbidden ones raise, change nothing."""
 
 from __future__ import annotations
 

@@ -177,6 +177,7 @@ fill_op = st.tuples(st.just("fill"), st.integers(0, 50), st.sampled_from([1, 2, 
 cancel_op = st.tuples(st.just("cancel"), st.integers(0, 50))
 # dyadic steps add up exactly, so orders land precisely on the window edges (1 s, 60 s)
 time_op = st.tuples(st.just("time"), st.sampled_from([0.25, 0.5, 1.0, 1.5, 10.0, 30.0, 60.0]))
+edge_op = st.tuples(st.just("edge"), st.integers(0, 50), st.booleans())  # to a window's edge
 echo_op = st.tuples(st.just("echo"), st.sampled_from(["p1", "p2", "p3"]))  # resend as another
 pnl_op = st.tuples(st.just("pnl"), st.integers(-400, 300))
 mid_op = st.tuples(
@@ -201,7 +202,7 @@ limits_op = st.tuples(
 )
 ops = st.lists(
     st.one_of(order_op, order_op, order_op, order_op, echo_op, fill_op, fill_op, cancel_op,
-              time_op, time_op, pnl_op, mid_op, state_op, limits_op),
+              time_op, time_op, edge_op, pnl_op, mid_op, state_op, limits_op),
     min_size=30,
     max_size=120,
 )
@@ -254,6 +255,13 @@ def _apply(w: World, risk: PreTradeRisk, op: tuple[object, ...], counter: list[i
             index = op[1]
             assert isinstance(index, int)
             working[index % len(working)].remaining = Decimal(0)
+    elif kind == "edge":  # jump to exactly when a sent order reaches the rate or duplicate edge
+        index, rate_edge = op[1], op[2]
+        assert isinstance(index, int)
+        if w.sent:
+            sent = w.sent[-1 - index % len(w.sent)]
+            edge = sent.at_s + (60.0 if rate_edge else w.limits.duplicate_window_s)
+            w.now_s = max(w.now_s, edge)
     elif kind == "time":
         assert isinstance(op[1], float)
         w.now_s += op[1]

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dash.testing.wait import until
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -30,6 +31,11 @@ def _type(dash_duo: Any, selector: str, text: str) -> None:
 def _grid_rows(dash_duo: Any, grid_id: str) -> int:
     return len(dash_duo.driver.find_elements(
         By.CSS_SELECTOR, f"#{grid_id} .ag-center-cols-container .ag-row"))
+
+
+def _child_symbols(dash_duo: Any) -> set[str]:
+    return {e.text for e in dash_duo.driver.find_elements(
+        By.CSS_SELECTOR, "#child-orders-grid .ag-center-cols-container [col-id='symbol']")}
 
 
 def _submit_rebalance(dash_duo: Any, duration: str = "2") -> None:
@@ -91,6 +97,17 @@ def test_full_session_preview_fills_tca_and_resume(dash_duo: Any, live_app: Any,
     dash_duo.wait_for_contains_text("#overview-parents", "100%", timeout=20)
     dash_duo.wait_for_contains_text("#overview-fills", "BTCUSDT", timeout=10)
     dash_duo.driver.save_screenshot(str(screenshot_dir / "overview.png"))
+
+    # Act + Assert: selecting a parent on /orders shows its detail, fills and only its children
+    dash_duo.wait_for_page(f"{dash_duo.server_url}/orders")
+    dash_duo.wait_for_contains_text("#parent-orders-grid", "ETHUSDT", timeout=15)
+    row = dash_duo.driver.find_element(
+        By.XPATH, "//*[@id='parent-orders-grid']//div[@col-id='symbol'][text()='ETHUSDT']")
+    row.click()
+    dash_duo.wait_for_contains_text("#parent-detail", "ETHUSDT", timeout=10)
+    dash_duo.wait_for_contains_text("#parent-fills", "maker", timeout=10)
+    until(lambda: _child_symbols(dash_duo) == {"ETHUSDT"}, timeout=10)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "orders-selected.png"))
 
     # Assert: the TCA page draws its charts for the finished session
     dash_duo.wait_for_page(f"{dash_duo.server_url}/tca")

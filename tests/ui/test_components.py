@@ -33,8 +33,9 @@ def _text(component: Any) -> str:
 
 
 @pytest.mark.parametrize(("value", "expected"), [
-    (Decimal("60123.456"), "60,123.46"), (3201.5, "3,201.500"), (Decimal("1.23456"), "1.2346"),
-    (0.1234567, "0.123457"), (None, "—"), ("nan", "—"), (float("inf"), "—")])
+    (Decimal("60123.456"), "60,123.46"), (3201.5, "3,201.50"), (42.5, "42.500"),
+    (Decimal("1.23456"), "1.2346"), (0.1234567, "0.123457"), (None, "—"), ("nan", "—"),
+    (float("inf"), "—")])
 def test_prices_get_precision_by_size(value: Any, expected: str) -> None:
     assert fmt_price(value) == expected
 

@@ -250,3 +250,17 @@ def test_halt_gate_blocks_sending() -> None:
     with pytest.raises(TradingHalted):
         venue.submit(child("c1", "0.01"), START)
     assert venue.accepted_log == []
+
+
+def test_default_rules_are_binance_spot_step_sizes() -> None:
+    _market, venue = setup()
+
+    venue.submit(child("sol-ok", "1.25", symbol="SOLUSDT"), START)
+    venue.submit(child("sol-bad", "1.255", symbol="SOLUSDT"), START)
+    venue.submit(child("eth-bad", "0.00015", symbol="ETHUSDT"), START)
+    events = venue.poll(START)
+
+    rejected = {e.client_order_id: e.reason for e in events if isinstance(e, OrderRejected)}
+    assert rejected == {"sol-bad": "Filter failure: LOT_SIZE",
+                        "eth-bad": "Filter failure: LOT_SIZE"}
+    assert venue.filters("SOLUSDT").step_size == Decimal("0.01")
