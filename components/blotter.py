@@ -90,7 +90,7 @@ CHILD_COLUMNS = [
 
 
 def blotter(grid_id: str, columns: list[dict[str, Any]], row_id: str,
-            height: str = "340px") -> dag.AgGrid:
+            height: str = "300px") -> dag.AgGrid:
     """An AG Grid blotter paged from the server (infinite row model with pagination)."""
     return dag.AgGrid(
         id=grid_id, rowModelType="infinite", columnDefs=columns,

@@ -9,12 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from oms.clock import TestClock, utc
 from oms.config import RiskLimits, Settings
 from oms.errors import FieldError, ValidationError
 from oms.model import AlgoName, IdGenerator, Side
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from oms.engine_commands import SubmitResult
 
 __all__ = ["BacktestSpec", "default_tick_seconds", "run_backtest"]
 
@@ -117,7 +122,7 @@ def run_backtest(spec: BacktestSpec, *, tick_seconds: float | None = None,
                 spec.urgency, algo_options=dict(spec.algo_options), session_kind="backtest",
                 actor="backtest", wait=False)
             engine.tick()
-            session_id = future.result(timeout=0).session_id
+            session_id = cast("Future[SubmitResult]", future).result(timeout=0).session_id
             step = timedelta(seconds=tick_seconds)
             deadline = window_end + timedelta(minutes=10)
             while engine.parents and clock.now() < deadline:

@@ -10,6 +10,9 @@ the high or a close near the low makes "high first" likely, the opposite makes "
 a doji is 50/50. Leg durations are proportional to the distance travelled (randomised), wiggles
 stay inside [low, high], so the path passes through O, H, L and C and never leaves the bar's range.
 Volume is released along the path in proportion to time and to price movement.
+
+Randomness comes from ``bar_uniforms``: a counter-based hash (splitmix64) of (seed, symbol, bar
+start), so a given minute gets the same path whatever slice of the file is replayed.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["KNOTS", "BarPaths", "knots_from_ohlc", "volume_shares"]
+__all__ = ["KNOTS", "BarPaths", "bar_uniforms", "knots_from_ohlc", "volume_shares"]
 
 KNOTS = 7
 FloatArray = npt.NDArray[np.float64]
@@ -73,27 +76,50 @@ def volume_shares(knot_t: FloatArray, knot_p: FloatArray) -> FloatArray:
     return np.asarray(cum, dtype=np.float64)
 
 
+_MASK = (1 << 64) - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+UNIFORMS_PER_BAR = 13
+
+
+def bar_uniforms(open_s: IntArray, seed: int, salt: str, count: int) -> FloatArray:
+    """Uniforms in [0, 1), shape (n, count), a pure function of (seed, salt, bar start, k)."""
+    mix = (seed * _GOLDEN + sum((i + 1) * 131 ** (i % 7) * ord(ch) for i, ch in enumerate(salt)))
+    keys = (open_s.astype(np.uint64)[:, None] * np.uint64(count)
+            + np.arange(count, dtype=np.uint64)[None, :])
+    z = (keys ^ np.uint64(mix & _MASK)) + np.uint64(_GOLDEN)
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.asarray((z >> np.uint64(11)).astype(np.float64) * (1.0 / 2**53), dtype=np.float64)
+
+
 def knots_from_ohlc(
-    o: FloatArray, h: FloatArray, low: FloatArray, c: FloatArray, rng: np.random.Generator
+    o: FloatArray, h: FloatArray, low: FloatArray, c: FloatArray, uniforms: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Knot times, prices and volume shares (each shape (n, 7)) for bars with these OHLC."""
+    """Knot times, prices and volume shares (each shape (n, 7)) for bars with these OHLC.
+
+    ``uniforms`` has shape (n, UNIFORMS_PER_BAR) (see ``bar_uniforms``).
+    """
     n = o.size
+    u = uniforms
     span = np.maximum(h - low, 0.0)
     safe = np.where(span > 0, span, 1.0)
     p_high_first = np.where(span > 0, ((o - low) + (h - c)) / (2 * safe), 0.5)
-    high_first = rng.random(n) < p_high_first
+    high_first = u[:, 0] < p_high_first
     first = np.where(high_first, h, low)
     second = np.where(high_first, low, h)
     legs = np.stack((np.abs(first - o), np.abs(second - first), np.abs(c - second)), axis=1)
-    legs = (legs + 0.15 * span[:, None] + 1e-12) * rng.uniform(0.6, 1.4, size=(n, 3))
+    legs = (legs + 0.15 * span[:, None] + 1e-12) * (0.6 + 0.8 * u[:, 1:4])
     ends = np.cumsum(legs, axis=1)
     ends = 60.0 * ends / ends[:, -1:]
     starts = np.concatenate((np.zeros((n, 1)), ends[:, :2]), axis=1)
     anchors = np.stack((o, first, second, c), axis=1)
-    mid_share = rng.uniform(0.3, 0.7, size=(n, 3))
+    mid_share = 0.3 + 0.4 * u[:, 4:7]
     mid_t = starts + mid_share * (ends - starts)
     linear = anchors[:, :3] + mid_share * (anchors[:, 1:] - anchors[:, :3])
-    wiggle = rng.normal(0.0, 0.2, size=(n, 3)) * span[:, None]
+    normal = np.sqrt(-2.0 * np.log1p(-u[:, 7:10])) * np.cos(2.0 * np.pi * u[:, 10:13])
+    wiggle = 0.2 * normal * span[:, None]
     mid_p = np.clip(linear + wiggle, low[:, None], h[:, None])
     knot_t = np.empty((n, KNOTS))
     knot_p = np.empty((n, KNOTS))

@@ -20,7 +20,7 @@ import numpy as np
 from oms.clock import utc
 from oms.market.calibration import CALIBRATION
 from oms.market.klines import KlineArrays, kline_arrays
-from oms.market.paths import BarPaths, knots_from_ohlc
+from oms.market.paths import UNIFORMS_PER_BAR, BarPaths, bar_uniforms, knots_from_ohlc
 from oms.market.simulated import SimulatedMarket, SymbolSpec
 from oms.market.specs import (
     DEFAULT_TICK,
@@ -38,14 +38,10 @@ ReplaySource: TypeAlias = (
 )
 
 
-def _symbol_seed(seed: int, symbol: str) -> int:
-    return (seed * 1_000_003 + sum((i + 1) * ord(ch) for i, ch in enumerate(symbol))) % 2**32
-
-
 def paths_from_klines(bars: KlineArrays, seed: int, spec: SymbolSpec) -> BarPaths:
     """Sub-minute paths, depth scale and spread for every bar of ``bars``."""
-    rng = np.random.default_rng(_symbol_seed(seed, bars.symbol))
-    knots = knots_from_ohlc(bars.open, bars.high, bars.low, bars.close, rng)
+    uniforms = bar_uniforms(bars.open_s, seed, bars.symbol, UNIFORMS_PER_BAR)
+    knots = knots_from_ohlc(bars.open, bars.high, bars.low, bars.close, uniforms)
     expected = expected_volume(bars.symbol, bars.open_s, spec.volume_per_minute)
     return BarPaths(
         bars.open_s,

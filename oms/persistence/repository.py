@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from oms.errors import PersistenceError
 from oms.model import ChildOrder, ChildState, Fill, ParentOrder, ParentState
 from oms.persistence.database import Database
-from oms.persistence.sqlite_fast import SqliteWriter
 from oms.persistence.rows import (
     child_from_row,
     fill_from_row,
     parent_from_row,
 )
+from oms.persistence.sqlite_fast import SqliteWriter
 from oms.persistence.tables import (
     AuditRow,
     ChildOrderRow,
@@ -100,7 +100,7 @@ _tables = _Tables()
 def _update_by_key(table: Table, sample: dict[str, Any]) -> Any:
     """A Core executemany UPDATE ... WHERE <primary key> = :_key over the sample's columns."""
     pk = table.primary_key.columns.values()[0]
-    columns = {name: bindparam(name) for name in sample if name != pk.key}
+    columns: dict[str, Any] = {name: bindparam(name) for name in sample if name != pk.key}
     return update(table).where(pk == bindparam(_KEY)).values(**columns)
 
 
@@ -147,7 +147,8 @@ class Repository:
                 for table, rows in tables.inserts_first(batch):
                     session.execute(insert(table), rows)
                 for table, rows in tables.updates(batch):
-                    session.execute(_update_by_key(table, rows[0]), [_keyed(table, r) for r in rows])
+                    keyed = [_keyed(table, r) for r in rows]
+                    session.execute(_update_by_key(table, rows[0]), keyed)
                 for table, rows in tables.inserts_last(batch):
                     session.execute(insert(table), rows)
             session.commit()

@@ -68,7 +68,8 @@ class SqliteWriter:
     def __init__(self) -> None:
         self._cache: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Converter]]] = {}
 
-    def _prepare(self, kind: str, table: Table, names: tuple[str, ...]) -> tuple[str, list[Converter]]:
+    def _prepare(self, kind: str, table: Table,
+                 names: tuple[str, ...]) -> tuple[str, list[Converter]]:
         key = (kind, table.name, names)
         cached = self._cache.get(key)
         if cached is not None:
@@ -91,7 +92,7 @@ class SqliteWriter:
         sql, converters = self._prepare("insert", table, names)
         params = [tuple(c(row[n]) for c, n in zip(converters, names, strict=True))
                   for row in rows]
-        connection.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+        connection.exec_driver_sql(sql, params)
 
     def update(self, connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         """UPDATE rows by primary key (the key must be the first item of each row)."""
@@ -101,4 +102,4 @@ class SqliteWriter:
         order = names[1:] + names[:1]
         params = [tuple(c(row[n]) for c, n in zip(converters, order, strict=True))
                   for row in rows]
-        connection.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+        connection.exec_driver_sql(sql, params)

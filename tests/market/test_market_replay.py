@@ -118,3 +118,15 @@ def test_same_seed_same_path_other_seed_other_path(day_bars: dict[str, KlineArra
 
     assert path(11) == path(11)
     assert path(11) != path(12)
+
+
+def test_a_minute_gets_the_same_path_whatever_slice_is_replayed(
+        day_bars: dict[str, KlineArrays], data_dir: Path) -> None:
+    minute = DAY + timedelta(hours=14, minutes=30)
+    times = [minute + timedelta(seconds=s) for s in (1, 7, 19, 33, 48, 59)]
+    day = KlineReplayMarket(day_bars["BTCUSDT"], seed=2)
+    hour = KlineReplayMarket(kline_file(data_dir, "BTCUSDT"), seed=2,
+                             start=DAY + timedelta(hours=14), end=DAY + timedelta(hours=15))
+
+    assert [day.path_mid("BTCUSDT", t) for t in times] == [
+        hour.path_mid("BTCUSDT", t) for t in times]

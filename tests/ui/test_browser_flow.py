@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,11 @@ def test_full_session_preview_fills_tca_and_resume(dash_duo: Any, live_app: Any,
     dash_duo.wait_for_element("#tca-waterfall .main-svg", timeout=10)
     dash_duo.wait_for_element("#tca-download-json")
     dash_duo.driver.save_screenshot(str(screenshot_dir / "tca.png"))
+    dash_duo.find_element("#tca-download-json").click()
+    downloads = Path(dash_duo.download_path)
+    until(lambda: any(downloads.glob("execution-report-*.json")), timeout=10)
+    report = json.loads(next(downloads.glob("execution-report-*.json")).read_text())
+    assert len(report["parents"]) == 3
 
     # Act + Assert: kill switch shows HALTED on every page, resume brings back ACTIVE
     dash_duo.wait_for_page(f"{dash_duo.server_url}/risk")
