@@ -4,6 +4,7 @@ stay fast. Column definitions, the request -> query translation and the row form
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,13 +13,31 @@ import dash_ag_grid as dag
 
 from components.format import to_float
 
-__all__ = ["CHILD_COLUMNS", "FILTERABLE", "PAGE_SIZE", "PARENT_COLUMNS", "blotter",
+__all__ = ["CHILD_COLUMNS", "FILTERABLE", "PAGE_SIZE", "PARENT_COLUMNS", "SORTABLE", "blotter",
            "child_grid_rows", "grid_query", "parent_grid_rows", "rows_response"]
 
 PAGE_SIZE = 100
 # Columns the repository can filter on (exact match), per blotter.
 FILTERABLE = {"parents": ("symbol", "state", "session_id"),
               "children": ("symbol", "state", "parent_id")}
+# Sorting is server-side too; it lights up when the repository pages accept
+# ``order_by=<column>, descending=<bool>`` (otherwise the blotters stay newest-first).
+_DB_COLUMNS = {"created": "created_at", "symbol": "symbol", "side": "side", "state": "state",
+               "algo": "algo", "quantity": "quantity", "filled_quantity": "filled_quantity",
+               "filled_notional": "filled_notional", "fees": "fees",
+               "parent_id": "parent_id", "session_id": "session_id",
+               "client_order_id": "client_order_id", "limit_price": "limit_price",
+               "arrival_price": "arrival_price", "order_type": "order_type"}
+
+
+def _sort_supported() -> bool:
+    from oms.persistence.repository import Repository
+
+    return all("order_by" in inspect.signature(method).parameters
+               for method in (Repository.parents_page, Repository.children_page))
+
+
+SORTABLE = _sort_supported()
 _EQUALS = {"filter": "agTextColumnFilter",
            "filterParams": {"filterOptions": ["equals"], "maxNumConditions": 1,
                             "buttons": ["apply", "reset"], "closeOnApply": True}}
@@ -36,12 +55,14 @@ _STATE_CLASSES = {
 def _num(field: str, header: str, fmt: str = "num", width: int = 110,
          **extra: Any) -> dict[str, Any]:
     return {"field": field, "headerName": header, "type": "rightAligned", "width": width,
-            "valueFormatter": {"function": f"{fmt}(params.value)"}, **extra}
+            "valueFormatter": {"function": f"{fmt}(params.value)"},
+            "sortable": SORTABLE and field in _DB_COLUMNS, **extra}
 
 
 def _text(field: str, header: str, width: int = 110, *, filterable: bool = False,
           **extra: Any) -> dict[str, Any]:
-    column: dict[str, Any] = {"field": field, "headerName": header, "width": width, **extra}
+    column: dict[str, Any] = {"field": field, "headerName": header, "width": width,
+                              "sortable": SORTABLE and field in _DB_COLUMNS, **extra}
     if filterable:
         column.update(_EQUALS)
     return column
@@ -124,6 +145,10 @@ def grid_query(request: dict[str, Any] | None, kind: str,
     for name, value in (extra or {}).items():
         if value:
             filters.setdefault(name, value)
+    sort = [s for s in request.get("sortModel") or [] if s.get("colId") in _DB_COLUMNS]
+    if SORTABLE and sort:
+        filters["order_by"] = _DB_COLUMNS[sort[0]["colId"]]
+        filters["descending"] = sort[0].get("sort") != "asc"
     return {"page": start // size, "page_size": size, **filters}
 
 

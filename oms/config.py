@@ -89,6 +89,7 @@ class PaperVenueSettings(BaseModel):
     impact_decay_s: float = 600.0  # time constant of the temporary impact (seconds)
     queue_ahead_factor: float = 1.0  # share of the displayed level ahead of a new resting order
     max_open_orders: int | None = None  # None: the symbol's MAX_NUM_ORDERS filter (200)
+    cancel_latency_ms: float | None = None  # median cancel round trip; None: latency_ms
 
 
 class BinanceSettings(BaseModel):

@@ -177,6 +177,8 @@ class CommandHandler:
         if change is not None:
             engine.risk.record_state_change(change)
         engine.journal.risk_event(now, "KILL", "HALTED", reason, actor=actor)
+        engine.journal.audit(now, "KillSwitchActivated", "account", {"reason": reason},
+                             actor=actor)
         canceled = 0
         for child in list(engine.open_children.values()):
             if child.state is not ChildState.PENDING_CANCEL:
@@ -214,6 +216,8 @@ class CommandHandler:
             raise ValidationError(FieldError("breaker", str(exc))) from exc
         engine.journal.risk_event(now, "BREAKER_RESET", command.name, command.reason,
                                   actor=command.actor)
+        engine.journal.audit(now, "CircuitBreakerReset", command.name,
+                             {"reason": command.reason}, actor=command.actor)
         return command.name
 
     # -- sessions -------------------------------------------------------------------------

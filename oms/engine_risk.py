@@ -156,10 +156,11 @@ class RiskGuard:
         if trip is None:
             return
         engine = self.engine
+        payload = {"action": trip.action.value, "observations": _observations(trip)}
         engine.journal.risk_event(now, "BREAKER_TRIP", trip.name, str(trip),
-                                  actor=f"breaker:{trip.name}",
-                                  payload={"action": trip.action.value,
-                                           "observations": _observations(trip)})
+                                  actor=f"breaker:{trip.name}", payload=payload)
+        engine.journal.audit(now, "CircuitBreakerTripped", trip.name,
+                             {"reason": str(trip), **payload}, actor=f"breaker:{trip.name}")
         reason = f"circuit breaker {trip.name} tripped"
         target = TradingState(trip.action.value)
         if target is TradingState.HALTED:

@@ -134,7 +134,8 @@ def _read(
 ) -> tuple[pd.DataFrame, IntArray]:
     path = Path(path)
     data = _file_bytes(path)
-    first = data.split(b"\n", 1)[0]
+    newline = data.find(b"\n")
+    first = data if newline < 0 else data[:newline]  # no split: it would copy the whole file
     body = len(first) + 1 if _has_header(first) else 0
     try:
         rows = _slice(data, body, start, end)

@@ -1,6 +1,7 @@
 """Paper venue: a simulated Binance spot exchange over a (simulated) market.
 
-Timing. Every request draws a seeded round-trip latency L (oms.venues.paper_faults). It reaches
+Timing. Every request draws a seeded round-trip latency L (oms.venues.paper_faults; cancels
+may have their own median, ``cancel_latency_ms``). It reaches
 the exchange at ``send + L/2``, is matched against the market at that instant, and its ack, fills
 or reject become visible to ``poll(now)`` once ``now >= send + L``. Fills of resting orders are
 visible half a (fresh) latency after they happen. Events of one order never overtake each other.
@@ -12,7 +13,7 @@ rests the rest, LIMIT_MAKER is rejected (-2010) if it would take liquidity.
 
 Queue model (resting orders, maker fee). A resting order joins the back of its price level:
 ``queue_ahead`` = the level's displayed quantity when it arrives x ``queue_ahead_factor`` (0 if it
-improves the best price). At each poll, the market's aggressor volume traded while the touch was
+improves the best price), plus our own earlier orders resting at that price. At each poll, the market's aggressor volume traded while the touch was
 at or through the order's price (sell-aggressor volume for a resting buy: bar volume x taker-sell
 share, released along the sub-minute path) first consumes ``queue_ahead``, then fills the order.
 If the opposite touch reaches the order's price, the level has been traded through and the order
@@ -55,54 +56,16 @@ from oms.venues.events import (
 from oms.venues.filters import SymbolFilters
 from oms.venues.paper_book import MarketView
 from oms.venues.paper_faults import FaultPlan, LatencyModel
+from oms.venues.paper_state import DEFAULT_SPOT_FILTERS, WorkingOrder, crosses, crosses_top
 
 __all__ = ["DEFAULT_SPOT_FILTERS", "PaperVenue"]
 
-# Binance spot rules of the three simulated symbols (exchangeInfo figures; since 2023 NOTIONAL
-# 5..9,000,000 USDT replaced MIN_NOTIONAL 10). Other symbols get SymbolFilters' defaults.
-DEFAULT_SPOT_FILTERS: dict[str, SymbolFilters] = {
-    "BTCUSDT": SymbolFilters("BTCUSDT", step_size=Decimal("0.00001"), min_qty=Decimal("0.00001"),
-                             max_qty=Decimal(9000), base_asset="BTC"),
-    "ETHUSDT": SymbolFilters("ETHUSDT", step_size=Decimal("0.0001"), min_qty=Decimal("0.0001"),
-                             max_qty=Decimal(9000), base_asset="ETH"),
-    "SOLUSDT": SymbolFilters("SOLUSDT", step_size=Decimal("0.01"), min_qty=Decimal("0.01"),
-                             max_qty=Decimal(90000), base_asset="SOL"),
-}
 _BPS = Decimal(10_000)
+_EPSILON_S = 1e-6  # float epoch seconds carry ~0.2 µs of rounding; never delay an event for it
 _ZERO = Decimal(0)
 _NEW, _CANCEL = 0, 1
 _CLOSED = (-1013, "Market is closed.")
 _WOULD_TAKE = (-2010, "Order would immediately match and take.")
-
-
-class _Working:
-    """The venue's side of one order."""
-
-    __slots__ = ("arrival_t", "cancel_requested", "checked_t", "credit", "filled",
-                 "last_visible", "limit_f", "notional", "open_counted", "order", "queue_ahead",
-                 "remaining_f", "sent_at", "state", "venue_id")
-
-    def __init__(self, order: ChildOrder, venue_id: str, sent_at: datetime, arrival_t: float,
-                 state: ChildState = ChildState.NEW) -> None:
-        self.order = order
-        self.venue_id = venue_id
-        self.sent_at = sent_at
-        self.arrival_t = arrival_t
-        self.state = state
-        self.filled = _ZERO
-        self.notional = _ZERO
-        self.remaining_f = float(order.quantity)
-        self.limit_f = float(order.limit_price) if order.limit_price is not None else 0.0
-        self.queue_ahead = 0.0
-        self.credit = 0.0
-        self.checked_t = arrival_t
-        self.last_visible = 0.0
-        self.cancel_requested = False
-        self.open_counted = False
-
-    @property
-    def remaining(self) -> Decimal:
-        return self.order.quantity - self.filled
 
 
 class PaperVenue(Venue):
@@ -128,14 +91,18 @@ class PaperVenue(Venue):
         self._rng = random.Random(seed)
         self.latency = LatencyModel(self.settings.latency_ms, self.settings.latency_jitter_ms,
                                     self._rng)
+        cancel_ms = self.settings.cancel_latency_ms
+        self.cancel_latency = self.latency if cancel_ms is None else LatencyModel(
+            cancel_ms, self.settings.latency_jitter_ms * cancel_ms / max(
+                self.settings.latency_ms, 1e-9), self._rng)
         self.faults = faults or FaultPlan(reject_rate=self.settings.reject_rate)
         self._taker_rate = self.settings.taker_fee_bps / _BPS
         self._maker_rate = self.settings.maker_fee_bps / _BPS
-        self._actions: list[tuple[float, int, int, _Working, datetime, float]] = []
+        self._actions: list[tuple[float, int, int, WorkingOrder, datetime, float]] = []
         self._outbox: list[tuple[float, int, VenueEvent]] = []
-        self._orders: dict[str, _Working] = {}
-        self._resting: dict[str, _Working] = {}
-        self._pending: dict[str, _Working] = {}
+        self._orders: dict[str, WorkingOrder] = {}
+        self._resting: dict[str, WorkingOrder] = {}
+        self._pending: dict[str, WorkingOrder] = {}
         self._seq = itertools.count()
         self._venue_ids = itertools.count(1)
         self._ticks: dict[str, tuple[float, Decimal]] = {}
@@ -169,7 +136,7 @@ class PaperVenue(Venue):
     def _open_count(self, symbol: str) -> int:
         return self._open_by_symbol.get(symbol, 0)
 
-    def _finish(self, w: _Working, state: ChildState) -> None:
+    def _finish(self, w: WorkingOrder, state: ChildState) -> None:
         """Move ``w`` to a terminal state and out of the open-order books."""
         w.state = state
         cid = w.order.client_order_id
@@ -191,7 +158,7 @@ class PaperVenue(Venue):
                                                order.limit_price, quote.mid)
         if violation is not None:
             return violation.code, violation.message
-        if order.order_type is OrderType.LIMIT_MAKER and _crosses(order, quote.bid, quote.ask):
+        if order.order_type is OrderType.LIMIT_MAKER and crosses(order, quote.bid, quote.ask):
             return _WOULD_TAKE
         if self._open_count(symbol) >= self._max_open(symbol):
             return -1013, "Filter failure: MAX_NUM_ORDERS"
@@ -209,11 +176,11 @@ class PaperVenue(Venue):
         cid = order.client_order_id
         rejection = self._validate(order)
         if rejection is not None:
-            working = _Working(order, "", now, now_t + half, ChildState.REJECTED)
+            working = WorkingOrder(order, "", now, now_t + half, ChildState.REJECTED)
             self._orders[cid] = working
             self._emit(working, now_t + rtt, OrderRejected(cid, rejection[0], rejection[1], now))
             return
-        working = _Working(order, str(next(self._venue_ids)), now, now_t + half)
+        working = WorkingOrder(order, str(next(self._venue_ids)), now, now_t + half)
         self._orders[cid] = working
         self._pending[cid] = working
         working.open_counted = True
@@ -230,7 +197,8 @@ class PaperVenue(Venue):
         if working is None or working.state.is_terminal or working.cancel_requested:
             return
         working.cancel_requested = True
-        rtt = self.latency.draw(self.faults.extra_latency_ms(now) if self.faults.spikes else 0.0)
+        spike = self.faults.extra_latency_ms(now) if self.faults.spikes else 0.0
+        rtt = self.cancel_latency.draw(spike)
         now_t = now.timestamp()
         arrival = max(now_t + rtt * 0.5, working.arrival_t)
         ts = now + timedelta(seconds=arrival - now_t)
@@ -253,8 +221,9 @@ class PaperVenue(Venue):
     def poll(self, now: datetime) -> list[VenueEvent]:
         """Match what reached the exchange by ``now``; return the events visible at ``now``."""
         now_t = now.timestamp()
+        due = now_t + _EPSILON_S
         actions = self._actions
-        while actions and actions[0][0] <= now_t:
+        while actions and actions[0][0] <= due:
             t_ex, _, kind, working, ts, visible = heappop(actions)
             if kind == _NEW:
                 self._arrive(working, t_ex, ts, visible)
@@ -266,18 +235,18 @@ class PaperVenue(Venue):
             return []
         outbox = self._outbox
         events: list[VenueEvent] = []
-        while outbox and outbox[0][0] <= now_t:
+        while outbox and outbox[0][0] <= due:
             events.append(heappop(outbox)[2])
         return events
 
     # ------------------------------------------------------------------ matching
-    def _emit(self, working: _Working, visible: float, event: VenueEvent) -> None:
+    def _emit(self, working: WorkingOrder, visible: float, event: VenueEvent) -> None:
         if visible < working.last_visible:
             visible = working.last_visible
         working.last_visible = visible
         heappush(self._outbox, (visible, next(self._seq), event))
 
-    def _arrive(self, w: _Working, t_ex: float, ts: datetime, visible: float) -> None:
+    def _arrive(self, w: WorkingOrder, t_ex: float, ts: datetime, visible: float) -> None:
         order = w.order
         self._pending.pop(order.client_order_id, None)
         try:
@@ -287,7 +256,7 @@ class PaperVenue(Venue):
             self._emit(w, visible, OrderRejected(order.client_order_id, *_CLOSED, ts))
             return
         kind = order.order_type
-        if kind is OrderType.LIMIT_MAKER and _crosses_f(order.side, w.limit_f, top):
+        if kind is OrderType.LIMIT_MAKER and crosses_top(order.side, w.limit_f, top):
             self._finish(w, ChildState.REJECTED)
             self._emit(w, visible, OrderRejected(order.client_order_id, *_WOULD_TAKE, ts))
             return
@@ -298,7 +267,7 @@ class PaperVenue(Venue):
                 self._expire(w, ts, visible, "insufficient liquidity in the book")
             return
         tif = order.time_in_force
-        if kind is OrderType.LIMIT and _crosses_f(order.side, w.limit_f, top):
+        if kind is OrderType.LIMIT and crosses_top(order.side, w.limit_f, top):
             self._take(w, top, w.limit_f, ts, visible, fill_or_kill=tif is TimeInForce.FOK)
             if w.state is ChildState.FILLED:
                 return
@@ -310,12 +279,15 @@ class PaperVenue(Venue):
             self._expire(w, ts, visible, f"{tif.value}: not marketable")
             return
         else:
-            w.queue_ahead = (self._view.book_quantity_at(order.symbol, order.side, w.limit_f, top)
-                             * self.settings.queue_ahead_factor)
+            displayed = self._view.book_quantity_at(order.symbol, order.side, w.limit_f, top)
+            ours = sum(o.remaining_f for o in self._resting.values()
+                       if o.order.symbol == order.symbol and o.order.side is order.side
+                       and o.limit_f == w.limit_f)
+            w.queue_ahead = displayed * self.settings.queue_ahead_factor + ours
         w.checked_t = t_ex
         self._resting[order.client_order_id] = w
 
-    def _take(self, w: _Working, top: Top, limit: float | None, ts: datetime, visible: float,
+    def _take(self, w: WorkingOrder, top: Top, limit: float | None, ts: datetime, visible: float,
               *, fill_or_kill: bool) -> None:
         """Walk the book for ``w`` (up to ``limit``) and emit taker fills."""
         order = w.order
@@ -361,7 +333,7 @@ class PaperVenue(Venue):
         if total > 0:
             self._view.record_own_trade(order.symbol, order.side, total, top.ts)
 
-    def _fill(self, w: _Working, quantity: Decimal, price: Decimal, liquidity: Liquidity,
+    def _fill(self, w: WorkingOrder, quantity: Decimal, price: Decimal, liquidity: Liquidity,
               ts: datetime, visible: float, mid: Decimal | None, half: Decimal | None) -> None:
         order = w.order
         rate = self._taker_rate if liquidity is Liquidity.TAKER else self._maker_rate
@@ -381,11 +353,11 @@ class PaperVenue(Venue):
         )
         self._emit(w, visible, OrderFilled(fill))
 
-    def _expire(self, w: _Working, ts: datetime, visible: float, reason: str) -> None:
+    def _expire(self, w: WorkingOrder, ts: datetime, visible: float, reason: str) -> None:
         self._finish(w, ChildState.EXPIRED)
         self._emit(w, visible, OrderExpired(w.order.client_order_id, ts, reason))
 
-    def _apply_cancel(self, w: _Working, ts: datetime, visible: float) -> None:
+    def _apply_cancel(self, w: WorkingOrder, ts: datetime, visible: float) -> None:
         if w.state.is_terminal:
             return  # filled (or ended) before the cancel arrived: Binance answers -2011
         self._finish(w, ChildState.CANCELED)
@@ -443,14 +415,3 @@ class PaperVenue(Venue):
         bid = self._price(symbol, top.bid)
         ask = self._price(symbol, top.ask)
         return (bid + ask) / 2, (ask - bid) / 2
-
-
-def _crosses(order: ChildOrder, bid: Decimal, ask: Decimal) -> bool:
-    price = order.limit_price
-    if price is None:
-        return True
-    return price >= ask if order.side is Side.BUY else price <= bid
-
-
-def _crosses_f(side: Side, price: float, top: Top) -> bool:
-    return price >= top.ask - 1e-9 if side is Side.BUY else price <= top.bid + 1e-9

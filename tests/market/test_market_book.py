@@ -1,4 +1,5 @@
 """L2 book model vs the real 2024-08-08 BTCUSDT depth snapshot."""
+# ruff: noqa: F811 - the fixtures imported from market_testdata are used as test arguments
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from market_testdata import data_dir  # noqa: F401 - fixtures, used as arguments
 
 from oms.market.book import LevelGrid, curve_for_symbol, walk_cost_bps
 from oms.market.synthetic import SyntheticMarket

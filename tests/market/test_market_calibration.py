@@ -1,4 +1,5 @@
 """The committed calibration constants are what scripts/calibrate_market.py computes today."""
+# ruff: noqa: F811 - the fixtures imported from market_testdata are used as test arguments
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from market_testdata import kline_file
+from market_testdata import (
+    data_dir,  # noqa: F401 - fixtures, used as arguments
+    kline_file,
+)
 
 from oms.market.calibration import CALIBRATION, DEPTH, SPREADS
 

@@ -85,3 +85,9 @@ def test_execution_cost_grows_like_the_square_root_of_size() -> None:
     assert costs[0] > 0
     assert costs[1] / costs[0] == pytest.approx(2.0, rel=0.2)
     assert costs[2] / costs[1] == pytest.approx(2.0, rel=0.2)
+
+
+def test_linear_model_cost_grows_in_proportion_to_size() -> None:
+    costs = [_sliced_buy_cost_bps(Decimal(q), model="linear") for q in ("4", "16")]
+
+    assert costs[1] / costs[0] == pytest.approx(4.0, rel=0.2)

@@ -1,4 +1,5 @@
 """Kline reader: the data.binance.vision formats (gz/zip/csv, header or not, ms or µs)."""
+# ruff: noqa: F811 - the fixtures imported from market_testdata are used as test arguments
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from market_testdata import kline_file
+from market_testdata import data_dir, halt_day, kline_file  # noqa: F401 - fixtures, used as arguments
 
 from oms.market.klines import kline_arrays, read_klines, symbol_from_path
 

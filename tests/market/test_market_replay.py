@@ -1,4 +1,5 @@
 """Kline replay: the file's bars come back exactly, the path honours each bar, gaps are halts."""
+# ruff: noqa: F811 - the fixtures imported from market_testdata are used as test arguments
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from market_testdata import kline_file
+from market_testdata import data_dir, halt_day, kline_file  # noqa: F401 - fixtures, used as arguments
 
 from oms.errors import MarketClosed
 from oms.market.klines import KlineArrays, kline_arrays

@@ -4,6 +4,7 @@ Tolerances: 1-minute return volatility within 25% of the real figure; mean volum
 within 30%; hour-of-day volume profile correlated above 0.85 with the real one; median quoted
 spread equal (in ticks) to the median bookTicker spread, 90th percentile within one tick.
 """
+# ruff: noqa: F811 - the fixtures imported from market_testdata are used as test arguments
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from market_testdata import SYMBOLS
+from market_testdata import SYMBOLS, calibration_klines, data_dir  # noqa: F401 - fixtures, used as arguments
 
 from oms.market.klines import KlineArrays
 from oms.market.synthetic import SyntheticMarket

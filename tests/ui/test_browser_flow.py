@@ -106,7 +106,7 @@ def test_full_session_preview_fills_tca_and_resume(dash_duo: Any, live_app: Any,
         By.XPATH, "//*[@id='parent-orders-grid']//div[@col-id='symbol'][text()='ETHUSDT']")
     row.click()
     dash_duo.wait_for_contains_text("#parent-detail", "ETHUSDT", timeout=10)
-    dash_duo.wait_for_contains_text("#parent-fills", "maker", timeout=10)
+    dash_duo.wait_for_element("#parent-fills tbody td.num", timeout=10)  # at least one fill
     until(lambda: _child_symbols(dash_duo) == {"ETHUSDT"}, timeout=10)
     dash_duo.driver.save_screenshot(str(screenshot_dir / "orders-selected.png"))
 

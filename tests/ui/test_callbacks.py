@@ -307,3 +307,16 @@ def test_grid_query_translates_paging_and_equality_filters() -> None:
         "state": {"filter": "working"}, "algo": {"filter": "twap"},
         "parent_id": {"filter": "p-1"}}}, "children", {"parent_id": "p-9"})
     assert query == {"page": 2, "page_size": 100, "state": "WORKING", "parent_id": "p-1"}
+
+
+def test_grid_sorting_is_server_side_when_the_repository_supports_it() -> None:
+    from components.blotter import SORTABLE
+
+    query = grid_query({"startRow": 0, "endRow": 100, "sortModel": [
+        {"colId": "progress", "sort": "asc"}, {"colId": "symbol", "sort": "asc"}]}, "parents")
+    computed_only = grid_query({"sortModel": [{"colId": "progress", "sort": "asc"}]}, "parents")
+    assert "order_by" not in computed_only  # computed columns cannot be sorted in SQL
+    if SORTABLE:
+        assert (query["order_by"], query["descending"]) == ("symbol", False)
+    else:
+        assert "order_by" not in query

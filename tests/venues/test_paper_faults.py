@@ -174,3 +174,17 @@ def test_orders_in_a_data_gap_are_rejected_market_closed() -> None:
     market.advance_to(reopened)
     venue.submit(child("open"), reopened)
     assert any(isinstance(e, OrderFilled) for e in venue.poll(reopened))
+
+
+def test_cancels_have_their_own_latency() -> None:
+    market, venue = setup(latency_ms=10, latency_jitter_ms=0, cancel_latency_ms=300)
+    price = market.quote("BTCUSDT").bid - 100
+    order = ChildOrder("rest", "p1", "BTCUSDT", Side.BUY, Decimal("0.01"), OrderType.LIMIT,
+                       START, "paper", limit_price=price)
+
+    venue.submit(order, START)
+    drive(market, venue, START + 20 * MS, step=MS)
+    venue.cancel("rest", START + 20 * MS)
+    seen = drive(market, venue, START + timedelta(milliseconds=400), step=MS)
+
+    assert [t for t, _ in seen] == [START + 320 * MS]

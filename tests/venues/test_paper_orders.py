@@ -264,3 +264,28 @@ def test_default_rules_are_binance_spot_step_sizes() -> None:
     assert rejected == {"sol-bad": "Filter failure: LOT_SIZE",
                         "eth-bad": "Filter failure: LOT_SIZE"}
     assert venue.filters("SOLUSDT").step_size == Decimal("0.01")
+
+
+def test_cancel_that_arrives_after_the_fill_changes_nothing() -> None:
+    market, venue = setup(PaperVenueSettings(latency_ms=200, latency_jitter_ms=0))
+    ask = market.quote("BTCUSDT").ask
+
+    venue.submit(child("quick", "0.01", OrderType.LIMIT, price=ask + 5), START)
+    venue.cancel("quick", START + timedelta(milliseconds=150))  # reaches it after the fill
+    events = run(market, venue, 2)
+
+    assert [type(e) for e in events] == [OrderAccepted, OrderFilled]
+    report = venue.query("quick")
+    assert report is not None and report.state.value == "FILLED"
+
+
+def test_our_second_order_at_a_price_queues_behind_the_first() -> None:
+    market, venue = setup()
+    bid = market.quote("SOLUSDT").bid
+
+    venue.submit(child("first", "500", OrderType.LIMIT, price=bid, symbol="SOLUSDT"), START)
+    venue.submit(child("second", "500", OrderType.LIMIT, price=bid, symbol="SOLUSDT"), START)
+    venue.poll(START)
+
+    first, second = venue._resting["first"], venue._resting["second"]
+    assert second.queue_ahead == pytest.approx(first.queue_ahead + 500)
