@@ -37,6 +37,7 @@ test: $(VENV)/.test browser lint typecheck
 	$(VENV)/bin/pytest
 
 bench: $(VENV)/.base
+	$(PY) -m pip install -q -e '.[bench]'
 	$(VENV)/bin/oms bench
 
 clean:

@@ -13,6 +13,7 @@ __all__ = [
     "CANCEL_PARENT",
     "CHILD_GRID",
     "ENGINE_HEALTH",
+    "EQUITY_HISTORY",
     "FRAME_ACTION",
     "FRAME_NOTICE",
     "HALT_REASON",
@@ -20,6 +21,7 @@ __all__ = [
     "LIVE_INTERVAL",
     "ORDERS_COUNTS",
     "ORDERS_REFRESH",
+    "OVERVIEW_EQUITY",
     "OVERVIEW_FILLS",
     "OVERVIEW_KPIS",
     "OVERVIEW_PARENTS",
@@ -104,12 +106,14 @@ VENUE_CLOCK = "venue-clock"
 ENGINE_HEALTH = "engine-health"
 HALT_REASON = "halt-reason"
 ACCOUNT_STRIP = "account-strip"
+EQUITY_HISTORY = "equity-history"
 
 # -- overview ----------------------------------------------------------------------------------
 OVERVIEW_KPIS = "overview-kpis"
 OVERVIEW_POSITIONS = "overview-positions"
 OVERVIEW_PARENTS = "overview-parents"
 OVERVIEW_FILLS = "overview-fills"
+OVERVIEW_EQUITY = "overview-equity"
 
 # -- rebalance and signal forms ----------------------------------------------------------------
 REBALANCE_TABLE = "rebalance-table"

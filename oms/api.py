@@ -261,7 +261,18 @@ def api_blueprint() -> flask.Blueprint:
     return bp
 
 
+def _unexpected(exc: Exception) -> flask.Response | HTTPException:
+    if isinstance(exc, HTTPException):
+        return _http_error(exc)
+    if not flask.request.path.startswith(API_PREFIX):
+        raise exc
+    # Logged with its traceback; the client gets no internals (no paths, no secrets).
+    log.exception("api %s %s failed", flask.request.method, flask.request.path)
+    return _error(500, [FieldError("server", "internal error; see the server log")])
+
+
 def install_api(server: flask.Flask) -> None:
-    """Register the API on ``server``; HTTP errors under /api become JSON bodies."""
+    """Register the API on ``server``; errors under /api become JSON bodies."""
     server.register_blueprint(api_blueprint())
     server.register_error_handler(HTTPException, _http_error)
+    server.register_error_handler(Exception, _unexpected)

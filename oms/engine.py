@@ -397,9 +397,9 @@ class ExecutionEngine:
             if filled:
                 self.end_parent(parent, ParentState.COMPLETED, now, "filled")
             else:
-                unfilled = parent.remaining
+                why = algo.stop_reason or "window ended"
                 self.end_parent(parent, ParentState.CANCELED, now,
-                                f"window ended; unfilled {unfilled} {parent.symbol}")
+                                f"{why}; unfilled {parent.remaining} {parent.symbol}")
 
     def end_parent(self, parent: ParentOrder, state: ParentState, now: datetime,
                    reason: str) -> None:

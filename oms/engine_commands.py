@@ -107,7 +107,9 @@ class CommandHandler:
         parent = ParentOrder(
             parent_id=engine.ids.next("p"), session_id=session_id, symbol=symbol, side=side,
             quantity=quantity, algo=algo, created_at=now, duration_minutes=duration_minutes,
-            urgency=urgency, algo_reason=reason, algo_params=dict(options or {}),
+            urgency=urgency, algo_reason=reason,
+            algo_params={"max_child_notional": str(engine.settings.risk.max_order_notional_usd),
+                         **(options or {})},
             limit_price=limit_price, decision_price=mid)
         engine.start_parent(parent, now, seed=engine.settings.seed * 1_000_003 + self._seq)
         return parent

@@ -63,7 +63,12 @@ def kline_stats(path: Path) -> dict[str, object]:
     volume_profile = pd.Series(volume).groupby(hour).mean().to_numpy() / mean_volume
     vol_profile = pd.Series(returns).groupby(hour[1:]).std().to_numpy()
     vol_profile = vol_profile / np.sqrt(np.mean(vol_profile**2))
-    residual = np.log(np.maximum(volume, 1e-9)) - np.log(volume_profile[hour] * mean_volume)
+    minute = ((bars.open_s // 60) % 60).astype(int)
+    minute_profile = pd.Series(volume / (volume_profile[hour] * mean_volume)).groupby(
+        minute).mean().to_numpy()
+    minute_profile = minute_profile / minute_profile.mean()
+    expected = volume_profile[hour] * minute_profile[minute] * mean_volume
+    residual = np.log(np.maximum(volume, 1e-9)) - np.log(expected)
     residual = residual - residual.mean()
     ac60 = float(pd.Series(residual).autocorr(60))
     slow_share = min(max(ac60 / SLOW_PHI**60, 0.05), 0.95)
@@ -83,6 +88,7 @@ def kline_stats(path: Path) -> dict[str, object]:
         "taker_buy_share": round(float(bars.taker_buy_volume.sum() / volume.sum()), 4),
         "volume_profile": tuple(round(float(x), 4) for x in volume_profile),
         "vol_profile": tuple(round(float(x), 4) for x in vol_profile),
+        "minute_profile": tuple(round(float(x), 4) for x in minute_profile),
     }
 
 

@@ -283,3 +283,15 @@ def test_serve_refuses_a_public_address_without_auth(tmp_path: Path) -> None:
         serve(_settings(tmp_path, host="0.0.0.0"))
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("10.1.2.3")
+
+
+def test_unexpected_errors_answer_json_without_internals(api: Api,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(**_: Any) -> Any:
+        raise RuntimeError("secret internals /etc/passwd")
+
+    monkeypatch.setattr(api.oms.service, "parent_orders", boom)
+    response = api.get("/orders")
+    assert response.status_code == 500
+    assert "secret" not in response.get_data(as_text=True)
+    assert _fields(response) == {"server"}

@@ -32,10 +32,12 @@ def make_spec(symbol: str, *, tick: Decimal = DEFAULT_TICK, sigma_1m: float | No
 
 
 def expected_volume(symbol: str, open_s: IntArray, volume_per_minute: float) -> FloatArray:
-    """Volume a bar usually has at its hour of day (calibrated intraday profile)."""
-    profile = np.asarray(CALIBRATION.get(symbol, {}).get("volume_profile", _FLAT_PROFILE))
-    hours = (open_s // 3600) % 24
-    return np.asarray(volume_per_minute * profile[hours], dtype=np.float64)
+    """Volume a bar usually has at its hour of day and minute of hour (calibrated profiles)."""
+    cal = CALIBRATION.get(symbol, {})
+    hourly = np.asarray(cal.get("volume_profile", _FLAT_PROFILE))
+    by_minute = np.asarray(cal.get("minute_profile", (1.0,) * 60))
+    return np.asarray(volume_per_minute * hourly[(open_s // 3600) % 24]
+                      * by_minute[(open_s // 60) % 60], dtype=np.float64)
 
 
 def bar_depth_scale(volume: FloatArray, expected: FloatArray) -> FloatArray:

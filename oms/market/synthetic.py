@@ -3,7 +3,8 @@
 Bars are generated a day at a time (numpy, seeded per symbol) and then served by the same core
 as the kline replay (oms.market.simulated): sub-minute path, L2 book, impact, shocks.
 
-The generator, per minute: log volume = calibrated mean x hour-of-day profile x exp(slow + fast),
+The generator, per minute: volume = calibrated mean x hour-of-day profile x minute-of-hour profile
+(activity peaks on :00, :15, :30, :45) x exp(slow + fast),
 where slow and fast are AR(1) regimes whose variances and persistence come from the data (the
 slow regime lasts hours, the fast one minutes); the 1-minute volatility is the calibrated sigma x
 hour-of-day volatility profile x exp(k * slow) (volatility rides with volume, k calibrated on the
@@ -45,6 +46,7 @@ class SymbolProfile:
     tick_size: float = 0.01
     volume_profile: tuple[float, ...] = field(default=_FLAT)  # by UTC hour, mean 1
     vol_profile: tuple[float, ...] = field(default=_FLAT)  # by UTC hour, RMS 1
+    minute_profile: tuple[float, ...] = field(default=(1.0,) * 60)  # by minute of hour, mean 1
     log_volume_sd: float = 0.9
     slow_share: float = 0.5
     vol_on_regime: float = 0.6
@@ -59,6 +61,7 @@ def profile_from_calibration(symbol: str) -> SymbolProfile:
         start_price=float(cal["start_price"]), vol_per_minute=float(cal["sigma_1m"]),
         spread_bps=0.0, volume_per_minute=float(cal["volume_per_minute"]),
         volume_profile=tuple(cal["volume_profile"]), vol_profile=tuple(cal["vol_profile"]),
+        minute_profile=tuple(cal.get("minute_profile", (1.0,) * 60)),
         log_volume_sd=float(cal["log_volume_sd"]), slow_share=float(cal["slow_share"]),
         vol_on_regime=float(cal["vol_on_regime"]), taker_buy_share=float(cal["taker_buy_share"]),
         median_range_bps=float(cal["median_range_bps"]),
@@ -117,7 +120,9 @@ class _Generator:
         self.price = float(knot_p[-1, -1])
         knot_t = np.broadcast_to(np.linspace(0.0, 60.0, KNOTS), (minutes, KNOTS)).copy()
         total_var = self.slow_sd**2 + self.fast_sd**2
+        minutes_of_hour = (open_s // 60) % 60
         volume = (p.volume_per_minute * np.asarray(p.volume_profile)[hours]
+                  * np.asarray(p.minute_profile)[minutes_of_hour]
                   * np.exp(slow + fast - total_var / 2))
         bar_return = knot_log[:, -1] - knot_log[:, 0]
         buy_share = np.clip(p.taker_buy_share + 0.25 * np.tanh(bar_return / sigma), 0.05, 0.95)

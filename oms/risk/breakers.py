@@ -85,6 +85,17 @@ class BreakerTrip:
     def __str__(self) -> str:
         return self.reason
 
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form for risk_events (observations as ISO time and value)."""
+        return {
+            "name": self.name,
+            "action": self.action.value,
+            "at": self.at.isoformat(),
+            "reason": self.reason,
+            "observations": [{"at": o.at.isoformat(), "value": o.value}
+                             for o in self.observations],
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class BreakerReset:
@@ -316,6 +327,24 @@ class CircuitBreakers:
             self._results.clear()
             self._rejected_in_window = 0
         return BreakerReset(name, who, reason, now)
+
+    def restore_trip(self, name: str, at: datetime, reason: str) -> None:
+        """Mark ``name`` tripped at start-up from the persisted trip (a restart keeps it tripped).
+
+        With a cooldown configured it resumes the cooldown from ``at``; call ``tick`` after.
+        """
+        breaker = self._breakers.get(name)
+        if breaker is None:
+            raise InvalidTransition(f"unknown breaker {name!r}; known: {', '.join(BREAKER_NAMES)}")
+        breaker.occurrences.clear()
+        breaker.last_trip = BreakerTrip(name, breaker.action, (), at, reason)
+        cooldown = breaker.settings.cooldown_s
+        if cooldown is None:
+            breaker.state = BreakerState.TRIPPED
+            breaker.cooldown_until = None
+        else:
+            breaker.state = BreakerState.COOLDOWN
+            breaker.cooldown_until = at + timedelta(seconds=cooldown)
 
     def state(self) -> dict[str, BreakerStatus]:
         """Status of every breaker (for the engine snapshot)."""

@@ -46,13 +46,17 @@ class TradingStateMachine:
     """Holds the trading state; start it from the persisted state so a halt survives a restart."""
 
     def __init__(
-        self, initial: TradingState = TradingState.ACTIVE, *, gate: HaltGate | None = None
+        self,
+        initial: TradingState = TradingState.ACTIVE,
+        *,
+        gate: HaltGate | None = None,
+        initial_reason: str = "halted at start (persisted state)",
     ) -> None:
         self._state = initial
         self._gate = gate
         self.last_change: TradingStateChanged | None = None
         if gate is not None and initial is TradingState.HALTED and not gate.is_halted:
-            gate.halt("halted at start (persisted state)")
+            gate.halt(initial_reason)
 
     @property
     def state(self) -> TradingState:

@@ -46,8 +46,23 @@ class Violation:
     message: str
     numbers: dict[str, object] = field(default_factory=dict, hash=False)
 
+    def as_dict(self) -> dict[str, object]:
+        """JSON-friendly form (numbers as strings, exact) for risk_events and the audit log."""
+        return {
+            "code": str(self.code),
+            "message": self.message,
+            "numbers": {key: _plain(value) for key, value in self.numbers.items()},
+            "text": str(self),
+        }
+
     def __str__(self) -> str:
         if not self.numbers:
             return str(self.code)
         detail = " ".join(f"{key}={value}" for key, value in self.numbers.items())
         return f"{self.code}: {detail}"
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)  # Decimal, enums: exact text

@@ -13,9 +13,10 @@ rests the rest, LIMIT_MAKER is rejected (-2010) if it would take liquidity.
 
 Queue model (resting orders, maker fee). A resting order joins the back of its price level:
 ``queue_ahead`` = the level's displayed quantity when it arrives x ``queue_ahead_factor`` (0 if it
-improves the best price), plus our own earlier orders resting at that price. At each poll, the market's aggressor volume traded while the touch was
-at or through the order's price (sell-aggressor volume for a resting buy: bar volume x taker-sell
-share, released along the sub-minute path) first consumes ``queue_ahead``, then fills the order.
+improves the best price), plus our own earlier orders resting at that price. At each poll, the
+market's aggressor volume traded while the touch was at or through the order's price
+(sell-aggressor volume for a resting buy: bar volume x taker-sell share, released along the
+sub-minute path) first consumes ``queue_ahead``, then fills the order.
 If the opposite touch reaches the order's price, the level has been traded through and the order
 fills in full. A cancel that arrives within a poll interval is applied before that interval's
 passive fills (conservative). Fills are rounded down to the step size; sub-step volume carries.

@@ -102,3 +102,34 @@ def test_clock_before_start_reanchors_the_market() -> None:
 
     assert market.now == START + timedelta(minutes=5)
     assert market.quote("ETHUSDT") == reference.quote("ETHUSDT")
+
+
+def test_minute_of_hour_pattern_matches_real(synthetic_bars: dict[str, list[Bar]],
+                                             calibration_klines: dict[str, KlineArrays]) -> None:
+    real = calibration_klines["BTCUSDT"]
+    bars = synthetic_bars["BTCUSDT"]
+    volume = np.array([b.volume for b in bars])
+    minutes = np.array([b.open_time.minute for b in bars])
+
+    sim = np.array([volume[minutes == m].mean() for m in range(60)])
+    real_minutes = (real.open_s // 60) % 60
+    truth = np.array([real.volume[real_minutes == m].mean() for m in range(60)])
+
+    assert np.corrcoef(sim, truth)[0, 1] > 0.5
+    assert sim[0] > np.median(sim)  # the top of the hour is busier than a typical minute
+
+
+@pytest.mark.parametrize("symbol", SYMBOLS)
+def test_bar_ranges_and_volatility_clustering_look_real(
+        symbol: str, synthetic_bars: dict[str, list[Bar]],
+        calibration_klines: dict[str, KlineArrays]) -> None:
+    real = calibration_klines[symbol]
+    bars = synthetic_bars[symbol]
+    sim_range = np.median([(b.high - b.low) / b.open * 1e4 for b in bars])
+    real_range = np.median((real.high - real.low) / real.open * 1e4)
+    moves = np.abs(np.diff(np.log([b.close for b in bars])))
+
+    clustering = np.corrcoef(moves[:-1], moves[1:])[0, 1]
+
+    assert sim_range == pytest.approx(real_range, rel=0.25)
+    assert clustering > 0.1  # real: ~0.35-0.38 for the three symbols

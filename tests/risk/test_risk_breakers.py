@@ -245,3 +245,34 @@ def test_snapshot_dict_and_blockers_after_a_trip() -> None:
     )
     assert b.blocking() == ["market_stress"]
     assert str(trip.observations[0]) == f"{T0.isoformat()} 150"
+
+
+def test_restore_trip_keeps_a_breaker_tripped_across_a_restart() -> None:
+    b = CircuitBreakers()
+    b.restore_trip("high_latency", T0, "HIGH_LATENCY: persisted")
+    status = b.state()["high_latency"]
+    assert status.state is BreakerState.TRIPPED
+    assert status.last_reason == "HIGH_LATENCY: persisted"
+    assert b.blocking() == ["high_latency"]
+    for i in range(10):  # a tripped breaker does not trip again
+        assert b.on_latency(5000, T0 + timedelta(seconds=i)) is None
+
+
+def test_restore_trip_resumes_the_cooldown() -> None:
+    settings = _with(high_latency=BreakerSettings(threshold=1000, count=5, window_s=180,
+                                                  cooldown_s=60))
+    b = CircuitBreakers(settings)
+    b.restore_trip("high_latency", T0, "persisted")
+    assert b.state()["high_latency"].state is BreakerState.COOLDOWN
+    assert [e.name for e in b.tick(T0 + timedelta(seconds=60))] == ["high_latency"]
+
+
+def test_trip_as_dict() -> None:
+    b = CircuitBreakers()
+    b.on_price_impact(150, T0)
+    trip = b.on_price_impact(120, T0)
+    assert trip is not None
+    data = trip.as_dict()
+    assert data["name"] == "market_stress" and data["action"] == "HALTED"
+    assert data["observations"] == [{"at": T0.isoformat(), "value": 150.0},
+                                    {"at": T0.isoformat(), "value": 120.0}]

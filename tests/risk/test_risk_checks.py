@@ -52,7 +52,7 @@ def test_is_risk_reducing(
 def test_exposure_qty_takes_the_worse_side() -> None:
     assert exposure_qty(D(1), D(2), D(0)) == D(3)
     assert exposure_qty(D(1), D(0), D(4)) == D(3)
-    assert exposure_qty(D(-1), D(0.5), D(0)) == D(1)
+    assert exposure_qty(D(-1), D("0.5"), D(0)) == D(1)
 
 
 # --- trading state ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 
 
 def risk(**overrides: object) -> PreTradeRisk:
-    return PreTradeRisk(RiskLimits(**overrides), SYMBOLS)  # type: ignore[arg-type]
+    return PreTradeRisk(RiskLimits(**overrides), SYMBOLS)
 
 
 def test_a_plain_order_passes() -> None:

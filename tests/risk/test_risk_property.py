@@ -191,8 +191,8 @@ state_op = st.tuples(
 )
 limits_op = st.tuples(
     st.just("limits"),
-    st.integers(500, 20_000),  # max position
-    st.integers(1_000, 40_000),  # gross
+    st.one_of(st.integers(500, 20_000), st.just(10**9)),  # max position (10**9: rule off)
+    st.one_of(st.integers(1_000, 40_000), st.just(10**9)),  # gross
     st.integers(50, 1_000),  # daily loss
     st.one_of(st.integers(1, 3), st.integers(1, 25)),  # orders per minute
     st.one_of(st.none(), st.integers(1, 6)),  # per-symbol rate for BTCUSDT
@@ -214,8 +214,8 @@ def _apply(w: World, risk: PreTradeRisk, op: tuple[object, ...], counter: list[i
         if not w.sent:
             return
         last = w.sent[-1]
-        steps = int(last.quantity / STEP[last.symbol])
-        op = ("order", last.symbol, last.side, steps, None, op[1])
+        echo_steps = int(last.quantity / STEP[last.symbol])
+        op = ("order", last.symbol, last.side, echo_steps, None, op[1])
         kind = "order"
     if kind == "order":
         _, symbol, side, steps, offset, parent = op
@@ -270,7 +270,7 @@ def _apply(w: World, risk: PreTradeRisk, op: tuple[object, ...], counter: list[i
         w.daily_pnl += Decimal(op[1])
     elif kind == "mid":
         symbol, move = op[1], op[2]
-        assert isinstance(symbol, str)
+        assert isinstance(symbol, str) and (move is None or isinstance(move, int))
         w.mids[symbol] = None if move is None else (
             START_MID[symbol] * (1 + Decimal(move) / 10_000)).quantize(Decimal("0.01"))
     elif kind == "state":

@@ -112,3 +112,9 @@ def test_reducing_does_not_close_the_gate() -> None:
     sm = TradingStateMachine(gate=gate)
     sm.transition(R, "breaker:x", "trip", T0)
     assert not gate.is_halted
+
+
+def test_starting_halted_keeps_the_persisted_reason() -> None:
+    gate = HaltGate()
+    TradingStateMachine(H, gate=gate, initial_reason="kill switch by alice (persisted)")
+    assert gate.reason == "kill switch by alice (persisted)"

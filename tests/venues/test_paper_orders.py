@@ -13,6 +13,7 @@ import pytest
 from oms.config import PaperVenueSettings
 from oms.errors import TradingHalted
 from oms.market.synthetic import SyntheticMarket
+from oms.market.types import Bar, Book, Quote
 from oms.model.enums import Liquidity, OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder, Fill
 from oms.risk.halt import HaltGate
@@ -289,3 +290,48 @@ def test_our_second_order_at_a_price_queues_behind_the_first() -> None:
 
     first, second = venue._resting["first"], venue._resting["second"]
     assert second.queue_ahead == pytest.approx(first.queue_ahead + 500)
+
+
+class _QuoteOnlyMarket:
+    """A MarketData that only knows its quote (like a live feed)."""
+
+    symbols = ("BTCUSDT",)
+
+    def __init__(self) -> None:
+        self.bid, self.ask = Decimal("100.00"), Decimal("100.02")
+
+    def advance_to(self, ts: datetime) -> None:
+        del ts
+
+    def is_open(self, symbol: str) -> bool:
+        return True
+
+    def quote(self, symbol: str) -> Quote:
+        return Quote(symbol, START, self.bid, self.ask, Decimal(1), Decimal(1))
+
+    def book(self, symbol: str, depth: int = 20) -> Book:
+        raise NotImplementedError
+
+    def bars(self, symbol: str, start: datetime, end: datetime) -> list[Bar]:
+        return []
+
+    def traded_volume(self, symbol: str, start: datetime, end: datetime) -> Decimal:
+        return Decimal(0)
+
+    def vwap(self, symbol: str, start: datetime, end: datetime) -> Decimal | None:
+        return None
+
+
+def test_any_market_data_works_from_its_quote_alone() -> None:
+    market = _QuoteOnlyMarket()
+    venue = PaperVenue(HaltGate(), market, INSTANT)
+
+    venue.submit(child("m", "1"), START)
+    venue.submit(child("l", "1", OrderType.LIMIT, price=Decimal("99.99")), START)
+    first = fills_of(venue.poll(START))
+    market.bid, market.ask = Decimal("99.97"), Decimal("99.99")
+    later = fills_of(venue.poll(START + timedelta(seconds=1)))
+
+    assert [(f.client_order_id, f.price) for f in first] == [("m", Decimal("100.02"))]
+    assert [(f.client_order_id, f.price, f.liquidity) for f in later] == [
+        ("l", Decimal("99.99"), Liquidity.MAKER)]
