@@ -36,7 +36,22 @@
   };
 
   window.dash_clientside = window.dash_clientside || {};
+  var HISTORY_POINTS = 900;  /* components/live.py HISTORY_POINTS */
   window.dash_clientside.oms = {
+    /* Keep the P&L history in the browser: append the newest sample (one per engine tick). */
+    appendPoint: function (point, history) {
+      var points = (history || []).slice();
+      if (!point || (points.length && points[points.length - 1].tick === point.tick)) {
+        return window.dash_clientside.no_update;
+      }
+      points.push(point);
+      return points.length > HISTORY_POINTS ? points.slice(-HISTORY_POINTS) : points;
+    },
+    /* Extend the overview's P&L chart by one point (no full redraw). */
+    extendPnl: function (point) {
+      if (!point) { return window.dash_clientside.no_update; }
+      return [{x: [[point.t]], y: [[point.pnl]]}, [0], HISTORY_POINTS];
+    },
     /* Re-request the visible blocks of the server-side blotters (keeps rows on screen). */
     refreshGrids: function () {
       var gridIds = Array.prototype.slice.call(arguments, 2);

@@ -136,6 +136,7 @@ def measure(quick: bool = False, repeats: int | None = None) -> dict[str, Any]:
             calls: dict[str, Callable[[], Any]] = {
                 "frame": lambda: refresh_frame(1, None),
                 "overview": lambda: overview.refresh_overview(1),
+                "pnl_sample": lambda: overview.record_equity(1),
                 "risk": lambda: risk.refresh_risk(1),
                 "risk_events": lambda: risk.refresh_violations(1, None),
                 "tca_poll": lambda: tca.poll_sessions(1, None, None, None),

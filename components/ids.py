@@ -14,6 +14,7 @@ __all__ = [
     "CHILD_GRID",
     "ENGINE_HEALTH",
     "EQUITY_HISTORY",
+    "EQUITY_POINT",
     "FRAME_ACTION",
     "FRAME_NOTICE",
     "HALT_REASON",
@@ -107,6 +108,7 @@ ENGINE_HEALTH = "engine-health"
 HALT_REASON = "halt-reason"
 ACCOUNT_STRIP = "account-strip"
 EQUITY_HISTORY = "equity-history"
+EQUITY_POINT = "equity-point"
 
 # -- overview ----------------------------------------------------------------------------------
 OVERVIEW_KPIS = "overview-kpis"

@@ -15,7 +15,8 @@ from components.tables import Column, kpi, progress_bar, table
 if TYPE_CHECKING:
     from oms.snapshot import EngineSnapshot, ParentView
 
-__all__ = ["HISTORY_POINTS", "append_equity", "equity_figure", "fills_panel", "kpi_strip", "parent_rows", "parents_panel", "positions_panel",
+__all__ = ["HISTORY_POINTS", "equity_figure", "equity_point", "fills_panel", "kpi_strip",
+           "parent_rows", "parents_panel", "positions_panel",
            "positions_rows"]
 
 _ACTIVE = ("PENDING", "WORKING")
@@ -82,7 +83,7 @@ def parent_rows(parents: tuple[ParentView, ...] | list[ParentView], limit: int =
             "side": html.Span(p.side, className=f"side-{p.side.lower()}"),
             "algo": html.Span(p.algo.upper(), title=p.algo_reason),
             "filled": f"{fmt_qty(p.filled_quantity)} / {fmt_qty(p.quantity)}",
-            "progress": progress_bar(p.progress, fmt_pct(p.progress), kind="fill"),
+            "progress": progress_bar(p.progress, fmt_pct(p.progress), kind="qty"),
             "time": progress_bar(p.time_progress, fmt_pct(p.time_progress), kind="time"),
             "avg": fmt_price(p.avg_price),
             "slippage": html.Span(fmt_bps(p.slippage_bps),
@@ -119,31 +120,23 @@ def fills_panel(snap: EngineSnapshot, limit: int = 15) -> html.Table:
     return table(columns, rows, empty="no fills yet")
 
 
-def append_equity(history: list[dict[str, Any]] | None, snap: EngineSnapshot
-                  ) -> list[dict[str, Any]]:
-    """The browser-side P&L history plus this snapshot (one point per engine tick)."""
-    points = list(history or [])
-    if points and points[-1].get("tick") == snap.tick:
-        return points
-    points.append({"tick": snap.tick, "t": snap.ts.isoformat(), "pnl": to_float(snap.pnl),
-                   "equity": to_float(snap.equity)})
-    return points[-HISTORY_POINTS:]
+def equity_point(snap: EngineSnapshot) -> dict[str, Any]:
+    """One P&L sample (the browser appends it to its history, see assets/oms.js)."""
+    return {"tick": snap.tick, "t": snap.ts.isoformat(), "pnl": to_float(snap.pnl)}
 
 
 def equity_figure(history: list[dict[str, Any]] | None) -> go.Figure:
     """P&L since the start of this view (market time on x)."""
     points = history or []
     pnl = [p.get("pnl") or 0.0 for p in points]
-    last = pnl[-1] if pnl else 0.0
-    color = "#2fcc71" if last >= 0 else "#ff5b5b"
-    fig = go.Figure(go.Scattergl(x=[p["t"] for p in points], y=pnl, mode="lines",
-                                 line={"color": color, "width": 1.6}, fill="tozeroy",
-                                 fillcolor="rgba(77, 163, 255, 0.08)", name="P&L",
-                                 hovertemplate="%{x}<br>P&L %{y:,.2f} USDT<extra></extra>"))
+    fig = go.Figure(go.Scatter(x=[p["t"] for p in points], y=pnl, mode="lines",
+                               line={"color": "#4da3ff", "width": 1.6}, fill="tozeroy",
+                               fillcolor="rgba(77, 163, 255, 0.08)", name="P&L",
+                               hovertemplate="%{x}<br>P&L %{y:,.2f} USDT<extra></extra>"))
     fig.update_layout(height=150, margin={"l": 50, "r": 10, "t": 6, "b": 24},
                       template="plotly_dark", paper_bgcolor="#151b23",
                       plot_bgcolor="#121820", showlegend=False, font={"size": 10},
                       uirevision="equity")
-    fig.update_xaxes(gridcolor="#232c38", showgrid=False)
+    fig.update_xaxes(gridcolor="#232c38", showgrid=False, type="date", tickformat="%H:%M:%S")
     fig.update_yaxes(gridcolor="#232c38", zerolinecolor="#3a4554", tickformat=",.2f")
     return fig

@@ -37,7 +37,7 @@ def table(columns: Sequence[Column], rows: Sequence[dict[str, Any]], *, empty: s
     return html.Table([head, html.Tbody(body_rows)], className="dense", **kwargs)
 
 
-def progress_bar(fraction: float, label: str, *, kind: str = "fill") -> html.Div:
+def progress_bar(fraction: float, label: str, *, kind: str = "qty") -> html.Div:
     """A thin bar filled to ``fraction`` (0..1) with ``label`` over it."""
     width = max(0.0, min(1.0, fraction)) * 100
     return html.Div([html.Div(className=f"bar-fill bar-{kind}", style={"width": f"{width:.1f}%"}),

@@ -3,8 +3,10 @@ previous process left open (asking the venue about each one by client order id).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import contextlib
+from typing import TYPE_CHECKING, Any
 
+from oms.errors import OmsError
 from oms.model import ChildState, ParentState, TradingState
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ def recover(engine: ExecutionEngine) -> None:
         if change is not None:
             engine.journal.audit(now, "TradingStateRestored", "account",
                                  {"state": state.value, "reason": reason}, actor="recovery")
+    _restore_breakers(engine)
     for child in repo.load_open_children():
         report = engine.venue.query(child.client_order_id)
         if report is not None and not report.state.is_terminal:
@@ -48,4 +51,16 @@ def recover(engine: ExecutionEngine) -> None:
                              {"reason": parent.end_reason}, actor="recovery")
     engine.journal.flush()
 
+
+def _restore_breakers(engine: ExecutionEngine) -> None:
+    """A breaker tripped before the restart and never re-armed stays tripped (it blocks resume)."""
+    open_trips: dict[str, dict[str, Any]] = {}
+    for event in reversed(engine.repository.risk_events(limit=100_000)):  # oldest first
+        if event["kind"] == "BREAKER_TRIP":
+            open_trips[event["code"]] = event
+        elif event["kind"] == "BREAKER_RESET":
+            open_trips.pop(event["code"], None)
+    for name, event in open_trips.items():
+        with contextlib.suppress(OmsError):  # a breaker no longer configured
+            engine.risk.breakers.restore_trip(name, event["ts"], event["message"])
 

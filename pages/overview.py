@@ -6,19 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 
 from components import ids
 from components.context import service
 from components.live import (
-    append_equity,
     equity_figure,
+    equity_point,
     fills_panel,
     kpi_strip,
     parents_panel,
     positions_panel,
 )
-from components.registry import register_page
+from components.registry import clientside_callback, register_page
 from components.tables import section
 
 __all__ = ["draw_equity", "layout", "record_equity", "refresh_overview", "register"]
@@ -28,11 +28,14 @@ def layout(**_query: Any) -> html.Div:
     """The overview page (panels filled by the live callback)."""
     return html.Div(className="page page-overview", children=[
         html.Div(id=ids.OVERVIEW_KPIS, className="kpis"),
-        section("P&L (USDT, market time)", dcc.Graph(
-            id=ids.OVERVIEW_EQUITY, figure=equity_figure([]),
-            config={"displayModeBar": False, "responsive": True}, style={"height": "150px"})),
         html.Div(className="grid-2", children=[
-            section("Positions vs targets", html.Div(id=ids.OVERVIEW_POSITIONS)),
+            html.Div(className="stack", children=[
+                section("Positions vs targets", html.Div(id=ids.OVERVIEW_POSITIONS)),
+                section("P&L (USDT, market time)", dcc.Graph(
+                    id=ids.OVERVIEW_EQUITY, figure=equity_figure([]),
+                    config={"displayModeBar": False, "responsive": True},
+                    style={"height": "150px"})),
+            ]),
             section("Latest fills", html.Div(id=ids.OVERVIEW_FILLS)),
         ]),
         section("Parent orders", html.Div(id=ids.OVERVIEW_PARENTS),
@@ -46,14 +49,14 @@ def refresh_overview(_n: int | None) -> tuple[Any, Any, Any, Any]:
     return kpi_strip(snap), positions_panel(snap), parents_panel(snap), fills_panel(snap)
 
 
-def record_equity(_n: int | None, history: list[dict[str, Any]] | None
-                  ) -> list[dict[str, Any]]:
-    """Append the latest P&L to the browser-side history (no server-side state)."""
-    return append_equity(history, service().snapshot())
+def record_equity(_n: int | None) -> dict[str, Any]:
+    """The latest P&L sample; the browser keeps the history (no server-side state)."""
+    return equity_point(service().snapshot())
 
 
-def draw_equity(history: list[dict[str, Any]] | None) -> Any:
-    """The P&L chart from the history."""
+def draw_equity(_mounted: str, history: list[dict[str, Any]] | None) -> Any:
+    """The P&L chart from the browser's history, once when the page mounts (then extended
+    point by point in the browser)."""
     return equity_figure(history)
 
 
@@ -64,7 +67,14 @@ def register(app: dash.Dash) -> None:
     app.callback(Output(ids.OVERVIEW_KPIS, "children"), Output(ids.OVERVIEW_POSITIONS, "children"),
                  Output(ids.OVERVIEW_PARENTS, "children"), Output(ids.OVERVIEW_FILLS, "children"),
                  Input(ids.LIVE_INTERVAL, "n_intervals"))(refresh_overview)
-    app.callback(Output(ids.EQUITY_HISTORY, "data"), Input(ids.LIVE_INTERVAL, "n_intervals"),
-                 State(ids.EQUITY_HISTORY, "data"))(record_equity)
-    app.callback(Output(ids.OVERVIEW_EQUITY, "figure"),
-                 Input(ids.EQUITY_HISTORY, "data"))(draw_equity)
+    app.callback(Output(ids.EQUITY_POINT, "data"),
+                 Input(ids.LIVE_INTERVAL, "n_intervals"))(record_equity)
+    app.callback(Output(ids.OVERVIEW_EQUITY, "figure"), Input(ids.OVERVIEW_EQUITY, "id"),
+                 State(ids.EQUITY_HISTORY, "data"))(draw_equity)
+    clientside_callback(app, ClientsideFunction(namespace="oms", function_name="appendPoint"),
+                        Output(ids.EQUITY_HISTORY, "data"), Input(ids.EQUITY_POINT, "data"),
+                        State(ids.EQUITY_HISTORY, "data"), State(ids.EQUITY_HISTORY, "id"))
+    clientside_callback(app, ClientsideFunction(namespace="oms", function_name="extendPnl"),
+                        Output(ids.OVERVIEW_EQUITY, "extendData"),
+                        Input(ids.EQUITY_POINT, "data"), State(ids.OVERVIEW_EQUITY, "id"))
+

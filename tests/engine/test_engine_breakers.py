@@ -84,3 +84,20 @@ def test_slippage_breaker_can_move_the_account_to_reducing(tmp_path: Path) -> No
     h.tick()
     assert h.service.snapshot().trading_state is TradingState.ACTIVE
     h.oms.close()
+
+
+def test_a_tripped_breaker_stays_tripped_after_a_restart(tmp_path: Path) -> None:
+    h = make_harness(tmp_path, risk=LIFTED)
+    h.oms.venue.faults.reject_rate = 1.0  # type: ignore[attr-defined]
+    start_twap(h)
+    h.run(150)
+    h.oms.close()
+
+    restarted = make_harness(tmp_path, risk=LIFTED)
+    snap = restarted.service.snapshot()
+    assert snap.breakers["high_rejection"]["state"] == "TRIPPED"
+    assert snap.trading_state is TradingState.HALTED
+    restarted.service.resume("try to resume", wait=False)
+    restarted.tick()
+    assert restarted.service.snapshot().trading_state is TradingState.HALTED
+    restarted.oms.close()

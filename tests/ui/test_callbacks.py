@@ -320,3 +320,10 @@ def test_grid_sorting_is_server_side_when_the_repository_supports_it() -> None:
         assert (query["order_by"], query["descending"]) == ("symbol", False)
     else:
         assert "order_by" not in query
+
+
+def test_pnl_samples_and_chart(app: dash.Dash) -> None:
+    point = overview.record_equity(1)
+    figure = overview.draw_equity(ids.OVERVIEW_EQUITY, [point, {**point, "tick": 2, "pnl": 5.0}])
+    assert set(point) == {"tick", "t", "pnl"} and point["pnl"] == 0.0
+    assert list(figure.data[0].y) == [0.0, 5.0]
