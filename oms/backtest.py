@@ -127,7 +127,7 @@ def run_backtest(spec: BacktestSpec, *, tick_seconds: float | None = None,
             deadline = window_end + timedelta(minutes=10)
             while engine.parents and clock.now() < deadline:
                 clock.advance(step)
-                engine.tick()
+                engine.tick(publish=False)
             # let the bar holding the parent's last instant complete, so the interval VWAP and
             # TWAP cover every bar of the window
             clock.advance(timedelta(seconds=61 - clock.now().second))

@@ -129,8 +129,9 @@ class ExecutionEngine:
         self._refresh_quotes()
         self._snapshot = build_snapshot(self, self.clock.now())
 
-    def tick(self) -> EngineSnapshot:
-        """Run one engine step and publish its snapshot."""
+    def tick(self, *, publish: bool = True) -> EngineSnapshot:
+        """Run one engine step and publish its snapshot (backtests may skip publishing; the
+        previous snapshot is returned then)."""
         if not self._started:
             self.start()
         now = self.clock.now()
@@ -153,7 +154,8 @@ class ExecutionEngine:
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("engine tick failed")
         self.tick_count += 1
-        self._snapshot = build_snapshot(self, now)
+        if publish or self._snapshot is None:
+            self._snapshot = build_snapshot(self, now)
         return self._snapshot
 
     # -- steps --------------------------------------------------------------------------

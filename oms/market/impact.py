@@ -76,8 +76,8 @@ class ImpactModel:
         """The permanent log-price shift accumulated so far."""
         return self._permanent
 
-    def record(self, signed_quantity: float, ts: float) -> float:
-        """Account for our trade of ``signed_quantity`` (+buy / -sell) at ``ts``; returns offset."""
+    def record(self, signed_quantity: float, ts: float) -> None:
+        """Account for our trade of ``signed_quantity`` (+buy / -sell) at epoch second ``ts``."""
         if ts < self._last_ts:
             ts = self._last_ts
         before = self._flow_at(ts)
@@ -85,4 +85,3 @@ class ImpactModel:
         self._permanent += self.params.permanent_fraction * (self.peak(after) - self.peak(before))
         self._flow = after
         self._last_ts = ts
-        return self.offset(ts)

@@ -327,3 +327,23 @@ def test_pnl_samples_and_chart(app: dash.Dash) -> None:
     figure = overview.draw_equity(ids.OVERVIEW_EQUITY, [point, {**point, "tick": 2, "pnl": 5.0}])
     assert set(point) == {"tick", "t", "pnl"} and point["pnl"] == 0.0
     assert list(figure.data[0].y) == [0.0, 5.0]
+
+
+def test_valid_signal_is_submitted(app: dash.Dash) -> None:
+    feedback = rebalance.submit_signal(1, "ETHUSDT", "BUY", 800, 0.6, 0.4, "entry")
+    assert "Submitted 1 parent order (signal" in _text(feedback)
+
+
+def test_tca_session_list_follows_new_sessions(app: dash.Dash) -> None:
+    # Arrange
+    empty = tca.poll_sessions(1, None, None, None)
+    result = _oms(app).service.submit_rebalance("BTCUSDT 1000", "market", 1, 0.9, actor="t")
+    _until(lambda: bool(_oms(app).service.sessions()))
+
+    # Act
+    options, value, ready = tca.poll_sessions(2, None, None, [])
+
+    # Assert
+    assert empty[0] == [] and empty[2] == {"session": None, "ready": False}
+    assert [o["value"] for o in options] == [result.session_id]
+    assert value == result.session_id and ready["session"] == result.session_id
