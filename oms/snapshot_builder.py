@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -11,7 +12,9 @@ from oms.snapshot import EngineSnapshot, PositionView, parent_view
 if TYPE_CHECKING:
     from oms.engine import ExecutionEngine
 
-__all__ = ["build_snapshot"]
+__all__ = ["MAX_LIVE_PARENTS", "build_snapshot"]
+
+MAX_LIVE_PARENTS = 200
 
 _ZERO = Decimal(0)
 
@@ -31,9 +34,10 @@ def build_snapshot(engine: ExecutionEngine, now: datetime) -> EngineSnapshot:
             pos.unrealised_pnl(mark) if pos.quantity else _ZERO, pos.realised_pnl,
             engine.targets.get(symbol)))
     equity = account.equity(mids)
+    # the newest working parents (the blotter pages the rest from the database)
+    newest = heapq.nlargest(MAX_LIVE_PARENTS, engine.parents.values(), key=lambda p: p.created_at)
     working = [parent_view(p, now, len(engine.working.get(p.parent_id, {})), mids.get(p.symbol))
-               for p in engine.parents.values()]
-    working.sort(key=lambda v: v.created_at, reverse=True)
+               for p in newest]
     parents = tuple(working) + tuple(reversed(engine.finished))
     risk = engine.risk
     return EngineSnapshot(
