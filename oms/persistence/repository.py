@@ -251,32 +251,29 @@ class Repository:
             row = s.get(SessionRow, session_id)
             return _as_dict(row, columns) if row else None
 
+    def _newest(self, model: Any, order_by: Any, limit: int,
+                **equal: str | None) -> list[dict[str, Any]]:
+        """The newest ``limit`` rows of ``model`` whose columns equal the non-None ``equal``."""
+        columns = [c.key for c in model.__table__.columns]
+        stmt = select(model)
+        for name, value in equal.items():
+            if value is not None:
+                stmt = stmt.where(getattr(model, name) == value)
+        with self.db.session() as s:
+            rows = s.scalars(stmt.order_by(order_by.desc()).limit(limit))
+            return [_as_dict(r, columns) for r in rows]
+
     def sessions(self, limit: int = 200) -> list[dict[str, Any]]:
         """Recent sessions, newest first."""
-        columns = [c.key for c in SessionRow.__table__.columns]
-        with self.db.session() as s:
-            rows = s.scalars(select(SessionRow).order_by(SessionRow.created_at.desc()).limit(limit))
-            return [_as_dict(r, columns) for r in rows]
+        return self._newest(SessionRow, SessionRow.created_at, limit)
 
     def risk_events(self, *, kind: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
         """Recent risk events, newest first."""
-        columns = [c.key for c in RiskEventRow.__table__.columns]
-        stmt = select(RiskEventRow)
-        if kind:
-            stmt = stmt.where(RiskEventRow.kind == kind)
-        with self.db.session() as s:
-            rows = s.scalars(stmt.order_by(RiskEventRow.id.desc()).limit(limit))
-            return [_as_dict(r, columns) for r in rows]
+        return self._newest(RiskEventRow, RiskEventRow.id, limit, kind=kind)
 
     def audit(self, *, entity_id: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
         """Recent audit rows, newest first."""
-        columns = [c.key for c in AuditRow.__table__.columns]
-        stmt = select(AuditRow)
-        if entity_id:
-            stmt = stmt.where(AuditRow.entity_id == entity_id)
-        with self.db.session() as s:
-            rows = s.scalars(stmt.order_by(AuditRow.id.desc()).limit(limit))
-            return [_as_dict(r, columns) for r in rows]
+        return self._newest(AuditRow, AuditRow.id, limit, entity_id=entity_id)
 
     def report(self, session_id: str | None = None) -> dict[str, Any] | None:
         """The newest stored ExecutionReport of ``session_id`` (or of any session)."""
