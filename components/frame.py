@@ -37,6 +37,7 @@ class FrameView:
     state: str
     state_class: str
     halt_reason: str
+    notice: str
     breakers: dict[str, tuple[str, str]]  # name -> (ARMED|TRIPPED, tooltip)
     clock: str
     health: str
@@ -75,12 +76,18 @@ def frame_view(snap: EngineSnapshot, health: EngineHealth, *, halted_now: bool,
     if snap.last_error:
         problems.append(snap.last_error)
     text = f"tick {fmt_time(snap.wall_ts)}"
+    notice = (f"TRADING {state}: {reason or 'no reason given'}. "
+              "Working orders are cancelled; resume with a reason on the Risk page."
+              if state == "HALTED" else
+              f"TRADING REDUCING: {reason}. Only risk-reducing orders are accepted."
+              if state == "REDUCING" else "")
     if problems:
         last = f" (last: {health.last_problem})" if health.last_problem else ""
-        return FrameView(state, f"state-badge state-{state.lower()}", reason, breakers, clock,
-                         f"{text} · " + " · ".join(problems) + last, "health health-bad")
-    return FrameView(state, f"state-badge state-{state.lower()}", reason, breakers, clock,
-                     f"{text} · OK", "health health-ok")
+        return FrameView(state, f"state-badge state-{state.lower()}", reason, notice, breakers,
+                         clock, f"{text} · " + " · ".join(problems) + last,
+                         "health health-bad")
+    return FrameView(state, f"state-badge state-{state.lower()}", reason, notice, breakers,
+                     clock, f"{text} · OK", "health health-ok")
 
 
 def _breaker_chip(name: str) -> html.Span:
@@ -99,8 +106,8 @@ def frame_layout(content: Any) -> html.Div:
         html.Div(className="topbar-status", children=[
             html.Span("…", id=ids.TRADING_STATE, className="state-badge"),
             html.Span("", id=ids.HALT_REASON, className="halt-reason"),
-            html.Span([_breaker_chip(n) for n in ids.BREAKER_IDS], id=ids.BREAKER_SUMMARY,
-                      className="chips"),
+            dcc.Link([_breaker_chip(n) for n in ids.BREAKER_IDS], id=ids.BREAKER_SUMMARY,
+                     href="/risk", className="chips", title="circuit breakers (details on Risk)"),
             html.Span("", id=ids.VENUE_CLOCK, className="clock"),
             html.Span("", id=ids.ENGINE_HEALTH, className="health"),
             html.Button("KILL SWITCH", id=ids.KILL_SWITCH, n_clicks=0, className="btn btn-kill",
@@ -129,20 +136,19 @@ def refresh_frame(_n: int | None, _action: Any) -> tuple[Any, ...]:
         shown, tip = view.breakers[name]
         breaker_out += [shown, f"chip chip-{shown.lower()}", tip]
     return (view.state, view.state_class, view.halt_reason, *breaker_out, view.clock,
-            view.health, view.health_class)
+            view.health, view.health_class, view.notice)
 
 
-def kill_switch(n_clicks: int | None) -> tuple[dict[str, Any], str]:
-    """Halt at once (the gate closes in this thread) and queue the cancel-all."""
+def kill_switch(n_clicks: int | None) -> dict[str, Any]:
+    """Halt at once (the gate closes in this thread) and queue the cancel-all; the frame
+    refreshes right away (HALTED and the banner come from the gate, not from this click)."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     actor = current_actor()
     service().kill("kill switch (dashboard)", actor=actor)
     log.warning("KILL SWITCH pressed on the dashboard by %s", actor)
-    at = datetime.now(UTC)
-    return ({"action": "kill", "at": at.isoformat(), "clicks": n_clicks},
-            f"KILL SWITCH pressed by {actor} at {fmt_time(at)} UTC: trading HALTED, "
-            "cancelling all working orders. Resume on the Risk page.")
+    return {"action": "kill", "by": actor, "at": datetime.now(UTC).isoformat(),
+            "clicks": n_clicks}
 
 
 def register_frame_callbacks(app: dash.Dash) -> None:
@@ -154,8 +160,8 @@ def register_frame_callbacks(app: dash.Dash) -> None:
                     Output(f"{component_id}-chip", "className"),
                     Output(f"{component_id}-chip", "title")]
     outputs += [Output(ids.VENUE_CLOCK, "children"), Output(ids.ENGINE_HEALTH, "children"),
-                Output(ids.ENGINE_HEALTH, "className")]
+                Output(ids.ENGINE_HEALTH, "className"), Output(ids.FRAME_NOTICE, "children")]
     app.callback(outputs, Input(ids.LIVE_INTERVAL, "n_intervals"),
                  Input(ids.FRAME_ACTION, "data"))(refresh_frame)
-    app.callback(Output(ids.FRAME_ACTION, "data"), Output(ids.FRAME_NOTICE, "children"),
-                 Input(ids.KILL_SWITCH, "n_clicks"), prevent_initial_call=True)(kill_switch)
+    app.callback(Output(ids.FRAME_ACTION, "data"), Input(ids.KILL_SWITCH, "n_clicks"),
+                 prevent_initial_call=True)(kill_switch)

@@ -87,18 +87,19 @@ def test_frame_shows_active_state_and_armed_breakers(app: dash.Dash) -> None:
     breaker_texts = out[3:15:3]
     assert list(breaker_texts) == ["ARMED"] * 4
     assert "PAPER" in out[15]
+    assert out[-1] == ""  # no banner while ACTIVE
 
 
 def test_kill_switch_halts_before_the_next_tick(app: dash.Dash) -> None:
     # Act
-    action, notice = kill_switch(1)
+    action = kill_switch(1)
     out = refresh_frame(2, action)
 
     # Assert
     assert _oms(app).gate.is_halted
     assert out[0] == "HALTED"
     assert "kill switch" in out[2]
-    assert "HALTED" in notice
+    assert out[-1].startswith("TRADING HALTED: kill switch")
 
 
 def test_kill_switch_ignores_the_initial_render(app: dash.Dash) -> None:
