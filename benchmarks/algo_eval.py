@@ -170,8 +170,10 @@ def _bps(side: Side, price: float, benchmark: float) -> float:
     return side.sign * (price / benchmark - 1.0) * 10_000
 
 
-def run_order(arrays: KlineArrays, order: EvalOrder, seed: int) -> list[dict[str, Any]]:
-    """Run every algorithm on ``order``; one result row per algorithm."""
+def run_order(arrays: KlineArrays, order: EvalOrder, seed: int,
+              algos: dict[str, tuple[AlgoName, dict[str, Any]]] | None = None,
+              ) -> list[dict[str, Any]]:
+    """Run every algorithm (or those of ``algos``) on ``order``; one result row per algorithm."""
     if order.start + timedelta(hours=1, minutes=30) > DATA_END:
         raise ValueError("evaluation windows must end before 2024-05-01")
     window = _window(arrays, order.start - timedelta(hours=2),
@@ -179,7 +181,7 @@ def run_order(arrays: KlineArrays, order: EvalOrder, seed: int) -> list[dict[str
     filters = SymbolFilters(order.symbol, step_size=STEPS.get(order.symbol, Decimal("0.00001")),
                             min_qty=STEPS.get(order.symbol, Decimal("0.00001")))
     rows: list[dict[str, Any]] = []
-    for name, (algo_name, options) in {**ALGORITHMS, **IDEAL}.items():
+    for name, (algo_name, options) in (algos or {**ALGORITHMS, **IDEAL}).items():
         market = KlineReplayMarket(window, seed=seed + order.index)
         venue: Venue = (
             IdealVenue(market, filters) if name in IDEAL
@@ -222,9 +224,25 @@ def _init_worker(path: str) -> None:
     _ARRAYS = kline_arrays(path, start=DATA_START, end=DATA_END)
 
 
-def _work(job: tuple[EvalOrder, int]) -> list[dict[str, Any]]:
+_Job = tuple[EvalOrder, int, dict[str, tuple[AlgoName, dict[str, Any]]]]
+
+
+def _work(job: _Job) -> list[dict[str, Any]]:
     assert _ARRAYS is not None
-    return run_order(_ARRAYS, job[0], job[1])
+    return run_order(_ARRAYS, job[0], job[1], job[2])
+
+
+def select_algorithms(names: str | None, options: str | None,
+                      ) -> dict[str, tuple[AlgoName, dict[str, Any]]]:
+    """The algorithms to run: ``names`` (comma-separated; default all) with ``options`` (a JSON
+    object of extra keywords, e.g. ``{"vwap": {"passive_window_s": 300}}``) merged in."""
+    every = {**ALGORITHMS, **IDEAL}
+    chosen = [n.strip() for n in names.split(",") if n.strip()] if names else list(every)
+    unknown = sorted(set(chosen) - set(every))
+    if unknown:
+        raise SystemExit(f"unknown algorithm(s): {', '.join(unknown)}")
+    extra: dict[str, dict[str, Any]] = json.loads(options) if options else {}
+    return {n: (every[n][0], {**every[n][1], **extra.get(n, {})}) for n in chosen}
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
@@ -310,11 +328,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--out", type=Path, default=Path("var/algo_eval"))
+    parser.add_argument("--algos", default=None,
+                        help="comma-separated subset, e.g. vwap,ideal_vwap (default: all)")
+    parser.add_argument("--options", default=None,
+                        help='JSON extra keywords per algorithm, e.g. {"vwap": {"seed": 1}}')
+    parser.add_argument("--no-plot", action="store_true", help="skip costs.png")
     args = parser.parse_args(argv)
+    algos = select_algorithms(args.algos, args.options)
     path = locate_data(args.symbol)
     arrays = kline_arrays(path, start=DATA_START, end=DATA_END)
     orders = make_orders(arrays, args.orders, args.seed)
-    jobs = [(order, args.seed) for order in orders]
+    jobs: list[_Job] = [(order, args.seed, algos) for order in orders]
     rows: list[dict[str, Any]] = []
     with Progress(f"algo eval {args.symbol}", len(jobs)) as bar:
         if args.workers > 1:
@@ -324,8 +348,8 @@ def main(argv: list[str] | None = None) -> int:
                     rows.extend(result)
                     bar.update()
         else:
-            for order, seed in jobs:
-                rows.extend(run_order(arrays, order, seed))
+            for order, seed, chosen in jobs:
+                rows.extend(run_order(arrays, order, seed, chosen))
                 bar.update()
     summary = summarise(rows)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -335,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results.json").write_text(json.dumps({**report, "rows": rows}, indent=1))
     table = render_table(summary)
     (args.out / "summary.md").write_text(table + "\n")
-    plot(summary, args.out / "costs.png")
+    if not args.no_plot:
+        plot(summary, args.out / "costs.png")
     print(json.dumps(report, indent=1))
     print(table, file=sys.stderr)
     return 0

@@ -77,9 +77,14 @@ def execution_chart(report: dict[str, Any], parent_id: str | None = None) -> go.
         def scale(value: float, base: float | None = base) -> float:
             return value if base is None else (value / base - 1) * 10_000
 
-        times = [parent.get("start")] + [f["time"] for f in fills] + [parent.get("end")]
-        mids = ([arrival] + [to_float(f.get("mid_price")) for f in fills]
-                + [to_float(parent.get("end_price"))])
+        path = parent.get("market_path") or []
+        if path:  # the market's 1-minute closes over the window (reports since v1.1)
+            times = [p["time"] for p in path]
+            mids = [to_float(p.get("price")) for p in path]
+        else:
+            times = [parent.get("start")] + [f["time"] for f in fills] + [parent.get("end")]
+            mids = ([arrival] + [to_float(f.get("mid_price")) for f in fills]
+                    + [to_float(parent.get("end_price"))])
         points = [(t, scale(m)) for t, m in zip(times, mids, strict=True)
                   if t is not None and m is not None]
         label = f"{parent.get('symbol')} {parent.get('side')}"
@@ -90,7 +95,9 @@ def execution_chart(report: dict[str, Any], parent_id: str | None = None) -> go.
         if fills:
             quantities = [float(f["quantity"]) for f in fills]
             largest = max(quantities) or 1.0
-            fig.add_trace(go.Scattergl(
+            # WebGL only where SVG would be slow: a browser without WebGL still draws the rest
+            marker_trace = go.Scattergl if len(fills) > 2000 else go.Scatter
+            fig.add_trace(marker_trace(
                 x=[f["time"] for f in fills], y=[scale(float(f["price"])) for f in fills],
                 mode="markers", name=f"{label} fills",
                 marker={"size": [6 + 16 * (q / largest) ** 0.5 for q in quantities],

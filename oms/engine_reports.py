@@ -59,7 +59,16 @@ def session_report(*, session: dict[str, Any], parents: list[ParentOrder],
         ended_at=session.get("ended_at") or generated_at, parents=executions, targets=targets,
         risk_violations=risk.get("violations", []), breakers_tripped=risk.get("breakers", []),
         trading_state=risk.get("trading_state", "ACTIVE"))
-    return build_execution_report(execution, generated_at)
+    report = build_execution_report(execution, generated_at)
+    by_id = {p.parent_id: p for p in parents}
+    for entry in report["parents"]:
+        parent = by_id[entry["parent_id"]]
+        start = parent.started_at or parent.created_at
+        end = parent.ended_at or generated_at
+        entry["market_path"] = [
+            {"time": bar.open_time.isoformat(), "price": bar.close}
+            for bar in market.bars(parent.symbol, start.replace(second=0, microsecond=0), end)]
+    return report
 
 
 class ReportBuilder:

@@ -1,31 +1,12 @@
-"""Shared fixtures: an isolated OMS on a TestClock with its own SQLite file; the data path."""
+"""Shared fixtures (helpers live in oms_harness.py)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-from oms.bootstrap import Oms, build_oms
-from oms.clock import TestClock
-from oms.config import Settings
-from oms.model import IdGenerator
-
-T_START = datetime(2024, 3, 4, 14, 0, tzinfo=UTC)
-
-
-def shared_data_dir() -> Path | None:
-    """../shared/data/binance next to the repository (or $OMS_SHARED_DATA), if present."""
-    env = os.environ.get("OMS_SHARED_DATA")
-    candidates = [Path(env)] if env else []
-    root = Path(__file__).resolve().parents[1]
-    candidates += [root.parent / "shared" / "data" / "binance",
-                   root.parent.parent / "shared" / "data" / "binance"]
-    return next((c for c in candidates if c.is_dir()), None)
+from oms_harness import OmsHarness, make_harness, shared_data_dir
 
 
 @pytest.fixture
@@ -35,36 +16,6 @@ def binance_data() -> Path:
     if path is None:
         pytest.skip("../shared/data/binance is not available")
     return path
-
-
-class OmsHarness:
-    """An OMS driven by hand: ``run(seconds)`` advances the TestClock and ticks the engine."""
-
-    def __init__(self, oms: Oms, clock: TestClock) -> None:
-        self.oms = oms
-        self.clock = clock
-        self.engine = oms.engine
-        self.service = oms.service
-
-    def run(self, seconds: float, step: float = 1.0) -> None:
-        """Advance market time by ``seconds`` in ``step`` increments, one tick each."""
-        steps = max(1, int(seconds / step))
-        for _ in range(steps):
-            self.clock.advance(timedelta(seconds=step))
-            self.engine.tick()
-
-    def tick(self) -> None:
-        """One engine tick without moving the clock."""
-        self.engine.tick()
-
-
-def make_harness(tmp_path: Path, **overrides: Any) -> OmsHarness:
-    """Build an isolated OMS (own SQLite file, TestClock at T_START, seeded)."""
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'oms.db'}", **overrides)
-    clock = TestClock(T_START)
-    oms = build_oms(settings, clock=clock, ids=IdGenerator("t"))
-    oms.engine.start()
-    return OmsHarness(oms, clock)
 
 
 @pytest.fixture

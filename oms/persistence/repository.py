@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Float, Select, Table, bindparam, cast, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from oms.errors import PersistenceError
+from oms.errors import FieldError, PersistenceError, ValidationError
 from oms.model import ChildOrder, ChildState, Fill, ParentOrder, ParentState
 from oms.persistence.database import Database
 from oms.persistence.rows import (
@@ -28,6 +28,7 @@ from oms.persistence.tables import (
     RiskEventRow,
     SessionRow,
 )
+from oms.persistence.types import Money
 
 __all__ = ["Page", "Repository", "WriteBatch"]
 
@@ -109,6 +110,18 @@ def _keyed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     out = dict(row)
     out[_KEY] = out.pop(pk)
     return out
+
+
+def _sort_key(model: Any, order_by: str, descending: bool, *, text_money: bool) -> Any:
+    """ORDER BY one of the model's columns; an unknown column is a ValidationError.
+
+    Money is text on SQLite (exact digits), so it is sorted by its numeric value there.
+    """
+    column = model.__table__.columns.get(order_by)
+    if column is None:
+        raise ValidationError(FieldError("order_by", f"unknown column {order_by!r}"))
+    key = cast(column, Float) if text_money and isinstance(column.type, Money) else column
+    return key.desc() if descending else key.asc()
 
 
 def _as_dict(row: Any, columns: list[str]) -> dict[str, Any]:
@@ -195,8 +208,9 @@ class Repository:
             return Page([_as_dict(r, columns) for r in rows], int(total))
 
     def parents_page(self, *, page: int = 0, page_size: int = 100, state: str | None = None,
-                     symbol: str | None = None, session_id: str | None = None) -> Page:
-        """Parent orders, newest first, filtered and paged."""
+                     symbol: str | None = None, session_id: str | None = None,
+                     order_by: str = "created_at", descending: bool = True) -> Page:
+        """Parent orders filtered, sorted (newest first by default) and paged."""
         stmt = select(ParentOrderRow)
         if state:
             stmt = stmt.where(ParentOrderRow.state == state)
@@ -204,12 +218,15 @@ class Repository:
             stmt = stmt.where(ParentOrderRow.symbol == symbol)
         if session_id:
             stmt = stmt.where(ParentOrderRow.session_id == session_id)
-        return self._page(stmt, ParentOrderRow, page, page_size, ParentOrderRow.created_at.desc())
+        return self._page(stmt, ParentOrderRow, page, page_size,
+                          _sort_key(ParentOrderRow, order_by, descending,
+                                    text_money=self._fast is not None))
 
     def children_page(self, *, page: int = 0, page_size: int = 100,
                       parent_id: str | None = None, state: str | None = None,
-                      symbol: str | None = None) -> Page:
-        """Child orders, newest first, filtered and paged."""
+                      symbol: str | None = None, order_by: str = "created_at",
+                      descending: bool = True) -> Page:
+        """Child orders filtered, sorted (newest first by default) and paged."""
         stmt = select(ChildOrderRow)
         if parent_id:
             stmt = stmt.where(ChildOrderRow.parent_id == parent_id)
@@ -217,7 +234,9 @@ class Repository:
             stmt = stmt.where(ChildOrderRow.state == state)
         if symbol:
             stmt = stmt.where(ChildOrderRow.symbol == symbol)
-        return self._page(stmt, ChildOrderRow, page, page_size, ChildOrderRow.created_at.desc())
+        return self._page(stmt, ChildOrderRow, page, page_size,
+                          _sort_key(ChildOrderRow, order_by, descending,
+                                    text_money=self._fast is not None))
 
     def fills_for(self, *, parent_id: str | None = None, session_id: str | None = None,
                   limit: int = 100_000) -> list[Fill]:

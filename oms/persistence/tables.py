@@ -156,3 +156,5 @@ class ExecutionReportRow(Base):
 
 
 Index("ix_child_parent_state", ChildOrderRow.parent_id, ChildOrderRow.state)
+Index("ix_child_state_created", ChildOrderRow.state, ChildOrderRow.created_at)
+Index("ix_parent_state_created", ParentOrderRow.state, ParentOrderRow.created_at)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import OmsHarness, make_harness
+from oms_harness import OmsHarness, make_harness
 
 from oms.config import BreakerSettings, CircuitBreakerSettings, RiskLimits
 from oms.model import TradingState

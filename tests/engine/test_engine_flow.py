@@ -7,7 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import OmsHarness, make_harness
+from oms_harness import OmsHarness, make_harness
 from sqlalchemy import select
 
 from oms.errors import TradingHalted, ValidationError

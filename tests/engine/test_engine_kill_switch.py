@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from conftest import make_harness
+from oms_harness import make_harness
 
 from benchmarks.kill_bench import build_with_resting_children
 from oms.model import ChildState, TradingState

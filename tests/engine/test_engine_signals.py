@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from conftest import T_START, OmsHarness
+from oms_harness import T_START, OmsHarness
 
 from oms.errors import ValidationError
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import make_harness
+from oms_harness import make_harness
 
 from oms.cli import main
 

@@ -120,3 +120,23 @@ def test_postgresql_roundtrip() -> None:
                                  "column_name='price'")).scalar()
     assert kind == "numeric"
     db.dispose()
+
+
+def test_pages_sort_by_a_column_and_refuse_unknown_ones(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'd.db'}")
+    db.migrate()
+    repo = Repository(db)
+    first = batch()
+    second = batch()
+    second.sessions = []
+    first.parents[0].update(quantity=Decimal("9.5"))
+    second.parents[0].update(parent_id="p2", quantity=Decimal("10.25"))  # "10.25" < "9.5" as text
+    second.children, second.fills, second.audit = [], [], []
+    repo.write(first)
+    repo.write(second)
+    ascending = repo.parents_page(order_by="quantity", descending=False).rows
+    assert [r["parent_id"] for r in ascending] == ["p1", "p2"]
+    from oms.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="order_by"):
+        repo.parents_page(order_by="no_such_column")
