@@ -270,10 +270,9 @@ class ExecutionEngine:
             self.risk.on_order_result(rejected=not isinstance(exc, VenueUnavailable), now=now)
             self._close_child(child, ChildState.REJECTED, now, str(exc))
             return
-        child.sent_at = now
+        child.sent_at = now  # on the row; the audit trail records state changes
         self.risk.record_sent(child, now)
         self.journal.child_changed(child)
-        self.journal.audit(now, "OrderSubmitted", child.client_order_id, {"venue": child.venue})
 
     def request_cancel(self, client_order_id: str, now: datetime, reason: str) -> None:
         """Ask the venue to cancel an open child (PENDING_CANCEL until confirmed)."""

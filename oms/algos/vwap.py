@@ -26,10 +26,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from oms.algos.base import AlgoContext
+from oms.algos.base import AlgoContext, Intent
 from oms.algos.executor import ExecutorOptions, TargetExecutor
 from oms.algos.vwap_profile import HOUR_WEIGHT, MINUTE_WEIGHT
-from oms.model.orders import ParentOrder
+from oms.model.orders import ChildOrder, ParentOrder
 from oms.venues.filters import SymbolFilters
 
 __all__ = ["VwapAlgo", "profile_weights"]
@@ -65,6 +65,10 @@ class VwapAlgo(TargetExecutor):
         prior_minutes: float = 20.0,
         child_interval_s: float = 60.0,
         passive_window_s: float | None = None,
+        cross_tolerance: float = 0.0,
+        lead_s: float = 0.0,
+        end_buffer_s: float | None = None,
+        min_child_s: float = 0.0,
         **options: Any,
     ) -> None:
         options.setdefault("participation_cap", 0.25)
@@ -77,6 +81,10 @@ class VwapAlgo(TargetExecutor):
         self.child_interval = timedelta(seconds=child_interval_s)
         self.passive_window = timedelta(
             seconds=passive_window_s if passive_window_s is not None else 4 * child_interval_s)
+        self.cross_tolerance = cross_tolerance
+        self.lead = timedelta(seconds=lead_s)
+        self.end_buffer = None if end_buffer_s is None else timedelta(seconds=end_buffer_s)
+        self.min_child_s = min_child_s
         self._start = parent.created_at
         self._end = parent.created_at
         self._cumulative: list[float] = []  # profile weight cumulated minute by minute
@@ -87,7 +95,8 @@ class VwapAlgo(TargetExecutor):
         self._start = self.started_at or ctx.now
         window = max(ctx.window_end - self._start, timedelta(seconds=1))
         # finish a little early so the last children (and any cross) fit inside the window
-        buffer = min(self.child_interval * 3, window * 0.05)
+        buffer = (min(self.child_interval * 3, window * 0.05) if self.end_buffer is None
+                  else min(self.end_buffer, window * 0.5))
         self._end = self._start + window - buffer
         total = 0.0
         self._cumulative = [0.0]
@@ -151,8 +160,34 @@ class VwapAlgo(TargetExecutor):
 
     def target_quantity(self, ctx: AlgoContext) -> Decimal:
         """Parent quantity times the target share."""
-        share = Decimal(repr(min(max(self.target_share(ctx), 0.0), 1.0)))
+        share = Decimal(repr(min(max(self._share_at(ctx, ctx.now + self.lead), 0.0), 1.0)))
         return self.parent.quantity * share
+
+    def _share_at(self, ctx: AlgoContext, when: datetime) -> float:
+        if when == ctx.now:
+            return self.target_share(ctx)
+        now_share = self.target_share(ctx)
+        ahead = self._profile_share(when) - self._profile_share(ctx.now)
+        return now_share + max(ahead, 0.0)
+
+    def min_child_quantity(self, ctx: AlgoContext) -> Decimal:
+        """Children carry at least ``min_child_s`` of schedule (fewer, larger children)."""
+        if self.min_child_s <= 0:
+            return Decimal(0)
+        window = (self._end - self._start) / timedelta(seconds=1)
+        return self.parent.quantity * Decimal(repr(min(self.min_child_s / window, 1.0)))
+
+    def on_cancel(self, ctx: AlgoContext, child: ChildOrder) -> list[Intent]:
+        """Cross only what leaves us behind schedule by more than the tolerance; re-post the rest."""
+        intents = super().on_cancel(ctx, child)
+        if self.cross_tolerance <= 0 or self._cross_owed <= 0:
+            return intents
+        left = (self._end - ctx.now) / self.passive_window
+        tolerance = self.parent.quantity * Decimal(repr(self.cross_tolerance * min(max(left, 0.0), 1.0)))
+        due = min(self.target_share(ctx), 1.0)
+        behind = self.parent.quantity * Decimal(repr(max(due, 0.0))) - ctx.parent.filled_quantity - ctx.working_quantity
+        self._cross_owed = max(min(self._cross_owed, behind - tolerance), Decimal(0))
+        return intents
 
     def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
         """A child may rest ``passive_window`` (default four child intervals) before crossing."""

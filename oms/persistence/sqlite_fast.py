@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table
@@ -62,44 +63,59 @@ def _converter(column_type: Any) -> Converter:
     return _plain
 
 
+class _Statement:
+    """One prepared statement: its SQL, and how a row dict becomes its parameter list."""
+
+    __slots__ = ("converted", "getter", "sql")
+
+    def __init__(self, sql: str, order: tuple[str, ...], converters: list[Converter]) -> None:
+        self.sql = sql
+        self.getter = itemgetter(*order)
+        # only the columns that need converting are touched per row
+        self.converted = [(i, c) for i, c in enumerate(converters) if c is not _plain]
+
+    def params(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        getter, converted = self.getter, self.converted
+        out = []
+        for row in rows:
+            values = list(getter(row))
+            for i, convert in converted:
+                values[i] = convert(values[i])
+            out.append(tuple(values))
+        return out
+
+
 class SqliteWriter:
     """Prepared INSERT / UPDATE-by-primary-key statements with their value converters."""
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[Converter]]] = {}
+        self._cache: dict[tuple[str, str, tuple[str, ...]], _Statement] = {}
 
-    def _prepare(self, kind: str, table: Table,
-                 names: tuple[str, ...]) -> tuple[str, list[Converter]]:
+    def _prepare(self, kind: str, table: Table, names: tuple[str, ...]) -> _Statement:
         key = (kind, table.name, names)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        converters = [_converter(table.columns[n].type) for n in names]
         if kind == "insert":
+            order = names
             sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
                    f"VALUES ({', '.join('?' for _ in names)})")
         else:
             pk, *rest = names
+            order = (*rest, pk)
             sql = (f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in rest)} "
                    f"WHERE {pk} = ?")
-            converters = converters[1:] + converters[:1]
-        self._cache[key] = (sql, converters)
-        return sql, converters
+        converters = [_converter(table.columns[n].type) for n in order]
+        statement = self._cache[key] = _Statement(sql, order, converters)
+        return statement
 
     def insert(self, connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         """INSERT ``rows`` (all with the same keys)."""
-        names = tuple(rows[0])
-        sql, converters = self._prepare("insert", table, names)
-        params = [tuple(c(row[n]) for c, n in zip(converters, names, strict=True))
-                  for row in rows]
-        connection.exec_driver_sql(sql, params)
+        statement = self._prepare("insert", table, tuple(rows[0]))
+        connection.exec_driver_sql(statement.sql, statement.params(rows))
 
     def update(self, connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-        """UPDATE rows by primary key (the key must be the first item of each row)."""
+        """UPDATE rows by primary key (every row has the same keys, the key included)."""
         pk = table.primary_key.columns.values()[0].key
-        names = (pk, *(n for n in rows[0] if n != pk))
-        sql, converters = self._prepare("update", table, names)
-        order = names[1:] + names[:1]
-        params = [tuple(c(row[n]) for c, n in zip(converters, order, strict=True))
-                  for row in rows]
-        connection.exec_driver_sql(sql, params)
+        statement = self._prepare("update", table, (pk, *(n for n in rows[0] if n != pk)))
+        connection.exec_driver_sql(statement.sql, statement.params(rows))

@@ -44,7 +44,7 @@ def test_rebalance_fills_through_twap_and_matches_targets(harness: OmsHarness) -
         assert len(mine) > 1  # sliced
         assert sum(c.filled_quantity for c in mine) == p.filled_quantity == p.quantity
         assert sum(f.quantity for f in fills if f.parent_id == p.parent_id) == p.quantity
-    assert {"ParentOrderCreated", "OrderCreated", "OrderSubmitted", "OrderAccepted",
+    assert {"ParentOrderCreated", "OrderCreated", "OrderAccepted",
             "OrderFilled", "ParentCompleted", "SessionEnded"} <= audit_events
     report = harness.service.report(result.session_id)  # type: ignore[attr-defined]
     assert report is not None and report["summary"]["parent_orders"] == 3
