@@ -44,9 +44,9 @@ from oms.model import (
     IdGenerator,
     ParentOrder,
     ParentState,
-    TradingState,
 )
 from oms.persistence.repository import Repository
+from oms.recovery import recover
 from oms.risk.halt import HaltGate
 from oms.snapshot import EngineSnapshot, ParentView, parent_view
 from oms.snapshot_builder import build_snapshot
@@ -79,7 +79,6 @@ class ExecutionEngine:
         self.ids = ids or IdGenerator()
         self.journal = Journal(repository)
         self.account = Account(cash=settings.starting_balance)
-        self.trading_state = TradingState.ACTIVE
         self.parents: dict[str, ParentOrder] = {}  # not yet ended
         self.algos: dict[str, ExecutionAlgo] = {}
         self.open_children: dict[str, ChildOrder] = {}  # may still fill
@@ -111,9 +110,8 @@ class ExecutionEngine:
     @property
     def snapshot(self) -> EngineSnapshot:
         """The latest published snapshot (an immutable object; reading it is thread-safe)."""
-        if self._snapshot is None:
-            self._snapshot = build_snapshot(self, self.clock.now())
-        return self._snapshot
+        snapshot = self._snapshot
+        return snapshot if snapshot is not None else build_snapshot(self, self.clock.now())
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -122,8 +120,6 @@ class ExecutionEngine:
         if self._started:
             return
         self._started = True
-        from oms.recovery import recover
-
         recover(self)
         self.market.advance_to(self.clock.now())
         self._refresh_quotes()
