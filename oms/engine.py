@@ -222,6 +222,8 @@ class ExecutionEngine:
             if isinstance(intent, CancelIntent):
                 self.request_cancel(intent.client_order_id, now, intent.reason or "algo")
                 continue
+            if parent.state is not ParentState.WORKING:
+                continue  # asked for before its parent ended (e.g. a kill in this tick)
             child = self._new_child(parent, intent, now)
             violation = self.risk.check(child, now)
             if violation is not None:
