@@ -141,6 +141,7 @@ def _bench(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``oms`` console script."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise
     args = _parser().parse_args(argv)
     handlers = {"run": _run, "backtest": _backtest, "report": _report, "bench": _bench}
     try:
