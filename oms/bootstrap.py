@@ -73,6 +73,8 @@ def build_oms(settings: Settings, *, clock: Clock | None = None,
         return _build_live(settings, database, repository, gate, clock, market, venue, ids)
     if market is None:
         market = build_market(settings, wall)
+    if not set(settings.symbols) <= set(market.symbols):  # a replay file holds one symbol
+        settings = settings.model_copy(update={"symbols": list(market.symbols)})
     if clock is None:
         clock = ReplayClock(_replay_start(market, wall), settings.speed)
     if venue is None:

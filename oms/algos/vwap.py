@@ -186,7 +186,8 @@ class VwapAlgo(TargetExecutor):
         tolerance = self.parent.quantity * Decimal(repr(self.cross_tolerance * min(max(left, 0.0), 1.0)))
         due = min(self.target_share(ctx), 1.0)
         behind = self.parent.quantity * Decimal(repr(max(due, 0.0))) - ctx.parent.filled_quantity - ctx.working_quantity
-        self._cross_owed = max(min(self._cross_owed, behind - tolerance), Decimal(0))
+        excess = behind if behind > tolerance else Decimal(0)
+        self._cross_owed = max(min(self._cross_owed, excess), Decimal(0))
         return intents
 
     def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:

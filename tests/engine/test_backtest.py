@@ -69,3 +69,17 @@ def test_backtest_spec_names_bad_fields(tmp_path: Path) -> None:
                            quantity="-1", algo="magic", start="yesterday", duration_minutes=0)
     fields = {e.field for e in err.value.errors}
     assert fields == {"data", "side", "quantity", "algo", "start", "duration_minutes"}
+
+
+def test_replay_mode_trades_the_symbols_of_the_file(binance_data: Path, tmp_path: Path) -> None:
+    from oms.bootstrap import build_oms
+    from oms.config import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}",
+                        market_data=binance_data / "klines_1m/edge_cases/BTCUSDT-1m-2023-03-24.zip")
+    oms = build_oms(settings)
+    try:
+        assert oms.engine.settings.symbols == ["BTCUSDT"]
+        assert oms.clock.now().date().isoformat() == "2023-03-24"
+    finally:
+        oms.close()
