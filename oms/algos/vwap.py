@@ -22,13 +22,15 @@ on the simulator (60 Jan-Apr hours) 20 s / 60 s gave +4.0 bps vs VWAP, 60 s / 24
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from oms.algos.base import AlgoContext, Intent
+from oms.algos.base import AlgoContext, ChildIntent, Intent
 from oms.algos.executor import ExecutorOptions, TargetExecutor
 from oms.algos.vwap_profile import HOUR_WEIGHT, MINUTE_WEIGHT
+from oms.model.enums import Side
 from oms.model.orders import ChildOrder, ParentOrder
 from oms.venues.filters import SymbolFilters
 
@@ -69,6 +71,7 @@ class VwapAlgo(TargetExecutor):
         lead_s: float = 0.0,
         end_buffer_s: float | None = None,
         min_child_s: float = 0.0,
+        passive_offset_bps: float = 0.0,
         **options: Any,
     ) -> None:
         options.setdefault("participation_cap", 0.25)
@@ -85,6 +88,7 @@ class VwapAlgo(TargetExecutor):
         self.lead = timedelta(seconds=lead_s)
         self.end_buffer = None if end_buffer_s is None else timedelta(seconds=end_buffer_s)
         self.min_child_s = min_child_s
+        self.passive_offset_bps = passive_offset_bps
         self._start = parent.created_at
         self._end = parent.created_at
         self._cumulative: list[float] = []  # profile weight cumulated minute by minute
@@ -169,6 +173,15 @@ class VwapAlgo(TargetExecutor):
         now_share = self.target_share(ctx)
         ahead = self._profile_share(when) - self._profile_share(ctx.now)
         return now_share + max(ahead, 0.0)
+
+    def passive_intent(self, ctx: AlgoContext, quantity: Decimal, tag: str) -> ChildIntent:
+        """A LIMIT a little behind our touch, so latency does not make it cross on arrival."""
+        intent = super().passive_intent(ctx, quantity, tag)
+        if self.passive_offset_bps <= 0 or intent.limit_price is None:
+            return intent
+        shift = Decimal(repr(self.passive_offset_bps / 10_000)) * intent.limit_price
+        price = intent.limit_price - shift if self.parent.side is Side.BUY else intent.limit_price + shift
+        return replace(intent, limit_price=self.filters.round_price(price, self.parent.side))
 
     def min_child_quantity(self, ctx: AlgoContext) -> Decimal:
         """Children carry at least ``min_child_s`` of schedule (fewer, larger children)."""

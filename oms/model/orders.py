@@ -49,8 +49,27 @@ class Fill:
         return self.price * self.quantity
 
 
+class _Filled:
+    """What an order with ``quantity``, ``filled_quantity`` and ``filled_notional`` derives."""
+
+    __slots__ = ()
+    quantity: Decimal
+    filled_quantity: Decimal
+    filled_notional: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        """Quantity not yet filled."""
+        return self.quantity - self.filled_quantity
+
+    @property
+    def avg_price(self) -> Decimal | None:
+        """Average fill price, or None before any fill."""
+        return self.filled_notional / self.filled_quantity if self.filled_quantity else None
+
+
 @dataclass(slots=True)
-class ChildOrder:
+class ChildOrder(_Filled):
     """An order sent (or about to be sent) to a venue on behalf of a parent."""
 
     client_order_id: str
@@ -74,16 +93,6 @@ class ChildOrder:
     first_fill_at: datetime | None = None
     updated_at: datetime | None = None
     fill_ids: set[str] = field(default_factory=set)
-
-    @property
-    def remaining(self) -> Decimal:
-        """Quantity not yet filled."""
-        return self.quantity - self.filled_quantity
-
-    @property
-    def avg_price(self) -> Decimal | None:
-        """Average fill price, or None before any fill."""
-        return self.filled_notional / self.filled_quantity if self.filled_quantity else None
 
     def transition(self, target: ChildState, ts: datetime, reason: str | None = None) -> None:
         """Move to ``target`` or raise InvalidTransition leaving the order unchanged."""
@@ -124,7 +133,7 @@ class ChildOrder:
 
 
 @dataclass(slots=True)
-class ParentOrder:
+class ParentOrder(_Filled):
     """What the trader asked for on one symbol; executed through child orders by an algorithm."""
 
     parent_id: str
@@ -150,16 +159,6 @@ class ParentOrder:
     ended_at: datetime | None = None
     end_reason: str | None = None
     child_ids: list[str] = field(default_factory=list)
-
-    @property
-    def remaining(self) -> Decimal:
-        """Quantity still to be filled."""
-        return self.quantity - self.filled_quantity
-
-    @property
-    def avg_price(self) -> Decimal | None:
-        """Average fill price over all children, or None before any fill."""
-        return self.filled_notional / self.filled_quantity if self.filled_quantity else None
 
     @property
     def progress(self) -> float:
