@@ -29,6 +29,7 @@ from oms.errors import (
     MarketClosed,
     OmsError,
     OrderStatusUnknown,
+    PersistenceError,
     TradingHalted,
     VenueError,
     VenueUnavailable,
@@ -232,9 +233,29 @@ class ExecutionEngine:
             to_send.append(child)
         if not to_send:
             return
-        self.journal.flush()  # client order ids are committed before anything is sent
+        try:
+            self.journal.flush()  # client order ids are committed before anything is sent
+        except PersistenceError as exc:
+            self._abandon(to_send, now, f"not sent: {exc}")
+            raise
         for child in to_send:
             self._send(child, now)
+
+    def _abandon(self, children: list[ChildOrder], now: datetime, reason: str) -> None:
+        """Children whose rows could not be committed never leave the process: they vanish
+        from the journal and the books, and their algorithms hear a rejection (and retry)."""
+        for child in children:
+            self.journal.discard_child(child.client_order_id)
+            self._forget(child)
+            parent = self.parents.get(child.parent_id)
+            if parent is None:
+                continue
+            parent.child_ids.remove(child.client_order_id)
+            child.transition(ChildState.REJECTED, now, reason)
+            algo = self.algos.get(parent.parent_id)
+            if algo is not None:
+                follow = algo.on_reject(self.context(parent, now), child, reason)
+                self.deferred.extend((parent, intent) for intent in follow)
 
     def _new_child(self, parent: ParentOrder, intent: ChildIntent, now: datetime) -> ChildOrder:
         child = ChildOrder(

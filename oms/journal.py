@@ -76,6 +76,13 @@ class Journal:
         if child.client_order_id not in self._new_children:
             self._dirty_children[child.client_order_id] = child
 
+    def discard_child(self, client_order_id: str) -> None:
+        """Forget a child created in this batch (it could not be stored, so it was never sent)."""
+        self._new_children.pop(client_order_id, None)
+        self._dirty_children.pop(client_order_id, None)
+        self._batch.audit = [row for row in self._batch.audit
+                             if row["entity_id"] != client_order_id]
+
     def fill(self, fill: Fill) -> None:
         """Insert a fill."""
         self._batch.fills.append(fill_row(fill))

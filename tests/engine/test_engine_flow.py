@@ -10,7 +10,7 @@ import pytest
 from oms_harness import OmsHarness, make_harness
 from sqlalchemy import select
 
-from oms.errors import TradingHalted, ValidationError
+from oms.errors import PersistenceError, TradingHalted, ValidationError
 from oms.model import ChildOrder, ChildState, ParentState, TradingState
 from oms.persistence.tables import AuditRow, ChildOrderRow, FillRow, ParentOrderRow
 
@@ -133,3 +133,28 @@ def test_restart_settles_orders_left_working(tmp_path: Path) -> None:
     assert all(ChildState(c["state"]).is_terminal for c in children)
     assert sum(Decimal(str(r["filled_quantity"])) for r in rows) > 0
     restarted.oms.close()
+
+
+def test_a_failed_commit_sends_nothing_and_the_engine_recovers(harness: OmsHarness) -> None:
+    repo = harness.oms.repository
+    original = repo.write
+    failures = {"left": 1}
+
+    def flaky(batch: object) -> None:
+        if failures["left"] and getattr(batch, "children", None):
+            failures["left"] -= 1
+            raise PersistenceError("disk full (simulated)")
+        original(batch)  # type: ignore[arg-type]
+
+    repo.write = flaky  # type: ignore[method-assign]
+    submit(harness, "BTCUSDT 1000", algo="market")
+    venue = harness.oms.venue
+    assert venue.accepted_log == []  # type: ignore[attr-defined]
+    assert "disk full" in (harness.service.snapshot().last_error or "")
+
+    harness.run(180)
+    assert harness.service.snapshot().last_error is None
+    rows = harness.service.child_orders().rows
+    assert rows and all(r["state"] == "FILLED" for r in rows)
+    accepted = {cid for cid, _ in venue.accepted_log}  # type: ignore[attr-defined]
+    assert accepted == {r["client_order_id"] for r in rows}  # every sent child is stored
