@@ -126,12 +126,12 @@ class ExecutionEngine:
         self._refresh_quotes()
         self._snapshot = build_snapshot(self, self.clock.now())
 
-    def tick(self, *, publish: bool = True) -> EngineSnapshot:
-        """Run one engine step and publish its snapshot (backtests may skip publishing; the
-        previous snapshot is returned then)."""
+    def tick(self, *, publish: bool = True, at: datetime | None = None) -> EngineSnapshot:
+        """Run one engine step at ``at`` (default: the clock's now) and publish its snapshot
+        (sub-steps and backtests may skip publishing; the previous snapshot is returned then)."""
         if not self._started:
             self.start()
-        now = self.clock.now()
+        now = at or self.clock.now()
         try:
             self.market.advance_to(now)
             self._refresh_quotes()
