@@ -94,8 +94,12 @@ def test_full_session_preview_fills_tca_and_resume(dash_duo: Any, live_app: Any,
 
     # Assert: the overview shows the parents filled to 100 % and fills
     dash_duo.wait_for_page(f"{dash_duo.server_url}/")
-    until(lambda: dash_duo.find_element("#overview-parents").text.count("COMPLETED") == 3,
-          timeout=30)
+    try:
+        until(lambda: dash_duo.find_element("#overview-parents").text.count("COMPLETED") == 3,
+              timeout=30)
+    except Exception as exc:  # say what the overview showed instead
+        dash_duo.driver.save_screenshot(str(screenshot_dir / "overview-timeout.png"))
+        raise AssertionError(dash_duo.find_element("#overview-parents").text) from exc
     filled = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#overview-parents .bar-qty")
     assert [bar.get_attribute("style") for bar in filled] == ["width: 100%;"] * 3
     dash_duo.wait_for_contains_text("#overview-fills", "BTCUSDT", timeout=10)
