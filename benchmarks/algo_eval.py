@@ -13,7 +13,10 @@ positive = worse than the benchmark, on the filled part: vs arrival mid, vs the 
 (from the klines), vs the hour's TWAP (mean of the bars' OHLC/4); fees excluded and included.
 
 Usage: ``python -m benchmarks.algo_eval [--orders 210] [--symbol BTCUSDT] [--seed 7]
-[--out var/algo_eval]`` writes results.json, summary.md and costs.png into ``--out``.
+[--out var/algo_eval] [--algos vwap,ideal_vwap] [--options '{"vwap": {"cross_tolerance": 0.1}}']
+[--no-plot]`` writes results.json, summary.md and costs.png into ``--out``. ``--algos`` runs a
+subset (the same orders and prices, so subsets compare pairwise); ``--options`` adds keywords to
+an algorithm's defaults, for experiments.
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def parent_rows(parents: tuple[ParentView, ...] | list[ParentView], limit: int =
             "time": progress_bar(p.time_progress, fmt_pct(p.time_progress), kind="time"),
             "avg": fmt_price(p.avg_price),
             "slippage": html.Span(fmt_bps(p.slippage_bps),
-                                  className=_tone(-(p.slippage_bps or 0.0))),
+                                  className=_tone(-round(p.slippage_bps or 0.0, 1))),
             "state": html.Span(p.state, className=f"st st-{p.state.lower()}",
                                title=p.end_reason or ""),
             "started": fmt_time(p.started_at or p.created_at),
