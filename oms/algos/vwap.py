@@ -94,7 +94,6 @@ class VwapAlgo(TargetExecutor):
         end_buffer_s: float | None = None,
         recent_s: float = 0.0,
         recent_decay_min: float = 20.0,
-        passive_grace_s: float | None = None,
         **options: Any,
     ) -> None:
         options.setdefault("participation_cap", 0.25)
@@ -112,7 +111,6 @@ class VwapAlgo(TargetExecutor):
         self.end_buffer = None if end_buffer_s is None else timedelta(seconds=end_buffer_s)
         self.recent_s = recent_s
         self.recent_decay_min = recent_decay_min
-        self.passive_grace = None if passive_grace_s is None else timedelta(seconds=passive_grace_s)
         self._start = parent.created_at
         self._end = parent.created_at
         self._cumulative: list[float] = []  # profile weight cumulated minute by minute
@@ -220,8 +218,7 @@ class VwapAlgo(TargetExecutor):
 
     def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
         """A child may rest ``passive_window`` (default four child intervals) before crossing."""
-        last = self._end + self.passive_grace if self.passive_grace is not None else self._end
-        return min(ctx.now + self.passive_window, last, ctx.window_end), self.passive_window
+        return min(ctx.now + self.passive_window, self._end), self.passive_window
 
     # ----- placement --------------------------------------------------------------------------
 
