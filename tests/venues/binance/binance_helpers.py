@@ -14,7 +14,7 @@ from oms.model.enums import OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder
 
 API_KEY = "tEsTkEy0123456789abcdefKEY"
-API_SECRET = "sEcReT9876543210zyxwvuSECRET"
+API_SECRET = "fake-secret-for-loopback-tests-9876543210"  # not a real key
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
