@@ -112,6 +112,15 @@ def _keyed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _filtered(model: Any, **equal: str | None) -> Select[Any]:
+    """SELECT the model's rows whose columns equal every given (non-empty) value."""
+    stmt: Select[Any] = select(model)
+    for name, value in equal.items():
+        if value:
+            stmt = stmt.where(getattr(model, name) == value)
+    return stmt
+
+
 def _sort_key(model: Any, order_by: str, descending: bool, *, text_money: bool) -> Any:
     """ORDER BY one of the model's columns; an unknown column is a ValidationError.
 
@@ -211,13 +220,7 @@ class Repository:
                      symbol: str | None = None, session_id: str | None = None,
                      order_by: str = "created_at", descending: bool = True) -> Page:
         """Parent orders filtered, sorted (newest first by default) and paged."""
-        stmt = select(ParentOrderRow)
-        if state:
-            stmt = stmt.where(ParentOrderRow.state == state)
-        if symbol:
-            stmt = stmt.where(ParentOrderRow.symbol == symbol)
-        if session_id:
-            stmt = stmt.where(ParentOrderRow.session_id == session_id)
+        stmt = _filtered(ParentOrderRow, state=state, symbol=symbol, session_id=session_id)
         return self._page(stmt, ParentOrderRow, page, page_size,
                           _sort_key(ParentOrderRow, order_by, descending,
                                     text_money=self._fast is not None))
@@ -227,13 +230,7 @@ class Repository:
                       symbol: str | None = None, order_by: str = "created_at",
                       descending: bool = True) -> Page:
         """Child orders filtered, sorted (newest first by default) and paged."""
-        stmt = select(ChildOrderRow)
-        if parent_id:
-            stmt = stmt.where(ChildOrderRow.parent_id == parent_id)
-        if state:
-            stmt = stmt.where(ChildOrderRow.state == state)
-        if symbol:
-            stmt = stmt.where(ChildOrderRow.symbol == symbol)
+        stmt = _filtered(ChildOrderRow, parent_id=parent_id, state=state, symbol=symbol)
         return self._page(stmt, ChildOrderRow, page, page_size,
                           _sort_key(ChildOrderRow, order_by, descending,
                                     text_money=self._fast is not None))
@@ -274,10 +271,7 @@ class Repository:
                 **equal: str | None) -> list[dict[str, Any]]:
         """The newest ``limit`` rows of ``model`` whose columns equal the non-None ``equal``."""
         columns = [c.key for c in model.__table__.columns]
-        stmt = select(model)
-        for name, value in equal.items():
-            if value is not None:
-                stmt = stmt.where(getattr(model, name) == value)
+        stmt = _filtered(model, **equal)
         with self.db.session() as s:
             rows = s.scalars(stmt.order_by(order_by.desc()).limit(limit))
             return [_as_dict(r, columns) for r in rows]
