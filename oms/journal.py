@@ -19,14 +19,16 @@ __all__ = ["Journal"]
 
 
 def _jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float):
-        return value
-    if isinstance(value, Decimal):
+    """``value`` with Decimals as text and datetimes as ISO-8601, ready for a JSON column."""
+    kind = type(value)
+    if kind is Decimal:
         return str(value)
+    if kind is dict:
+        return {k: _jsonable(v) for k, v in value.items()}
+    if value is None or kind is str or kind is int or kind is float or kind is bool:
+        return value
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
     return value
