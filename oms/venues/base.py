@@ -87,6 +87,12 @@ class Venue(ABC):
     def filters(self, symbol: str) -> SymbolFilters:
         """The exchange rules of ``symbol``."""
 
+    def adopt(self, working: dict[str, ChildOrder]) -> set[str]:
+        """After a restart: which of the previous process's ``working`` children this venue
+        will keep reporting on (its later events settle them). Default: none, for a venue
+        without memory across restarts (the engine then settles them itself)."""
+        return set()
+
     def status_text(self) -> str:
         """One line for the dashboard: OK, or why the venue is degraded or halted."""
         return "OK"

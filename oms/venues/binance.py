@@ -399,6 +399,13 @@ class BinanceVenue(Venue):
                     self._resolve_gone(cid)
         self.tracker.prune()
 
+    def adopt(self, working: dict[str, ChildOrder]) -> set[str]:
+        """Reconcile, then keep reporting on every child Binance knows or will resolve."""
+        result = self.reconcile(working)
+        log.info("reconciled at start: %s", result.summary())
+        return (set(result.resumed) | set(result.resolved) | set(result.not_found)
+                | set(result.unresolved))
+
     def reconcile(self, known_working: dict[str, ChildOrder]) -> ReconcileResult:
         """Start-up reconciliation against Binance; see oms.venues.binance_reconcile."""
         from oms.venues.binance_reconcile import reconcile

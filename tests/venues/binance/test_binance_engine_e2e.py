@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from binance_helpers import ENV
 from fake_binance_server import FakeBinance
@@ -46,3 +47,52 @@ def test_engine_trades_and_kill_switch_cancels_on_binance(server: FakeBinance,
     assert resting and venue.open_order_ids() == []
     assert all(o["status"] in ("FILLED", "CANCELED") for o in server.orders.values())
     assert oms.gate.is_halted
+
+
+def _live_oms(server: FakeBinance, db: Path) -> tuple[Any, Any]:
+    settings = Settings(venue="binance-testnet", symbols=["BTCUSDT", "ETHUSDT"],
+                        database_url=f"sqlite:///{db}",
+                        binance=BinanceSettings(rest_base_url=server.url, request_timeout_s=2))
+    clock = LiveClock()
+    market = build_binance_market(settings, clock=clock)
+    venue = build_binance_venue(settings, HaltGate(), production_confirmed=False, clock=clock,
+                                market=market, env=ENV)
+    oms = build_oms(settings, clock=clock, market=market, venue=venue)
+    venue.gate = oms.gate
+    return oms, venue
+
+
+def test_a_restart_follows_orders_still_working_at_binance(server: FakeBinance,
+                                                           tmp_path: Path) -> None:
+    oms, venue = _live_oms(server, tmp_path / "oms.db")
+    try:
+        oms.engine.tick()
+        oms.service.submit_order("ETHUSDT", "BUY", "1.0", algo="iceberg", duration_minutes=10,
+                                 wait=False)
+        for _ in range(50):
+            oms.engine.tick()
+            if venue.open_order_ids("ETHUSDT"):
+                break
+        resting = venue.open_order_ids("ETHUSDT")
+    finally:
+        oms.close()  # the process "crashes" with an order resting at Binance
+    assert len(resting) == 1
+
+    restarted, _ = _live_oms(server, tmp_path / "oms.db")
+    try:
+        restarted.engine.start()
+        assert set(restarted.engine.open_children) == set(resting)  # followed, not canceled
+        assert server.orders and all(o["status"] == "NEW" for o in server.orders.values())
+        child = restarted.engine.open_children[resting[0]]
+        server.fill(resting[0], child.quantity, symbol="ETHUSDT")
+        for _ in range(50):
+            restarted.engine.tick()
+            if not restarted.engine.open_children:
+                break
+        parents = restarted.service.parent_orders().rows
+        fills = restarted.service.fills()
+    finally:
+        restarted.close()
+    assert [f.client_order_id for f in fills] == resting
+    assert parents[0]["filled_quantity"] == child.quantity
+    assert "restarted" in parents[0]["end_reason"]
