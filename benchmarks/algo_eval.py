@@ -52,6 +52,9 @@ __all__ = ["ALGORITHMS", "EvalOrder", "main", "make_orders", "run_order", "summa
 
 DATA_START = datetime(2024, 1, 1, tzinfo=UTC)
 DATA_END = datetime(2024, 5, 1, tzinfo=UTC)  # exclusive: May-June are reserved for evaluation
+# ``--period evaluation``: the held-out days, for the final, untuned measurement only
+PERIODS = {"calibration": (DATA_START, DATA_END),
+           "evaluation": (DATA_END, datetime(2024, 6, 26, tzinfo=UTC))}
 SIZES = (0.005, 0.02, 0.05)
 STEPS = {"BTCUSDT": Decimal("0.00001"), "ETHUSDT": Decimal("0.0001"), "SOLUSDT": Decimal("0.01")}
 # name -> (algorithm, options); vwap_static is the profile-only baseline of the issue
@@ -145,11 +148,13 @@ def _window(arrays: KlineArrays, start: datetime, end: datetime) -> KlineArrays:
     return replace(arrays, **sliced)
 
 
-def make_orders(arrays: KlineArrays, count: int, seed: int) -> list[EvalOrder]:
-    """``count`` random one-hour parents inside the calibration period (sizes cycle)."""
+def make_orders(arrays: KlineArrays, count: int, seed: int,
+                period: str = "calibration") -> list[EvalOrder]:
+    """``count`` random one-hour parents inside ``period`` (sizes cycle)."""
     rng = np.random.default_rng(seed)
-    first = DATA_START + timedelta(hours=2)
-    minutes = int((DATA_END - timedelta(hours=2) - first) / timedelta(minutes=1))
+    period_start, period_end = PERIODS[period]
+    first = period_start + timedelta(hours=2)
+    minutes = int((period_end - timedelta(hours=2) - first) / timedelta(minutes=1))
     step = STEPS.get(arrays.symbol, Decimal("0.00001"))
     orders: list[EvalOrder] = []
     while len(orders) < count:
@@ -177,10 +182,11 @@ def run_order(arrays: KlineArrays, order: EvalOrder, seed: int,
               algos: dict[str, tuple[AlgoName, dict[str, Any]]] | None = None,
               ) -> list[dict[str, Any]]:
     """Run every algorithm (or those of ``algos``) on ``order``; one result row per algorithm."""
-    if order.start + timedelta(hours=1, minutes=30) > DATA_END:
-        raise ValueError("evaluation windows must end before 2024-05-01")
+    period_end = PERIODS["evaluation"][1] if order.start >= DATA_END else DATA_END
+    if order.start < DATA_END < order.start + timedelta(hours=1, minutes=30):
+        raise ValueError("an order window may not straddle 2024-05-01 (calibration | evaluation)")
     window = _window(arrays, order.start - timedelta(hours=2),
-                     min(order.start + timedelta(hours=1, minutes=30), DATA_END))
+                     min(order.start + timedelta(hours=1, minutes=30), period_end))
     filters = SymbolFilters(order.symbol, step_size=STEPS.get(order.symbol, Decimal("0.00001")),
                             min_qty=STEPS.get(order.symbol, Decimal("0.00001")))
     rows: list[dict[str, Any]] = []
@@ -222,9 +228,10 @@ def run_order(arrays: KlineArrays, order: EvalOrder, seed: int,
 _ARRAYS: KlineArrays | None = None
 
 
-def _init_worker(path: str) -> None:
+def _init_worker(path: str, period: str) -> None:
     global _ARRAYS
-    _ARRAYS = kline_arrays(path, start=DATA_START, end=DATA_END)
+    start, end = PERIODS[period]
+    _ARRAYS = kline_arrays(path, start=start - timedelta(hours=3), end=end)
 
 
 _Job = tuple[EvalOrder, int, dict[str, tuple[AlgoName, dict[str, Any]]]]
@@ -336,17 +343,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--options", default=None,
                         help='JSON extra keywords per algorithm, e.g. {"vwap": {"seed": 1}}')
     parser.add_argument("--no-plot", action="store_true", help="skip costs.png")
+    parser.add_argument("--period", choices=sorted(PERIODS), default="calibration",
+                        help="evaluation = the held-out 2024-05-01..06-25 (never tune on it)")
     args = parser.parse_args(argv)
     algos = select_algorithms(args.algos, args.options)
     path = locate_data(args.symbol)
-    arrays = kline_arrays(path, start=DATA_START, end=DATA_END)
-    orders = make_orders(arrays, args.orders, args.seed)
+    period_start, period_end = PERIODS[args.period]
+    arrays = kline_arrays(path, start=period_start - timedelta(hours=3), end=period_end)
+    orders = make_orders(arrays, args.orders, args.seed, args.period)
     jobs: list[_Job] = [(order, args.seed, algos) for order in orders]
     rows: list[dict[str, Any]] = []
     with Progress(f"algo eval {args.symbol}", len(jobs)) as bar:
         if args.workers > 1:
             with multiprocessing.get_context("fork").Pool(
-                    args.workers, initializer=_init_worker, initargs=(str(path),)) as pool:
+                    args.workers, initializer=_init_worker,
+                    initargs=(str(path), args.period)) as pool:
                 for result in pool.imap_unordered(_work, jobs):
                     rows.extend(result)
                     bar.update()
@@ -357,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(rows)
     args.out.mkdir(parents=True, exist_ok=True)
     report = {"symbol": args.symbol, "orders": len(orders), "seed": args.seed,
-              "data": f"{DATA_START.date()}..{(DATA_END - timedelta(days=1)).date()}",
+              "period": args.period,
+              "data": f"{period_start.date()}..{(period_end - timedelta(days=1)).date()}",
               "summary": summary}
     (args.out / "results.json").write_text(json.dumps({**report, "rows": rows}, indent=1))
     table = render_table(summary)
