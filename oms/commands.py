@@ -25,20 +25,26 @@ def _future() -> Future[Any]:
     return Future()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Command:
+    """What every command carries: who asked, and the future that answers them."""
+
+    actor: str = "system"
+    reply: Future[Any] = field(default_factory=_future, compare=False)
+
+
 @dataclass(frozen=True, slots=True)
-class SubmitRebalance:
+class SubmitRebalance(_Command):
     """Move the portfolio to USD targets per symbol (already validated)."""
 
     targets: dict[str, Decimal]
     algo: AlgoName
     duration_minutes: float
     urgency: float
-    actor: str = "system"
-    reply: Future[Any] = field(default_factory=_future, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class SubmitParentOrder:
+class SubmitParentOrder(_Command):
     """Execute one parent order directly (backtests, benchmarks, the API)."""
 
     symbol: str
@@ -51,12 +57,10 @@ class SubmitParentOrder:
     limit_price: Decimal | None = None
     algo_options: dict[str, Any] = field(default_factory=dict)
     session_kind: str = "order"
-    actor: str = "system"
-    reply: Future[Any] = field(default_factory=_future, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class SubmitSignal:
+class SubmitSignal(_Command):
     """A strategy signal: enter or exit a position of ``size_usd``."""
 
     symbol: str
@@ -65,45 +69,35 @@ class SubmitSignal:
     confidence: float
     urgency: float
     kind: str  # "entry" or "exit"
-    actor: str = "strategy"
-    reply: Future[Any] = field(default_factory=_future, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class CancelParent:
+class CancelParent(_Command):
     """Stop a parent order and cancel its working children."""
 
     parent_id: str
-    actor: str = "system"
-    reply: Future[Any] = field(default_factory=_future, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class KillSwitch:
+class KillSwitch(_Command):
     """Halt trading: cancel every working child, halt every working parent."""
 
     reason: str
-    actor: str = "system"
-    reply: Future[Any] = field(default_factory=_future, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class Resume:
+class Resume(_Command):
     """Return to ACTIVE trading after a halt (an explicit act with a reason)."""
 
     reason: str
-    actor: str = "system"
-    reply: Future[Any] = field(default_factory=_future, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
-class ResetBreaker:
+class ResetBreaker(_Command):
     """Re-arm a tripped circuit breaker."""
 
     name: str
     reason: str
-    actor: str = "system"
-    reply: Future[Any] = field(default_factory=_future, compare=False)
 
 
 Command = (SubmitRebalance | SubmitParentOrder | SubmitSignal | CancelParent | KillSwitch

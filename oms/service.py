@@ -122,7 +122,7 @@ class OmsService:
         if errors:
             raise ValidationError(errors)
         command = SubmitRebalance(values["targets"], values["algo"], values["duration"],
-                                  values["urgency"], actor)
+                                  values["urgency"], actor=actor)
         result: SubmitResult = self._call(command, wait)
         return result
 
@@ -178,32 +178,32 @@ class OmsService:
             raise ValidationError(errors)
         command = SubmitSignal(symbol, Side(str(side).upper()),
                                Decimal(str(values["size_usd"])), values["confidence"],
-                               values["urgency"], kind, actor)
+                               values["urgency"], kind, actor=actor)
         result: SubmitResult = self._call(command, wait)
         return result
 
     def cancel_parent(self, parent_id: str, *, actor: str = "api", wait: bool = True) -> Any:
         """Cancel a working parent and its children."""
-        return self._call(CancelParent(parent_id, actor), wait)
+        return self._call(CancelParent(parent_id, actor=actor), wait)
 
     def kill(self, reason: str = "kill switch", *, actor: str = "api", wait: bool = False) -> Any:
         """Halt NOW: close the gate in this thread (no child can leave after this line), then
         queue the cancel-all for the engine."""
         self.gate.halt(reason or "kill switch")
-        return self._call(KillSwitch(reason or "kill switch", actor), wait)
+        return self._call(KillSwitch(reason or "kill switch", actor=actor), wait)
 
     def resume(self, reason: str, *, actor: str = "api", wait: bool = True) -> Any:
         """Return to ACTIVE (an explicit act with a reason)."""
         if not reason or not reason.strip():
             raise ValidationError(FieldError("reason", "a resume needs a reason"))
-        return self._call(Resume(reason.strip(), actor), wait)
+        return self._call(Resume(reason.strip(), actor=actor), wait)
 
     def reset_breaker(self, name: str, reason: str, *, actor: str = "api",
                       wait: bool = True) -> Any:
         """Re-arm a tripped circuit breaker."""
         if not reason or not reason.strip():
             raise ValidationError(FieldError("reason", "a breaker reset needs a reason"))
-        return self._call(ResetBreaker(name, reason.strip(), actor), wait)
+        return self._call(ResetBreaker(name, reason.strip(), actor=actor), wait)
 
     # -- reads ----------------------------------------------------------------------------
 
