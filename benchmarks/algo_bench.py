@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from benchmarks.progress import Progress
 from oms.algos.base import AlgoContext
 from oms.algos.registry import create_algo
 from oms.market.types import Bar, Book, Quote
 from oms.model.enums import AlgoName, Side
 from oms.model.orders import ParentOrder
+from oms.progress import Progress
 from oms.venues.filters import SymbolFilters
 
 __all__ = ["measure"]

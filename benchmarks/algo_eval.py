@@ -35,13 +35,13 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.progress import Progress
 from oms.algos.registry import create_algo
 from oms.algos.simloop import run_parent
 from oms.market.klines import KlineArrays, kline_arrays
 from oms.market.replay import KlineReplayMarket
 from oms.model.enums import AlgoName, Liquidity, Side
 from oms.model.orders import ChildOrder, Fill, ParentOrder
+from oms.progress import Progress
 from oms.risk.halt import HaltGate
 from oms.venues.base import OrderStatusReport, Venue
 from oms.venues.events import OrderAccepted, OrderFilled, VenueEvent

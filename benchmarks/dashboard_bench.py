@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.progress import Progress
+from oms.progress import Progress
 
 __all__ = ["measure", "seed_orders"]
 

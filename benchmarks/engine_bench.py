@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from benchmarks.progress import Progress
-from oms.bootstrap import Oms, build_oms
+from oms.bootstrap import build_oms
 from oms.clock import TestClock
 from oms.config import PaperVenueSettings, RiskLimits, Settings
 from oms.model import AlgoName, IdGenerator, Side
+from oms.progress import Progress
 
 __all__ = ["measure", "run_once"]
 
@@ -50,30 +50,19 @@ def run_once(children: int = 20_000, progress: bool = True) -> float:
                 _QUANTITY[symbols[i % len(symbols)]], AlgoName.TWAP, duration_minutes=1,
                 algo_options={"slices": SLICES, "placement": "aggressive"}, wait=False)
         started = time.perf_counter()
-        bar = Progress("engine children", children) if progress else None
-        sent = 0
-        for _ in range(10 * 60):
-            clock.advance(timedelta(seconds=1))
-            engine.tick()
-            if bar is not None:
-                now_sent = _filled_children(oms)
-                bar.update(now_sent - sent)
-                sent = now_sent
-            if not engine.parents:
-                break
-        elapsed = time.perf_counter() - started
-        if bar is not None:
-            bar.__exit__()
+        with Progress("engine children", children, enabled=progress) as bar:
+            for _ in range(10 * 60):
+                clock.advance(timedelta(seconds=1))
+                engine.tick()
+                bar.set(engine.journal.children_written)
+                if not engine.parents:
+                    break
+            elapsed = time.perf_counter() - started
         filled = oms.service.child_orders(page_size=1, state="FILLED").total
         oms.close()
         if filled < children:
             raise RuntimeError(f"only {filled} of {children} children filled")
         return filled / elapsed
-
-
-def _filled_children(oms: Oms) -> int:
-    engine = oms.engine
-    return int(engine.journal.children_written)
 
 
 def measure(quick: bool = False, repeats: int = 3) -> dict[str, float]:

@@ -9,7 +9,6 @@ rate and duplicate windows are warm, and a per-symbol rate limit is configured. 
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +17,7 @@ from oms.config import RiskLimits
 from oms.market.types import Quote
 from oms.model.enums import OrderType, Side, TradingState
 from oms.model.orders import ChildOrder
+from oms.progress import Progress
 from oms.risk.pretrade import PreTradeRisk, RiskContext
 from oms.venues.filters import SymbolFilters
 
@@ -81,21 +81,17 @@ def measure(*, repeats: int = 7, runs_per_repeat: int = 20_000, progress: bool =
         check(order, ctx)
     p50s: list[float] = []
     p99s: list[float] = []
-    for repeat in range(repeats):
-        samples = [0] * runs_per_repeat
-        for i in range(runs_per_repeat):
-            start = clock()
-            check(order, ctx)
-            samples[i] = clock() - start
-        samples.sort()
-        p50s.append(_percentile(samples, 0.50))
-        p99s.append(_percentile(samples, 0.99))
-        if progress:
-            done = repeat + 1
-            bar = "#" * done + "." * (repeats - done)
-            print(f"\rrisk_bench [{bar}] {done}/{repeats}", end="", file=sys.stderr, flush=True)
-    if progress:
-        print(file=sys.stderr)
+    with Progress("risk checks", repeats, enabled=progress) as bar:
+        for _ in range(repeats):
+            samples = [0] * runs_per_repeat
+            for i in range(runs_per_repeat):
+                start = clock()
+                check(order, ctx)
+                samples[i] = clock() - start
+            samples.sort()
+            p50s.append(_percentile(samples, 0.50))
+            p99s.append(_percentile(samples, 0.99))
+            bar.update()
     return {
         "risk_check_p50_us": round(statistics.median(p50s), 2),
         "risk_check_p99_us": round(statistics.median(p99s), 2),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -13,6 +12,7 @@ import numpy as np
 
 from oms.model.enums import Liquidity, Side
 from oms.model.orders import Fill
+from oms.progress import Progress
 from oms.tca import (
     ChildLatencies,
     ParentExecution,
@@ -101,20 +101,16 @@ def measure(*, runs: int = 31, progress: bool = True) -> dict[str, float]:
     session = make_session()
     build_execution_report(session, _START)  # warm up
     build_ms, json_ms = [], []
-    for run in range(runs):
-        t0 = time.perf_counter()
-        report = build_execution_report(session, _START)
-        t1 = time.perf_counter()
-        json.dumps(report)
-        t2 = time.perf_counter()
-        build_ms.append((t1 - t0) * 1000)
-        json_ms.append((t2 - t1) * 1000)
-        if progress:
-            done = run + 1
-            bar = "#" * (done * 20 // runs) + "." * (20 - done * 20 // runs)
-            print(f"\rtca_bench [{bar}] {done}/{runs}", end="", file=sys.stderr, flush=True)
-    if progress:
-        print(file=sys.stderr)
+    with Progress("tca reports", runs, enabled=progress) as bar:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            report = build_execution_report(session, _START)
+            t1 = time.perf_counter()
+            json.dumps(report)
+            t2 = time.perf_counter()
+            build_ms.append((t1 - t0) * 1000)
+            json_ms.append((t2 - t1) * 1000)
+            bar.update()
     return {
         "tca_report_ms_1000_fills": round(statistics.median(build_ms), 3),
         "tca_report_json_ms_1000_fills": round(statistics.median(json_ms), 3),

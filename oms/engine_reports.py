@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from oms.market.base import MarketData
+from oms.market.types import Bar
 from oms.model import ChildOrder, Fill, ParentOrder
 from oms.persistence.repository import Repository
 from oms.tca.inputs import SessionExecution, TargetPosition, parent_execution
@@ -22,10 +23,10 @@ __all__ = ["ReportBuilder", "market_window", "session_report"]
 log = logging.getLogger(__name__)
 
 
-def market_window(market: MarketData, symbol: str, start: datetime, end: datetime) -> MarketWindow:
-    """The market's VWAP, TWAP and volume over the 1-minute bars that overlap [start, end)
-    (the market's own sub-minute figures when no bar has completed yet)."""
-    bars = market.bars(symbol, start.replace(second=0, microsecond=0), end)
+def market_window(market: MarketData, symbol: str, start: datetime, end: datetime,
+                  bars: list[Bar]) -> MarketWindow:
+    """The market's VWAP, TWAP and volume over ``bars``, the 1-minute bars that overlap
+    [start, end) (the market's own sub-minute figures when no bar has completed yet)."""
     if bars:
         return MarketWindow.from_bars(bars)
     vwap = market.vwap(symbol, start, end)
@@ -44,12 +45,16 @@ def session_report(*, session: dict[str, Any], parents: list[ParentOrder],
     for fill in fills:
         fills_by_parent.setdefault(fill.parent_id, []).append(fill)
     executions = []
+    paths: dict[str, list[dict[str, Any]]] = {}
     for parent in parents:
         start = parent.started_at or parent.created_at
         end = parent.ended_at or generated_at
+        bars = market.bars(parent.symbol, start.replace(second=0, microsecond=0), end)
+        paths[parent.parent_id] = [{"time": bar.open_time.isoformat(), "price": bar.close}
+                                   for bar in bars]
         executions.append(parent_execution(
             parent, by_parent.get(parent.parent_id, []), fills_by_parent.get(parent.parent_id, []),
-            market=market_window(market, parent.symbol, start, end), end=end))
+            market=market_window(market, parent.symbol, start, end, bars), end=end))
     current = (session.get("params") or {}).get("current_usd", {})
     targets = [TargetPosition(symbol, Decimal(str(value)), Decimal(str(current.get(symbol, 0))))
                for symbol, value in (session.get("targets") or {}).items()]
@@ -60,14 +65,8 @@ def session_report(*, session: dict[str, Any], parents: list[ParentOrder],
         risk_violations=risk.get("violations", []), breakers_tripped=risk.get("breakers", []),
         trading_state=risk.get("trading_state", "ACTIVE"))
     report = build_execution_report(execution, generated_at)
-    by_id = {p.parent_id: p for p in parents}
     for entry in report["parents"]:
-        parent = by_id[entry["parent_id"]]
-        start = parent.started_at or parent.created_at
-        end = parent.ended_at or generated_at
-        entry["market_path"] = [
-            {"time": bar.open_time.isoformat(), "price": bar.close}
-            for bar in market.bars(parent.symbol, start.replace(second=0, microsecond=0), end)]
+        entry["market_path"] = paths[entry["parent_id"]]
     return report
 
 

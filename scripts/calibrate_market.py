@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from oms.market.klines import kline_arrays  # noqa: E402
+from oms.progress import Progress  # noqa: E402
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 CAL_START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -32,15 +33,6 @@ SNAPSHOT_FILE = "l2_trades/{symbol}_20240808T2354_20240809T0005_depth_snapshot_1
 BOOKTICKER_FILE = "l2_trades/{symbol}_20240808T2354_20240809T0005_bookTicker.csv.gz"
 SLOW_PHI = 0.9985  # per-minute persistence of the slow volume/volatility regime
 FAST_PHI = 0.4
-
-
-def _progress(done: int, total: int, label: str) -> None:
-    width = 30
-    filled = int(width * done / total)
-    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label:<12}")
-    if done == total:
-        sys.stderr.write("\n")
-    sys.stderr.flush()
 
 
 def data_dir(arg: str | None) -> Path:
@@ -172,22 +164,18 @@ def main(argv: list[str] | None = None) -> int:
     stats: dict[str, dict[str, object]] = {}
     depth: dict[str, dict[str, object]] = {}
     spreads: dict[str, dict[str, float]] = {}
-    steps = len(SYMBOLS) * 3
-    done = 0
-    for symbol in SYMBOLS:
-        stats[symbol] = kline_stats(base / KLINE_FILE.format(symbol=symbol))
-        done += 1
-        _progress(done, steps, symbol)
-        ticker = base / BOOKTICKER_FILE.format(symbol=symbol)
-        if ticker.exists():
-            spreads[symbol] = spread_stats(ticker)
-        done += 1
-        _progress(done, steps, symbol)
-        snapshot = base / SNAPSHOT_FILE.format(symbol=symbol)
-        if snapshot.exists():
-            depth[symbol] = depth_curve(snapshot)
-        done += 1
-        _progress(done, steps, symbol)
+    with Progress("calibration", len(SYMBOLS) * 3) as bar:
+        for symbol in SYMBOLS:
+            stats[symbol] = kline_stats(base / KLINE_FILE.format(symbol=symbol))
+            bar.update()
+            ticker = base / BOOKTICKER_FILE.format(symbol=symbol)
+            if ticker.exists():
+                spreads[symbol] = spread_stats(ticker)
+            bar.update()
+            snapshot = base / SNAPSHOT_FILE.format(symbol=symbol)
+            if snapshot.exists():
+                depth[symbol] = depth_curve(snapshot)
+            bar.update()
     text = render(stats, depth, spreads)
     if args.write:
         target = ROOT / "oms" / "market" / "calibration.py"

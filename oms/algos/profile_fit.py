@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from oms.progress import Progress
+
 __all__ = ["CALIBRATION_END", "CALIBRATION_START", "fit_profile", "main", "render_module"]
 
 CALIBRATION_START = "2024-01-01"
@@ -80,14 +82,12 @@ def main(argv: list[str] | None = None) -> int:
     default = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance" / "klines_1m"
     data_dir = Path(args[0]) if args else default
     profiles: dict[str, tuple[list[float], list[float]]] = {}
-    for index, symbol in enumerate(SYMBOLS):
-        files = sorted(data_dir.glob(f"{symbol}-1m-*.csv.gz"))
-        if not files:
-            continue
-        profiles[symbol] = fit_profile(files[0])
-        print(f"\r[{'#' * (index + 1)}{'.' * (len(SYMBOLS) - index - 1)}] {symbol}", end="",
-              file=sys.stderr)
-    print(file=sys.stderr)
+    with Progress("volume profiles", len(SYMBOLS)) as bar:
+        for symbol in SYMBOLS:
+            files = sorted(data_dir.glob(f"{symbol}-1m-*.csv.gz"))
+            if files:
+                profiles[symbol] = fit_profile(files[0])
+            bar.update()
     sys.stdout.write(render_module(profiles))
     return 0
 

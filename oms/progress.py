@@ -1,4 +1,5 @@
-"""A tiny stderr progress bar for benchmarks and measurement scripts."""
+"""A tiny stderr progress bar for commands that run more than a few seconds (benchmarks,
+calibration, measurements)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ __all__ = ["Progress"]
 
 
 class Progress:
-    """``with Progress("engine", total) as bar: bar.update(n)`` draws a bar on stderr."""
+    """``with Progress("engine", total) as bar: bar.update(n)`` draws a bar on stderr
+    (nothing at all with ``enabled=False``)."""
 
-    def __init__(self, label: str, total: int, width: int = 30) -> None:
+    def __init__(self, label: str, total: int, width: int = 30, *, enabled: bool = True) -> None:
+        self.enabled = enabled
         self.label = label
         self.total = max(total, 1)
         self.width = width
@@ -26,15 +29,22 @@ class Progress:
     def __exit__(self, *_exc: object) -> None:
         self.done = self.total
         self._draw(force=True)
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
 
     def update(self, n: int = 1) -> None:
         """Advance by ``n`` steps."""
-        self.done = min(self.total, self.done + n)
+        self.set(self.done + n)
+
+    def set(self, done: int) -> None:
+        """Show ``done`` steps done."""
+        self.done = min(self.total, done)
         self._draw()
 
     def _draw(self, force: bool = False) -> None:
+        if not self.enabled:
+            return
         now = time.perf_counter()
         if not force and now - self._last < 0.1:
             return
