@@ -7,14 +7,10 @@ import importlib
 import ipaddress
 import logging
 import socket
-import sys
 from pathlib import Path
 from typing import Protocol, cast
 
 import dash
-
-if str(Path(__file__).resolve().parent) not in sys.path:  # `oms run` imports us from anywhere
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from components.context import OMS_KEY
 from components.frame import frame_layout, register_frame_callbacks
