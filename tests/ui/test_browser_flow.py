@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from dash.testing.wait import until
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
@@ -34,9 +35,34 @@ def _grid_rows(dash_duo: Any, grid_id: str) -> int:
         By.CSS_SELECTOR, f"#{grid_id} .ag-center-cols-container .ag-row"))
 
 
+def _click_parent(dash_duo: Any, symbol: str) -> bool:
+    """Click the parent row of ``symbol``; False (try again) if the grid re-rendered under us."""
+    try:
+        dash_duo.driver.find_element(
+            By.XPATH, f"//*[@id='parent-orders-grid']//div[@col-id='symbol'][text()='{symbol}']",
+        ).click()
+    except StaleElementReferenceException:
+        return False
+    return True
+
+
+def _overview(dash_duo: Any) -> tuple[str, list[str]]:
+    """The working-parents panel's text and its fill-bar widths, read atomically."""
+    text, widths = dash_duo.driver.execute_script(
+        "const p = document.querySelector('#overview-parents');"
+        "if (!p) { return ['', []]; }"
+        "return [p.innerText,"
+        " Array.from(p.querySelectorAll('.bar-qty')).map(b => b.style.width)];")
+    return str(text), [str(w) for w in widths]
+
+
 def _child_symbols(dash_duo: Any) -> set[str]:
-    return {e.text for e in dash_duo.driver.find_elements(
-        By.CSS_SELECTOR, "#child-orders-grid .ag-center-cols-container [col-id='symbol']")}
+    """Symbols shown in the child blotter (read in one script call: the grid refreshes)."""
+    cells = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll("
+        "'#child-orders-grid .ag-center-cols-container [col-id=\"symbol\"]'))"
+        ".map(c => c.innerText);")
+    return {str(c) for c in cells}
 
 
 def _submit_rebalance(dash_duo: Any, duration: str = "2") -> None:
@@ -94,23 +120,16 @@ def test_full_session_preview_fills_tca_and_resume(dash_duo: Any, live_app: Any,
 
     # Assert: the overview shows the parents filled to 100 % and fills
     dash_duo.wait_for_page(f"{dash_duo.server_url}/")
-    try:
-        until(lambda: dash_duo.find_element("#overview-parents").text.count("COMPLETED") == 3,
-              timeout=30)
-    except Exception as exc:  # say what the overview showed instead
-        dash_duo.driver.save_screenshot(str(screenshot_dir / "overview-timeout.png"))
-        raise AssertionError(dash_duo.find_element("#overview-parents").text) from exc
-    filled = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#overview-parents .bar-qty")
-    assert [bar.get_attribute("style") for bar in filled] == ["width: 100%;"] * 3
+    # the panel re-renders every second: read it in one script call, never via stale elements
+    until(lambda: _overview(dash_duo)[0].count("COMPLETED") == 3, timeout=30)
+    assert _overview(dash_duo)[1] == ["100%"] * 3
     dash_duo.wait_for_contains_text("#overview-fills", "BTCUSDT", timeout=10)
     dash_duo.driver.save_screenshot(str(screenshot_dir / "overview.png"))
 
     # Act + Assert: selecting a parent on /orders shows its detail, fills and only its children
     dash_duo.wait_for_page(f"{dash_duo.server_url}/orders")
     dash_duo.wait_for_contains_text("#parent-orders-grid", "ETHUSDT", timeout=15)
-    row = dash_duo.driver.find_element(
-        By.XPATH, "//*[@id='parent-orders-grid']//div[@col-id='symbol'][text()='ETHUSDT']")
-    row.click()
+    until(lambda: _click_parent(dash_duo, "ETHUSDT"), timeout=10)
     dash_duo.wait_for_contains_text("#parent-detail", "ETHUSDT", timeout=10)
     dash_duo.wait_for_element("#parent-fills tbody td.num", timeout=10)  # at least one fill
     until(lambda: _child_symbols(dash_duo) == {"ETHUSDT"}, timeout=10)
