@@ -3,9 +3,11 @@
 Data: Binance 1-minute klines, 2024-01-01..2024-04-30 only (May-June is reserved for the final
 evaluation; the script refuses windows past 2024-04-30). Market: ``KlineReplayMarket`` (real bars,
 seeded sub-minute path, book, impact of our own flow); venue: the realistic ``PaperVenue``
-(latency, book walking, queue model for passive orders, maker/taker fees), driven by the small loop
-of ``oms.algos.simloop`` with one-second ticks. Each parent order gets a fresh market with the same
-seed for every algorithm, so all algorithms face the same prices.
+(latency, book walking, queue model for passive orders, maker/taker fees, spot balances); engine:
+the real ``ExecutionEngine`` (pre-trade risk with size limits lifted, circuit breakers, SQLite
+journal) through ``oms.execution_harness`` with one-second ticks, so what is measured is what
+trades. Each parent order gets a fresh market and account with the same seed for every algorithm,
+so all algorithms face the same prices; a sell starts holding what it sells.
 
 Orders: ``--orders`` (default 210) one-hour parents at random start minutes, random side, sizes of
 0.5%, 2% and 5% of that hour's market volume (one third each). Costs, in bps of the benchmark,
@@ -35,18 +37,17 @@ from typing import Any
 
 import numpy as np
 
-from oms.algos.registry import create_algo
-from oms.algos.simloop import run_parent
+from oms.execution_harness import VenueFactory, paper_venue, run_parent
+from oms.market.base import MarketData
 from oms.market.klines import KlineArrays, kline_arrays
 from oms.market.replay import KlineReplayMarket
 from oms.model.enums import AlgoName, Liquidity, Side
-from oms.model.orders import ChildOrder, Fill, ParentOrder
+from oms.model.orders import ChildOrder, Fill
 from oms.progress import Progress
 from oms.risk.halt import HaltGate
 from oms.venues.base import OrderStatusReport, Venue
 from oms.venues.events import OrderAccepted, OrderFilled, VenueEvent
 from oms.venues.filters import SymbolFilters
-from oms.venues.paper import PaperVenue
 
 __all__ = ["ALGORITHMS", "EvalOrder", "main", "make_orders", "run_order", "summarise"]
 
@@ -80,8 +81,8 @@ class IdealVenue(Venue):
 
     name = "ideal"
 
-    def __init__(self, market: KlineReplayMarket, filters: SymbolFilters) -> None:
-        super().__init__(HaltGate())
+    def __init__(self, gate: HaltGate, market: MarketData, filters: SymbolFilters) -> None:
+        super().__init__(gate)
         self.market = market
         self._filters = filters
         self._events: list[VenueEvent] = []
@@ -113,6 +114,13 @@ class IdealVenue(Venue):
     def filters(self, symbol: str) -> SymbolFilters:
         """The evaluation's filters."""
         return self._filters
+
+
+def ideal_venue(filters: SymbolFilters) -> VenueFactory:
+    """A factory of the IdealVenue with ``filters``."""
+    def build(gate: HaltGate, market: MarketData) -> Venue:
+        return IdealVenue(gate, market, filters)
+    return build
 
 
 def locate_data(symbol: str) -> Path:
@@ -192,25 +200,22 @@ def run_order(arrays: KlineArrays, order: EvalOrder, seed: int,
     rows: list[dict[str, Any]] = []
     for name, (algo_name, options) in (algos or {**ALGORITHMS, **IDEAL}).items():
         market = KlineReplayMarket(window, seed=seed + order.index)
-        venue: Venue = (
-            IdealVenue(market, filters) if name in IDEAL
-            else PaperVenue(HaltGate(), market, filters={order.symbol: filters},
-                            seed=seed + order.index))
-        parent = ParentOrder(
-            parent_id=f"eval-{order.index}-{name}", session_id="eval", symbol=order.symbol,
-            side=order.side, quantity=order.quantity, algo=algo_name, created_at=order.start,
-            duration_minutes=60.0, urgency=0.5)
+        venue = (ideal_venue(filters) if name in IDEAL
+                 else paper_venue(filters={order.symbol: filters}, seed=seed + order.index))
         extra = dict(options)
         if algo_name is AlgoName.POV:
             extra["target_rate"] = min(0.3, 2 * order.size_share)
-        algo = create_algo(parent, seed=seed + order.index, filters=filters, **extra)
-        result = run_parent(algo, parent, market, venue, start=order.start,
-                            tick=timedelta(seconds=1))
+        # the real engine on a fresh account; a sell starts holding what it sells
+        result = run_parent(market, symbol=order.symbol, side=order.side,
+                            quantity=order.quantity, algo=algo_name, start=order.start,
+                            duration_minutes=60.0, urgency=0.5, algo_options=extra,
+                            seed=seed + order.index, venue=venue, tick=timedelta(seconds=1))
+        parent = result.parent
         filled = float(parent.filled_quantity)
         row: dict[str, Any] = {
             "order": order.index, "algo": name, "size": order.size_share,
             "side": order.side.value, "fill_rate": filled / float(order.quantity),
-            "children": len(result.children),
+            "children": len(result.children), "end_state": parent.state.value,
         }
         if filled > 0 and parent.avg_price is not None and parent.arrival_price is not None:
             price = float(parent.avg_price)

@@ -44,6 +44,10 @@ def run_once(children: int = 20_000, progress: bool = True) -> float:
         engine = oms.engine
         engine.start()
         symbols = oms.settings.symbols
+        # spot: the sell parents need the base assets (the venue rejects -2010 otherwise)
+        oms.venue.set_balances({oms.settings.quote_asset: oms.settings.starting_balance,
+                                **{oms.venue.filters(s).assets()[0]: Decimal(10**6)
+                                   for s in symbols}})
         for i in range(parents):
             oms.service.submit_order(
                 symbols[i % len(symbols)], Side.BUY if i % 2 == 0 else Side.SELL,

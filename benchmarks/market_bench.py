@@ -78,7 +78,9 @@ def _replay_once(bars: KlineArrays) -> tuple[float, float]:
 
 def _orders_once(count: int = 20_000) -> float:
     market = SyntheticMarket(["BTCUSDT"], _DAY, seed=1)
-    venue = PaperVenue(HaltGate(), market, seed=1)
+    # spot: half the orders sell, so the account holds BTC as well as USDT
+    venue = PaperVenue(HaltGate(), market, seed=1,
+                       balances={"USDT": Decimal(10**9), "BTC": Decimal(10**4)})
     now = _DAY
     children = [ChildOrder(f"b{i}", "p", "BTCUSDT", Side.BUY if i % 2 else Side.SELL,
                            Decimal("0.001"), OrderType.MARKET, now, "paper") for i in range(count)]

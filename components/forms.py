@@ -14,7 +14,7 @@ from components.tables import Column, table
 from oms.errors import FieldError
 
 if TYPE_CHECKING:
-    from oms.engine_commands import SubmitResult
+    from oms.engine.sessions import SubmitResult
     from oms.rebalance import RebalancePlan
 
 __all__ = ["ALGO_OPTIONS", "algo_choice", "error_list", "preview_table", "rows_to_text",
@@ -82,10 +82,18 @@ def preview_table(plan: RebalancePlan, algo: str, urgency: float) -> html.Div:
                Column("Current USD", "current", True), Column("Target USD", "target", True),
                Column("Algo", "algo"), Column("Why", "why")]
     skipped = [html.Li(f"{symbol}: {reason}") for symbol, reason in plan.skipped]
+    breaches = [html.Li([html.B(e.field), f": {e.message}"]) for e in plan.breaches]
+    superseded = (f"Replaces {len(plan.superseded)} working parent"
+                  f"{'s' if len(plan.superseded) != 1 else ''}: {', '.join(plan.superseded)}"
+                  if plan.superseded else None)
     return html.Div([
+        html.Div([html.Div("Would be refused: a limit would be breached", className="fb-title"),
+                  html.Ul(breaches)], className="feedback feedback-error")
+        if breaches else None,
         table(columns, rows, empty="nothing to trade: positions already match the targets"),
+        html.Div(superseded, className="superseded") if superseded else None,
         html.Ul(skipped, className="skipped") if skipped else None,
-    ])
+    ], className="preview-plan")
 
 
 def _line_numbers(text: str) -> dict[str, int]:

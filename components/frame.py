@@ -14,6 +14,8 @@ from dash import Input, Output, dcc, html
 from components import ids
 from components.context import current_actor, current_oms, engine_health, service
 from components.format import fmt_time
+from components.inputs import clicks_value
+from oms.errors import OmsError, PersistenceError, ValidationError
 
 if TYPE_CHECKING:
     from oms.runtime import EngineHealth
@@ -125,30 +127,52 @@ def frame_layout(content: Any) -> html.Div:
     ])
 
 
-def refresh_frame(_n: int | None, _action: Any) -> tuple[Any, ...]:
+def _action_error(action: Any, state: str) -> str:
+    """The error of the last frame action, while it still matters (a kill that is in force but
+    not yet durable matters while HALTED)."""
+    if not isinstance(action, dict) or not isinstance(action.get("error"), str):
+        return ""
+    if action.get("halted") is True and state != "HALTED":
+        return ""
+    return f"{action['error'][:300]} "
+
+
+def refresh_frame(_n: int | None, action: Any) -> tuple[Any, ...]:
     """Live refresh of the frame (every second and right after a frame action)."""
     oms = current_oms()
     gate = oms.service.gate
     view = frame_view(oms.service.snapshot(), engine_health(), halted_now=gate.is_halted,
                       gate_reason=gate.reason, speed=oms.settings.speed)
+    notice = _action_error(action, view.state) + view.notice
     breaker_out: list[Any] = []
     for name in ids.BREAKER_IDS:
         shown, tip = view.breakers[name]
         breaker_out += [shown, f"chip chip-{shown.lower()}", tip]
     return (view.state, view.state_class, view.halt_reason, *breaker_out, view.clock,
-            view.health, view.health_class, view.notice)
+            view.health, view.health_class, notice.strip())
 
 
-def kill_switch(n_clicks: int | None) -> dict[str, Any]:
-    """Halt at once (the gate closes in this thread) and queue the cancel-all; the frame
-    refreshes right away (HALTED and the banner come from the gate, not from this click)."""
-    if not n_clicks:
+def kill_switch(n_clicks: Any) -> dict[str, Any]:
+    """Halt at once (the gate closes in this thread), commit the halt, queue the cancel-all;
+    the frame refreshes right away (HALTED and the banner come from the gate, not from this
+    click). A halt in force but not durable, or a malformed click, is shown in the banner."""
+    at = datetime.now(UTC).isoformat()
+    try:
+        clicks = clicks_value(n_clicks)
+    except ValidationError as exc:
+        return {"action": "kill", "at": at, "error": f"Kill switch not pressed: {exc}"}
+    if not clicks:
         raise dash.exceptions.PreventUpdate
     actor = current_actor()
-    service().kill("kill switch (dashboard)", actor=actor)
+    try:
+        service().kill("kill switch (dashboard)", actor=actor)
+    except PersistenceError as exc:  # the halt is in force, only its commit failed
+        return {"action": "kill", "by": actor, "at": at, "clicks": clicks, "halted": True,
+                "error": f"KILL NOT YET DURABLE: {exc}."}
+    except OmsError as exc:
+        return {"action": "kill", "by": actor, "at": at, "error": f"Kill failed: {exc}."}
     log.warning("KILL SWITCH pressed on the dashboard by %s", actor)
-    return {"action": "kill", "by": actor, "at": datetime.now(UTC).isoformat(),
-            "clicks": n_clicks}
+    return {"action": "kill", "by": actor, "at": at, "clicks": clicks}
 
 
 def register_frame_callbacks(app: dash.Dash) -> None:

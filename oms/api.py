@@ -3,8 +3,10 @@
 Routes: GET status, GET orders, POST rebalance, POST signals, POST kill, POST resume,
 POST orders/<parent_id>/cancel, GET reports/<session_id> (and its fills as CSV).
 Errors are 4xx JSON bodies ``{"error": ..., "errors": [{"field", "message"}]}``; a request is
-validated whole before anything is queued, so nothing is half-applied. Authentication,
-JSON-only bodies and security headers are enforced by ``oms.auth`` for every route.
+validated whole before anything is queued, so nothing is half-applied. Authentication, the Host
+check, JSON-only bodies and security headers are enforced by ``oms.auth`` for every route, body
+size and JSON depth limits by ``oms.web_limits``. A kill answers 200 only once the halt is
+committed; a halt in force but not yet durable answers 503 with ``"durable": false``.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ import flask
 from werkzeug.exceptions import HTTPException
 
 from oms.auth import USER_KEY
-from oms.errors import FieldError, OmsError, TradingHalted, ValidationError
+from oms.errors import FieldError, OmsError, PersistenceError, TradingHalted, ValidationError
 from oms.service import OmsService
+from oms.web_limits import DASH_CALLBACK_PATH
 
 __all__ = ["API_PREFIX", "api_blueprint", "install_api", "jsonable"]
 
@@ -32,7 +35,7 @@ API_PREFIX = "/api/v1"
 _MAX_PAGE_SIZE = 1000
 F = TypeVar("F", bound=Callable[..., Any])
 
-_REBALANCE_KEYS = {"targets", "algo", "duration_minutes", "urgency", "dry_run"}
+_REBALANCE_KEYS = {"targets", "algo", "duration_minutes", "urgency", "dry_run", "on_limit"}
 _SIGNAL_KEYS = {"symbol", "side", "size_usd", "confidence", "urgency", "kind"}
 _REASON_KEYS = {"reason"}
 
@@ -158,16 +161,25 @@ def _orders() -> flask.Response:
 def _rebalance() -> tuple[flask.Response, int] | flask.Response:
     body = _body(_REBALANCE_KEYS, {"targets"})
     targets = body["targets"]
+    errors: list[FieldError] = []
     if not isinstance(targets, str | dict):
-        raise ValidationError(FieldError("targets", "must be an object {SYMBOL: usd} or text"))
+        errors.append(FieldError("targets", "must be an object {SYMBOL: usd} or text"))
+    if not isinstance(body.get("dry_run", False), bool):
+        errors.append(FieldError("dry_run", "must be true or false (a JSON boolean), got "
+                                            f"{body['dry_run']!r:.40}"))
+    if errors:
+        raise ValidationError(errors)
     service = _service()
-    if body.get("dry_run"):
-        plan = service.preview_rebalance(targets)
-        return flask.jsonify(jsonable({"dry_run": True, "parents": plan.parents,
-                                       "skipped": plan.skipped}))
+    on_limit = body.get("on_limit", "reject")
+    if body.get("dry_run", False):
+        plan = service.preview_rebalance(targets, on_limit)
+        return flask.jsonify(jsonable({
+            "dry_run": True, "parents": plan.parents, "skipped": plan.skipped,
+            "superseded": plan.superseded,
+            "errors": [{"field": e.field, "message": e.message} for e in plan.breaches]}))
     result = service.submit_rebalance(targets, body.get("algo", "auto"),
                                       body.get("duration_minutes"), body.get("urgency", 0.5),
-                                      actor=_actor())
+                                      on_limit=on_limit, actor=_actor())
     log.info("rebalance %s submitted by %s", result.session_id, _actor())
     return flask.jsonify(jsonable(result)), 201
 
@@ -183,15 +195,23 @@ def _signal() -> tuple[flask.Response, int]:
 
 def _kill() -> flask.Response:
     body = _body(_REASON_KEYS, set())
-    reason = str(body.get("reason") or "kill switch (api)")
-    _service().kill(reason, actor=_actor())
+    reason = body.get("reason", "kill switch (api)")  # present: validated by the service
+    try:
+        _service().kill(reason, actor=_actor())
+    except PersistenceError as exc:  # the halt is in force, only its commit failed
+        response = flask.jsonify({"trading_state": "HALTED", "durable": False,
+                                  "error": f"durable: {exc}",
+                                  "errors": [{"field": "durable", "message": str(exc)}]})
+        response.status_code = 503
+        return response
     log.warning("KILL SWITCH by %s: %s", _actor(), reason)
-    return flask.jsonify({"trading_state": "HALTED", "reason": reason})
+    return flask.jsonify({"trading_state": "HALTED", "reason": str(reason).strip(),
+                          "durable": True})
 
 
 def _resume() -> flask.Response:
     body = _body(_REASON_KEYS, {"reason"})
-    state = _service().resume(str(body["reason"]), actor=_actor())
+    state = _service().resume(body["reason"], actor=_actor())
     log.warning("resume by %s: %s", _actor(), body["reason"])
     return flask.jsonify({"trading_state": jsonable(state)})
 
@@ -261,9 +281,17 @@ def api_blueprint() -> flask.Blueprint:
     return bp
 
 
+def _unknown_callback(exc: Exception) -> bool:
+    """Dash's own KeyError for a callback post naming an output no callback has."""
+    return (flask.request.path.endswith(DASH_CALLBACK_PATH) and isinstance(exc, KeyError)
+            and "Callback function not found" in str(exc))
+
+
 def _unexpected(exc: Exception) -> flask.Response | HTTPException:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
+    if _unknown_callback(exc):
+        return _error(400, [FieldError("output", "no callback has this output")])
     if not flask.request.path.startswith(API_PREFIX):
         raise exc
     # Logged with its traceback; the client gets no internals (no paths, no secrets).
@@ -272,7 +300,7 @@ def _unexpected(exc: Exception) -> flask.Response | HTTPException:
 
 
 def install_api(server: flask.Flask) -> None:
-    """Register the API on ``server``; errors under /api become JSON bodies."""
+    """Register the API on ``server``; errors under /api become JSON bodies (413 included)."""
     server.register_blueprint(api_blueprint())
     server.register_error_handler(HTTPException, _http_error)
     server.register_error_handler(Exception, _unexpected)

@@ -2,9 +2,12 @@
 JSON-only state-changing requests, same-origin checks and security headers.
 
 With ``settings.auth_users`` empty the dashboard is open (it then binds loopback only, see
-``app.serve``). With users configured, every page, asset, Dash callback and API route needs
-HTTP Basic credentials; the API also takes ``Authorization: Bearer <OMS_API_TOKEN>``.
-Secrets are compared in constant time and never logged or echoed.
+``app.serve``) and answers only requests whose Host is a loopback name (127.0.0.1, localhost,
+[::1], or the loopback address it is bound to), so a page on another host name cannot reach it
+through DNS rebinding. With users configured, every page, asset, Dash callback and API route
+needs HTTP Basic credentials; the API also takes ``Authorization: Bearer <OMS_API_TOKEN>``.
+Secrets are compared in constant time and never logged or echoed; an empty password never
+authenticates (``Settings`` refuses one at load). Body size and JSON depth: ``oms.web_limits``.
 """
 
 from __future__ import annotations
@@ -12,20 +15,26 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import ipaddress
 import logging
+import re
 from urllib.parse import urlsplit
 
 import flask
 from werkzeug.security import check_password_hash
 
 from oms.config import Settings
+from oms.web_limits import PAGE_MAX_BODY_BYTES, limit_body
 
-__all__ = ["SECURITY_HEADERS", "USER_KEY", "auth_configured", "check_user", "install_security"]
+__all__ = ["SECURITY_HEADERS", "USER_KEY", "auth_configured", "check_user", "install_security",
+           "loopback_host"]
 
 log = logging.getLogger(__name__)
 USER_KEY = "oms_user"
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _HASH_PREFIXES = ("scrypt:", "pbkdf2:")
+_LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
+_HOST = re.compile(r"(?P<name>\[[0-9a-f:.]+\]|[^\[\]:]+)(?::(?P<port>[0-9]{1,5}))?")
 
 # Dash renders one inline bootstrap script, hence 'unsafe-inline' for scripts (no eval);
 # everything is served from this origin (serve_locally), nothing from a CDN.
@@ -49,14 +58,33 @@ def auth_configured(settings: Settings) -> bool:
     return bool(settings.auth_users)
 
 
+def loopback_host(host: str, bound: str = "127.0.0.1") -> bool:
+    """True when the Host header ``host`` names loopback: 127.0.0.1, localhost, [::1] or the
+    loopback address ``bound`` (the bind address), each with or without a port."""
+    match = _HOST.fullmatch(host.lower())
+    if match is None:
+        return False
+    name = match["name"]
+    if name in _LOOPBACK_NAMES:
+        return True
+    try:  # an IP literal cannot be rebound to another machine; a host name can
+        bound_ip = ipaddress.ip_address(bound.strip("[]"))
+        return bound_ip.is_loopback and ipaddress.ip_address(name.strip("[]")) == bound_ip
+    except ValueError:
+        return False
+
+
 def check_user(settings: Settings, username: str, password: str) -> bool:
-    """Constant-time check of one user's password (plain or werkzeug hash in the settings)."""
+    """Constant-time check of one user's password (plain or werkzeug hash in the settings);
+    an empty password never passes."""
     secret = settings.auth_users.get(username)
-    if secret is None:
+    if secret is None or not password:
         # Same work for unknown users, so timing does not reveal which names exist.
         hmac.compare_digest(password.encode(), b"x" * max(1, len(password)))
         return False
     stored = secret.get_secret_value()
+    if not stored:
+        return False
     if stored.startswith(_HASH_PREFIXES):
         return check_password_hash(stored, password)
     return hmac.compare_digest(stored.encode(), password.encode())
@@ -105,6 +133,13 @@ def _same_origin() -> bool:
 def _guard(settings: Settings) -> flask.Response | None:
     request = flask.request
     is_api = request.path.startswith("/api/")
+    host = request.environ.get("HTTP_HOST")  # raw: request.host drops a trailing ":80"
+    host = request.host if host is None else str(host)
+    if not auth_configured(settings) and not loopback_host(host, settings.host):
+        return _error(403, "Host", f"Host {host[:100]!r} is refused: without "
+                                   "authentication only 127.0.0.1, localhost and [::1] are "
+                                   "served (DNS rebinding protection); configure "
+                                   "OMS_AUTH_USERS to serve other names")
     if request.method in _STATE_CHANGING:
         if not _same_origin():
             return _error(403, "Origin", "cross-origin state-changing requests are refused")
@@ -139,8 +174,10 @@ def _headers(response: flask.Response) -> flask.Response:
 
 
 def install_security(server: flask.Flask, settings: Settings) -> None:
-    """Install the request guard and the security headers on ``server``."""
+    """Install the request guard, the body limits and the security headers on ``server``."""
+    server.config["MAX_CONTENT_LENGTH"] = PAGE_MAX_BODY_BYTES  # backstop; limit_body narrows it
     server.before_request(lambda: _guard(settings))
+    server.before_request(limit_body)
     server.after_request(_headers)
     if auth_configured(settings):
         log.info("authentication on: %d page user(s), API token %s", len(settings.auth_users),

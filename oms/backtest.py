@@ -1,34 +1,23 @@
 """``oms backtest``: one parent order through the real engine on replayed klines, as fast as the
-CPU allows (TestClock loop, no scheduler), reported as an ExecutionReport."""
+CPU allows (``oms.execution_harness``: TestClock loop, no scheduler), reported as an
+ExecutionReport."""
 
 from __future__ import annotations
 
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
-from oms.clock import TestClock, utc
-from oms.config import RiskLimits, Settings
+from oms.clock import utc
+from oms.config import Settings
 from oms.errors import FieldError, ValidationError
-from oms.model import AlgoName, IdGenerator, Side
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
-
-    from oms.engine_commands import SubmitResult
+from oms.execution_harness import ExecutionHarness, paper_venue
+from oms.model import AlgoName, Side
 
 __all__ = ["BacktestSpec", "default_tick_seconds", "run_backtest"]
-
-# A backtest measures execution, not the account's limits: size limits are lifted (exchange
-# filters, rates of the venue and everything else still apply).
-_BACKTEST_LIMITS = RiskLimits(
-    max_position_usd=Decimal(10**12), max_gross_exposure_usd=Decimal(10**12),
-    max_daily_loss_usd=Decimal(10**12), max_orders_per_minute=10_000,
-    max_order_notional_usd=Decimal(10**12), max_target_usd=Decimal(10**12))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +82,10 @@ def default_tick_seconds(duration_minutes: float) -> float:
 
 def run_backtest(spec: BacktestSpec, *, tick_seconds: float | None = None,
                  settings: Settings | None = None) -> dict[str, Any]:
-    """Run ``spec`` and return its ExecutionReport (with a ``backtest`` section)."""
+    """Run ``spec`` and return its ExecutionReport (with a ``backtest`` section). Size limits
+    are lifted (``BACKTEST_LIMITS``); a sell starts holding what it sells."""
     if tick_seconds is None:
         tick_seconds = default_tick_seconds(spec.duration_minutes)
-    from oms.bootstrap import build_oms
     from oms.market.replay import KlineReplayMarket
 
     wall_start = time.perf_counter()
@@ -106,35 +95,21 @@ def run_backtest(spec: BacktestSpec, *, tick_seconds: float | None = None,
     if spec.symbol not in market.symbols:
         raise ValidationError(FieldError("symbol", f"{spec.symbol} is not in {spec.data} "
                                                    f"(it holds {', '.join(market.symbols)})"))
-    with tempfile.TemporaryDirectory() as tmp:
-        base = settings or Settings()
-        run_settings = base.model_copy(update={
-            "database_url": f"sqlite:///{Path(tmp) / 'backtest.db'}", "symbols": [spec.symbol],
-            "seed": spec.seed, "risk": _BACKTEST_LIMITS,
-            "starting_balance": Decimal(10**12)})
-        clock = TestClock(spec.start)
-        oms = build_oms(run_settings, clock=clock, market=market, ids=IdGenerator("bt"))
-        try:
-            engine = oms.engine
-            engine.start()
-            future = oms.service.submit_order(
-                spec.symbol, spec.side, spec.quantity, spec.algo, spec.duration_minutes,
-                spec.urgency, algo_options=dict(spec.algo_options), session_kind="backtest",
-                actor="backtest", wait=False)
-            engine.tick()
-            session_id = cast("Future[SubmitResult]", future).result(timeout=0).session_id
-            step = timedelta(seconds=tick_seconds)
-            deadline = window_end + timedelta(minutes=10)
-            while engine.parents and clock.now() < deadline:
-                clock.advance(step)
-                engine.tick(publish=False)
-            # let the bar holding the parent's last instant complete, so the interval VWAP and
-            # TWAP cover every bar of the window
-            clock.advance(timedelta(seconds=61 - clock.now().second))
-            engine.tick()
-            report = engine.reports.build(session_id, clock.now())
-        finally:
-            oms.close()
+    base = settings or Settings()
+    holdings = {spec.symbol: spec.quantity} if spec.side is Side.SELL else {}
+    with ExecutionHarness(market, start=spec.start, symbols=[spec.symbol], settings=base,
+                          venue=paper_venue(base.paper, seed=spec.seed), holdings=holdings,
+                          seed=spec.seed, id_token="bt") as harness:
+        submitted = harness.submit(spec.symbol, spec.side, spec.quantity, spec.algo,
+                                   spec.duration_minutes, urgency=spec.urgency,
+                                   algo_options=dict(spec.algo_options), actor="backtest")
+        harness.run(submitted.session_id, until=window_end + timedelta(minutes=10),
+                    tick=timedelta(seconds=tick_seconds))
+        # let the bar holding the parent's last instant complete, so the interval VWAP and TWAP
+        # cover every bar of the window (the report stored at the session's end could not)
+        harness.clock.advance(timedelta(seconds=61 - harness.now.second))
+        harness.tick()
+        report = harness.engine.reports.build(submitted.session_id, harness.now)
     report["backtest"] = {
         "data": str(spec.data), "symbol": spec.symbol, "side": spec.side.value,
         "quantity": str(spec.quantity), "algo": spec.algo.value, "start": spec.start.isoformat(),

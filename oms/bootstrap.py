@@ -80,7 +80,8 @@ def build_oms(settings: Settings, *, clock: Clock | None = None,
     if venue is None:
         from oms.venues.paper import PaperVenue
 
-        venue = PaperVenue(gate, market, settings.paper, seed=settings.seed)
+        venue = PaperVenue(gate, market, settings.paper, seed=settings.seed,
+                           balances={settings.quote_asset: settings.starting_balance})
     return _assemble(settings, database, repository, gate, clock, market, venue, ids)
 
 

@@ -41,6 +41,7 @@ class SubmitRebalance(_Command):
     algo: AlgoName
     duration_minutes: float
     urgency: float
+    on_limit: str = "reject"  # or "clip": lower targets to what the limits allow
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +81,14 @@ class CancelParent(_Command):
 
 @dataclass(frozen=True, slots=True)
 class KillSwitch(_Command):
-    """Halt trading: cancel every working child, halt every working parent."""
+    """Halt trading: cancel every working child, halt every working parent.
+
+    ``durable`` is True when the caller (OmsService.kill) already committed the halt rows
+    (TRADING_STATE and KILL events, their audit rows); the engine then does not write them again.
+    """
 
     reason: str
+    durable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

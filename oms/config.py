@@ -6,11 +6,13 @@ Examples: ``OMS_DATABASE_URL=postgresql+psycopg://...``, ``OMS_RISK__MAX_POSITIO
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
@@ -24,6 +26,7 @@ __all__ = [
 ]
 
 VenueName = Literal["paper", "binance-testnet", "binance"]
+_USER_NAME = re.compile(r"[^\s:\x00-\x1f\x7f]{1,48}")  # Basic auth splits at the first ':'
 
 
 class BreakerSettings(BaseModel):
@@ -44,21 +47,51 @@ class BreakerSettings(BaseModel):
     rate_window_s: float | None = Field(default=None, gt=0)
 
 
+# The product spec's breaker defaults; a partial setting (``OMS_BREAKERS__HIGH_SLIPPAGE__THRESHOLD``
+# alone) is laid over them field by field, so count and window keep their defaults.
+_BREAKER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "high_slippage": {"threshold": 25.0, "count": 3, "window_s": 300.0},  # a child slipping
+    # more than 25 bps (its average fill vs the mid at its creation), 3 times in 5 minutes
+    "high_rejection": {"threshold": 10.0, "count": 5, "window_s": 120.0},  # rejection rate
+    # above 10 %, 5 times in 2 minutes
+    "high_latency": {"threshold": 1000.0, "count": 5, "window_s": 180.0},  # order round trip
+    # above 1,000 ms, 5 times in 3 minutes
+    "market_stress": {"threshold": 100.0, "count": 2, "window_s": 60.0},  # a market move above
+    # 100 bps between two ticks, 2 times in 1 minute
+}
+
+
+def _breaker_default(name: str) -> BreakerSettings:
+    return BreakerSettings(**_BREAKER_DEFAULTS[name])
+
+
 class CircuitBreakerSettings(BaseModel):
-    """The four circuit breakers (exact defaults from the product spec)."""
+    """The four circuit breakers (exact defaults from the product spec).
+
+    Each breaker given as a mapping is merged over its own defaults, so setting one field (from
+    the environment or JSON) keeps the others.
+    """
 
     high_slippage: BreakerSettings = Field(
-        default_factory=lambda: BreakerSettings(threshold=25.0, count=3, window_s=300.0)
-    )  # a fill slipping more than 25 bps, 3 times in 5 minutes
+        default_factory=lambda: _breaker_default("high_slippage"))
     high_rejection: BreakerSettings = Field(
-        default_factory=lambda: BreakerSettings(threshold=10.0, count=5, window_s=120.0)
-    )  # rejection rate above 10 %, 5 times in 2 minutes
+        default_factory=lambda: _breaker_default("high_rejection"))
     high_latency: BreakerSettings = Field(
-        default_factory=lambda: BreakerSettings(threshold=1000.0, count=5, window_s=180.0)
-    )  # order round trip above 1,000 ms, 5 times in 3 minutes
+        default_factory=lambda: _breaker_default("high_latency"))
     market_stress: BreakerSettings = Field(
-        default_factory=lambda: BreakerSettings(threshold=100.0, count=2, window_s=60.0)
-    )  # price impact above 100 bps, 2 times in 1 minute
+        default_factory=lambda: _breaker_default("market_stress"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_partial_breakers(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        merged = dict(data)
+        for name, defaults in _BREAKER_DEFAULTS.items():
+            given = merged.get(name)
+            if isinstance(given, Mapping):
+                merged[name] = {**defaults, **given}
+        return merged
 
 
 class RiskLimits(BaseModel):
@@ -73,6 +106,11 @@ class RiskLimits(BaseModel):
     price_collar_pct: Decimal = Decimal(5)
     duplicate_window_s: float = 1.0
     max_target_usd: Decimal = Decimal(1_000_000)  # a rebalance target above this is absurd
+    # Spot account: no short position and no borrowed cash. Pre-trade reserves what working
+    # children may still take: sells against the position, buys against cash. A buy reserves
+    # its notional (limit price, else the touch) plus this buffer (fees, walking the book).
+    spot: bool = True
+    buy_reserve_buffer_bps: Decimal = Field(default=Decimal(50), ge=0)
 
 
 class PaperVenueSettings(BaseModel):
@@ -117,7 +155,9 @@ class BinanceSettings(BaseModel):
 class Settings(BaseSettings):
     """All configuration of one OMS process."""
 
-    model_config = SettingsConfigDict(env_prefix="OMS_", env_nested_delimiter="__", extra="ignore")
+    # hide_input_in_errors: a refused setting must not echo passwords, tokens or database URLs
+    model_config = SettingsConfigDict(env_prefix="OMS_", env_nested_delimiter="__", extra="ignore",
+                                      hide_input_in_errors=True)
 
     database_url: str = "sqlite:///var/oms.db"
     venue: VenueName = "paper"
@@ -149,3 +189,25 @@ class Settings(BaseSettings):
         if not value:
             raise ValueError("at least one symbol is required")
         return [s.strip().upper() for s in value]
+
+    @field_validator("auth_users")
+    @classmethod
+    def _real_users(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        # An empty password is no authentication: refuse it here rather than let it count as
+        # "auth configured" (which lifts the loopback-only rule). The secret is never echoed.
+        for user, secret in value.items():
+            if not _USER_NAME.fullmatch(user):
+                raise ValueError(f"user name {user[:64]!r} must be 1 to 48 printable "
+                                 "characters without ':' or spaces")
+            if not secret.get_secret_value().strip():
+                raise ValueError(f"the password of user {user!r} is empty; an empty password "
+                                 "is no authentication (set a password or a werkzeug hash)")
+        return value
+
+    @field_validator("api_token")
+    @classmethod
+    def _real_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("is empty; an empty token is no authentication (unset "
+                             "OMS_API_TOKEN to disable the bearer token)")
+        return value

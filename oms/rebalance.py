@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from oms.errors import FieldError, ValidationError
 from oms.model.enums import Side
 
-__all__ = ["PlannedParent", "RebalancePlan", "parse_targets_text", "plan_rebalance",
-           "validate_targets"]
+__all__ = ["ON_LIMIT", "PlanInputs", "PlanLimits", "PlannedParent", "RebalancePlan",
+           "parse_targets_text", "plan_rebalance", "validate_targets"]
 
+_ZERO = Decimal(0)
+_CENT = Decimal("0.01")
 _SYMBOL = re.compile(r"^[A-Z0-9]{5,20}$")
 
 
@@ -27,14 +29,49 @@ class PlannedParent:
     mid: Decimal
     current_usd: Decimal
     target_usd: Decimal
+    clipped_from_usd: Decimal | None = None  # the asked target, when a limit clipped it
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLimits:
+    """The limits a parent must respect at submit (from RiskLimits)."""
+
+    max_position_usd: Decimal
+    max_gross_exposure_usd: Decimal
+    max_parent_notional_usd: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """Everything a rebalance plan depends on; the preview and the submit build it from the
+    same engine state (the snapshot, or the engine itself), so they plan the same orders.
+
+    ``positions`` are filled positions; ``in_flight`` the signed quantity that open children may
+    still fill (buys positive) once the working parents of the targeted symbols are canceled;
+    ``working`` the working parent ids per symbol that a new target supersedes.
+    """
+
+    positions: Mapping[str, Decimal]
+    in_flight: Mapping[str, Decimal]
+    mids: Mapping[str, Decimal]
+    steps: Mapping[str, Decimal]
+    min_notional: Decimal
+    limits: PlanLimits
+    working: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
 class RebalancePlan:
-    """The parents to create, and the symbols skipped with the reason."""
+    """The parents to create, the symbols skipped with the reason, the working parents the
+    plan supersedes, and the limit breaches that refuse it (empty when it may be sent)."""
 
     parents: list[PlannedParent]
     skipped: list[tuple[str, str]]
+    superseded: list[str] = field(default_factory=list)
+    breaches: list[FieldError] = field(default_factory=list)
+
+
+ON_LIMIT = ("reject", "clip")
 
 
 def parse_targets_text(text: str) -> dict[str, object]:
@@ -103,31 +140,106 @@ def validate_targets(targets: Mapping[str, object], allowed_symbols: Iterable[st
     return clean
 
 
-def plan_rebalance(targets: Mapping[str, Decimal], positions: Mapping[str, Decimal],
-                   mids: Mapping[str, Decimal], min_notional: Decimal,
-                   step_sizes: Mapping[str, Decimal] | None = None) -> RebalancePlan:
-    """One parent per symbol whose target differs from the position by at least ``min_notional``."""
-    parents: list[PlannedParent] = []
+def _round_down(quantity: Decimal, step: Decimal | None) -> Decimal:
+    if not step:
+        return quantity
+    return (quantity / step).to_integral_value(ROUND_DOWN) * step
+
+
+def _usd(value: Decimal) -> Decimal:
+    return value.quantize(_CENT)
+
+
+def plan_rebalance(targets: Mapping[str, Decimal], inputs: PlanInputs, *,
+                   on_limit: str = "reject") -> RebalancePlan:
+    """One parent per symbol whose target differs from the position (plus what its open
+    children may still fill) by at least ``min_notional``; quantities rounded down to the step.
+
+    A target above the position limit, a parent above the parent notional limit, or targets
+    whose gross exposure exceeds the exposure limit are breaches: with ``on_limit="reject"``
+    the plan carries them (field errors with the numbers) and must not be sent; with ``"clip"``
+    the targets are lowered to what the limits allow.
+    """
+    limits = inputs.limits
+    clip = on_limit == "clip"
+    breaches: list[FieldError] = []
     skipped: list[tuple[str, str]] = []
+    effective: dict[str, tuple[Decimal, Decimal, Decimal]] = {}  # symbol -> (mid, current, target)
+    asked: dict[str, Decimal] = {}
     for symbol, target in targets.items():
-        mid = mids.get(symbol)
+        mid = inputs.mids.get(symbol)
         if mid is None or mid <= 0:
             skipped.append((symbol, "no market price (market closed)"))
             continue
-        current = positions.get(symbol, Decimal(0)) * mid
+        held = inputs.positions.get(symbol, _ZERO) + inputs.in_flight.get(symbol, _ZERO)
+        current = held * mid
+        allowed = target
+        if target > limits.max_position_usd:
+            if clip:
+                allowed = limits.max_position_usd
+            else:
+                breaches.append(FieldError(f"targets.{symbol}", (
+                    f"POSITION_LIMIT: target {_usd(target)} USD exceeds the position limit "
+                    f"{limits.max_position_usd} USD")))
+        change = abs(allowed - current)
+        if change > limits.max_parent_notional_usd:
+            if clip:
+                step = limits.max_parent_notional_usd
+                allowed = current + step if allowed > current else current - step
+            else:
+                breaches.append(FieldError(f"targets.{symbol}", (
+                    f"FAT_FINGER: the order of {_usd(change)} USD exceeds the parent notional "
+                    f"limit {limits.max_parent_notional_usd} USD")))
+        asked[symbol] = target
+        effective[symbol] = (mid, current, allowed)
+    gross = _gross_after(effective, inputs)
+    if gross > limits.max_gross_exposure_usd:
+        if clip:
+            _clip_gross(effective, gross - limits.max_gross_exposure_usd)
+        else:
+            breaches.append(FieldError("targets", (
+                f"GROSS_EXPOSURE: the targets make a gross exposure of {_usd(gross)} USD, over "
+                f"the limit {limits.max_gross_exposure_usd} USD")))
+    parents: list[PlannedParent] = []
+    for symbol, (mid, current, target) in effective.items():
         diff = target - current
-        if abs(diff) < min_notional:
+        if abs(diff) < inputs.min_notional:
             skipped.append((symbol, f"difference {abs(diff):.2f} USD is under the minimum notional "
-                                    f"{min_notional} USD"))
+                                    f"{inputs.min_notional} USD"))
             continue
-        quantity = abs(diff) / mid
-        step = (step_sizes or {}).get(symbol)
-        if step:
-            quantity = (quantity / step).to_integral_value(ROUND_DOWN) * step
-        if quantity * mid < min_notional:
+        quantity = _round_down(abs(diff) / mid, inputs.steps.get(symbol))
+        if quantity * mid < inputs.min_notional:
             skipped.append((symbol, "quantity rounds below the minimum notional"))
             continue
+        clipped = asked[symbol] if target != asked[symbol] else None
         parents.append(PlannedParent(symbol, Side.BUY if diff > 0 else Side.SELL, quantity,
-                                     (quantity * mid).quantize(Decimal("0.01")), mid,
-                                     current.quantize(Decimal("0.01")), target))
-    return RebalancePlan(parents, skipped)
+                                     _usd(quantity * mid), mid, _usd(current), target, clipped))
+    superseded = [pid for symbol in targets for pid in inputs.working.get(symbol, ())]
+    return RebalancePlan(parents, skipped, superseded, breaches)
+
+
+def _gross_after(effective: Mapping[str, tuple[Decimal, Decimal, Decimal]],
+                 inputs: PlanInputs) -> Decimal:
+    """Gross exposure once the plan completes: targeted symbols at their target, the others at
+    their position plus what their open children may fill."""
+    gross = sum((abs(target) for _, _, target in effective.values()), _ZERO)
+    held = set(inputs.positions) | set(inputs.in_flight)
+    for symbol in held - set(effective):
+        mid = inputs.mids.get(symbol)
+        if mid is not None:
+            quantity = inputs.positions.get(symbol, _ZERO) + inputs.in_flight.get(symbol, _ZERO)
+            gross += abs(quantity * mid)
+    return gross
+
+
+def _clip_gross(effective: dict[str, tuple[Decimal, Decimal, Decimal]], excess: Decimal) -> None:
+    """Lower the increasing targets (in the order given) until ``excess`` is gone."""
+    for symbol, (mid, current, target) in list(effective.items()):
+        if excess <= 0:
+            return
+        increase = target - max(current, _ZERO)
+        if increase <= 0:
+            continue
+        cut = min(increase, excess)
+        effective[symbol] = (mid, current, target - cut)
+        excess -= cut

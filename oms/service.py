@@ -5,7 +5,9 @@ snapshot or from the database through read-only sessions."""
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Mapping
+import logging
+import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -19,17 +21,56 @@ from oms.commands import (
     SubmitRebalance,
     SubmitSignal,
 )
-from oms.config import Settings
+from oms.config import CircuitBreakerSettings, Settings
 from oms.engine import ExecutionEngine
-from oms.engine_commands import SubmitResult
-from oms.errors import FieldError, OmsError, ValidationError
-from oms.model import AlgoName, Side
+from oms.engine.sessions import SubmitResult
+from oms.errors import FieldError, OmsError, PersistenceError, ValidationError
+from oms.model import AlgoName, Side, TradingState
 from oms.persistence.repository import Page, Repository
-from oms.rebalance import RebalancePlan, parse_targets_text, plan_rebalance, validate_targets
+from oms.rebalance import (
+    ON_LIMIT,
+    RebalancePlan,
+    parse_targets_text,
+    plan_rebalance,
+    validate_targets,
+)
 from oms.risk.halt import HaltGate
 from oms.snapshot import EngineSnapshot
 
-__all__ = ["OmsService"]
+__all__ = ["MAX_REASON_CHARS", "OmsService", "validate_reason"]
+
+log = logging.getLogger(__name__)
+MAX_REASON_CHARS = 500
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_JSON_KINDS = {type(None): "null", bool: "a boolean", int: "a number", float: "a number",
+               list: "a list", dict: "an object"}
+
+
+def validate_reason(value: object, *, field: str = "reason") -> str:
+    """The reason of a kill, resume or breaker reset: a non-empty string of at most
+    ``MAX_REASON_CHARS`` characters once stripped, on one line; ValidationError otherwise."""
+    if not isinstance(value, str):
+        kind = _JSON_KINDS.get(type(value), type(value).__name__)
+        raise ValidationError(FieldError(field, f"must be a non-empty string, got {kind}"))
+    text = value.strip()
+    if not text:
+        raise ValidationError(FieldError(field, "must not be empty or blank"))
+    if len(text) > MAX_REASON_CHARS:
+        raise ValidationError(FieldError(
+            field, f"must be at most {MAX_REASON_CHARS} characters, got {len(text)}"))
+    if _CONTROL_CHARS.search(text):
+        raise ValidationError(FieldError(
+            field, "must not contain control characters (newlines, tabs, escapes)"))
+    return text
+
+
+def _breaker_name(value: object) -> str:
+    names = sorted(CircuitBreakerSettings.model_fields)
+    if not isinstance(value, str) or value not in names:
+        shown = repr(value) if isinstance(value, str) and len(value) <= 40 else "that value"
+        raise ValidationError(FieldError("breaker", f"unknown breaker {shown}; use one of "
+                                                    f"{', '.join(names)}"))
+    return value
 
 
 def _algo(value: object) -> AlgoName:
@@ -54,6 +95,13 @@ def _positive_float(name: str, value: object, *, upper: float | None = None) -> 
     return number
 
 
+def _on_limit(value: object) -> str:
+    if value not in ON_LIMIT:
+        raise ValidationError(FieldError("on_limit", f"must be one of {', '.join(ON_LIMIT)}, "
+                                                     f"got {value!r:.40}"))
+    return str(value)
+
+
 def _unit(name: str, value: object) -> float:
     try:
         number = float(str(value))
@@ -63,6 +111,15 @@ def _unit(name: str, value: object) -> float:
     if not 0.0 <= number <= 1.0:
         raise ValidationError(FieldError(name, f"must be in [0, 1], got {value!r}"))
     return number
+
+
+def _errors_of(check: Callable[[], object]) -> list[FieldError]:
+    """The field errors ``check`` raises (none when it passes)."""
+    try:
+        check()
+    except ValidationError as exc:
+        return exc.errors
+    return []
 
 
 class OmsService:
@@ -80,8 +137,9 @@ class OmsService:
 
     def _call(self, command: Command, wait: bool) -> Any:
         future = self._engine.enqueue(command)
-        if not wait:
-            return future
+        return self._result(future) if wait else future
+
+    def _result(self, future: concurrent.futures.Future[Any]) -> Any:
         try:
             return future.result(timeout=self.timeout_s)
         except concurrent.futures.TimeoutError:
@@ -98,23 +156,31 @@ class OmsService:
             return self.settings.default_duration_minutes
         return _positive_float("duration_minutes", duration_minutes, upper=24 * 60)
 
-    def preview_rebalance(self, targets: Mapping[str, object] | str) -> RebalancePlan:
-        """The parents a rebalance would create at the latest snapshot's prices (nothing sent)."""
+    def preview_rebalance(self, targets: Mapping[str, object] | str,
+                          on_limit: object = "reject") -> RebalancePlan:
+        """What a rebalance would do as of the latest snapshot (nothing sent): the same plan
+        function on the same inputs as the submit, so the preview is what is sent."""
         clean = self.parse_targets(targets)
-        snap = self.snapshot()
-        positions = {p.symbol: p.quantity for p in snap.positions}
-        return plan_rebalance(clean, positions, snap.mids, self.settings.min_notional)
+        mode = _on_limit(on_limit)
+        inputs = self.snapshot().plan_inputs
+        if inputs is None:
+            raise OmsError("the engine has not published its state yet; try again")
+        return plan_rebalance(clean, inputs, on_limit=mode)
 
     def submit_rebalance(self, targets: Mapping[str, object] | str, algo: object = "auto",
                          duration_minutes: object | None = None, urgency: object = 0.5, *,
-                         actor: str = "api", wait: bool = True) -> SubmitResult:
-        """Validate everything, then queue the rebalance; raises ValidationError, nothing sent."""
+                         on_limit: object = "reject", actor: str = "api",
+                         wait: bool = True) -> SubmitResult:
+        """Validate everything, then queue the rebalance; raises ValidationError, nothing sent
+        (the engine refuses it whole, with the numbers, when a parent would breach a limit,
+        unless ``on_limit="clip"``)."""
         errors: list[FieldError] = []
         values: dict[str, Any] = {}
         for name, check in (("targets", lambda: self.parse_targets(targets)),
                             ("algo", lambda: _algo(algo)),
                             ("duration", lambda: self._duration(duration_minutes)),
-                            ("urgency", lambda: _unit("urgency", urgency))):
+                            ("urgency", lambda: _unit("urgency", urgency)),
+                            ("on_limit", lambda: _on_limit(on_limit))):
             try:
                 values[name] = check()
             except ValidationError as exc:
@@ -122,7 +188,7 @@ class OmsService:
         if errors:
             raise ValidationError(errors)
         command = SubmitRebalance(values["targets"], values["algo"], values["duration"],
-                                  values["urgency"], actor=actor)
+                                  values["urgency"], values["on_limit"], actor=actor)
         result: SubmitResult = self._call(command, wait)
         return result
 
@@ -186,24 +252,48 @@ class OmsService:
         """Cancel a working parent and its children."""
         return self._call(CancelParent(parent_id, actor=actor), wait)
 
-    def kill(self, reason: str = "kill switch", *, actor: str = "api", wait: bool = False) -> Any:
-        """Halt NOW: close the gate in this thread (no child can leave after this line), then
-        queue the cancel-all for the engine."""
-        self.gate.halt(reason or "kill switch")
-        return self._call(KillSwitch(reason or "kill switch", actor=actor), wait)
+    def kill(self, reason: object = "kill switch", *, actor: str = "api",
+             wait: bool = False) -> Any:
+        """Halt NOW: close the gate in this thread (no child can leave after this line), commit
+        the halt (from here on it survives a crash), then queue the cancel-all for the engine.
 
-    def resume(self, reason: str, *, actor: str = "api", wait: bool = True) -> Any:
+        A bad reason is a ValidationError and changes nothing. If the commit fails the gate
+        stays closed and the cancel-all is queued all the same (the engine then writes the
+        halt at its next tick), and PersistenceError tells the caller it is not yet durable.
+        """
+        text = validate_reason(reason)
+        was_halted = self.gate.is_halted
+        now = self._engine.clock.now()
+        self.gate.halt(text, now)
+        failure: Exception | None = None
+        try:
+            previous = (TradingState.HALTED.value if was_halted
+                        else str(self._engine.snapshot.trading_state))
+            self.repository.record_halt(now, text, actor, previous=previous)
+        except Exception as exc:  # any failure: the cancel-all below must still be queued
+            failure = exc
+        future = self._call(KillSwitch(text, actor=actor, durable=failure is None), False)
+        if failure is not None:
+            log.error("kill by %s is in force but not durable: %s", actor, failure)
+            raise PersistenceError(
+                "trading is HALTED (the gate is closed and the cancel-all is queued) but the "
+                f"halt is not yet durable: {failure}; the engine writes it at its next tick, "
+                "a crash before then would restart ACTIVE") from failure
+        return self._result(future) if wait else future
+
+    def resume(self, reason: object, *, actor: str = "api", wait: bool = True) -> Any:
         """Return to ACTIVE (an explicit act with a reason)."""
-        if not reason or not reason.strip():
-            raise ValidationError(FieldError("reason", "a resume needs a reason"))
-        return self._call(Resume(reason.strip(), actor=actor), wait)
+        return self._call(Resume(validate_reason(reason), actor=actor), wait)
 
-    def reset_breaker(self, name: str, reason: str, *, actor: str = "api",
+    def reset_breaker(self, name: object, reason: object, *, actor: str = "api",
                       wait: bool = True) -> Any:
-        """Re-arm a tripped circuit breaker."""
-        if not reason or not reason.strip():
-            raise ValidationError(FieldError("reason", "a breaker reset needs a reason"))
-        return self._call(ResetBreaker(name, reason.strip(), actor=actor), wait)
+        """Re-arm a tripped circuit breaker (an explicit act with a reason)."""
+        errors = [*_errors_of(lambda: _breaker_name(name)),
+                  *_errors_of(lambda: validate_reason(reason))]
+        if errors:
+            raise ValidationError(errors)
+        return self._call(ResetBreaker(_breaker_name(name), validate_reason(reason), actor=actor),
+                          wait)
 
     # -- reads ----------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from oms.model import Fill, ParentOrder, TradingState
+from oms.rebalance import PlanInputs
 
 __all__ = ["EngineSnapshot", "ParentView", "PositionView", "parent_view"]
 
@@ -93,3 +94,4 @@ class EngineSnapshot:
     counts: dict[str, int] = field(default_factory=dict)
     last_error: str | None = None
     venue_status: str = "OK"
+    plan_inputs: PlanInputs | None = None  # what a rebalance would plan against (the preview)

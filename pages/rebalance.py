@@ -20,6 +20,7 @@ from components.forms import (
     submitted_message,
     text_to_rows,
 )
+from components.inputs import number_value, rows_value, text_value
 from components.registry import register_page
 from components.tables import section
 from oms.errors import OmsError, ValidationError
@@ -119,11 +120,15 @@ def sync_targets(text: str | None, _changed: Any, _add: int | None,
                  rows: list[dict[str, Any]] | None) -> tuple[Any, Any]:
     """Keep the text and the table in step: whichever the trader edited wins."""
     trigger = ctx.triggered_id
-    if trigger == ids.REBALANCE_TABLE:
-        return rows_to_text(rows), dash.no_update
-    if trigger == ids.REBALANCE_TABLE_ADD:
-        return dash.no_update, [*(rows or []), {"symbol": "", "target_usd": ""}]
-    return dash.no_update, text_to_rows(text)
+    try:
+        if trigger == ids.REBALANCE_TABLE:
+            return rows_to_text(rows_value("targets table", rows)), dash.no_update
+        if trigger == ids.REBALANCE_TABLE_ADD:
+            return dash.no_update, [*rows_value("targets table", rows),
+                                    {"symbol": "", "target_usd": ""}]
+        return dash.no_update, text_to_rows(text_value("targets", text))
+    except ValidationError:  # a malformed payload: keep what the page shows
+        raise dash.exceptions.PreventUpdate from None
 
 
 def preview(n_clicks: int | None, text: str | None, algo: str | None,
@@ -132,10 +137,13 @@ def preview(n_clicks: int | None, text: str | None, algo: str | None,
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     try:
-        plan = service().preview_rebalance(text or "")
+        targets = text_value("targets", text)
+        algo_name = text_value("algo", algo) or "auto"
+        urgency_value = number_value("urgency", urgency, 0.5)
+        plan = service().preview_rebalance(targets)
     except ValidationError as exc:
-        return error_list(exc.errors, "Preview", text)
-    return preview_table(plan, algo or "auto", 0.5 if urgency is None else float(urgency))
+        return error_list(exc.errors, "Preview", text if isinstance(text, str) else None)
+    return preview_table(plan, algo_name, urgency_value)
 
 
 def submit_rebalance(n_clicks: int | None, text: str | None, algo: str | None,
@@ -144,12 +152,12 @@ def submit_rebalance(n_clicks: int | None, text: str | None, algo: str | None,
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     try:
-        result = service().submit_rebalance(text or "", algo or "auto",
+        result = service().submit_rebalance(text_value("targets", text), algo or "auto",
                                             "" if duration is None else duration,
                                             0.5 if urgency is None else urgency,
                                             actor=current_actor())
     except ValidationError as exc:
-        return error_list(exc.errors, "Rebalance rejected", text)
+        return error_list(exc.errors, "Rebalance rejected", text if isinstance(text, str) else None)
     except OmsError as exc:
         return html.Div(f"Rebalance not submitted: {exc}", className="feedback feedback-error")
     log.info("rebalance %s submitted by %s (%d parents)", result.session_id, current_actor(),

@@ -7,6 +7,7 @@ import base64
 import sys
 import time
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,29 @@ def test_rebalance_dry_run_previews_without_submitting(api: Api) -> None:
     assert api.get("/orders").get_json()["total"] == 0
 
 
+def test_rebalance_over_the_position_limit_is_refused_with_the_numbers(api: Api) -> None:
+    preview = api.post("/rebalance", {"targets": {"BTCUSDT": 50000}, "dry_run": True})
+    assert preview.status_code == 200
+    assert next(e["field"] for e in preview.get_json()["errors"]) == "targets.BTCUSDT"
+    response = api.post("/rebalance", {"targets": {"BTCUSDT": 50000}})
+    assert response.status_code == 422 and "targets.BTCUSDT" in _fields(response)
+    assert "10000" in response.get_json()["error"]
+    assert api.get("/orders").get_json()["total"] == 0  # nothing queued
+
+
+def test_rebalance_clip_lowers_the_target_and_submits(api: Api) -> None:
+    response = api.post("/rebalance", {"targets": {"BTCUSDT": 50000}, "on_limit": "clip"})
+    assert response.status_code == 201 and len(response.get_json()["parent_ids"]) == 1
+    (row,) = api.get("/orders?symbol=BTCUSDT").get_json()["rows"]
+    assert Decimal(row["quantity"]) * 70_000 < 10_000 * 1.2
+
+
+@pytest.mark.parametrize("on_limit", ["ignore", 1, None, True], ids=repr)
+def test_on_limit_must_be_reject_or_clip(api: Api, on_limit: Any) -> None:
+    response = api.post("/rebalance", {"targets": {"BTCUSDT": 1000}, "on_limit": on_limit})
+    assert response.status_code == 422 and _fields(response) == {"on_limit"}
+
+
 # -- signals, kill, resume, cancel --------------------------------------------------------------
 
 
@@ -182,6 +206,115 @@ def test_kill_halts_at_once_blocks_submits_and_resume_needs_a_reason(api: Api) -
     assert no_reason.status_code == 422 and _fields(no_reason) == {"reason"}
     assert resumed.status_code == 200 and resumed.get_json()["trading_state"] == "ACTIVE"
     _until(lambda: api.get("/status").get_json()["trading_state"] == "ACTIVE")  # next snapshot
+
+
+def test_kill_answers_only_once_the_halt_is_committed(api: Api) -> None:
+    # Act
+    killed = api.post("/kill", {"reason": "  durable drill  "})
+
+    # Assert: the rows are in the database when the answer arrives (no tick needed)
+    assert killed.status_code == 200
+    assert killed.get_json() == {"trading_state": "HALTED", "reason": "durable drill",
+                                 "durable": True}
+    assert api.oms.repository.latest_trading_state() == ("HALTED", "durable drill")
+    assert any(e["message"] == "durable drill" for e in api.oms.repository.risk_events(kind="KILL"))
+
+
+def test_a_kill_that_cannot_be_committed_halts_and_says_not_durable(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Arrange
+    from oms.errors import PersistenceError
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise PersistenceError("database write failed: database is locked")
+
+    monkeypatch.setattr(api.oms.repository, "record_halt", broken)
+
+    # Act
+    killed = api.post("/kill", {"reason": "locked drill"})
+
+    # Assert: an error (not a 200), but the halt is in force and the cancel-all is queued
+    body = killed.get_json()
+    assert killed.status_code == 503
+    assert body["trading_state"] == "HALTED" and body["durable"] is False
+    assert _fields(killed) == {"durable"} and "not yet durable" in body["error"]
+    assert api.oms.gate.is_halted
+    assert api.get("/status").get_json()["trading_state"] == "HALTED"
+    blocked = api.post("/rebalance", {"targets": TARGETS})
+    assert blocked.status_code == 409
+
+
+BAD_REASONS = [None, 1, 0, [], ["x"], {}, False, True, "", "   ", "\t\n", "x" * 501,
+               "line one\nline two"]
+
+
+@pytest.mark.parametrize("reason", BAD_REASONS, ids=repr)
+def test_kill_with_a_bad_reason_is_422_and_changes_nothing(api: Api, reason: Any) -> None:
+    response = api.post("/kill", {"reason": reason})
+    assert response.status_code == 422 and _fields(response) == {"reason"}
+    assert not api.oms.gate.is_halted
+    assert api.oms.repository.latest_trading_state() is None
+
+
+@pytest.mark.parametrize("reason", BAD_REASONS, ids=repr)
+def test_resume_with_a_bad_reason_is_422_and_stays_halted(api: Api, reason: Any) -> None:
+    # Arrange
+    assert api.post("/kill", {"reason": "drill"}).status_code == 200
+
+    # Act
+    response = api.post("/resume", {"reason": reason})
+
+    # Assert
+    assert response.status_code == 422 and _fields(response) == {"reason"}
+    assert api.get("/status").get_json()["trading_state"] == "HALTED"
+
+
+def test_a_reason_of_exactly_500_characters_is_accepted_and_stored_whole(api: Api) -> None:
+    reason = "r" * 500
+    assert api.post("/kill", {"reason": reason}).status_code == 200
+    assert api.oms.repository.latest_trading_state() == ("HALTED", reason)
+    assert api.post("/resume", {"reason": reason}).status_code == 200
+
+
+def test_a_kill_without_a_reason_uses_the_default(api: Api) -> None:
+    response = api.post("/kill", {})
+    assert response.status_code == 200 and response.get_json()["reason"] == "kill switch (api)"
+
+
+def test_a_5_mb_kill_reason_is_refused_before_it_is_read(api: Api) -> None:
+    response = api.post("/kill", {"reason": "x" * 5_000_000})
+    assert response.status_code == 413 and _fields(response) == {"request"}
+    assert not api.oms.gate.is_halted
+    assert api.get("/status").get_json()["halt_reason"] == ""
+
+
+@pytest.mark.parametrize("name", [None, 5, {"high_slippage": 1}, "", "no_such_breaker"],
+                         ids=repr)
+def test_breaker_reset_names_a_known_breaker_and_gives_a_reason(api: Api, name: Any) -> None:
+    from oms.errors import ValidationError
+
+    with pytest.raises(ValidationError) as bad_name:
+        api.oms.service.reset_breaker(name, "checked")
+    with pytest.raises(ValidationError) as both:
+        api.oms.service.reset_breaker(name, {"reason": "x"})
+    with pytest.raises(ValidationError) as bad_reason:
+        api.oms.service.reset_breaker("high_slippage", "y" * 501)
+    assert {e.field for e in bad_name.value.errors} == {"breaker"}
+    assert {e.field for e in both.value.errors} == {"breaker", "reason"}
+    assert {e.field for e in bad_reason.value.errors} == {"reason"}
+
+
+@pytest.mark.parametrize("dry_run", ["false", "true", 0, 1, None, [], {}], ids=repr)
+def test_dry_run_must_be_a_boolean(api: Api, dry_run: Any) -> None:
+    response = api.post("/rebalance", {"targets": TARGETS, "dry_run": dry_run})
+    assert response.status_code == 422 and _fields(response) == {"dry_run"}
+    time.sleep(0.2)  # a few ticks: had anything been queued, it would show
+    assert api.get("/orders").get_json()["total"] == 0
+
+
+def test_dry_run_false_submits(api: Api) -> None:
+    response = api.post("/rebalance", {"targets": {"BTCUSDT": 1000}, "dry_run": False})
+    assert response.status_code == 201 and response.get_json()["parent_ids"]
 
 
 def test_cancel_parent(api: Api) -> None:

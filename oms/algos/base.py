@@ -7,6 +7,10 @@ one of its children; ``on_reject`` when a child is denied by risk or rejected by
 cancels). ``is_finished`` tells the engine the algorithm is done: the parent is then COMPLETED
 when filled, otherwise it ends with the unfilled rest reported (never silently dropped).
 
+Each child the engine creates keeps the ``intent_id`` of the ChildIntent it answers
+(``ChildOrder.intent_id``), so an algorithm knows which of its requests a child is; a child whose
+``intent_id`` it never issued is not its own (its callbacks say nothing about its requests).
+
 Algorithms never touch the venue, the database or the clock directly: everything comes in
 through the AlgoContext, which makes them deterministic for a seed and testable alone.
 """
@@ -29,13 +33,19 @@ __all__ = ["AlgoContext", "CancelIntent", "ChildIntent", "ExecutionAlgo", "Inten
 
 @dataclass(frozen=True, slots=True)
 class ChildIntent:
-    """Ask the engine to create and send a child order (symbol and side are the parent's)."""
+    """Ask the engine to create and send a child order (symbol and side are the parent's).
+
+    ``intent_id`` is chosen by the algorithm, deterministic and unique within its parent (e.g.
+    ``"twap-3"``); the engine copies it onto the child (``ChildOrder.intent_id``), so every
+    later callback says which request the child answers.
+    """
 
     quantity: Decimal
     order_type: OrderType = OrderType.MARKET
     limit_price: Decimal | None = None
     time_in_force: TimeInForce = TimeInForce.GTC
     tag: str = ""  # e.g. "slice-3", "passive", "cross"
+    intent_id: str = field(kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)

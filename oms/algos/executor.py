@@ -2,9 +2,12 @@
 
 Each algorithm says only *how much* should be done (filled or working) by now, and by when the
 current slice must be done; this base class turns that into children, once per tick, from
-``on_timer`` only (so one tick never sends twice). It keeps its own ledger of children it asked for
-and has not yet seen in the context, so a child the engine has not materialised yet is never sent
-again.
+``on_timer`` only (so one tick never sends twice). Every child intent carries an id
+(``f"{algo}-{n}"``, deterministic, unique within the parent) that the engine copies onto the child;
+the executor keeps a ledger of the intents no child has answered yet, so a child the engine has
+not materialised yet is never sent again, and it matches each child to its request by that id
+(``child_for``). A child whose intent id it never issued is not its own: its fills, rejections and
+cancels do not move the executor (the parent's quantities still count it).
 
 Behaviour every algorithm inherits:
 - partial fills: the unfilled rest stays in the deficit and is re-sent by the schedule;
@@ -87,7 +90,7 @@ class ExecutorOptions:
 
 @dataclass(slots=True)
 class _Asked:
-    """A child we asked for and have not yet matched to a ChildOrder."""
+    """A child we asked for and no ChildOrder has answered yet."""
 
     quantity: Decimal
     cross_at: datetime | None  # passive children: when to cancel and cross
@@ -112,8 +115,9 @@ class TargetExecutor(ExecutionAlgo):
         self.started_at: datetime | None = None
         self.last_price: Decimal | None = None
         self.volume_per_minute: float | None = None  # recent market volume, for caps and plans
-        self._asked: list[_Asked] = []
-        self._seen: set[str] = set()
+        self._asked: dict[str, _Asked] = {}  # intent id -> request no child answered yet
+        self._answered: dict[str, str] = {}  # intent id -> client order id of its child
+        self._foreign: set[str] = set()  # client order ids of children that are not ours
         self._cross_at: dict[str, datetime] = {}
         self._cancel_sent: set[str] = set()
         self._cross_owed = ZERO
@@ -211,16 +215,19 @@ class TargetExecutor(ExecutionAlgo):
         return intents
 
     def on_fill(self, ctx: AlgoContext, child: ChildOrder, fill: Fill) -> list[Intent]:
-        """A fill resets the rejection count (the venue and risk accept us again)."""
-        self._adopt(child)
+        """A fill of one of our children resets the rejection count (we are accepted again)."""
+        if not self._adopt(child):
+            return []
         self._rejects = 0
         self._throttles = 0
         self.last_price = fill.price
         return []
 
     def on_reject(self, ctx: AlgoContext, child: ChildOrder, reason: str) -> list[Intent]:
-        """Back off, shrink on size reasons, stop after too many; the deficit re-sends later."""
-        self._adopt(child)
+        """Back off, shrink on size reasons, stop after too many; the deficit re-sends later.
+        A child that is not ours is ignored (it says nothing about our requests)."""
+        if not self._adopt(child):
+            return []
         self._cross_at.pop(child.client_order_id, None)
         upper = reason.upper()
         if any(code in upper for code in _RATE_REASONS):
@@ -246,7 +253,8 @@ class TargetExecutor(ExecutionAlgo):
 
     def on_cancel(self, ctx: AlgoContext, child: ChildOrder) -> list[Intent]:
         """A passive child we canceled at its deadline owes a cross of its unfilled rest."""
-        self._adopt(child)
+        if not self._adopt(child):
+            return []
         if self._cross_at.pop(child.client_order_id, None) is not None and (
             child.client_order_id in self._cancel_sent
         ):
@@ -280,18 +288,29 @@ class TargetExecutor(ExecutionAlgo):
         step = self.filters.step_size
         return (quantity / step).to_integral_value(ROUND_DOWN) * step
 
-    def _adopt(self, child: ChildOrder) -> None:
-        """Match a child we have not seen to the oldest request of the same size."""
-        if child.client_order_id in self._seen:
-            return
-        self._seen.add(child.client_order_id)
-        match = next((a for a in self._asked if a.quantity == child.quantity), None)
-        if match is None and self._asked:
-            match = self._asked[0]
-        if match is not None:
-            self._asked.remove(match)
-            if match.cross_at is not None and child.order_type is not OrderType.MARKET:
-                self._cross_at[child.client_order_id] = match.cross_at
+    def child_for(self, intent_id: str) -> str | None:
+        """The client order id of the child that answers ``intent_id`` (None until one has)."""
+        return self._answered.get(intent_id)
+
+    def owns(self, child: ChildOrder) -> bool:
+        """True when ``child`` answers one of this algorithm's intents."""
+        return self._adopt(child)
+
+    def _adopt(self, child: ChildOrder) -> bool:
+        """Match ``child`` to the request it answers, by intent id; False if it is not ours."""
+        intent_id = child.intent_id
+        if intent_id is None or child.client_order_id in self._foreign:
+            return False
+        if self._answered.get(intent_id) == child.client_order_id:
+            return True
+        asked = self._asked.pop(intent_id, None)
+        if asked is None:  # an id we never issued (or one another child answered): not ours
+            self._foreign.add(child.client_order_id)
+            return False
+        self._answered[intent_id] = child.client_order_id
+        if asked.cross_at is not None and child.order_type is not OrderType.MARKET:
+            self._cross_at[child.client_order_id] = asked.cross_at
+        return True
 
     def _adopt_all(self, ctx: AlgoContext) -> None:
         for child in ctx.working_children:
@@ -322,7 +341,7 @@ class TargetExecutor(ExecutionAlgo):
         )
 
     def _outstanding(self, ctx: AlgoContext) -> Decimal:
-        asked = sum((a.quantity for a in self._asked), ZERO)
+        asked = sum((a.quantity for a in self._asked.values()), ZERO)
         return ctx.parent.filled_quantity + ctx.working_quantity + asked
 
     def _participation_room(self, ctx: AlgoContext, outstanding: Decimal) -> Decimal | None:
@@ -363,18 +382,21 @@ class TargetExecutor(ExecutionAlgo):
             return None
         deadline, interval = self.slice_deadline(ctx)
         cross_at = min(deadline, self.window_end(ctx)) - self.options.placement.margin_for(interval)
-        tag = f"{self.parent.algo.value}-{self._children_sent + 1}"
+        tag = f"{self.parent.algo.value}-{self._children_sent + 1}"  # also the intent's id
         placement = self.options.placement
         passive = self._cross_owed <= 0 and placement.style == "passive" and (
             not self.crosses or placement.wants_passive(ctx.now, cross_at)
         )
         if passive:
             intent = self.passive_intent(ctx, quantity, tag)
-            self._asked.append(_Asked(quantity, cross_at if self.crosses else None))
+            asked = _Asked(quantity, cross_at if self.crosses else None)
         else:
             intent = self.aggressive_intent(ctx, quantity, tag)
-            self._asked.append(_Asked(quantity, None))
+            asked = _Asked(quantity, None)
             self._cross_owed = max(self._cross_owed - quantity, ZERO)
+        if intent.intent_id in self._asked or intent.intent_id in self._answered:
+            raise ValueError(f"{type(self).__name__}: intent id {intent.intent_id!r} reused")
+        self._asked[intent.intent_id] = asked
         self._last_child_at = ctx.now
         self._children_sent += 1
         return intent

@@ -90,4 +90,5 @@ class IcebergAlgo(TargetExecutor):
             limit_price=self.filters.round_price(touch, side),
             time_in_force=TimeInForce.GTC,
             tag=f"{tag}:display",
+            intent_id=tag,
         )

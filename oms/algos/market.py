@@ -87,4 +87,5 @@ class MarketAlgo(TargetExecutor):
             limit_price=self.filters.round_price(limit, self.parent.side),
             time_in_force=TimeInForce.IOC,
             tag=f"{tag}:ioc",
+            intent_id=tag,
         )

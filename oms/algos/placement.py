@@ -44,7 +44,8 @@ class PlacementPolicy:
 def passive_child(
     quantity: Decimal, side: Side, quote: Quote, filters: SymbolFilters, tag: str
 ) -> ChildIntent:
-    """A LIMIT child resting at our own touch (bid for a buy, ask for a sell)."""
+    """A LIMIT child resting at our own touch (bid for a buy, ask for a sell); ``tag`` (unique
+    within the parent, e.g. ``twap-3``) is also the intent's id."""
     price = quote.bid if side is Side.BUY else quote.ask
     price = filters.round_price(price, side)
     return ChildIntent(
@@ -53,9 +54,11 @@ def passive_child(
         limit_price=price,
         time_in_force=TimeInForce.GTC,
         tag=f"{tag}:passive",
+        intent_id=tag,
     )
 
 
 def aggressive_child(quantity: Decimal, tag: str) -> ChildIntent:
-    """A MARKET child (takes liquidity at once)."""
-    return ChildIntent(quantity=quantity, order_type=OrderType.MARKET, tag=f"{tag}:cross")
+    """A MARKET child (takes liquidity at once); ``tag`` is also the intent's id."""
+    return ChildIntent(quantity=quantity, order_type=OrderType.MARKET, tag=f"{tag}:cross",
+                       intent_id=tag)

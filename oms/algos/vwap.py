@@ -25,12 +25,13 @@ Placement (what the simulator measurements below are mostly about):
   The tolerance fades to 0 over the last passive window, so the window still ends filled.
 
 Measured with ``python -m benchmarks.algo_eval`` (210 one-hour BTCUSDT parents, Jan-Apr 2024,
-KlineReplayMarket + PaperVenue, seed 7; mean cost vs interval VWAP, fees excluded, 0.5/2/5% of the
-hour's volume): before 2.85 / 3.93 / 4.64 bps (3.81 all, passive ratio 0.68); with this placement
-2.13 / 2.33 / 2.48 (2.31 all, median 0.79, passive 0.97); on another order set (seed 11) 2.98 ->
-1.55. The standard error of such a mean is ~1 bps (seed 7) and the same schedule filled at the mid
-with no impact or latency (``ideal_vwap``) scores 1.55 on the seed-7 orders: most of what is left
-is tracking noise, not execution cost (~0.8 bps).
+KlineReplayMarket + PaperVenue, seed 7, since issue 11 through the real engine with the same
+figures; mean cost vs interval VWAP, fees excluded, 0.5/2/5% of the hour's volume): before 2.85 /
+3.93 / 4.64 bps (3.81 all, passive ratio 0.68); with this placement 2.13 / 2.33 / 2.48 (2.31 all,
+median 0.79, passive 0.97); on another order set (seed 11) 2.98 -> 1.55. The standard error of such
+a mean is ~1 bps (seed 7) and the same schedule filled at the mid with no impact or latency
+(``ideal_vwap``) scores 1.55 on the seed-7 orders: most of what is left is tracking noise, not
+execution cost (~0.8 bps).
 Measured and not kept as defaults: children every 30 s (+1.6 bps), every 90 or 150 s (+0.4-0.6:
 on this simulator, children posted at minute boundaries fill better), posting the next minutes'
 quantity ahead (+0.6), the recent-rate forecast (neutral on seed 7, +0.7 bps on seed 11).
@@ -246,7 +247,7 @@ class VwapAlgo(TargetExecutor):
         schedule by more than the tolerance (then it crosses what is behind, in one go);
         otherwise its rest is re-posted passively by the schedule."""
         intents = super().on_cancel(ctx, child)
-        if self.cross_tolerance <= 0 or self._cross_owed <= 0:
+        if self.cross_tolerance <= 0 or self._cross_owed <= 0 or not self.owns(child):
             return intents
         due = self.target_quantity(ctx)
         behind = due - ctx.parent.filled_quantity - ctx.working_quantity

@@ -1,5 +1,6 @@
 """Pure domain model: enums, ids, orders, fills, positions and state machines."""
 
+from oms.model.assets import account_balances, split_symbol
 from oms.model.enums import (
     AlgoName,
     ChildState,
@@ -30,4 +31,6 @@ __all__ = [
     "Side",
     "TimeInForce",
     "TradingState",
+    "account_balances",
+    "split_symbol",
 ]

@@ -93,6 +93,7 @@ class ChildOrder(_Filled):
     first_fill_at: datetime | None = None
     updated_at: datetime | None = None
     fill_ids: set[str] = field(default_factory=set)
+    intent_id: str | None = None  # the algorithm's ChildIntent.intent_id this child answers
 
     def transition(self, target: ChildState, ts: datetime, reason: str | None = None) -> None:
         """Move to ``target`` or raise InvalidTransition leaving the order unchanged."""

@@ -1,4 +1,5 @@
-"""Repository: batched writes from the engine thread, read-only queries from any thread."""
+"""Repository: batched writes from the engine thread, read-only queries from any thread, and the
+kill switch's halt, committed from the caller's thread before the kill is acknowledged."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ from oms.persistence.tables import (
 )
 from oms.persistence.types import Money
 
-__all__ = ["Page", "Repository", "WriteBatch"]
+__all__ = ["Page", "Repository", "WriteBatch", "halt_rows"]
 
 _OPEN_CHILD = [s.value for s in ChildState if not s.is_terminal]
 _OPEN_PARENT = [s.value for s in ParentState if not s.is_terminal]
@@ -138,6 +139,23 @@ def _as_dict(row: Any, columns: list[str]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in columns}
 
 
+def halt_rows(ts: datetime, reason: str, actor: str, previous: str) -> tuple[Rows, Rows]:
+    """The risk_events and audit_log rows of a kill, shaped as the engine journal shapes them."""
+    risk_events = [
+        {"ts": ts, "kind": "TRADING_STATE", "code": "HALTED", "symbol": None, "entity_id": None,
+         "actor": actor, "message": reason, "payload": {"previous": previous}},
+        {"ts": ts, "kind": "KILL", "code": "HALTED", "symbol": None, "entity_id": None,
+         "actor": actor, "message": reason, "payload": {}},
+    ]
+    audit = [
+        {"ts": ts, "event": "TradingStateChanged", "entity_id": "account", "actor": actor,
+         "payload": {"previous": previous, "current": "HALTED", "reason": reason}},
+        {"ts": ts, "event": "KillSwitchActivated", "entity_id": "account", "actor": actor,
+         "payload": {"reason": reason}},
+    ]
+    return risk_events, audit
+
+
 class Repository:
     """All database access of the OMS."""
 
@@ -145,6 +163,8 @@ class Repository:
         self.db = database
         self._writer: Session | None = None
         self._fast = SqliteWriter() if database.url.get_backend_name() == "sqlite" else None
+        # the kill switch writes from the caller's thread: statements of its own, not shared
+        self._halt_fast = SqliteWriter() if self._fast is not None else None
 
     # -- writes (engine thread only) -------------------------------------------------------
 
@@ -177,6 +197,31 @@ class Repository:
         except SQLAlchemyError as exc:
             session.rollback()
             raise PersistenceError(f"database write failed: {exc}") from exc
+
+    # -- the kill switch (any thread) -------------------------------------------------------
+
+    def record_halt(self, ts: datetime, reason: str, actor: str, *,
+                    previous: str = "ACTIVE") -> None:
+        """Commit a kill's halt now, in the caller's thread and one transaction of its own.
+
+        Writes the rows the engine journal writes for a kill: the ``TRADING_STATE``/``HALTED``
+        event that ``latest_trading_state`` restores at start, the ``KILL`` event, and the
+        ``TradingStateChanged`` and ``KillSwitchActivated`` audit rows. Its own pooled connection
+        (never the engine's writer session) and, on SQLite, its own prepared statements (the
+        kill is acknowledged within about a millisecond); the connection's busy timeout makes it
+        wait for an engine flush in progress. PersistenceError (nothing applied) on failure.
+        """
+        risk_events, audit = halt_rows(ts, reason, actor, previous)
+        fast = self._halt_fast
+        try:
+            with self.db.engine.begin() as connection:
+                for table, rows in ((_tables.risk, risk_events), (_tables.audit, audit)):
+                    if fast is not None:
+                        fast.insert(connection, table, rows)
+                    else:
+                        connection.execute(insert(table), rows)
+        except (SQLAlchemyError, ValueError) as exc:
+            raise PersistenceError(f"halt write failed: {exc}") from exc
 
     # -- recovery (engine start) -----------------------------------------------------------
 

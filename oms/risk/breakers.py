@@ -5,13 +5,16 @@ inclusive window: an occurrence at ``t`` still counts at ``now`` while ``now - t
 When ``count`` occurrences are in the window the breaker trips once, returns a ``BreakerTrip``
 (the engine then moves the account to the trip's action) and ignores observations until reset.
 
-- high_slippage: a fill's adverse slippage in bps (positive = worse than the benchmark).
+- high_slippage: one child order's adverse slippage in bps (positive = worse than the mid when
+  it was created, for a buy and for a sell alike), observed once, when the child is done: its
+  average price over all its fills, so one order walking several book levels is one observation.
 - high_rejection: every order result (rejected or not) enters a rolling window of results
   (``rate_window_s``, default the breaker window); a *rejection* that leaves the rejection rate
   of that window above the threshold (percent) is an occurrence. So five rejections among many
   accepted orders (rate at or below 10 %) do not trip it.
 - high_latency: an order round trip in ms.
-- market_stress: a price impact in bps (absolute: a shock either way counts).
+- market_stress: one market move in bps (absolute: a shock either way counts), from a single
+  source (the mid's move between two ticks), so one move is one observation.
 
 States: ARMED -> TRIPPED (no cooldown) or COOLDOWN (cooldown configured) -> REARMABLE once the
 cooldown has passed (``tick``). ``reset`` by a person re-arms TRIPPED or REARMABLE breakers;
@@ -45,7 +48,7 @@ __all__ = [
 BREAKER_NAMES = ("high_slippage", "high_rejection", "high_latency", "market_stress")
 
 _DESCRIPTIONS = {
-    "high_slippage": "fills slipped more than {threshold:g} bps",
+    "high_slippage": "child orders slipped more than {threshold:g} bps",
     "high_rejection": "rejections with the rejection rate above {threshold:g}%",
     "high_latency": "order round trips above {threshold:g} ms",
     "market_stress": "price impacts above {threshold:g} bps",
@@ -243,8 +246,9 @@ class CircuitBreakers:
         rejection = settings.high_rejection
         self._rate_window = timedelta(seconds=rejection.rate_window_s or rejection.window_s)
 
-    def on_fill_slippage(self, slippage_bps: float, now: datetime) -> BreakerTrip | None:
-        """A fill slipped ``slippage_bps`` (adverse positive); trips high_slippage."""
+    def on_child_slippage(self, slippage_bps: float, now: datetime) -> BreakerTrip | None:
+        """A finished child slipped ``slippage_bps`` on average (adverse positive); trips
+        high_slippage. Call it once per child order, never per fill."""
         self._now = now
         breaker = self._slippage
         if slippage_bps > breaker.threshold:
@@ -286,7 +290,8 @@ class CircuitBreakers:
         return None
 
     def on_price_impact(self, impact_bps: float, now: datetime) -> BreakerTrip | None:
-        """The market moved ``impact_bps`` (either sign) on our flow or a shock: market_stress."""
+        """The market moved ``impact_bps`` (either sign) on our flow or a shock: market_stress.
+        Call it once per move."""
         self._now = now
         breaker = self._stress
         if abs(impact_bps) > breaker.threshold:

@@ -9,11 +9,13 @@ Conventions shared by every check:
 - An order is *risk-reducing* when it is on the opposite side of the position and, together with
   the working orders on its side, cannot take the position through zero (``is_risk_reducing``).
 - Money in reason texts is rounded to cents; configured limits are shown as configured.
+- Spot accounts cannot go short or borrow: what the working children may still take is reserved
+  (``check_position_available``, ``check_cash_available``; a buy reserves ``reserved_cash``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 
 from oms.model.enums import OrderType, Side, TradingState
@@ -22,6 +24,7 @@ from oms.risk.violations import Violation, ViolationCode, usd
 from oms.venues.filters import SymbolFilters
 
 __all__ = [
+    "check_cash_available",
     "check_daily_loss",
     "check_duplicate",
     "check_exchange_filters",
@@ -29,6 +32,7 @@ __all__ = [
     "check_market_price",
     "check_max_order_notional",
     "check_order_rate",
+    "check_position_available",
     "check_position_limit",
     "check_price_collar",
     "check_symbol_allowed",
@@ -37,10 +41,12 @@ __all__ = [
     "is_risk_reducing",
     "no_market_price",
     "order_price",
+    "reserved_cash",
 ]
 
 _ZERO = Decimal(0)
 _HUNDRED = Decimal(100)
+_BPS = Decimal(10_000)
 
 
 def is_risk_reducing(
@@ -132,28 +138,35 @@ def check_order_rate(
 
 
 def check_duplicate(
-    order: ChildOrder, recent_parent_ids: Collection[str], window_s: float
+    order: ChildOrder, recent_parents: Mapping[str, int], window_s: float
 ) -> Violation | None:
-    """Deny a child equal in symbol, side and quantity to one another parent sent in the window.
+    """Deny a child equal in symbol, side and quantity to one of another parent in the window.
 
-    ``recent_parent_ids`` are the parents of same-key orders sent within ``window_s``; repeats
-    from the order's own parent (an algorithm slicing evenly) are allowed.
+    ``recent_parents`` counts the same-key orders approved within ``window_s`` per parent;
+    repeats from the order's own parent (an algorithm slicing evenly) are allowed.
     """
-    for other in recent_parent_ids:
-        if other != order.parent_id:
-            return Violation(
-                ViolationCode.DUPLICATE_ORDER,
-                f"same symbol, side and quantity as an order of parent {other} "
-                f"within {window_s:g}s",
-                {
-                    "symbol": order.symbol,
-                    "side": order.side.value,
-                    "quantity": order.quantity,
-                    "other_parent": other,
-                    "window": f"{window_s:g}s",
-                },
-            )
-    return None
+    own = order.parent_id
+    seen = 0
+    other_parent = ""
+    for parent_id, count in recent_parents.items():
+        if parent_id != own:
+            seen += count
+            other_parent = other_parent or parent_id
+    if not seen:
+        return None
+    return Violation(
+        ViolationCode.DUPLICATE_ORDER,
+        f"same symbol, side and quantity as {seen} order(s) of other parents (e.g. "
+        f"{other_parent}) within {window_s:g}s",
+        {
+            "symbol": order.symbol,
+            "side": order.side.value,
+            "quantity": order.quantity,
+            "seen": seen,
+            "other_parent": other_parent,
+            "window_s": f"{window_s:g}",
+        },
+    )
 
 
 def check_exchange_filters(
@@ -262,4 +275,51 @@ def check_gross_exposure(
         ViolationCode.GROSS_EXPOSURE,
         "gross exposure after the order would exceed the limit",
         {"symbol": symbol, "gross_usd": usd(gross_after_usd), "limit_usd": limit_usd},
+    )
+
+
+def reserved_cash(quantity: Decimal, price: Decimal, buffer_bps: Decimal) -> Decimal:
+    """Quote asset a buy of ``quantity`` at ``price`` may spend: notional plus ``buffer_bps``.
+
+    The buffer covers the fee (paid in the quote asset) and, for a market order valued at the
+    touch, walking the book past it.
+    """
+    return quantity * price * (1 + buffer_bps / _BPS)
+
+
+def check_position_available(
+    order: ChildOrder, position_qty: Decimal, open_sell_qty: Decimal
+) -> Violation | None:
+    """Spot: deny a sell of more than the position minus what working sells may still take."""
+    available = position_qty - open_sell_qty
+    if order.quantity <= available:
+        return None
+    return Violation(
+        ViolationCode.INSUFFICIENT_POSITION,
+        f"spot account: selling {order.quantity} {order.symbol} would take the position below "
+        "zero once the working sells fill",
+        {
+            "symbol": order.symbol,
+            "position": position_qty,
+            "open_sell": open_sell_qty,
+            "quantity": order.quantity,
+        },
+    )
+
+
+def check_cash_available(
+    order: ChildOrder, reserve: Decimal, cash: Decimal, open_buy_reserved: Decimal
+) -> Violation | None:
+    """Spot: deny a buy whose ``reserve`` exceeds the cash left after the working buys' reserve."""
+    if reserve <= cash - open_buy_reserved:
+        return None
+    return Violation(
+        ViolationCode.INSUFFICIENT_CASH,
+        "spot account: the buy could take cash below zero once the working buys fill",
+        {
+            "symbol": order.symbol,
+            "cash_usd": usd(cash),
+            "open_buy_usd": usd(open_buy_reserved),
+            "order_usd": usd(reserve),
+        },
     )

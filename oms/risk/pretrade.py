@@ -1,8 +1,12 @@
 """PreTradeRisk: every child order runs the full rule set before it may leave the process.
 
-The engine builds one ``RiskContext`` per order (or per tick and symbol), calls ``check`` and,
-only if it returns None, sends the order and calls ``record_sent``. Checks run cheapest first and
-the first violation is returned; ``check_all`` returns every violation (diagnostics, tests).
+The engine builds one ``RiskContext`` per order (or per tick and symbol) and calls ``approve``:
+the first violation, or None after counting the order in the rate and duplicate windows at once,
+so the next child of the same batch already sees it. An approved order that never leaves the
+process (its commit failed, the halt gate closed, the venue was unreachable) is taken back out
+with ``release``; one the venue rejected after it was sent stays counted (the venue counts it).
+``check`` is the same verdict without counting (previews); ``check_all`` returns every violation
+(diagnostics, tests). Checks run cheapest first and the first violation is returned.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from oms.market.types import Quote
 from oms.model.enums import TradingState
 from oms.model.orders import ChildOrder
 from oms.risk.checks import (
+    check_cash_available,
     check_daily_loss,
     check_duplicate,
     check_exchange_filters,
@@ -24,6 +29,7 @@ from oms.risk.checks import (
     check_market_price,
     check_max_order_notional,
     check_order_rate,
+    check_position_available,
     check_position_limit,
     check_price_collar,
     check_symbol_allowed,
@@ -32,6 +38,7 @@ from oms.risk.checks import (
     is_risk_reducing,
     no_market_price,
     order_price,
+    reserved_cash,
 )
 from oms.risk.violations import Violation
 from oms.risk.windows import SentOrderWindows
@@ -52,8 +59,13 @@ class RiskContext:
     ``position_qty`` is the signed position in the order's symbol (it wins over
     ``positions[order.symbol]``). ``positions`` and ``mids`` cover every symbol held or worked;
     ``open_orders`` maps a symbol to the unfilled quantity of its working children per side
-    (excluding the order being checked). ``daily_pnl`` is realised plus unrealised P&L since
-    00:00 UTC (negative for a loss).
+    (excluding the order being checked; children approved earlier in the same batch included).
+    ``daily_pnl`` is realised plus unrealised P&L since 00:00 UTC (negative for a loss).
+
+    Spot reservation (``RiskLimits.spot``): a sell must fit in ``position_qty`` minus the open
+    sells. ``cash`` is the free quote balance; with it, a buy's ``reserved_cash`` must fit in
+    ``cash - open_buy_reserved``, the quote asset every working buy of the account may still
+    spend (each valued with ``reserved_cash``). ``cash=None`` skips the cash rule.
     """
 
     now: datetime
@@ -65,6 +77,8 @@ class RiskContext:
     positions: Mapping[str, Decimal]
     daily_pnl: Decimal
     open_orders: Mapping[str, OpenQty] = field(default_factory=dict)
+    cash: Decimal | None = None
+    open_buy_reserved: Decimal = _ZERO
 
     def mid(self, symbol: str) -> Decimal | None:
         """The order symbol's mid from the quote, else from ``mids``."""
@@ -97,14 +111,32 @@ class PreTradeRisk:
         self._max_order_notional = limits.max_order_notional_usd
         self._collar_pct = limits.price_collar_pct
         self._duplicate_window_s = limits.duplicate_window_s
+        self._spot = limits.spot
+        self._buy_buffer_bps = limits.buy_reserve_buffer_bps
         self.windows.set_duplicate_window(limits.duplicate_window_s)
 
     def set_allowed_symbols(self, symbols: Collection[str] | None) -> None:
         """Replace the symbol allow-list (``None`` allows every symbol)."""
         self.allowed_symbols = None if symbols is None else frozenset(s.upper() for s in symbols)
 
+    def approve(self, order: ChildOrder, ctx: RiskContext) -> Violation | None:
+        """The first violation of ``order``, or None after counting it as sent at ``ctx.now``.
+
+        Call it once per child, in the order the children would be sent; ``release`` the
+        order if it is then not sent after all.
+        """
+        violation = self.check(order, ctx)
+        if violation is None:
+            self.windows.record(order, ctx.now)
+        return violation
+
+    def release(self, order: ChildOrder) -> bool:
+        """Take an approved ``order`` that was never sent back out of the rate and duplicate
+        windows; False if it was not counted (or has aged out of every window)."""
+        return self.windows.release(order.client_order_id)
+
     def check(self, order: ChildOrder, ctx: RiskContext) -> Violation | None:
-        """The first violation of ``order`` under ``ctx``, or None if it may be sent."""
+        """The first violation of ``order`` under ``ctx``, or None; counts nothing (preview)."""
         symbol = order.symbol
         side = order.side
         quantity = order.quantity
@@ -156,11 +188,38 @@ class PreTradeRisk:
         v = check_exchange_filters(order, ctx.filters, mid)
         if v is not None:
             return v
+        if self._spot:
+            if side.sign < 0:
+                if quantity > position - open_sell:
+                    return check_position_available(order, position, open_sell)
+            elif ctx.cash is not None:
+                v = self._check_cash(order, ctx, price)
+                if v is not None:
+                    return v
         if not reducing and ctx.daily_pnl < 0:
             v = check_daily_loss(ctx.daily_pnl, self._max_daily_loss, reducing=False, symbol=symbol)
             if v is not None:
                 return v
         return self._check_exposure(order, ctx, mid, position, open_buy, open_sell)
+
+    def _check_reservation(
+        self,
+        order: ChildOrder,
+        ctx: RiskContext,
+        price: Decimal,
+        position: Decimal,
+        open_sell: Decimal,
+    ) -> Violation | None:
+        if order.side.sign < 0:
+            return check_position_available(order, position, open_sell)
+        return self._check_cash(order, ctx, price)
+
+    def _check_cash(self, order: ChildOrder, ctx: RiskContext, price: Decimal) -> Violation | None:
+        cash = ctx.cash
+        if cash is None:
+            return None
+        reserve = reserved_cash(order.quantity, price, self._buy_buffer_bps)
+        return check_cash_available(order, reserve, cash, ctx.open_buy_reserved)
 
     def _check_exposure(
         self,
@@ -238,13 +297,14 @@ class PreTradeRisk:
         found.append(check_duplicate(order, parents, self._duplicate_window_s))
         quote = ctx.quote
         touch = quote.touch(side) if quote is not None and quote.symbol == symbol else None
-        found.append(
-            check_max_order_notional(
-                order, order_price(order, mid, touch), self._max_order_notional
-            )
-        )
+        price = order_price(order, mid, touch)
+        found.append(check_max_order_notional(order, price, self._max_order_notional))
         found.append(check_price_collar(order, mid, self._collar_pct))
         found.append(check_exchange_filters(order, ctx.filters, mid))
+        if self._spot:
+            found.append(
+                self._check_reservation(order, ctx, price, ctx.position_qty, open_sell)
+            )
         found.append(
             check_daily_loss(ctx.daily_pnl, self._max_daily_loss, reducing=reducing, symbol=symbol)
         )
@@ -252,5 +312,6 @@ class PreTradeRisk:
         return [v for v in found if v is not None]
 
     def record_sent(self, order: ChildOrder, now: datetime) -> None:
-        """Count ``order`` as sent (rate and duplicate windows); call right before sending it."""
+        """Count ``order`` as sent at ``now`` without checking it (``approve`` already counts;
+        recording an order twice counts it once). For restores and tests."""
         self.windows.record(order, now)

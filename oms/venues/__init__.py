@@ -1,6 +1,6 @@
 """Venues: the Venue base class, its events and exchange filters; paper and Binance venues."""
 
-from oms.venues.base import OrderStatusReport, Venue
+from oms.venues.base import Balance, OrderStatusReport, Venue
 from oms.venues.events import (
     OrderAccepted,
     OrderCanceled,
@@ -12,6 +12,7 @@ from oms.venues.events import (
 from oms.venues.filters import SymbolFilters
 
 __all__ = [
+    "Balance",
     "OrderAccepted",
     "OrderCanceled",
     "OrderExpired",

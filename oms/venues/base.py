@@ -12,6 +12,14 @@ Required of every venue (paper, Binance):
 - ``query(client_order_id)``: the venue's view of one order, for reconciliation.
 - ``filters(symbol)``: the symbol's exchange rules.
 
+Optional:
+
+- ``balances()``: the spot account per asset, ``Balance(free, locked)`` (Binance: GET
+  /api/v3/account; paper: its own ledger). For tests and reconciliation.
+- ``set_balances(totals)``: after a restart, the per-asset totals rebuilt from the stored fills
+  (``oms.model.account_balances``). A venue that keeps the account itself (Binance) ignores them;
+  the paper venue, which has no memory across restarts, starts from them.
+
 Contract: called from the engine thread only, except ``submit``'s halt check, which reads the
 thread-safe HaltGate; a venue never invents a fill twice (fill ids are unique).
 """
@@ -19,9 +27,11 @@ thread-safe HaltGate; a venue never invents a fill twice (fill ids are unique).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from oms.model.enums import ChildState
 from oms.model.orders import ChildOrder
@@ -29,7 +39,19 @@ from oms.risk.halt import HaltGate
 from oms.venues.events import VenueEvent
 from oms.venues.filters import SymbolFilters
 
-__all__ = ["OrderStatusReport", "Venue"]
+__all__ = ["Balance", "OrderStatusReport", "Venue"]
+
+
+class Balance(NamedTuple):
+    """One asset of a spot account: ``free`` to trade, ``locked`` by open orders."""
+
+    free: Decimal
+    locked: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        """Free plus locked."""
+        return self.free + self.locked
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +114,14 @@ class Venue(ABC):
         will keep reporting on (its later events settle them). Default: none, for a venue
         without memory across restarts (the engine then settles them itself)."""
         return set()
+
+    def balances(self) -> dict[str, Balance]:
+        """The account's balances per asset (optional; see the module docstring)."""
+        raise NotImplementedError(f"{self.name} does not report balances")
+
+    def set_balances(self, totals: Mapping[str, Decimal]) -> None:  # noqa: B027 - optional hook
+        """After a restart: per-asset totals rebuilt from the stored fills. Default: ignored,
+        for a venue that keeps the account itself."""
 
     def status_text(self) -> str:
         """One line for the dashboard: OK, or why the venue is degraded or halted."""

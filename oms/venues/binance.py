@@ -5,7 +5,8 @@ Retry-After runs or after a 418, usage headers are read back, python-binance's e
 oms.errors. Fills come from the user stream when it is healthy and from REST polling when it is
 not; the OrderTracker reports each event once.
 
-Build one with ``build_binance_venue`` (started, keys checked); ``start()`` if built by hand.
+Build one with ``oms.venues.binance_factory.build_binance_venue`` (started, keys checked);
+``start()`` if built by hand. Imports go one way: factory -> venue -> reconcile.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oms.clock import Clock, LiveClock
-from oms.config import BinanceSettings, Settings
+from oms.config import BinanceSettings
 from oms.errors import (
     ConfigError,
     MarketClosed,
@@ -28,7 +29,7 @@ from oms.errors import (
 from oms.market.base import MarketData
 from oms.model.orders import ChildOrder
 from oms.risk.halt import HaltGate
-from oms.venues.base import OrderStatusReport, Venue
+from oms.venues.base import Balance, OrderStatusReport, Venue
 from oms.venues.binance_errors import (
     CODE_ORDER_NOT_FOUND,
     CODE_UNKNOWN_ORDER,
@@ -45,15 +46,13 @@ from oms.venues.binance_orders import (
     update_from_rest_order,
     with_market_mid,
 )
+from oms.venues.binance_reconcile import ReconcileResult, reconcile
 from oms.venues.binance_rest import RestGateway
 from oms.venues.binance_stream import StreamTransport, UserStreamHandler
 from oms.venues.events import OrderRejected, VenueEvent
 from oms.venues.filters import SymbolFilters, filters_from_exchange_info
 
-if TYPE_CHECKING:
-    from oms.venues.binance_reconcile import ReconcileResult
-
-__all__ = ["BinanceVenue", "build_binance_venue"]
+__all__ = ["BinanceVenue"]
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +149,7 @@ class BinanceVenue(Venue):
                 log.error("%s: %s missing from exchangeInfo; old filters kept", self.name, symbol)
                 continue
             self._filters[symbol] = flt
-            self.tracker.assets[symbol] = (flt.base_asset, flt.quote_asset)
+            self.tracker.assets[symbol] = flt.assets()
         self._next_info_refresh = self._epoch() + self.settings.exchange_info_refresh_s
 
     def connect_stream(self) -> None:
@@ -408,14 +407,12 @@ class BinanceVenue(Venue):
 
     def reconcile(self, known_working: dict[str, ChildOrder]) -> ReconcileResult:
         """Start-up reconciliation against Binance; see oms.venues.binance_reconcile."""
-        from oms.venues.binance_reconcile import reconcile
+        return reconcile(known_working, tracker=self.tracker, rest=self.rest,
+                         apply_rest=self._apply_rest, emit=self._events.append,
+                         now=self._clock.now)
 
-        return reconcile(self, known_working)
-
-
-def build_binance_venue(settings: Settings, gate: HaltGate, *, production_confirmed: bool,
-                        **options: Any) -> BinanceVenue:
-    """A started BinanceVenue; see oms.venues.binance_factory.build_binance_venue."""
-    from oms.venues.binance_factory import build_binance_venue as build
-
-    return build(settings, gate, production_confirmed=production_confirmed, **options)
+    def balances(self) -> dict[str, Balance]:
+        """The spot account per asset (GET /api/v3/account): Balance(free, locked)."""
+        account = self.rest.call("get_account")
+        return {str(row["asset"]): Balance(Decimal(str(row["free"])), Decimal(str(row["locked"])))
+                for row in account.get("balances", [])}

@@ -4,21 +4,31 @@
 - open at Binance but unknown to the database: reported, never touched;
 - working in the database but not open at Binance: resolved by query (fills and end reported),
   or, if Binance has no record at all, reported as never placed (an OrderRejected event).
+
+The venue calls ``reconcile`` with its parts (order tracker, REST gateway, and callables that
+apply a REST view and queue an event): this module never imports the venue.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from oms.errors import VenueError
 from oms.model.orders import ChildOrder
 from oms.venues.base import OrderStatusReport
-from oms.venues.binance import BinanceVenue
 from oms.venues.binance_errors import CODE_ORDER_NOT_FOUND
-from oms.venues.binance_orders import report_from_update, update_from_rest_order
-from oms.venues.events import OrderRejected
+from oms.venues.binance_orders import (
+    OrderTracker,
+    OrderUpdate,
+    report_from_update,
+    update_from_rest_order,
+)
+from oms.venues.binance_rest import RestGateway
+from oms.venues.events import OrderRejected, VenueEvent
 
 __all__ = ["ForeignOrder", "ReconcileResult", "reconcile"]
 
@@ -54,22 +64,34 @@ class ReconcileResult:
                 f"unresolved={len(self.unresolved)}")
 
 
-def reconcile(venue: BinanceVenue, known_working: dict[str, ChildOrder]) -> ReconcileResult:
-    """Compare ``known_working`` (client order id -> child, from the database) with Binance."""
+def reconcile(
+    known_working: dict[str, ChildOrder],
+    *,
+    tracker: OrderTracker,
+    rest: RestGateway,
+    apply_rest: Callable[[OrderUpdate], None],
+    emit: Callable[[VenueEvent], None],
+    now: Callable[[], datetime],
+) -> ReconcileResult:
+    """Compare ``known_working`` (client order id -> child, from the database) with Binance.
+
+    ``apply_rest`` applies a REST view of an order (fetching its trades), ``emit`` queues an
+    event for the venue's next ``poll``, ``now`` is the venue's clock.
+    """
     result = ReconcileResult()
     for order in known_working.values():
-        tracked = venue.tracker.track(order)
+        tracked = tracker.track(order)
         tracked.venue_order_id = order.venue_order_id
         tracked.accepted = order.venue_order_id is not None or order.acked_at is not None
         tracked.executed = order.filled_quantity
         tracked.fill_ids |= set(order.fill_ids)
-    rows = venue.rest.call("get_open_orders", weight=80)  # all symbols at once
+    rows = rest.call("get_open_orders", weight=80)  # all symbols at once
     open_ids: set[str] = set()
     for row in rows:
         update = update_from_rest_order(row)
         open_ids.add(update.client_order_id)
         if update.client_order_id in known_working:
-            venue._apply_rest(update)
+            apply_rest(update)
             result.resumed.append(update.client_order_id)
         else:
             result.foreign.append(ForeignOrder(
@@ -79,20 +101,20 @@ def reconcile(venue: BinanceVenue, known_working: dict[str, ChildOrder]) -> Reco
         if cid in open_ids:
             continue
         try:
-            row = venue.rest.call("get_order", symbol=order.symbol, origClientOrderId=cid)
+            row = rest.call("get_order", symbol=order.symbol, origClientOrderId=cid)
         except VenueError as exc:
             if exc.code == CODE_ORDER_NOT_FOUND:
-                venue.tracker.finish(cid)
-                venue._events.append(OrderRejected(
+                tracker.finish(cid)
+                emit(OrderRejected(
                     cid, CODE_ORDER_NOT_FOUND, "Order does not exist at Binance (never placed)",
-                    venue._clock.now()))
+                    now()))
                 result.not_found.append(cid)
             else:
                 log.warning("reconcile: %s unresolved: %s", cid, exc)
                 result.unresolved.append(cid)
             continue
         update = update_from_rest_order(row)
-        venue._apply_rest(update)
+        apply_rest(update)
         result.resolved[cid] = report_from_update(update)
     for foreign in result.foreign:
         log.warning("reconcile: open order not placed by the OMS left untouched: %s %s %s",

@@ -8,6 +8,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
+from oms.model.assets import split_symbol
 from oms.model.enums import OrderType, Side
 
 __all__ = ["FilterViolation", "SymbolFilters", "filters_from_exchange_info", "load_exchange_info"]
@@ -41,8 +42,14 @@ class SymbolFilters:
     percent_up: Decimal = Decimal("5")
     percent_down: Decimal = Decimal("0.2")
     max_num_orders: int = 200
-    base_asset: str = ""
+    base_asset: str = ""  # from exchangeInfo; empty: split the symbol by its quote suffix
     quote_asset: str = "USDT"
+
+    def assets(self) -> tuple[str, str]:
+        """(base, quote) of the symbol: as exchangeInfo gave them, else by the quote suffix."""
+        if self.base_asset:
+            return self.base_asset, self.quote_asset
+        return split_symbol(self.symbol)
 
     def round_quantity(self, quantity: Decimal) -> Decimal:
         """Round down to the step size (never up past what was asked)."""

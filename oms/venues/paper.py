@@ -21,6 +21,16 @@ If the opposite touch reaches the order's price, the level has been traded throu
 fills in full. A cancel that arrives within a poll interval is applied before that interval's
 passive fills (conservative). Fills are rounded down to the step size; sub-step volume carries.
 
+Balances (spot is spot). The venue keeps its account's free and locked amount per asset
+(``balances``; ``set_balances`` after a restart), base and quote from the symbol's filters. When an
+order reaches the exchange it locks what it may spend: a sell its quantity of the base asset, a
+limit buy price x quantity of the quote asset plus the largest fee it may pay, a market buy what
+walking the book would cost now, fee included. Short of free balance it is rejected with
+Binance's -2010 "Account has insufficient balance for requested action.". Fills spend from the
+lock and credit the other asset; fees are paid in the quote asset, as the OMS's Account pays them
+(Binance takes a buy's fee from the base asset or BNB), so the venue's balances and the OMS's cash
+and positions agree after every fill. A cancel or an expiry unlocks the rest.
+
 Rules. Exchange filters (tick, step, min/max quantity, notional, percent price) reject with
 Binance's codes (-1013 "Filter failure: LOT_SIZE", ...); at most ``max_open_orders`` (default the
 MAX_NUM_ORDERS filter) open orders per symbol; a closed market rejects "-1013 Market is closed.".
@@ -33,6 +43,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import random
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from heapq import heappop, heappush
@@ -45,7 +56,7 @@ from oms.market.simulated import Top
 from oms.model.enums import ChildState, Liquidity, OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder, Fill
 from oms.risk.halt import HaltGate
-from oms.venues.base import OrderStatusReport, Venue
+from oms.venues.base import Balance, OrderStatusReport, Venue
 from oms.venues.events import (
     OrderAccepted,
     OrderCanceled,
@@ -55,18 +66,25 @@ from oms.venues.events import (
     VenueEvent,
 )
 from oms.venues.filters import SymbolFilters
+from oms.venues.paper_balances import INSUFFICIENT_BALANCE, SpotLedger
 from oms.venues.paper_book import MarketView
 from oms.venues.paper_faults import FaultPlan, LatencyModel
 from oms.venues.paper_state import DEFAULT_SPOT_FILTERS, WorkingOrder, crosses, crosses_top
+from oms.venues.paper_walk import BookWalk, TakePlan
 
-__all__ = ["DEFAULT_SPOT_FILTERS", "PaperVenue"]
+__all__ = ["DEFAULT_BALANCES", "DEFAULT_SPOT_FILTERS", "PaperVenue"]
 
 _BPS = Decimal(10_000)
 _EPSILON_S = 1e-6  # float epoch seconds carry ~0.2 µs of rounding; never delay an event for it
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 _NEW, _CANCEL = 0, 1
 _CLOSED = (-1013, "Market is closed.")
 _WOULD_TAKE = (-2010, "Order would immediately match and take.")
+_INVALID_SYMBOL = (-1121, "Invalid symbol.")
+
+# what the account holds when nobody says: Settings.starting_balance's default, in USDT
+DEFAULT_BALANCES: Mapping[str, Decimal] = {"USDT": Decimal(100_000)}
 
 
 class PaperVenue(Venue):
@@ -83,12 +101,16 @@ class PaperVenue(Venue):
         seed: int = 7,
         *,
         faults: FaultPlan | None = None,
+        balances: Mapping[str, Decimal] | None = None,
     ) -> None:
+        """``balances``: what the account holds at start, asset -> amount (default
+        DEFAULT_BALANCES; the composition root passes Settings.starting_balance in its quote)."""
         super().__init__(gate)
         self.market = market
         self.settings = settings or PaperVenueSettings()
         self._filters = dict(filters or {})
         self._view = MarketView(market)
+        self._walk = BookWalk(self._view, self.filters)
         self._rng = random.Random(seed)
         self.latency = LatencyModel(self.settings.latency_ms, self.settings.latency_jitter_ms,
                                     self._rng)
@@ -99,6 +121,10 @@ class PaperVenue(Venue):
         self.faults = faults or FaultPlan(reject_rate=self.settings.reject_rate)
         self._taker_rate = self.settings.taker_fee_bps / _BPS
         self._maker_rate = self.settings.maker_fee_bps / _BPS
+        # a limit buy may take (taker) or rest (maker): it locks the larger fee
+        self._buy_lock_rate = _ONE + max(self._taker_rate, self._maker_rate)
+        self._ledger = SpotLedger(DEFAULT_BALANCES if balances is None else balances)
+        self._assets: dict[str, tuple[str, str]] = {}
         self._actions: list[tuple[float, int, int, WorkingOrder, datetime, float]] = []
         self._outbox: list[tuple[float, int, VenueEvent]] = []
         self._orders: dict[str, WorkingOrder] = {}
@@ -106,8 +132,6 @@ class PaperVenue(Venue):
         self._pending: dict[str, WorkingOrder] = {}
         self._seq = itertools.count()
         self._venue_ids = itertools.count(1)
-        self._ticks: dict[str, tuple[float, Decimal]] = {}
-        self._steps: dict[str, tuple[float, Decimal]] = {}
         self._open_by_symbol: dict[str, int] = {}
         self.accepted_log: list[tuple[str, datetime]] = []  # what the venue accepted, and when
         if self._view.sim is not None:
@@ -123,6 +147,22 @@ class PaperVenue(Venue):
         if flt is None:
             flt = self._filters[symbol] = DEFAULT_SPOT_FILTERS.get(symbol) or SymbolFilters(symbol)
         return flt
+
+    def balances(self) -> dict[str, Balance]:
+        """The account per asset: Balance(free, locked), locked by orders open at the exchange."""
+        return self._ledger.snapshot()
+
+    def set_balances(self, totals: Mapping[str, Decimal]) -> None:
+        """Make each asset's total ``totals[asset]`` (absent assets: 0); open orders keep their
+        locks. After a restart: the totals the stored fills imply (oms.model.account_balances).
+        Raises ValueError for a negative total or one below what open orders lock."""
+        self._ledger.reset(totals)
+
+    def _assets_of(self, symbol: str) -> tuple[str, str]:
+        assets = self._assets.get(symbol)
+        if assets is None:
+            assets = self._assets[symbol] = self.filters(symbol).assets()
+        return assets
 
     def price_shock(self, symbol: str, bps: float, at: datetime | None = None) -> None:
         """Move the market mid of ``symbol`` by ``bps`` from ``at`` on (simulated markets)."""
@@ -140,6 +180,7 @@ class PaperVenue(Venue):
     def _finish(self, w: WorkingOrder, state: ChildState) -> None:
         """Move ``w`` to a terminal state and out of the open-order books."""
         w.state = state
+        self._ledger.release(w)
         cid = w.order.client_order_id
         if self._resting.pop(cid, None) is not None or w.open_counted:
             w.open_counted = False
@@ -147,6 +188,10 @@ class PaperVenue(Venue):
 
     def _validate(self, order: ChildOrder) -> tuple[int, str] | None:
         symbol = order.symbol
+        try:
+            self._assets_of(symbol)
+        except ValueError:
+            return _INVALID_SYMBOL
         if not self.market.is_open(symbol):
             return _CLOSED
         try:
@@ -261,9 +306,15 @@ class PaperVenue(Venue):
             self._finish(w, ChildState.REJECTED)
             self._emit(w, visible, OrderRejected(order.client_order_id, *_WOULD_TAKE, ts))
             return
+        plan = self._walk.plan(w, top, None, fill_or_kill=False) if kind is OrderType.MARKET \
+            else None
+        if not self._reserve(w, plan):
+            self._finish(w, ChildState.REJECTED)
+            self._emit(w, visible, OrderRejected(order.client_order_id, *INSUFFICIENT_BALANCE, ts))
+            return
         self._emit(w, visible, OrderAccepted(order.client_order_id, w.venue_id, ts))
-        if kind is OrderType.MARKET:
-            self._take(w, top, None, ts, visible, fill_or_kill=False)
+        if plan is not None:
+            self._execute_take(w, plan, top, ts, visible)
             if w.state is not ChildState.FILLED:
                 self._expire(w, ts, visible, "insufficient liquidity in the book")
             return
@@ -288,58 +339,49 @@ class PaperVenue(Venue):
         w.checked_t = t_ex
         self._resting[order.client_order_id] = w
 
+    def _reserve(self, w: WorkingOrder, plan: TakePlan | None) -> bool:
+        """Lock what ``w`` may spend (a market buy: ``plan``'s cost); False if it does not fit."""
+        order = w.order
+        base, quote = self._assets_of(order.symbol)
+        if order.side is Side.SELL:
+            return self._ledger.reserve(w, base, order.quantity, _ONE)
+        if plan is None:
+            assert order.limit_price is not None
+            unit = order.limit_price * self._buy_lock_rate
+            return self._ledger.reserve(w, quote, order.quantity * unit, unit)
+        rate = self._taker_rate
+        cost = sum((price * quantity + price * quantity * rate for quantity, price in plan), _ZERO)
+        return self._ledger.reserve(w, quote, cost, _ZERO)
+
     def _take(self, w: WorkingOrder, top: Top, limit: float | None, ts: datetime, visible: float,
               *, fill_or_kill: bool) -> None:
         """Walk the book for ``w`` (up to ``limit``) and emit taker fills."""
-        order = w.order
-        buy = order.side is Side.BUY
-        need = w.remaining_f
-        if need <= self._view.touch_quantity(order.symbol, order.side, top):
-            price = top.ask if buy else top.bid
-            if limit is None or (price <= limit + 1e-9 if buy else price >= limit - 1e-9):
-                quantity = w.remaining  # the common case: the touch holds it all
-                mid, half = self._mid_half(order.symbol, top)
-                self._fill(w, quantity, self._price(order.symbol, price), Liquidity.TAKER, ts,
-                           visible, mid, half)
-                self._view.record_own_trade(order.symbol, order.side, need, top.ts)
-                return
-        taken: list[tuple[float, float]] = []
-        for price, size in self._view.levels(order.symbol, order.side, top):
-            if limit is not None and (price > limit + 1e-9 if buy else price < limit - 1e-9):
-                break
-            take = size if size < need else need
-            taken.append((price, take))
-            need -= take
-            if need <= 1e-12:
-                break
-        complete = need <= 1e-12
-        if fill_or_kill and not complete:
+        plan = self._walk.plan(w, top, limit, fill_or_kill=fill_or_kill)
+        self._execute_take(w, plan, top, ts, visible)
+
+    def _execute_take(self, w: WorkingOrder, plan: TakePlan, top: Top,
+                      ts: datetime, visible: float) -> None:
+        """Emit the taker fills of ``plan`` and feed them to the impact model."""
+        if not plan:
             return
-        mid, half = self._mid_half(order.symbol, top)
-        step_f, step = self._step(order.symbol)
-        quantities: list[Decimal] = []
-        remaining = w.remaining
-        for k, (_, take) in enumerate(taken):
-            if complete and k == len(taken) - 1:
-                quantity = remaining - sum(quantities, _ZERO)
-            else:
-                quantity = Decimal(int(take / step_f + 1e-9)) * step
-            quantities.append(quantity)
+        order = w.order
+        mid, half = self._walk.mid_half(order.symbol, top)
         total = 0.0
-        for (price, _), quantity in zip(taken, quantities, strict=True):
-            if quantity > 0:
-                self._fill(w, quantity, self._price(order.symbol, price), Liquidity.TAKER, ts,
-                           visible, mid, half)
-                total += float(quantity)
-        if total > 0:
-            self._view.record_own_trade(order.symbol, order.side, total, top.ts)
+        for quantity, price in plan:
+            self._fill(w, quantity, price, Liquidity.TAKER, ts, visible, mid, half)
+            total += float(quantity)
+        self._view.record_own_trade(order.symbol, order.side, total, top.ts)
 
     def _fill(self, w: WorkingOrder, quantity: Decimal, price: Decimal, liquidity: Liquidity,
               ts: datetime, visible: float, mid: Decimal | None, half: Decimal | None) -> None:
         order = w.order
         rate = self._taker_rate if liquidity is Liquidity.TAKER else self._maker_rate
+        notional = price * quantity
+        fee = notional * rate
+        base, quote = self._assets_of(order.symbol)
+        self._ledger.settle(w, base, quote, quantity, notional, fee)
         w.filled += quantity
-        w.notional += price * quantity
+        w.notional += notional
         w.remaining_f = float(order.quantity - w.filled)
         if w.filled >= order.quantity:
             self._finish(w, ChildState.FILLED)
@@ -349,7 +391,7 @@ class PaperVenue(Venue):
             fill_id=f"{order.client_order_id}:{next(self._seq)}",
             client_order_id=order.client_order_id, parent_id=order.parent_id,
             symbol=order.symbol, side=order.side, price=price, quantity=quantity,
-            fee=price * quantity * rate, liquidity=liquidity, ts=ts, venue=self.name,
+            fee=fee, liquidity=liquidity, ts=ts, venue=self.name,
             mid_price=mid, half_spread=half, submitted_at=w.sent_at,
         )
         self._emit(w, visible, OrderFilled(fill))
@@ -380,7 +422,7 @@ class PaperVenue(Venue):
                     continue
                 available = volume - w.queue_ahead + w.credit
                 w.queue_ahead = 0.0
-                step_f, step = self._step(order.symbol)
+                step_f, step = self._walk.step(order.symbol)
                 quantity = min(Decimal(int(available / step_f + 1e-9)) * step, w.remaining)
                 w.credit = available - float(quantity)
                 if quantity <= 0:
@@ -388,31 +430,7 @@ class PaperVenue(Venue):
             mid: Decimal | None = None
             half: Decimal | None = None
             with contextlib.suppress(MarketClosed):  # a fill can complete a bar before a gap
-                mid, half = self._mid_half(order.symbol, self._view.top(order.symbol, now_t))
+                mid, half = self._walk.mid_half(order.symbol, self._view.top(order.symbol, now_t))
             visible = now_t + self.latency.draw() * 0.5
             assert order.limit_price is not None
             self._fill(w, quantity, order.limit_price, Liquidity.MAKER, now, visible, mid, half)
-
-    # ------------------------------------------------------------------ decimals
-    def _step(self, symbol: str) -> tuple[float, Decimal]:
-        cached = self._steps.get(symbol)
-        if cached is None:
-            step = self.filters(symbol).step_size
-            cached = self._steps[symbol] = (float(step), step)
-        return cached
-
-    def _tick(self, symbol: str) -> tuple[float, Decimal]:
-        cached = self._ticks.get(symbol)
-        if cached is None:
-            tick = self._view.tick(symbol)
-            cached = self._ticks[symbol] = (float(tick), tick)
-        return cached
-
-    def _price(self, symbol: str, price: float) -> Decimal:
-        tick_f, tick = self._tick(symbol)
-        return Decimal(round(price / tick_f)) * tick
-
-    def _mid_half(self, symbol: str, top: Top) -> tuple[Decimal, Decimal]:
-        bid = self._price(symbol, top.bid)
-        ask = self._price(symbol, top.ask)
-        return (bid + ask) / 2, (ask - bid) / 2

@@ -29,8 +29,9 @@ class WorkingOrder:
     """The venue's side of one order."""
 
     __slots__ = ("arrival_t", "cancel_requested", "checked_t", "credit", "filled",
-                 "last_visible", "limit_f", "notional", "open_counted", "order", "queue_ahead",
-                 "remaining_f", "sent_at", "state", "venue_id")
+                 "last_visible", "limit_f", "lock_asset", "lock_unit", "locked", "notional",
+                 "open_counted", "order", "queue_ahead", "remaining_f", "sent_at", "state",
+                 "venue_id")
 
     def __init__(self, order: ChildOrder, venue_id: str, sent_at: datetime, arrival_t: float,
                  state: ChildState = ChildState.NEW) -> None:
@@ -49,6 +50,9 @@ class WorkingOrder:
         self.last_visible = 0.0
         self.cancel_requested = False
         self.open_counted = False
+        self.lock_asset = ""  # what the order locked at the exchange (paper_balances)
+        self.locked = _ZERO
+        self.lock_unit = _ZERO
 
     @property
     def remaining(self) -> Decimal:

@@ -1,4 +1,5 @@
-"""Deterministic fakes for the algorithm tests: a scripted market and a scripted venue."""
+"""Deterministic fakes for the algorithm tests: a scripted market and a scripted venue, and
+``execute`` to run one parent on them through the real engine (oms.execution_harness)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from oms.errors import MarketClosed
+from oms.execution_harness import ExecutionResult, VenueFactory, run_parent
+from oms.market.base import MarketData
 from oms.market.types import Bar, Book, BookLevel, Quote
 from oms.model.enums import AlgoName, Liquidity, OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder, Fill, ParentOrder
@@ -107,10 +111,11 @@ class ScriptedVenue(Venue):
 
     name = "scripted"
 
-    def __init__(self, market: FakeMarket, *, filters: SymbolFilters = BTC,
+    def __init__(self, market: MarketData, *, gate: HaltGate | None = None,
+                 filters: SymbolFilters = BTC,
                  reject: Callable[[ChildOrder], tuple[int, str] | None] | None = None,
                  passive_fill_share: Decimal = Decimal(0)) -> None:
-        super().__init__(HaltGate())
+        super().__init__(gate or HaltGate())
         self.market = market
         self._filters = filters
         self.reject = reject
@@ -166,7 +171,7 @@ class ScriptedVenue(Venue):
 
     def poll(self, now: datetime) -> list[VenueEvent]:
         for cid, order in list(self.open.items()):
-            if self.market.closed(now):
+            if not self.market.is_open(order.symbol):
                 continue
             quote = self.market.quote(order.symbol)
             assert order.limit_price is not None
@@ -212,3 +217,23 @@ def shared_kline_file(symbol: str = "BTCUSDT") -> Path:
         if files:
             return files[0]
     pytest.skip("shared Binance kline data not found")
+
+
+def scripted(**options: Any) -> VenueFactory:
+    """A factory of the ScriptedVenue (``reject``, ``passive_fill_share``, ``filters``) on the
+    engine's halt gate."""
+    def build(gate: HaltGate, market: MarketData) -> Venue:
+        return ScriptedVenue(market, gate=gate, **options)
+    return build
+
+
+def execute(algo: AlgoName, quantity: str = "0.5", *, market: MarketData,
+            venue: VenueFactory | None = None, side: Side = Side.BUY, duration: float = 30.0,
+            urgency: float = 0.5, limit_price: Decimal | None = None, start: datetime = T0,
+            options: dict[str, Any] | None = None, **run: Any) -> ExecutionResult:
+    """Run one BTCUSDT parent from ``start`` through the real engine (default venue: a
+    ScriptedVenue); ``options`` are the algorithm's keywords, ``run`` goes to ``run_parent``."""
+    return run_parent(market, symbol="BTCUSDT", side=side, quantity=Decimal(quantity),
+                      algo=algo, start=start, duration_minutes=duration, urgency=urgency,
+                      limit_price=limit_price, algo_options=options,
+                      venue=venue or scripted(), **run)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from algo_fakes import BTC, T0, FakeMarket, ScriptedVenue, make_parent
+from algo_fakes import BTC, T0, FakeMarket, execute, make_parent
 
 from oms.algos.base import AlgoContext
 from oms.algos.shortfall import ShortfallAlgo, ac_kappa, ac_trajectory, urgency_to_lambda
-from oms.algos.simloop import run_parent
 from oms.model.enums import AlgoName
 
 
@@ -85,21 +85,19 @@ def test_participation_cap_is_min_of_02_and_urgency_times_03(urgency: float, cap
 
 def test_full_run_fills_exactly_under_the_cap() -> None:
     market = FakeMarket(volume_per_minute=50.0)
-    parent = make_parent("2", algo=AlgoName.IS, duration=60, urgency=0.8)
 
-    result = run_parent(ShortfallAlgo(parent, seed=1, filters=BTC), parent, market,
-                        ScriptedVenue(market), start=T0)
+    result = execute(AlgoName.IS, "2", market=market, duration=60, urgency=0.8)
 
-    assert parent.filled_quantity == Decimal(2)
-    assert result.fills[0].ts == T0 or result.children[0].created_at == T0
+    assert result.parent.filled_quantity == Decimal(2)
+    assert result.children[0].created_at == T0
 
 
 def test_cap_binds_in_a_thin_market_and_reports_the_rest() -> None:
     market = FakeMarket(volume_per_minute=0.2)  # 12 BTC an hour, cap 0.15 -> ~1.8 BTC
-    parent = make_parent("4", algo=AlgoName.IS, duration=60, urgency=0.5)
-    algo = ShortfallAlgo(parent, seed=1, filters=BTC, placement="aggressive")
 
-    result = run_parent(algo, parent, market, ScriptedVenue(market), start=T0)
+    # the cap lets out a small child every tick: one-second ticks keep the run short
+    result = execute(AlgoName.IS, "4", market=market, duration=60, urgency=0.5,
+                     options={"placement": "aggressive"}, tick=timedelta(seconds=1))
 
-    assert Decimal("1.5") < parent.filled_quantity < Decimal("2.2")
+    assert Decimal("1.5") < result.parent.filled_quantity < Decimal("2.2")
     assert result.end_reason.startswith("window ended")

@@ -1,4 +1,8 @@
-"""TWAP: exact totals, bounded randomisation, reproducibility and execution behaviour."""
+"""TWAP: exact totals, bounded randomisation, reproducibility and execution behaviour.
+
+The runs go through the real engine (``algo_fakes.execute``: ExecutionEngine + ScriptedVenue +
+SQLite + TestClock); halts and denials come from the engine's own risk.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,26 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from algo_fakes import BTC, T0, FakeMarket, ScriptedVenue, make_parent
+from algo_fakes import BTC, T0, FakeMarket, execute, make_parent, scripted
 
 from oms.algos.base import AlgoContext, ChildIntent
-from oms.algos.simloop import run_parent
 from oms.algos.twap import TwapAlgo
-from oms.model.enums import ChildState, OrderType
+from oms.commands import ResetBreaker, Resume
+from oms.config import BreakerSettings, CircuitBreakerSettings
+from oms.execution_harness import BACKTEST_LIMITS
+from oms.model.enums import AlgoName, ChildState, OrderType, ParentState
 from oms.model.orders import ChildOrder
+
+TWAP = AlgoName.TWAP
+# a market move above 50 bps between two ticks puts the account in REDUCING: a buy parent may
+# send nothing more (the algorithm sees ``trading_allowed`` False) until re-armed and resumed
+REDUCE_ON_SHOCK = CircuitBreakerSettings(market_stress=BreakerSettings(
+    threshold=50.0, count=1, window_s=60.0, action="REDUCING"))
+
+
+def _shock_at(at: datetime) -> FakeMarket:
+    """A flat market whose price jumps 1% (100 bps) at ``at``."""
+    return FakeMarket(price_fn=lambda t: 50_000.0 if t < at else 50_500.0)
 
 
 def _planned(quantity: str = "0.5", seed: int = 1, **options: object) -> TwapAlgo:
@@ -59,13 +76,11 @@ def test_tiny_parent_is_merged_not_sent_below_min_notional() -> None:
 
 
 def test_full_run_fills_exactly_the_parent_with_passive_then_cross() -> None:
-    parent = make_parent("0.5", duration=10)
     market = FakeMarket()  # flat price: passive orders never cross, so every slice crosses
-    venue = ScriptedVenue(market)
 
-    result = run_parent(TwapAlgo(parent, seed=2, filters=BTC), parent, market, venue, start=T0)
+    result = execute(TWAP, "0.5", market=market, duration=10)
 
-    assert parent.filled_quantity == Decimal("0.5")
+    assert result.parent.filled_quantity == Decimal("0.5")
     passive = [c for c in result.children if c.order_type is OrderType.LIMIT]
     crosses = [c for c in result.children if c.order_type is OrderType.MARKET]
     assert len(passive) == 5 and len(crosses) == 5
@@ -74,92 +89,83 @@ def test_full_run_fills_exactly_the_parent_with_passive_then_cross() -> None:
 
 
 def test_partial_passive_fills_are_crossed_for_the_rest_only() -> None:
-    parent = make_parent("0.5", duration=10)
     market = FakeMarket()
-    venue = ScriptedVenue(market, passive_fill_share=Decimal("0.4"))
+    venue = scripted(passive_fill_share=Decimal("0.4"))
 
-    result = run_parent(TwapAlgo(parent, seed=2, filters=BTC), parent, market, venue, start=T0)
+    result = execute(TWAP, "0.5", market=market, venue=venue, duration=10)
 
-    assert parent.filled_quantity == Decimal("0.5")
+    assert result.parent.filled_quantity == Decimal("0.5")
     maker = sum(f.quantity for f in result.fills if f.liquidity.value == "maker")
     assert Decimal("0.15") < maker < Decimal("0.25")  # ~40% passive
 
 
 def test_aggressive_placement_sends_market_children_only() -> None:
-    parent = make_parent("0.5", duration=10)
-    market = FakeMarket()
-    algo = TwapAlgo(parent, seed=2, filters=BTC, placement="aggressive")
-
-    result = run_parent(algo, parent, market, ScriptedVenue(market), start=T0)
+    result = execute(TWAP, "0.5", market=FakeMarket(), duration=10,
+                     options={"placement": "aggressive"})
 
     assert all(c.order_type is OrderType.MARKET for c in result.children)
-    assert parent.filled_quantity == Decimal("0.5")
+    assert result.parent.filled_quantity == Decimal("0.5")
 
 
 def test_risk_denial_shrinks_children_and_still_completes() -> None:
-    parent = make_parent("0.5", duration=10)
-    market = FakeMarket()
+    # the engine's pre-trade risk denies children above 3,000 USD; the algorithm is not told
+    # the limit (max_child_notional unset), so it learns it from the denials and halves
+    limits = BACKTEST_LIMITS.model_copy(update={"max_order_notional_usd": Decimal(3_000)})
 
-    def deny(child: ChildOrder, now: object) -> str | None:
-        if child.quantity * 50_000 > 3_000:
-            return f"ORDER_NOTIONAL: notional={child.quantity * 50_000}, max=3000"
-        return None
+    result = execute(TWAP, "0.5", market=FakeMarket(), duration=10, risk=limits,
+                     options={"placement": "aggressive", "max_child_notional": None})
 
-    algo = TwapAlgo(parent, seed=2, filters=BTC, placement="aggressive")
-    result = run_parent(algo, parent, market, ScriptedVenue(market), start=T0, deny=deny)
-
-    assert result.rejects and parent.filled_quantity == Decimal("0.5")
+    assert result.rejects and all("MAX_ORDER_NOTIONAL" in r for r in result.rejects)
+    assert result.parent.filled_quantity == Decimal("0.5")
     filled = [c.quantity for c in result.children if c.state is ChildState.FILLED]
     assert max(filled) * 50_000 <= 3_000
 
 
 def test_persistent_rejections_stop_the_algo_with_a_reason() -> None:
-    parent = make_parent("0.5", duration=10)
-    market = FakeMarket()
-    venue = ScriptedVenue(market, reject=lambda c: (-2010, "Account has insufficient balance"))
-    algo = TwapAlgo(parent, seed=2, filters=BTC, max_rejects=4)
+    venue = scripted(reject=lambda c: (-2010, "Account has insufficient balance"))
 
-    result = run_parent(algo, parent, market, venue, start=T0)
+    result = execute(TWAP, "0.5", market=FakeMarket(), venue=venue, duration=10,
+                     options={"max_rejects": 4})
 
     assert len(result.rejects) == 4
-    assert algo.stop_reason is not None and "4 consecutive" in algo.stop_reason
-    assert parent.filled_quantity == 0 and parent.remaining == Decimal("0.5")
+    assert "stopped after 4 consecutive rejections" in result.end_reason
+    assert result.parent.filled_quantity == 0 and result.parent.remaining == Decimal("0.5")
 
 
 def test_halted_engine_sends_nothing_and_the_rest_is_reported() -> None:
-    parent = make_parent("0.5", duration=10)
-    market = FakeMarket()
     halt_at = T0 + timedelta(minutes=4)
-    algo = TwapAlgo(parent, seed=2, filters=BTC, placement="aggressive")
 
-    result = run_parent(algo, parent, market, ScriptedVenue(market), start=T0,
-                        trading_allowed=lambda now: now < halt_at)
+    result = execute(TWAP, "0.5", market=_shock_at(halt_at), duration=10,
+                     breakers=REDUCE_ON_SHOCK, options={"placement": "aggressive"})
 
     assert all(c.created_at < halt_at for c in result.children)
-    assert 0 < parent.filled_quantity < Decimal("0.5")
-    assert algo.stop_reason is not None and "unfilled" in algo.stop_reason
+    assert 0 < result.parent.filled_quantity < Decimal("0.5")
+    assert result.parent.state is ParentState.CANCELED
+    assert result.end_reason.startswith("window ended with")
+    assert "unfilled" in result.end_reason
 
 
 def test_resume_after_halt_catches_up() -> None:
-    parent = make_parent("0.5", duration=10)
-    market = FakeMarket()
-    algo = TwapAlgo(parent, seed=2, filters=BTC, placement="aggressive")
     halted = (T0 + timedelta(minutes=2), T0 + timedelta(minutes=5))
+    rearm = [(halted[1], ResetBreaker(name="market_stress", reason="shock understood")),
+             (halted[1], Resume(reason="market calm again"))]
 
-    run_parent(algo, parent, market, ScriptedVenue(market), start=T0,
-               trading_allowed=lambda now: not halted[0] <= now < halted[1])
+    result = execute(TWAP, "0.5", market=_shock_at(halted[0]), duration=10,
+                     breakers=REDUCE_ON_SHOCK, script=rearm,
+                     options={"placement": "aggressive"})
 
-    assert parent.filled_quantity == Decimal("0.5")
+    assert result.parent.filled_quantity == Decimal("0.5")
+    assert not [c for c in result.children if halted[0] <= c.created_at < halted[1]]
+    assert [c for c in result.children if c.created_at >= halted[1]]
 
 
 def test_market_closed_delays_then_window_end_reports_the_rest() -> None:
-    parent = make_parent("0.5", duration=10)
     market = FakeMarket(closed=lambda t: t >= T0 + timedelta(minutes=6))
-    algo = TwapAlgo(parent, seed=2, filters=BTC, placement="aggressive")
 
-    result = run_parent(algo, parent, market, ScriptedVenue(market), start=T0)
+    result = execute(TWAP, "0.5", market=market, duration=10,
+                     options={"placement": "aggressive"})
 
-    assert 0 < parent.filled_quantity < Decimal("0.5")
+    assert 0 < result.parent.filled_quantity < Decimal("0.5")
     assert result.end_reason.startswith("window ended")
 
 
@@ -183,30 +189,42 @@ def test_on_start_and_first_timer_in_one_tick_do_not_double_send() -> None:
 
 
 def test_market_closed_at_start_plans_on_the_first_quote() -> None:
-    parent = make_parent("0.5", duration=10)
     market = FakeMarket(closed=lambda t: t < T0 + timedelta(minutes=1))
-    algo = TwapAlgo(parent, seed=2, filters=BTC, placement="aggressive")
 
-    result = run_parent(algo, parent, market, ScriptedVenue(market), start=T0)
+    result = execute(TWAP, "0.5", market=market, duration=10,
+                     options={"placement": "aggressive"})
 
-    assert parent.filled_quantity == Decimal("0.5")
-    assert len(algo.slices) == 5
+    assert result.parent.filled_quantity == Decimal("0.5")
+    # planned at the first quote: the 5 slices of a 10-minute window, one MARKET child each
+    assert len(result.children) == 5
     assert min(c.created_at for c in result.children) >= T0 + timedelta(minutes=1)
 
 
 def test_throttling_waits_and_never_stops_the_algo() -> None:
-    parent = make_parent("0.5", duration=10)
-    market = FakeMarket()
-    throttled_until = T0 + timedelta(minutes=3)
+    # 25 children of 0.02 BTC against the engine's rate limit of 5 orders a minute: the
+    # algorithm is throttled (ORDER_RATE) many more times than max_rejects, never stopped
+    limits = BACKTEST_LIMITS.model_copy(update={"max_orders_per_minute": 5})
 
-    def deny(child: ChildOrder, now: datetime) -> str | None:
-        return "ORDER_RATE: orders=21, max=20 per minute" if now < throttled_until else None
-
-    algo = TwapAlgo(parent, seed=2, filters=BTC, placement="aggressive", max_rejects=3)
-    result = run_parent(algo, parent, market, ScriptedVenue(market), start=T0, deny=deny)
+    result = execute(TWAP, "0.5", market=FakeMarket(), duration=10, risk=limits,
+                     options={"placement": "aggressive", "max_rejects": 3,
+                              "max_child_notional": 1_000})
 
     assert len(result.rejects) > 3  # more than max_rejects, yet not stopped
-    assert parent.filled_quantity == Decimal("0.5")
-    denied_at = [c.created_at for c in result.children if c.state is ChildState.REJECTED]
-    gaps = [b - a for a, b in itertools.pairwise(denied_at)]
-    assert all(later >= earlier for earlier, later in itertools.pairwise(gaps))
+    assert all("ORDER_RATE" in r for r in result.rejects)
+    assert result.parent.filled_quantity == Decimal("0.5")
+    # while throttled (no child sent in between) the waits grow
+    for denied in _consecutive_denials(result.children):
+        gaps = [b - a for a, b in itertools.pairwise(denied)]
+        assert all(later >= earlier for earlier, later in itertools.pairwise(gaps))
+    assert max(len(run) for run in _consecutive_denials(result.children)) >= 3
+
+
+def _consecutive_denials(children: list[ChildOrder]) -> list[list[datetime]]:
+    """Creation times of the denied children, in runs not interrupted by a sent child."""
+    runs: list[list[datetime]] = [[]]
+    for child in children:
+        if child.state is ChildState.REJECTED:
+            runs[-1].append(child.created_at)
+        elif runs[-1]:
+            runs.append([])
+    return [run for run in runs if run]

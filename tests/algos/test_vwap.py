@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from algo_fakes import BTC, T0, FakeMarket, ScriptedVenue, make_parent
+from algo_fakes import BTC, T0, FakeMarket, execute, make_parent
 
 from oms.algos.base import AlgoContext
-from oms.algos.simloop import run_parent
 from oms.algos.vwap import VwapAlgo, profile_weights
 from oms.algos.vwap_profile import HOUR_WEIGHT, MINUTE_WEIGHT
 from oms.model.enums import AlgoName
@@ -101,10 +100,10 @@ def test_following_realised_volume_tracks_interval_vwap_better_than_the_static_p
     errors = {}
     for follow in (True, False):
         market = FakeMarket(price_fn=price, volume_fn=volume)
-        parent = make_parent("1", algo=AlgoName.VWAP, duration=60)
-        algo = VwapAlgo(parent, seed=1, filters=BTC, follow_realised=follow,
-                        placement="aggressive", child_interval_s=10, participation_cap=0.5)
-        run_parent(algo, parent, market, ScriptedVenue(market), start=T0)
+        result = execute(AlgoName.VWAP, "1", market=market, duration=60, options={
+            "follow_realised": follow, "placement": "aggressive", "child_interval_s": 10,
+            "participation_cap": 0.5})
+        parent = result.parent
         assert parent.filled_quantity == Decimal(1)
         benchmark = _market_vwap(market, T0, T0 + timedelta(minutes=60))
         assert parent.avg_price is not None
@@ -116,10 +115,9 @@ def test_following_realised_volume_tracks_interval_vwap_better_than_the_static_p
 
 def test_participation_cap_leaves_the_rest_unfilled_in_a_thin_market() -> None:
     market = FakeMarket(volume_per_minute=0.1)  # 6 BTC an hour; cap 0.25 -> ~1.5 BTC at most
-    parent = make_parent("3", algo=AlgoName.VWAP, duration=60)
-    algo = VwapAlgo(parent, seed=1, filters=BTC, placement="aggressive")
 
-    result = run_parent(algo, parent, market, ScriptedVenue(market), start=T0)
+    result = execute(AlgoName.VWAP, "3", market=market, duration=60,
+                     options={"placement": "aggressive"})
 
-    assert Decimal("1.2") < parent.filled_quantity < Decimal("1.8")
+    assert Decimal("1.2") < result.parent.filled_quantity < Decimal("1.8")
     assert result.end_reason.startswith("window ended")

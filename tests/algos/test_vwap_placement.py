@@ -6,11 +6,11 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from algo_fakes import BTC, T0, FakeMarket, ScriptedVenue, make_parent
+from algo_fakes import BTC, T0, FakeMarket, execute, make_parent
 
 from oms.algos.base import AlgoContext
-from oms.algos.simloop import SimResult, run_parent
 from oms.algos.vwap import VwapAlgo
+from oms.execution_harness import ExecutionResult
 from oms.model.enums import AlgoName, OrderType, Side
 
 
@@ -47,20 +47,17 @@ def test_zero_offset_posts_at_the_touch() -> None:
     assert intent.limit_price == ctx.quote.bid
 
 
-def _run_unfilled_passive(tolerance: float) -> SimResult:
+def _run_unfilled_passive(tolerance: float) -> ExecutionResult:
     """A flat market where resting buys never fill: every passive deadline asks for a cross."""
-    market = FakeMarket(volume_per_minute=10.0)
-    parent = make_parent("1", algo=AlgoName.VWAP, duration=60)
-    algo = VwapAlgo(parent, seed=1, filters=BTC, cross_tolerance=tolerance)
-    return run_parent(algo, parent, market, ScriptedVenue(market), start=T0,
-                      tick=timedelta(seconds=1))
+    return execute(AlgoName.VWAP, "1", market=FakeMarket(volume_per_minute=10.0), duration=60,
+                   options={"cross_tolerance": tolerance}, tick=timedelta(seconds=1))
 
 
 def test_within_the_tolerance_the_rest_is_reposted_not_crossed() -> None:
     crossing = _run_unfilled_passive(0.0)
     tolerant = _run_unfilled_passive(0.15)
 
-    def crosses(result: SimResult) -> list[Decimal]:
+    def crosses(result: ExecutionResult) -> list[Decimal]:
         return [c.quantity for c in result.children if c.order_type is OrderType.MARKET]
 
     assert crossing.parent.filled_quantity == tolerant.parent.filled_quantity == Decimal(1)
@@ -94,9 +91,8 @@ def test_the_last_child_takes_everything_still_due() -> None:
 def test_short_windows_still_fill_with_two_minute_children() -> None:
     market = FakeMarket(price_fn=lambda t: 50_000 - (t - T0).total_seconds() / 20,
                         volume_per_minute=30.0)
-    parent = make_parent("0.4", algo=AlgoName.VWAP, duration=20)
-    algo = VwapAlgo(parent, seed=3, filters=BTC)
 
-    run_parent(algo, parent, market, ScriptedVenue(market), start=T0)
+    result = execute(AlgoName.VWAP, "0.4", market=market, duration=20, seed=3)
 
-    assert parent.filled_quantity == Decimal("0.4")
+    assert result.parent.filled_quantity == Decimal("0.4")
+    assert all(c.created_at <= T0 + timedelta(minutes=20) for c in result.children)

@@ -65,7 +65,8 @@ def test_no_trades_no_impact_and_zero_mean_moves() -> None:
 def _sliced_buy_cost_bps(total: Decimal, model: str = "sqrt") -> float:
     market = SyntheticMarket(["BTCUSDT"], START, seed=8)
     venue = PaperVenue(HaltGate(), market, PaperVenueSettings(
-        latency_ms=0, latency_jitter_ms=0, impact_model=model), seed=8)  # type: ignore[arg-type]
+        latency_ms=0, latency_jitter_ms=0, impact_model=model), seed=8,  # type: ignore[arg-type]
+        balances={"USDT": Decimal(10**8)})  # spot: a 32 BTC buy needs the cash
     fills: list[Fill] = []
     now = START
     for k in range(100):

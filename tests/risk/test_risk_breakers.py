@@ -17,7 +17,7 @@ Feed = Callable[[CircuitBreakers, datetime], BreakerTrip | None]
 
 
 def _slip(b: CircuitBreakers, t: datetime) -> BreakerTrip | None:
-    return b.on_fill_slippage(25.01, t)
+    return b.on_child_slippage(25.01, t)
 
 
 def _reject(b: CircuitBreakers, t: datetime) -> BreakerTrip | None:
@@ -88,7 +88,7 @@ def test_occurrences_spread_beyond_the_window_do_not_trip(
 
 @pytest.mark.parametrize(
     ("method", "at_threshold"),
-    [("on_fill_slippage", 25.0), ("on_latency", 1000.0), ("on_price_impact", 100.0),
+    [("on_child_slippage", 25.0), ("on_latency", 1000.0), ("on_price_impact", 100.0),
      ("on_price_impact", -100.0)],
 )
 def test_values_at_the_threshold_are_not_occurrences(method: str, at_threshold: float) -> None:
@@ -101,7 +101,7 @@ def test_values_at_the_threshold_are_not_occurrences(method: str, at_threshold: 
 def test_favourable_slippage_does_not_count() -> None:
     b = CircuitBreakers()
     for i in range(5):
-        assert b.on_fill_slippage(-80.0, T0 + timedelta(seconds=i)) is None
+        assert b.on_child_slippage(-80.0, T0 + timedelta(seconds=i)) is None
     assert b.state()["high_slippage"].occurrences_in_window == 0
 
 
@@ -132,12 +132,13 @@ def test_rejection_rate_just_above_threshold_trips() -> None:
 
 def test_trip_reason_has_the_numbers() -> None:
     b = CircuitBreakers()
-    b.on_fill_slippage(30.0, T0)
-    b.on_fill_slippage(41.5, T0 + timedelta(seconds=10))
-    trip = b.on_fill_slippage(26.0, T0 + timedelta(seconds=20))
+    b.on_child_slippage(30.0, T0)
+    b.on_child_slippage(41.5, T0 + timedelta(seconds=10))
+    trip = b.on_child_slippage(26.0, T0 + timedelta(seconds=20))
     assert trip is not None
     assert trip.reason == (
-        "HIGH_SLIPPAGE: 3 fills slipped more than 25 bps within 300s (30, 41.5, 26) -> HALTED"
+        "HIGH_SLIPPAGE: 3 child orders slipped more than 25 bps within 300s (30, 41.5, 26) "
+        "-> HALTED"
     )
     assert [o.value for o in trip.observations] == [30.0, 41.5, 26.0]
 

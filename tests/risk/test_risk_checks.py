@@ -9,6 +9,7 @@ from risk_helpers import D, make_order
 
 from oms.model.enums import OrderType, Side, TradingState
 from oms.risk.checks import (
+    check_cash_available,
     check_daily_loss,
     check_duplicate,
     check_exchange_filters,
@@ -16,6 +17,7 @@ from oms.risk.checks import (
     check_market_price,
     check_max_order_notional,
     check_order_rate,
+    check_position_available,
     check_position_limit,
     check_price_collar,
     check_symbol_allowed,
@@ -23,6 +25,7 @@ from oms.risk.checks import (
     exposure_qty,
     is_risk_reducing,
     order_price,
+    reserved_cash,
 )
 from oms.venues.filters import SymbolFilters
 
@@ -119,8 +122,16 @@ def test_duplicate_from_another_parent_is_denied() -> None:
     v = check_duplicate(order, {"p1": 1}, 1.0)
     assert v is not None
     assert str(v) == (
-        "DUPLICATE_ORDER: symbol=BTCUSDT side=SELL quantity=0.5 other_parent=p1 window=1s"
+        "DUPLICATE_ORDER: symbol=BTCUSDT side=SELL quantity=0.5 seen=1 other_parent=p1 window_s=1"
     )
+
+
+def test_duplicate_counts_only_other_parents_orders() -> None:
+    order = make_order(side=Side.SELL, quantity="0.5", parent_id="p2")
+    v = check_duplicate(order, {"p2": 4, "p1": 2, "p3": 1}, 2.0)
+    assert v is not None
+    assert v.numbers["seen"] == 3 and v.numbers["other_parent"] == "p1"
+    assert v.numbers["window_s"] == "2"
 
 
 def test_same_parent_repeats_are_not_duplicates() -> None:
@@ -268,3 +279,54 @@ def test_decimal_numbers_survive_as_decimals() -> None:
     v = check_position_limit("BTCUSDT", D(0), D(1), D(50000), D(10000))
     assert v is not None
     assert isinstance(v.numbers["position_usd"], Decimal)
+
+
+# --- spot reservation ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("position", "open_sell", "quantity", "denied"),
+    [
+        ("1", "0.4", "0.6", False),  # exactly to zero once everything fills
+        ("1", "0.4", "0.60000001", True),
+        ("1", "0", "1", False),
+        ("0", "0", "0.001", True),  # nothing held
+        ("-0.5", "0", "0.001", True),
+    ],
+)
+def test_position_available_boundary(
+    position: str, open_sell: str, quantity: str, denied: bool
+) -> None:
+    order = make_order(side=Side.SELL, quantity=quantity)
+    v = check_position_available(order, D(position), D(open_sell))
+    assert (v is not None) is denied
+
+
+def test_position_available_text() -> None:
+    order = make_order(side=Side.SELL, quantity="0.5")
+    v = check_position_available(order, D("0.6"), D("0.2"))
+    assert v is not None
+    assert str(v) == (
+        "INSUFFICIENT_POSITION: symbol=BTCUSDT position=0.6 open_sell=0.2 quantity=0.5"
+    )
+
+
+def test_reserved_cash_adds_the_buffer() -> None:
+    assert reserved_cash(D(2), D(100), D(50)) == D("201.0")
+    assert reserved_cash(D(2), D(100), D(0)) == D(200)
+
+
+@pytest.mark.parametrize(("reserve", "denied"), [("600", False), ("600.01", True)])
+def test_cash_available_boundary(reserve: str, denied: bool) -> None:
+    # cash 1000, 400 already reserved by working buys: 600 left
+    order = make_order(side=Side.BUY)
+    v = check_cash_available(order, D(reserve), D(1000), D(400))
+    assert (v is not None) is denied
+
+
+def test_cash_available_text() -> None:
+    v = check_cash_available(make_order(), D("600.014"), D("1000"), D("400"))
+    assert v is not None
+    assert str(v) == (
+        "INSUFFICIENT_CASH: symbol=BTCUSDT cash_usd=1000.00 open_buy_usd=400.00 order_usd=600.01"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -245,3 +246,52 @@ def test_allowed_symbols_can_be_replaced() -> None:
     v = r.check(make_order(), make_ctx())
     assert v is not None and v.code == ViolationCode.SYMBOL_NOT_ALLOWED
     assert isinstance(r.limits.max_position_usd, Decimal)
+
+
+# --- spot reservation ------------------------------------------------------------------------
+
+
+def test_spot_sell_beyond_position_and_open_sells_is_denied() -> None:
+    r = risk()
+    ctx = make_ctx(position="0.05", open_orders={"BTCUSDT": (D(0), D("0.03"))})
+    assert r.check(make_order(side=Side.SELL, quantity="0.02"), ctx) is None
+    v = r.check(make_order(side=Side.SELL, quantity="0.021"), ctx)
+    assert v is not None and v.code == ViolationCode.INSUFFICIENT_POSITION
+
+
+def test_spot_sell_from_flat_is_denied_and_a_margin_account_may_short() -> None:
+    order = make_order(side=Side.SELL, quantity="0.01")
+    v = risk().check(order, make_ctx())
+    assert v is not None and v.code == ViolationCode.INSUFFICIENT_POSITION
+    assert risk(spot=False).check(order, make_ctx()) is None
+
+
+def test_spot_buy_needs_cash_after_open_buys() -> None:
+    # market buy of 0.01 at the ask 50001: 500.01 * 1.005 = 502.51005 reserved
+    r = risk()
+    order = make_order(quantity="0.01")
+    fits = replace(make_ctx(), cash=D(1000), open_buy_reserved=D("497.48"))
+    short = replace(make_ctx(), cash=D(1000), open_buy_reserved=D("497.49"))
+    assert r.check(order, fits) is None
+    v = r.check(order, short)
+    assert v is not None and v.code == ViolationCode.INSUFFICIENT_CASH
+
+
+def test_a_limit_buy_reserves_at_its_limit_price() -> None:
+    r = risk()
+    order = make_order(quantity="0.01", order_type=OrderType.LIMIT, limit_price="49000")
+    ctx = replace(make_ctx(), cash=D("492.45"))  # 490 * 1.005 = 492.45
+    assert r.check(order, ctx) is None
+    assert r.check(order, replace(ctx, cash=D("492.44"))) is not None
+
+
+def test_unknown_cash_skips_the_cash_rule() -> None:
+    assert risk().check(make_order(quantity="0.01"), make_ctx()) is None  # cash=None
+
+
+def test_check_all_lists_the_reservation_rules() -> None:
+    r = risk()
+    sell = r.check_all(make_order(side=Side.SELL), make_ctx())
+    buy = r.check_all(make_order(), replace(make_ctx(), cash=D(0)))
+    assert ViolationCode.INSUFFICIENT_POSITION in {v.code for v in sell}
+    assert ViolationCode.INSUFFICIENT_CASH in {v.code for v in buy}

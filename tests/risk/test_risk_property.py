@@ -1,6 +1,7 @@
-"""Property: random orders, fills, cancels, price moves, limit and state changes never let an
-order pass that a rule should have denied (checked against a small reference model written
-naively with exact fractions and list scans), and never deny an order that breaks no rule."""
+"""Property: random orders, fills, cancels, releases, price moves, cash, limit and state changes
+never let an order pass that a rule should have denied (checked against a small reference model
+written naively with exact fractions and list scans), and never deny an order that breaks no
+rule. Orders go through ``approve`` (counted as they pass), often several at the same instant."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from oms.config import RiskLimits
 from oms.market.types import Quote
 from oms.model.enums import OrderType, Side, TradingState
 from oms.model.orders import ChildOrder
+from oms.risk.checks import reserved_cash
 from oms.risk.pretrade import PreTradeRisk, RiskContext
 from oms.risk.violations import ViolationCode as C
 from oms.venues.filters import SymbolFilters
@@ -32,7 +34,10 @@ FILTERS = {
 }
 START_MID = {"BTCUSDT": Decimal(50000), "ETHUSDT": Decimal(3000), "SOLUSDT": Decimal(100),
              "DOGEUSDT": Decimal("0.1")}
+START_POSITION = {"BTCUSDT": Decimal("0.05"), "ETHUSDT": Decimal(1), "SOLUSDT": Decimal(20),
+                  "DOGEUSDT": Decimal(0)}
 HALF_SPREAD = Decimal("0.5")
+BUFFER_BPS = Decimal(50)
 
 
 @dataclass
@@ -45,6 +50,8 @@ class Sent:
     quantity: Decimal
     parent: str
     remaining: Decimal
+    order: ChildOrder
+    price: Decimal  # its limit, else the touch when it was approved (reserve and fill price)
 
 
 @dataclass
@@ -55,9 +62,9 @@ class World:
     state: TradingState = TradingState.ACTIVE
     limits: RiskLimits = field(default_factory=RiskLimits)
     mids: dict[str, Decimal | None] = field(default_factory=lambda: dict(START_MID))
-    positions: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(ALL_SYMBOLS,
-                                                                                 Decimal(0)))
+    positions: dict[str, Decimal] = field(default_factory=lambda: dict(START_POSITION))
     daily_pnl: Decimal = Decimal(0)
+    cash: Decimal | None = Decimal(20_000)
     sent: list[Sent] = field(default_factory=list)
 
 
@@ -114,6 +121,14 @@ def reference_violations(w: World, order: ChildOrder) -> set[str]:
         out.add(C.PRICE_COLLAR)
     if FILTERS[sym].check(order.order_type, order.quantity, order.limit_price, mid_d) is not None:
         out.add(C.EXCHANGE_FILTER)
+    if lim.spot and side is Side.SELL and pos - sells[sym] - qty < 0:
+        out.add(C.INSUFFICIENT_POSITION)
+    if lim.spot and side is Side.BUY and w.cash is not None:
+        buffer = 1 + F(BUFFER_BPS) / 10_000
+        reserved = sum((F(s.remaining) * F(s.price) * buffer for s in working
+                        if s.side is Side.BUY), F(0))
+        if F(w.cash) - reserved - qty * price * buffer < 0:
+            out.add(C.INSUFFICIENT_CASH)
     if -F(w.daily_pnl) > F(lim.max_daily_loss_usd) and not reducing:
         out.add(C.DAILY_LOSS)
     before = _worst(pos, buys[sym], sells[sym])
@@ -145,11 +160,14 @@ def context(w: World, symbol: str) -> RiskContext:
     if mid is not None:
         quote = Quote(symbol, T0, mid - HALF_SPREAD, mid + HALF_SPREAD, Decimal(1), Decimal(1))
     open_orders: dict[str, tuple[Decimal, Decimal]] = {}
+    reserved = Decimal(0)
     for s in w.sent:
         if s.remaining > 0:
             b, se = open_orders.get(s.symbol, (Decimal(0), Decimal(0)))
             open_orders[s.symbol] = (b + s.remaining, se) if s.side is Side.BUY else (b, se
                                                                                      + s.remaining)
+            if s.side is Side.BUY:
+                reserved += reserved_cash(s.remaining, s.price, BUFFER_BPS)
     return RiskContext(
         now=T0 + timedelta(seconds=w.now_s),
         trading_state=w.state,
@@ -160,6 +178,8 @@ def context(w: World, symbol: str) -> RiskContext:
         positions={k: v for k, v in w.positions.items() if v},
         daily_pnl=w.daily_pnl,
         open_orders=open_orders,
+        cash=w.cash,
+        open_buy_reserved=reserved,
     )
 
 
@@ -180,6 +200,8 @@ time_op = st.tuples(st.just("time"), st.sampled_from([0.25, 0.5, 1.0, 1.5, 10.0,
 edge_op = st.tuples(st.just("edge"), st.integers(0, 50), st.booleans())  # to a window's edge
 echo_op = st.tuples(st.just("echo"), st.sampled_from(["p1", "p2", "p3"]))  # resend as another
 pnl_op = st.tuples(st.just("pnl"), st.integers(-400, 300))
+release_op = st.tuples(st.just("release"), st.integers(0, 5))  # an approved order not sent
+cash_op = st.tuples(st.just("cash"), st.one_of(st.none(), st.integers(0, 40_000)))
 mid_op = st.tuples(
     st.just("mid"),
     st.sampled_from(ALL_SYMBOLS),
@@ -199,10 +221,12 @@ limits_op = st.tuples(
     st.integers(200, 8_000),  # fat finger
     st.integers(1, 8),  # collar %
     st.sampled_from([0.5, 1.0, 2.0]),  # duplicate window
+    st.booleans(),  # spot (reservation rules on)
 )
 ops = st.lists(
     st.one_of(order_op, order_op, order_op, order_op, echo_op, fill_op, fill_op, cancel_op,
-              time_op, time_op, edge_op, pnl_op, mid_op, state_op, limits_op),
+              time_op, time_op, edge_op, pnl_op, mid_op, state_op, limits_op, release_op,
+              cash_op),
     min_size=30,
     max_size=120,
 )
@@ -232,11 +256,15 @@ def _apply(w: World, risk: PreTradeRisk, op: tuple[object, ...], counter: list[i
                            limit_price=limit)
         ctx = context(w, symbol)
         expected = reference_violations(w, order)
-        got = risk.check(order, ctx)
+        previewed = risk.check(order, ctx)
+        got = risk.approve(order, ctx)
+        assert got == previewed  # check counts nothing: the verdict is the same
         if got is None:
             assert not expected, f"{order} passed but breaks {expected}"
-            risk.record_sent(order, ctx.now)
-            w.sent.append(Sent(w.now_s, symbol, side, qty, parent, qty))
+            quote = ctx.quote
+            assert quote is not None
+            price = limit if limit is not None else quote.touch(side)
+            w.sent.append(Sent(w.now_s, symbol, side, qty, parent, qty, order, price))
         else:
             assert expected, f"{order} denied by {got} but breaks no rule"
             assert got.code in expected, f"{got} not among {expected}"
@@ -249,6 +277,8 @@ def _apply(w: World, risk: PreTradeRisk, op: tuple[object, ...], counter: list[i
             part = (s.remaining / divisor).quantize(STEP[s.symbol]) or s.remaining
             s.remaining -= part
             w.positions[s.symbol] += part * s.side.sign
+            if w.cash is not None:
+                w.cash -= part * s.price * s.side.sign
     elif kind == "cancel":
         working = [s for s in w.sent if s.remaining > 0]
         if working:
@@ -268,6 +298,18 @@ def _apply(w: World, risk: PreTradeRisk, op: tuple[object, ...], counter: list[i
     elif kind == "pnl":
         assert isinstance(op[1], int)
         w.daily_pnl += Decimal(op[1])
+    elif kind == "release":  # one of the newest approved orders was not sent after all
+        unfilled = [s for s in w.sent[-6:] if s.remaining == s.quantity]
+        if unfilled:
+            index = op[1]
+            assert isinstance(index, int)
+            s = unfilled[index % len(unfilled)]
+            risk.release(s.order)
+            w.sent.remove(s)
+    elif kind == "cash":
+        cash = op[1]
+        assert cash is None or isinstance(cash, int)
+        w.cash = None if cash is None else Decimal(cash)
     elif kind == "mid":
         symbol, move = op[1], op[2]
         assert isinstance(symbol, str) and (move is None or isinstance(move, int))
@@ -277,13 +319,14 @@ def _apply(w: World, risk: PreTradeRisk, op: tuple[object, ...], counter: list[i
         assert isinstance(op[1], TradingState)
         w.state = op[1]
     elif kind == "limits":
-        _, pos, gross, loss, rate, btc_rate, fat, collar, dup = op
+        _, pos, gross, loss, rate, btc_rate, fat, collar, dup, spot = op
+        assert isinstance(spot, bool)
         w.limits = RiskLimits(
             max_position_usd=Decimal(str(pos)), max_gross_exposure_usd=Decimal(str(gross)),
             max_daily_loss_usd=Decimal(str(loss)), max_orders_per_minute=rate,
             max_orders_per_minute_per_symbol={} if btc_rate is None else {"BTCUSDT": btc_rate},
             max_order_notional_usd=Decimal(str(fat)), price_collar_pct=Decimal(str(collar)),
-            duplicate_window_s=dup,
+            duplicate_window_s=dup, spot=spot, buy_reserve_buffer_bps=BUFFER_BPS,
         )
         risk.update_limits(w.limits)
 

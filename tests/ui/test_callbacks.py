@@ -348,3 +348,142 @@ def test_tca_session_list_follows_new_sessions(app: dash.Dash) -> None:
     assert empty[0] == [] and empty[2] == {"session": None, "ready": False}
     assert [o["value"] for o in options] == [result.session_id]
     assert value == result.session_id and ready["session"] == result.session_id
+
+
+# -- G1 and G8: the kill is durable; malformed callback payloads answer with a visible error ----
+
+
+def test_kill_switch_commits_the_halt_before_it_answers(app: dash.Dash) -> None:
+    # Act
+    action = kill_switch(1)
+
+    # Assert
+    assert "error" not in action
+    assert _oms(app).repository.latest_trading_state() == ("HALTED", "kill switch (dashboard)")
+
+
+def test_kill_switch_that_cannot_commit_still_halts_and_says_so(
+        app: dash.Dash, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Arrange
+    from oms.errors import PersistenceError
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise PersistenceError("database write failed: disk full")
+
+    monkeypatch.setattr(_oms(app).repository, "record_halt", broken)
+
+    # Act
+    action = kill_switch(1)
+    out = refresh_frame(2, action)
+
+    # Assert
+    assert _oms(app).gate.is_halted and out[0] == "HALTED"
+    assert out[-1].startswith("KILL NOT YET DURABLE") and "disk full" in out[-1]
+
+
+@pytest.mark.parametrize("clicks", [{"n": 1}, "1", [1], -1, True], ids=repr)
+def test_kill_switch_with_a_malformed_click_shows_an_error(app: dash.Dash, clicks: Any) -> None:
+    # Act
+    action = kill_switch(clicks)
+    out = refresh_frame(2, action)
+
+    # Assert
+    assert "n_clicks" in action["error"] and "n_clicks" in out[-1]
+    assert not _oms(app).gate.is_halted
+
+
+def test_refresh_frame_survives_a_malformed_frame_action(app: dash.Dash) -> None:
+    for action in ({"error": {"x": 1}}, ["x"], "text", 5, {"error": "e" * 10_000}):
+        out = refresh_frame(1, action)
+        assert out[0] == "ACTIVE" and len(out[-1]) <= 301
+
+
+@pytest.mark.parametrize("reason", [{"why": "x"}, ["x"], 5, True, "x" * 501, "a\nb"], ids=repr)
+def test_resume_and_reset_with_a_malformed_reason_name_the_field(app: dash.Dash,
+                                                                 reason: Any) -> None:
+    # Arrange
+    kill_switch(1)
+
+    # Act
+    resumed = _triggered(f"{ids.RESUME_TRADING}.n_clicks", risk.resume_or_reset, 1, 0, reason,
+                         None)
+    reset = _triggered(f"{ids.BREAKER_RESET}.n_clicks", risk.resume_or_reset, 0, 1, reason,
+                       "high_slippage")
+
+    # Assert
+    assert "reason" in _text(resumed) and "feedback-error" in resumed.className
+    assert "reason" in _text(reset) and "feedback-error" in reset.className
+    assert _oms(app).gate.is_halted
+
+
+@pytest.mark.parametrize("breaker", [{"name": "high_slippage"}, ["high_slippage"], 7, "nope"],
+                         ids=repr)
+def test_breaker_reset_with_a_malformed_name_names_the_breaker(app: dash.Dash,
+                                                                breaker: Any) -> None:
+    feedback = _triggered(f"{ids.BREAKER_RESET}.n_clicks", risk.resume_or_reset, 0, 1,
+                          "checked", breaker)
+    assert "breaker" in _text(feedback) and "feedback-error" in feedback.className
+
+
+def test_rebalance_callbacks_with_malformed_payloads_show_errors(app: dash.Dash) -> None:
+    # Act
+    cases = {
+        "targets": [rebalance.preview(1, {"BTCUSDT": 3000}, "auto", 0.5),
+                    rebalance.submit_rebalance(1, ["BTCUSDT 3000"], "auto", 30, 0.5)],
+        "algo": [rebalance.preview(1, TARGETS, ["twap"], 0.5),
+                 rebalance.submit_rebalance(1, TARGETS, {"algo": "twap"}, 30, 0.5)],
+        "urgency": [rebalance.preview(1, TARGETS, "auto", {"u": 1}),
+                    rebalance.submit_rebalance(1, TARGETS, "auto", 30, [0.5])],
+        "duration": [rebalance.submit_rebalance(1, TARGETS, "auto", {"min": 3}, 0.5)],
+    }
+
+    # Assert
+    for field, feedbacks in cases.items():
+        for feedback in feedbacks:
+            assert field in _text(feedback), (field, _text(feedback))
+            assert "feedback-error" in feedback.className
+    time.sleep(0.2)
+    assert orders.parent_rows({"startRow": 0, "endRow": 10})["rowData"] == []
+
+
+def test_targets_sync_ignores_a_malformed_payload(app: dash.Dash) -> None:
+    for trigger, args in ((f"{ids.REBALANCE_TEXT}.value", ({"t": 1}, None, 0, None)),
+                          (f"{ids.REBALANCE_TABLE}.cellValueChanged", ("", {}, 0, {"r": 1})),
+                          (f"{ids.REBALANCE_TABLE}.cellValueChanged", ("", {}, 0, [1, 2])),
+                          (f"{ids.REBALANCE_TABLE_ADD}.n_clicks", ("", None, 1, "rows"))):
+        with pytest.raises(dash.exceptions.PreventUpdate):
+            _triggered(trigger, rebalance.sync_targets, *args)
+
+
+def _resume_post(reason: Any) -> dict[str, Any]:
+    """The body the dashboard posts when "Resume trading" is clicked."""
+    return {"output": f"{ids.RISK_FEEDBACK}.children",
+            "outputs": {"id": ids.RISK_FEEDBACK, "property": "children"},
+            "inputs": [{"id": ids.RESUME_TRADING, "property": "n_clicks", "value": 1},
+                       {"id": ids.BREAKER_RESET, "property": "n_clicks", "value": 0}],
+            "changedPropIds": [f"{ids.RESUME_TRADING}.n_clicks"],
+            "state": [{"id": ids.RESUME_REASON, "property": "value", "value": reason},
+                      {"id": ids.BREAKER_RESET_NAME, "property": "value", "value": None}]}
+
+
+def test_a_hostile_callback_post_gets_a_clear_error_never_a_500(app: dash.Dash) -> None:
+    # Arrange
+    client = app.server.test_client()
+    kill_switch(1)
+    unknown_output = {**_resume_post("x"), "output": "nothing.children"}
+    bad_inputs = {**_resume_post("x"), "inputs": {"id": "x"}}
+    bad_state = {**_resume_post("x"), "state": [{"value": 1}]}
+
+    # Act
+    wrong_type = client.post("/_dash-update-component", json=_resume_post({"a": [1, 2]}))
+    envelopes = [client.post("/_dash-update-component", json=body)
+                 for body in ([], {"inputs": []}, unknown_output, bad_inputs, bad_state)]
+
+    # Assert
+    assert wrong_type.status_code == 200
+    assert "reason" in wrong_type.get_data(as_text=True)
+    assert "feedback-error" in wrong_type.get_data(as_text=True)
+    for response in envelopes:
+        assert response.status_code == 400, response.get_data(as_text=True)
+        assert response.get_json()["errors"][0]["field"] in {"body", "output"}
+    assert _oms(app).gate.is_halted

@@ -30,9 +30,11 @@ def child(cid: str, quantity: str = "0.01", side: Side = Side.BUY,
                       "paper")
 
 
-def setup(seed: int = 3, **settings: object) -> tuple[SyntheticMarket, PaperVenue]:
+def setup(seed: int = 3, balances: dict[str, Decimal] | None = None,
+          **settings: object) -> tuple[SyntheticMarket, PaperVenue]:
     market = SyntheticMarket(["BTCUSDT"], START, seed=seed)
-    return market, PaperVenue(HaltGate(), market, PaperVenueSettings(**settings), seed=seed)  # type: ignore[arg-type]
+    return market, PaperVenue(HaltGate(), market, PaperVenueSettings(**settings), seed=seed,  # type: ignore[arg-type]
+                              balances=balances)
 
 
 def drive(market: SyntheticMarket, venue: PaperVenue, until: datetime,
@@ -134,7 +136,7 @@ def test_price_shock_moves_the_mid_at_its_time() -> None:
 
 def test_same_seed_same_events() -> None:
     def stream(seed: int) -> list[str]:
-        market, venue = setup(seed=seed)
+        market, venue = setup(seed=seed, balances={"USDT": Decimal(10**6), "BTC": Decimal(10)})
         now = START
         out: list[str] = []
         for k in range(30):
@@ -146,6 +148,7 @@ def test_same_seed_same_events() -> None:
 
     assert stream(9) == stream(9)
     assert stream(9) != stream(10)
+    assert "OrderRejected" not in "".join(stream(9))  # both sides trade: the account holds both
 
 
 def _halt_day() -> Path | None:

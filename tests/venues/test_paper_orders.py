@@ -30,6 +30,7 @@ from oms.venues.paper import PaperVenue
 
 START = datetime(2024, 5, 1, 14, tzinfo=UTC)
 INSTANT = PaperVenueSettings(latency_ms=0, latency_jitter_ms=0)
+RICH = {"USDT": Decimal(10_000_000)}  # for orders of several BTC: spot buys need the cash
 
 
 def data_dir() -> Path | None:
@@ -47,9 +48,9 @@ def child(cid: str, quantity: str, order_type: OrderType = OrderType.MARKET, *,
 
 
 def setup(settings: PaperVenueSettings = INSTANT, seed: int = 3,
-          ) -> tuple[SyntheticMarket, PaperVenue]:
+          balances: dict[str, Decimal] | None = None) -> tuple[SyntheticMarket, PaperVenue]:
     market = SyntheticMarket(["BTCUSDT", "ETHUSDT", "SOLUSDT"], START, seed=seed)
-    return market, PaperVenue(HaltGate(), market, settings, seed=seed)
+    return market, PaperVenue(HaltGate(), market, settings, seed=seed, balances=balances)
 
 
 def fills_of(events: list[VenueEvent]) -> list[Fill]:
@@ -96,7 +97,7 @@ def test_configured_fees_are_charged_in_quote() -> None:
 
 
 def test_large_market_order_walks_the_book_level_by_level() -> None:
-    market, venue = setup()
+    market, venue = setup(balances=RICH)
     touch = market.quote("BTCUSDT")
 
     venue.submit(child("big", "25"), START)
@@ -125,7 +126,7 @@ def test_post_only_rejects_when_it_would_cross_and_rests_otherwise() -> None:
 
 
 def test_ioc_partially_fills_then_expires_and_fok_is_all_or_nothing() -> None:
-    market, venue = setup()
+    market, venue = setup(balances=RICH)
     ask = market.quote("BTCUSDT").ask
 
     venue.submit(child("ioc", "30", OrderType.LIMIT, price=ask, tif=TimeInForce.IOC), START)
@@ -155,7 +156,7 @@ def test_non_marketable_ioc_expires_without_fills() -> None:
 
 
 def test_resting_limit_fills_passively_in_parts_after_its_queue() -> None:
-    market, venue = setup()
+    market, venue = setup(balances=RICH)
     bid = market.quote("SOLUSDT").bid
 
     venue.submit(child("rest", "2000", OrderType.LIMIT, price=bid, symbol="SOLUSDT"), START)
@@ -175,7 +176,7 @@ def test_resting_limit_fills_passively_in_parts_after_its_queue() -> None:
 
 
 def test_trade_through_fills_a_resting_order_in_full() -> None:
-    market, venue = setup()
+    market, venue = setup(balances=RICH)
     bid = market.quote("BTCUSDT").bid
 
     venue.submit(child("rest", "3", OrderType.LIMIT, price=bid), START)
@@ -281,7 +282,7 @@ def test_cancel_that_arrives_after_the_fill_changes_nothing() -> None:
 
 
 def test_our_second_order_at_a_price_queues_behind_the_first() -> None:
-    market, venue = setup()
+    market, venue = setup(balances=RICH)
     bid = market.quote("SOLUSDT").bid
 
     venue.submit(child("first", "500", OrderType.LIMIT, price=bid, symbol="SOLUSDT"), START)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from oms.journal import Journal
 from oms.market.base import MarketData
 from oms.market.types import Bar
 from oms.model import ChildOrder, Fill, ParentOrder
@@ -14,9 +16,6 @@ from oms.persistence.repository import Repository
 from oms.tca.inputs import SessionExecution, TargetPosition, parent_execution
 from oms.tca.intervals import MarketWindow
 from oms.tca.report import build_execution_report
-
-if TYPE_CHECKING:
-    from oms.engine import ExecutionEngine
 
 __all__ = ["ReportBuilder", "market_window", "session_report"]
 
@@ -73,8 +72,13 @@ def session_report(*, session: dict[str, Any], parents: list[ParentOrder],
 class ReportBuilder:
     """Builds reports for sessions that ended, after their rows are committed."""
 
-    def __init__(self, engine: ExecutionEngine) -> None:
-        self.engine = engine
+    def __init__(self, *, repository: Repository, journal: Journal, market: MarketData,
+                 venue_name: str, trading_state: Callable[[], str]) -> None:
+        self.repository = repository
+        self.journal = journal
+        self.market = market
+        self.venue_name = venue_name
+        self.trading_state = trading_state
         self._pending: list[tuple[str, datetime]] = []
         self.latest: dict[str, Any] | None = None
 
@@ -98,13 +102,12 @@ class ReportBuilder:
             except Exception:  # a report must never stop trading
                 log.exception("execution report of %s failed", session_id)
                 continue
-            self.engine.journal.report(session_id, now, report)
+            self.journal.report(session_id, now, report)
             self.latest = report
 
     def build(self, session_id: str, now: datetime) -> dict[str, Any]:
         """The ExecutionReport of one session, from the database and the market."""
-        engine = self.engine
-        repo: Repository = engine.repository
+        repo = self.repository
         session = repo.session(session_id)
         if session is None:
             raise KeyError(session_id)
@@ -119,6 +122,6 @@ class ReportBuilder:
                  if e["ts"] >= session["created_at"]]
         return session_report(
             session=session, parents=parents, children=children, fills=fills,
-            market=engine.market, venue=engine.venue.name, generated_at=now,
+            market=self.market, venue=self.venue_name, generated_at=now,
             risk={"violations": violations, "breakers": trips,
-                  "trading_state": engine.risk.trading_state.value})
+                  "trading_state": self.trading_state()})

@@ -1,0 +1,210 @@
+"""CommandHandler: applies queued commands inside the engine tick and answers their futures.
+
+A rebalance supersedes what is working for its symbols: the plan is made against the position
+plus what open children may still fill, validated against the limits (refused whole with the
+numbers, or clipped), and only then are the old parents canceled and the new ones started, so
+any number of identical rebalances ends at the target and never overtrades. The halt lives here
+and only here: the kill switch, a breaker trip and a failing engine all call ``halt``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from oms.commands import (
+    CancelParent,
+    Command,
+    KillSwitch,
+    ResetBreaker,
+    Resume,
+    SubmitParentOrder,
+    SubmitRebalance,
+    SubmitSignal,
+)
+from oms.engine.book import OrderBook
+from oms.engine.lifecycle import OrderLifecycle
+from oms.engine.sessions import SessionDesk, SubmitResult
+from oms.engine.signals import SignalDesk
+from oms.errors import FieldError, OmsError, ValidationError
+from oms.journal import Journal
+from oms.model import TradingState
+from oms.rebalance import PlanInputs, plan_rebalance
+from oms.risk.halt import HaltGate
+from oms.risk.state import TradingStateChanged, TradingStateMachine
+
+__all__ = ["CommandHandler", "HaltControl"]
+
+_ZERO = Decimal(0)
+_CENT = Decimal("0.01")
+
+
+class HaltControl(Protocol):
+    """The risk side of halt, resume and breaker resets."""
+
+    @property
+    def state(self) -> TradingStateMachine: ...
+
+    def record_state_change(self, change: TradingStateChanged) -> None: ...
+    def tripped_breakers(self) -> list[str]: ...
+    def reset_breaker(self, name: str, actor: str, reason: str, now: datetime) -> None: ...
+
+
+class CommandHandler:
+    """Turns each command into state changes; never lets one bad command stop the engine."""
+
+    def __init__(self, *, book: OrderBook, lifecycle: OrderLifecycle, sessions: SessionDesk,
+                 signals: SignalDesk, journal: Journal, gate: HaltGate, risk: HaltControl,
+                 plan_inputs: Callable[[list[str]], PlanInputs]) -> None:
+        self.book = book
+        self.lifecycle = lifecycle
+        self.sessions = sessions
+        self.signals = signals
+        self.journal = journal
+        self.gate = gate
+        self.risk = risk
+        self.plan_inputs = plan_inputs
+
+    def handle(self, command: Command, now: datetime) -> None:
+        """Apply ``command`` and set its reply (a result or the exception)."""
+        if command.reply.done():
+            return
+        try:
+            result: Any = self._dispatch(command, now)
+        except OmsError as exc:
+            command.reply.set_exception(exc)
+            return
+        command.reply.set_result(result)
+
+    def _dispatch(self, command: Command, now: datetime) -> Any:
+        if isinstance(command, SubmitRebalance):
+            return self._rebalance(command, now)
+        if isinstance(command, SubmitParentOrder):
+            return self._parent_order(command, now)
+        if isinstance(command, SubmitSignal):
+            return self.signals.submit(command, now)
+        if isinstance(command, CancelParent):
+            return self._cancel_parent(command, now)
+        if isinstance(command, KillSwitch):
+            return self.halt(command.reason, command.actor, now, durable=command.durable)
+        if isinstance(command, Resume):
+            return self._resume(command, now)
+        if isinstance(command, ResetBreaker):
+            return self._reset_breaker(command, now)
+        raise ValidationError(FieldError("command", f"unknown command {type(command).__name__}"))
+
+    # -- submits ------------------------------------------------------------------------
+
+    def _rebalance(self, command: SubmitRebalance, now: datetime) -> SubmitResult:
+        self.sessions.ensure_trading()
+        inputs = self.plan_inputs(list(command.targets))
+        plan = plan_rebalance(command.targets, inputs, on_limit=command.on_limit)
+        if plan.breaches:
+            raise ValidationError(plan.breaches)  # refused whole: nothing canceled or created
+        self.book.set_targets(command.targets)
+        session_id = self.sessions.open_session(
+            "rebalance", now, command.actor, {s: str(v) for s, v in command.targets.items()},
+            {"algo": command.algo.value, "duration_minutes": command.duration_minutes,
+             "urgency": command.urgency, "on_limit": command.on_limit,
+             "superseded": plan.superseded,
+             "current_usd": _current_usd(inputs, list(command.targets))})
+        for parent_id in plan.superseded:
+            parent = self.book.parent(parent_id)
+            if parent is not None and not parent.state.is_terminal:
+                self.lifecycle.cancel_parent(parent, now, f"superseded by session {session_id}")
+        result = SubmitResult(session_id, [], plan.skipped, superseded=list(plan.superseded))
+        for planned in plan.parents:
+            parent = self.sessions.new_parent(
+                session_id, planned.symbol, planned.side, planned.quantity, command.algo,
+                command.duration_minutes, command.urgency, now)
+            result.parent_ids.append(parent.parent_id)
+            result.algos[parent.parent_id] = (parent.algo.value, parent.algo_reason)
+        for symbol, why in plan.skipped:
+            self.journal.audit(now, "RebalanceLineSkipped", session_id,
+                               {"symbol": symbol, "reason": why}, actor=command.actor)
+        if not plan.parents:
+            self.sessions.session_finished(session_id, now)
+        return result
+
+    def _parent_order(self, command: SubmitParentOrder, now: datetime) -> SubmitResult:
+        self.sessions.ensure_trading()
+        session_id = self.sessions.open_session(
+            command.session_kind, now, command.actor, {},
+            {"symbol": command.symbol, "side": command.side.value,
+             "quantity": str(command.quantity), "algo": command.algo.value,
+             "duration_minutes": command.duration_minutes, "urgency": command.urgency})
+        parent = self.sessions.new_parent(
+            session_id, command.symbol, command.side, command.quantity, command.algo,
+            command.duration_minutes, command.urgency, now, confidence=command.confidence,
+            limit_price=command.limit_price, options=command.algo_options)
+        return SubmitResult(session_id, [parent.parent_id], [],
+                            {parent.parent_id: (parent.algo.value, parent.algo_reason)})
+
+    def _cancel_parent(self, command: CancelParent, now: datetime) -> str:
+        parent = self.book.parent(command.parent_id)
+        if parent is None or parent.state.is_terminal:
+            raise ValidationError(FieldError("parent_id", f"{command.parent_id} is not working"))
+        self.lifecycle.cancel_parent(parent, now, f"canceled by {command.actor}")
+        return parent.state.value
+
+    # -- halt / resume --------------------------------------------------------------------
+
+    def halt(self, reason: str, actor: str, now: datetime, *, durable: bool = False) -> int:
+        """HALT: close the gate, cancel every working child at the venue, halt working parents.
+
+        ``durable``: the caller already committed the KILL rows (the kill switch does, before it
+        answers); the state change is recorded again all the same, so that no state recorded in
+        between (a breaker's REDUCING) is the last one. Halting twice keeps the first reason and
+        time. Returns the number of cancels requested.
+        """
+        self.gate.halt(reason, now)
+        change = self.risk.state.escalate(TradingState.HALTED, actor, reason, now)
+        if change is not None:  # also when durable: a state recorded since must not be last
+            self.risk.record_state_change(change)
+        if not durable:
+            self.journal.risk_event(now, "KILL", "HALTED", reason, actor=actor)
+            self.journal.audit(now, "KillSwitchActivated", "account", {"reason": reason},
+                               actor=actor)
+        return self.lifecycle.halt_orders(reason, now)
+
+    def _resume(self, command: Resume, now: datetime) -> str:
+        if not command.reason.strip():
+            raise ValidationError(FieldError("reason", "a resume needs a reason"))
+        state = self.risk.state
+        if state.state is TradingState.ACTIVE:
+            if self.gate.is_halted:  # the kill switch closed the gate just now
+                self.gate.reopen()
+            return state.state.value
+        try:
+            change = state.resume(command.actor, command.reason, now,
+                                  blockers=self.risk.tripped_breakers())
+        except OmsError as exc:
+            raise ValidationError(FieldError("resume", str(exc))) from exc
+        self.risk.record_state_change(change)
+        self.journal.risk_event(now, "RESUME", change.current.value, command.reason,
+                                actor=command.actor)
+        return change.current.value
+
+    def _reset_breaker(self, command: ResetBreaker, now: datetime) -> str:
+        try:
+            self.risk.reset_breaker(command.name, command.actor, command.reason, now)
+        except (KeyError, OmsError) as exc:
+            raise ValidationError(FieldError("breaker", str(exc))) from exc
+        self.journal.risk_event(now, "BREAKER_RESET", command.name, command.reason,
+                                actor=command.actor)
+        self.journal.audit(now, "CircuitBreakerReset", command.name,
+                           {"reason": command.reason}, actor=command.actor)
+        return command.name
+
+
+def _current_usd(inputs: PlanInputs, symbols: list[str]) -> dict[str, str]:
+    """What each targeted symbol holds in USD before the plan (position plus in flight)."""
+    held = {}
+    for symbol in symbols:
+        mid = inputs.mids.get(symbol)
+        if mid is not None:
+            quantity = inputs.positions.get(symbol, _ZERO) + inputs.in_flight.get(symbol, _ZERO)
+            held[symbol] = str((quantity * mid).quantize(_CENT))
+    return held

@@ -1,0 +1,248 @@
+"""ExecutionEngine: the single writer of OMS state; wires the parts and runs the tick.
+
+One ``tick()``: advance the market, drain commands, apply venue events, run the algorithms,
+check every new child against pre-trade risk, commit the new children, send them, end finished
+parents, write the journal and publish an immutable snapshot. The runtime calls ``tick`` from one
+APScheduler job; backtests call it in a plain loop on a TestClock.
+
+The parts never import this module: the OrderBook owns the order state, OrderLifecycle applies
+its changes, Dispatcher sends, CommandHandler answers commands (and holds the one halt), RiskGuard
+checks and feeds the breakers and returns its decisions, which the tick applies.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+from collections.abc import Mapping
+from concurrent.futures import Future
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from oms.algos.base import ExecutionAlgo
+from oms.clock import Clock
+from oms.commands import Command
+from oms.config import Settings
+from oms.engine.book import OrderBook, Pending
+from oms.engine.commands import CommandHandler
+from oms.engine.dispatch import Dispatcher
+from oms.engine.lifecycle import OrderLifecycle
+from oms.engine.planning import plan_inputs
+from oms.engine.quotes import QuoteBoard
+from oms.engine.recovery import recover
+from oms.engine.reports import ReportBuilder
+from oms.engine.risk_guard import RiskGuard
+from oms.engine.sessions import SessionDesk
+from oms.engine.signals import SignalDesk
+from oms.engine.snapshot import build_snapshot
+from oms.journal import Journal
+from oms.market.base import MarketData
+from oms.market.types import Quote
+from oms.model import Account, ChildOrder, IdGenerator, ParentOrder, ParentState
+from oms.persistence.repository import Repository
+from oms.rebalance import PlanInputs
+from oms.risk.halt import HaltGate
+from oms.snapshot import EngineSnapshot
+from oms.venues.base import Venue
+
+__all__ = ["MAX_TICK_FAILURES", "ExecutionEngine"]
+
+log = logging.getLogger(__name__)
+
+MAX_TICK_FAILURES = 3  # consecutive failed ticks before the engine halts trading
+
+
+class ExecutionEngine:
+    """Owns the parts of one account's engine; only ``tick`` mutates their state."""
+
+    def __init__(self, *, settings: Settings, clock: Clock, market: MarketData, venue: Venue,
+                 repository: Repository, gate: HaltGate, ids: IdGenerator | None = None) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.market = market
+        self.venue = venue
+        self.repository = repository
+        self.gate = gate
+        self.ids = ids or IdGenerator()
+        self.journal = Journal(repository)
+        self.account = Account(cash=settings.starting_balance)
+        self.book = OrderBook()
+        self.board = QuoteBoard()
+        self.tick_count = 0
+        self.last_error: str | None = None
+        self.failures = 0
+        self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        self.lifecycle = OrderLifecycle(book=self.book, journal=self.journal, venue=venue,
+                                        quotes=self.board, market=market, account=self.account,
+                                        ids=self.ids)
+        self.risk = RiskGuard(settings=settings, gate=gate, account=self.account,
+                              quotes=self.board, book=self.book, filters=venue.filters,
+                              journal=self.journal, clock=clock)
+        self.lifecycle.risk = self.risk
+        self.dispatcher = Dispatcher(lifecycle=self.lifecycle, journal=self.journal, venue=venue)
+        self.dispatcher.risk = self.risk
+        self.reports = ReportBuilder(repository=repository, journal=self.journal, market=market,
+                                     venue_name=venue.name,
+                                     trading_state=lambda: self.risk.trading_state.value)
+        self.sessions = SessionDesk(settings=settings, ids=self.ids, journal=self.journal,
+                                    quotes=self.board, lifecycle=self.lifecycle,
+                                    venue_name=venue.name,
+                                    trading_state=lambda: self.risk.trading_state,
+                                    on_session_ended=self.reports.session_ended)
+        self.signals = SignalDesk(sessions=self.sessions, quotes=self.board, book=self.book,
+                                  filters=venue.filters,
+                                  position=lambda s: self.account.position(s).quantity,
+                                  min_notional=settings.min_notional)
+        self.lifecycle.fill_listeners.append(self.signals.on_fill)
+        self.lifecycle.parent_end_listeners.append(self.signals.on_parent_ended)
+        self.handler = CommandHandler(book=self.book, lifecycle=self.lifecycle,
+                                      sessions=self.sessions, signals=self.signals,
+                                      journal=self.journal, gate=gate, risk=self.risk,
+                                      plan_inputs=self.plan_inputs)
+        self._snapshot: EngineSnapshot | None = None
+        self._started = False
+
+    # -- thread-safe entry points -------------------------------------------------------
+
+    def enqueue(self, command: Command) -> Future[Any]:
+        """Queue a command for the next tick; its ``reply`` future carries the answer."""
+        self._commands.put(command)
+        return command.reply
+
+    @property
+    def snapshot(self) -> EngineSnapshot:
+        """The latest published snapshot (an immutable object; reading it is thread-safe)."""
+        snapshot = self._snapshot
+        return snapshot if snapshot is not None else self._build_snapshot(self.clock.now())
+
+    # -- read-only views for tests, benchmarks and tools ----------------------------------
+
+    @property
+    def parents(self) -> Mapping[str, ParentOrder]:
+        """Parents not yet retired."""
+        return self.book.parents
+
+    @property
+    def open_children(self) -> Mapping[str, ChildOrder]:
+        """Children that may still fill."""
+        return self.book.open_children
+
+    @property
+    def quotes(self) -> Mapping[str, Quote]:
+        """This tick's quotes."""
+        return self.board.quotes
+
+    def mid(self, symbol: str) -> Decimal | None:
+        """Mid price of ``symbol`` this tick, or None when its market is closed."""
+        return self.board.mid(symbol)
+
+    def plan_inputs(self, symbols: list[str] | None = None) -> PlanInputs:
+        """What a rebalance plans against now (the snapshot carries the same for previews)."""
+        return plan_inputs(book=self.book, account=self.account, quotes=self.board,
+                           filters=self.venue.filters, settings=self.settings,
+                           symbols=symbols if symbols is not None else self.settings.symbols)
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Recover state from the database (positions, halt, orders left by a previous run)."""
+        if self._started:
+            return
+        self._started = True
+        recover(repository=self.repository, journal=self.journal, account=self.account,
+                book=self.book, venue=self.venue, gate=self.gate, state=self.risk.state,
+                breakers=self.risk.breakers, quote_asset=self.settings.quote_asset,
+                now=self.clock.now())
+        self.market.advance_to(self.clock.now())
+        self.board.refresh(self.market)
+        self._snapshot = self._build_snapshot(self.clock.now())
+
+    def tick(self, *, publish: bool = True, at: datetime | None = None) -> EngineSnapshot:
+        """Run one engine step at ``at`` (default: the clock's now) and publish its snapshot
+        (sub-steps and backtests may skip publishing; the previous snapshot is returned then).
+
+        A failing tick never wedges the engine: the error is shown, and after
+        MAX_TICK_FAILURES failures in a row trading is HALTED with the error as the reason.
+        """
+        if not self._started:
+            self.start()
+        now = at or self.clock.now()
+        try:
+            self._step(now)
+            self.last_error = None
+            self.failures = 0
+        except Exception as exc:  # keep running; the snapshot shows the error
+            self._failed(exc, now)
+        self.tick_count += 1
+        if publish or self._snapshot is None:
+            self._snapshot = self._build_snapshot(now)
+        return self._snapshot
+
+    def _step(self, now: datetime) -> None:
+        self.market.advance_to(now)
+        self.board.refresh(self.market)
+        self.risk.on_tick(now)
+        self._apply_risk_decisions(now)
+        self._drain_commands(now)
+        self.signals.on_tick(now)
+        self.lifecycle.apply_events(self.venue.poll(now), now)
+        self._apply_risk_decisions(now)
+        self.dispatcher.dispatch(self._run_algos(now), now)
+        self._apply_risk_decisions(now)
+        for session_id in self.lifecycle.end_finished_parents(now):
+            self.sessions.session_finished(session_id, now)
+        self.journal.flush()
+        if self.reports.pending:
+            self.reports.build_pending()
+            self.journal.flush()
+
+    def _failed(self, exc: Exception, now: datetime) -> None:
+        self.failures += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        log.exception("engine tick failed (%d in a row)", self.failures)
+        if self.failures < MAX_TICK_FAILURES or self.gate.is_halted:
+            return
+        reason = f"engine tick failed {self.failures} times in a row: {self.last_error}"
+        try:
+            self.handler.halt(reason, "engine", now)
+            self.journal.flush()
+        except Exception:  # the gate is closed whatever happens to the rows
+            self.gate.halt(reason, now)
+            log.exception("could not record the engine halt")
+
+    def _apply_risk_decisions(self, now: datetime) -> None:
+        """Apply what risk decided (a breaker trip halting the account), at a point of the tick
+        where every event has been applied whole."""
+        for halt in self.risk.take_halts():
+            self.handler.halt(halt.reason, halt.actor, now)
+
+    def _drain_commands(self, now: datetime) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            self.handler.handle(command, now)
+            self._apply_risk_decisions(now)
+
+    def _run_algos(self, now: datetime) -> list[Pending]:
+        intents = self.book.take_deferred()
+        for parent in list(self.book.parents.values()):
+            if parent.state is not ParentState.WORKING:
+                continue
+            algo: ExecutionAlgo | None = self.book.algo(parent.parent_id)
+            if algo is None:
+                continue
+            ctx = self.lifecycle.context(parent, now)
+            for intent in algo.on_market_data(ctx) + algo.on_timer(ctx):
+                intents.append((parent, intent))
+        return intents
+
+    def _build_snapshot(self, now: datetime) -> EngineSnapshot:
+        return build_snapshot(
+            book=self.book, account=self.account, quotes=self.board, risk=self.risk,
+            settings=self.settings, now=now, tick=self.tick_count, venue=self.venue.name,
+            venue_status=self.venue.status_text(), halt_reason=self.gate.reason,
+            market_symbols=list(self.market.symbols), last_error=self.last_error,
+            plan_inputs=self.plan_inputs())
