@@ -205,11 +205,15 @@ class ExecutionHarness:
             self.tick()
             if observe is not None:
                 observe(self)
-            if now >= next_check:
+            if now >= next_check and not self._working(session_id):
                 if self.session_ended(session_id):
                     return True
                 next_check = now + check_every
         return self.session_ended(session_id)
+
+    def _working(self, session_id: str) -> bool:
+        """True while the engine still holds a parent of the session (no database read)."""
+        return any(p.session_id == session_id for p in self.engine.parents.values())
 
     def session_ended(self, session_id: str) -> bool:
         """True once every parent of the session has ended and its children are settled."""

@@ -22,8 +22,7 @@ from oms.commands import (
     SubmitSignal,
 )
 from oms.config import CircuitBreakerSettings, Settings
-from oms.engine import ExecutionEngine
-from oms.engine.sessions import SubmitResult
+from oms.engine import ExecutionEngine, SubmitResult
 from oms.errors import FieldError, OmsError, PersistenceError, ValidationError
 from oms.model import AlgoName, Side, TradingState
 from oms.persistence.repository import Page, Repository

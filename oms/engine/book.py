@@ -105,10 +105,6 @@ class OrderBook:
         """The mid when an open child was created."""
         return self._ref_mid.get(client_order_id)
 
-    def session_open(self, session_id: str) -> bool:
-        """True while a session has parents that are not retired."""
-        return session_id in self._sessions
-
     def in_flight(self, symbol: str) -> Decimal:
         """Signed quantity that open children of ``symbol`` may still fill (buys positive)."""
         total = _ZERO
@@ -130,11 +126,6 @@ class OrderBook:
             if child.symbol == symbol and child.side is side and child.parent_id not in working:
                 total += child.remaining
         return total
-
-    def working_parents(self, symbol: str) -> list[ParentOrder]:
-        """Parents of ``symbol`` that are not terminal."""
-        return [p for p in self._parents.values()
-                if p.symbol == symbol and not p.state.is_terminal]
 
     # -- writes -----------------------------------------------------------------------------
 
