@@ -59,6 +59,10 @@ class PlanInputs:
     limits: PlanLimits
     working: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
+    def held(self, symbol: str) -> Decimal:
+        """What ``symbol`` holds once its open children are done: position plus in flight."""
+        return self.positions.get(symbol, _ZERO) + self.in_flight.get(symbol, _ZERO)
+
 
 @dataclass(frozen=True, slots=True)
 class RebalancePlan:
@@ -171,8 +175,7 @@ def plan_rebalance(targets: Mapping[str, Decimal], inputs: PlanInputs, *,
         if mid is None or mid <= 0:
             skipped.append((symbol, "no market price (market closed)"))
             continue
-        held = inputs.positions.get(symbol, _ZERO) + inputs.in_flight.get(symbol, _ZERO)
-        current = held * mid
+        current = inputs.held(symbol) * mid
         allowed = target
         if target > limits.max_position_usd:
             if clip:
@@ -227,8 +230,7 @@ def _gross_after(effective: Mapping[str, tuple[Decimal, Decimal, Decimal]],
     for symbol in held - set(effective):
         mid = inputs.mids.get(symbol)
         if mid is not None:
-            quantity = inputs.positions.get(symbol, _ZERO) + inputs.in_flight.get(symbol, _ZERO)
-            gross += abs(quantity * mid)
+            gross += abs(inputs.held(symbol) * mid)
     return gross
 
 

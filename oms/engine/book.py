@@ -39,7 +39,6 @@ class BookView(Protocol):
     def finished(self) -> Iterable[ParentView]: ...
 
     def working_count(self, parent_id: str) -> int: ...
-    def in_flight(self, symbol: str) -> Decimal: ...
     def pending(self, symbol: str, side: Side) -> Decimal: ...
 
 
@@ -104,14 +103,6 @@ class OrderBook:
     def ref_mid(self, client_order_id: str) -> Decimal | None:
         """The mid when an open child was created."""
         return self._ref_mid.get(client_order_id)
-
-    def in_flight(self, symbol: str) -> Decimal:
-        """Signed quantity that open children of ``symbol`` may still fill (buys positive)."""
-        total = _ZERO
-        for child in self._open.values():
-            if child.symbol == symbol:
-                total += child.remaining * child.side.sign
-        return total
 
     def pending(self, symbol: str, side: Side) -> Decimal:
         """What may still trade on one side of ``symbol``: the unfilled rest of its working

@@ -37,7 +37,6 @@ from oms.risk.state import TradingStateChanged, TradingStateMachine
 
 __all__ = ["CommandHandler", "HaltControl"]
 
-_ZERO = Decimal(0)
 _CENT = Decimal("0.01")
 
 
@@ -201,10 +200,9 @@ class CommandHandler:
 
 def _current_usd(inputs: PlanInputs, symbols: list[str]) -> dict[str, str]:
     """What each targeted symbol holds in USD before the plan (position plus in flight)."""
-    held = {}
+    held: dict[str, str] = {}
     for symbol in symbols:
         mid = inputs.mids.get(symbol)
         if mid is not None:
-            quantity = inputs.positions.get(symbol, _ZERO) + inputs.in_flight.get(symbol, _ZERO)
-            held[symbol] = str((quantity * mid).quantize(_CENT))
+            held[symbol] = str((inputs.held(symbol) * mid).quantize(_CENT))
     return held

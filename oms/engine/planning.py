@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 from oms.config import Settings
 from oms.engine.book import BookView
@@ -12,6 +13,8 @@ from oms.rebalance import PlanInputs, PlanLimits
 from oms.venues.filters import SymbolFilters
 
 __all__ = ["plan_inputs", "plan_limits"]
+
+_ZERO = Decimal(0)
 
 
 def plan_limits(settings: Settings) -> PlanLimits:
@@ -27,13 +30,17 @@ def plan_inputs(*, book: BookView, account: Account, quotes: QuoteBoard,
                 symbols: Iterable[str]) -> PlanInputs:
     """What a rebalance of ``symbols`` plans against, as of now."""
     traded = list(dict.fromkeys([*symbols, *account.positions]))
+    in_flight: dict[str, Decimal] = {}
+    for child in book.open_children.values():  # one pass: what open children may still fill
+        in_flight[child.symbol] = in_flight.get(child.symbol, _ZERO) \
+            + child.remaining * child.side.sign
     working: dict[str, list[str]] = {}
     for parent in book.parents.values():
         if not parent.state.is_terminal:
             working.setdefault(parent.symbol, []).append(parent.parent_id)
     return PlanInputs(
         positions={s: p.quantity for s, p in account.positions.items() if p.quantity},
-        in_flight={s: q for s in traded if (q := book.in_flight(s))},
+        in_flight={s: q for s, q in in_flight.items() if q},
         mids=quotes.mids(), steps={s: filters(s).step_size for s in traded},
         min_notional=settings.min_notional, limits=plan_limits(settings),
         working={s: tuple(ids) for s, ids in working.items()})
