@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint typecheck bench browser clean
+.PHONY: run test lint typecheck bench browser services clean
 
 $(VENV)/.base: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,13 +27,17 @@ browser:
 	fi
 	chromium --version && chromedriver --version
 
+# PostgreSQL for the tests that use it (they skip when it cannot be started).
+services:
+	scripts/services.sh
+
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .
 
 typecheck: $(VENV)/.test
 	$(VENV)/bin/mypy
 
-test: $(VENV)/.test browser lint typecheck
+test: $(VENV)/.test browser services lint typecheck
 	$(VENV)/bin/pytest
 
 bench: $(VENV)/.base

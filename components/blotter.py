@@ -85,6 +85,7 @@ PARENT_COLUMNS = [
     _num("filled_notional", "Notional", "fmtUsd"),
     _num("fees", "Fees", "fmtUsd", 90),
     _num("duration_minutes", "Dur min", "num", 80),
+    _num("resumes", "Restarts", "num", 85),
     _text("session_id", "Session", 150, filterable=True),
     _text("end_reason", "End reason", 220, tooltipField="end_reason"),
 ]

@@ -41,6 +41,12 @@ __all__ = [
     "REBALANCE_TABLE_ADD",
     "REBALANCE_TEXT",
     "REBALANCE_URGENCY",
+    "RECONCILE_ACTION",
+    "RECONCILE_FEEDBACK",
+    "RECONCILE_MISMATCHES",
+    "RECONCILE_REASON",
+    "RECONCILE_SHOWN",
+    "RECONCILE_STATUS",
     "RESUME_REASON",
     "RESUME_TRADING",
     "RISK_BREAKERS",
@@ -154,3 +160,13 @@ RISK_BREAKERS = "risk-breakers"
 RISK_FEEDBACK = "risk-feedback"
 BREAKER_RESET = "breaker-reset"
 BREAKER_RESET_NAME = "breaker-reset-name"
+
+# -- risk: running reconciliation ---------------------------------------------------------------
+RECONCILE_STATUS = "reconcile-status"
+RECONCILE_MISMATCHES = "reconcile-mismatches"
+RECONCILE_SHOWN = "reconcile-shown"  # the mismatches on screen (re-rendered only on a change)
+RECONCILE_REASON = "reconcile-reason"
+RECONCILE_FEEDBACK = "reconcile-feedback"
+# pattern-matching id type of the per-mismatch buttons:
+# {"type": RECONCILE_ACTION, "mismatch": <mismatch id>, "action": "adopt" | "cancel" | "ignore"}
+RECONCILE_ACTION = "reconcile-action"

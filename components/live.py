@@ -88,8 +88,11 @@ def parent_rows(parents: tuple[ParentView, ...] | list[ParentView], limit: int =
             "avg": fmt_price(p.avg_price),
             "slippage": html.Span(fmt_bps(p.slippage_bps),
                                   className=_tone(-round(p.slippage_bps or 0.0, 1))),
-            "state": html.Span(p.state, className=f"st st-{p.state.lower()}",
-                               title=p.end_reason or ""),
+            "state": html.Span(
+                p.state + (f" ↻{p.resumes}" if p.resumes else ""),
+                className=f"st st-{p.state.lower()}",
+                title=p.end_reason or (f"resumed after {p.resumes} restart(s), last at "
+                                       f"{fmt_time(p.resumed_at)}" if p.resumes else "")),
             "started": fmt_time(p.started_at or p.created_at),
         })
     return rows

@@ -1,7 +1,8 @@
 """REST API under /api/v1 on the dashboard's Flask server: JSON in, JSON out.
 
 Routes: GET status, GET orders, POST rebalance, POST signals, POST kill, POST resume,
-POST orders/<parent_id>/cancel, GET reports/<session_id> (and its fills as CSV).
+POST orders/<parent_id>/cancel, GET reports/<session_id> (and its fills as CSV),
+GET reconciliation, POST reconciliation/<mismatch_id>/resolve.
 Errors are 4xx JSON bodies ``{"error": ..., "errors": [{"field", "message"}]}``; a request is
 validated whole before anything is queued, so nothing is half-applied. Authentication, the Host
 check, JSON-only bodies and security headers are enforced by ``oms.auth`` for every route, body
@@ -12,6 +13,7 @@ committed; a halt in force but not yet durable answers 503 with ``"durable": fal
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import datetime
@@ -38,6 +40,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _REBALANCE_KEYS = {"targets", "algo", "duration_minutes", "urgency", "dry_run", "on_limit"}
 _SIGNAL_KEYS = {"symbol", "side", "size_usd", "confidence", "urgency", "kind"}
 _REASON_KEYS = {"reason"}
+_RESOLVE_KEYS = {"action", "reason"}
 
 
 def jsonable(value: Any) -> Any:
@@ -222,6 +225,20 @@ def _cancel(parent_id: str) -> flask.Response:
     return flask.jsonify({"parent_id": parent_id, "cancel": "requested"})
 
 
+def _reconciliation() -> flask.Response:
+    """Running reconciliation: last run, next run, the open mismatches with both views."""
+    return flask.jsonify(jsonable(_service().reconciliation()))
+
+
+def _resolve(mismatch_id: str) -> flask.Response:
+    """Resolve one mismatch: {"action": "adopt" | "cancel" | "ignore", "reason": ...}."""
+    body = _body(_RESOLVE_KEYS, {"action"})
+    result = _service().resolve_mismatch(mismatch_id, body["action"], body.get("reason"),
+                                         actor=_actor())
+    log.warning("reconciliation %s resolved by %s: %s", mismatch_id, _actor(), body["action"])
+    return flask.jsonify(jsonable(result))
+
+
 def _report(session_id: str) -> flask.Response:
     report = _service().report(session_id)
     if report is None:
@@ -240,12 +257,15 @@ def _report_csv(session_id: str) -> flask.Response:
         "Content-Disposition": f'attachment; filename="fills-{session_id}.csv"'})
 
 
+_RESOLVE_PATH = re.compile(r"reconciliation/[^/]+/resolve")
 _STATIC_ROUTES = {"status": "GET", "orders": "GET", "rebalance": "POST", "signals": "POST",
-                  "kill": "POST", "resume": "POST"}
+                  "kill": "POST", "resume": "POST", "reconciliation": "GET"}
 
 
 def _not_found(path: str) -> flask.Response:
     method = _STATIC_ROUTES.get(path.strip("/"))
+    if method is None and _RESOLVE_PATH.fullmatch(path.strip("/")):
+        method = "POST"
     if method is not None:
         response = _error(405, [FieldError("method", f"{API_PREFIX}/{path} takes {method}")])
         response.headers["Allow"] = method
@@ -272,6 +292,8 @@ def api_blueprint() -> flask.Blueprint:
         ("/orders/<parent_id>/cancel", "cancel", _cancel, ["POST"]),
         ("/reports/<session_id>", "report", _report, ["GET"]),
         ("/reports/<session_id>/fills.csv", "report_csv", _report_csv, ["GET"]),
+        ("/reconciliation", "reconciliation", _reconciliation, ["GET"]),
+        ("/reconciliation/<mismatch_id>/resolve", "resolve", _resolve, ["POST"]),
     ]
     for rule, endpoint, view, methods in routes:
         bp.add_url_rule(rule, endpoint, _handled(view), methods=methods)

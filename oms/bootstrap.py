@@ -12,6 +12,7 @@ from oms.errors import ConfigError
 from oms.market.base import MarketData
 from oms.model import IdGenerator
 from oms.persistence import Database, Repository
+from oms.restart import check_identity, check_sqlite, replay_start
 from oms.risk.halt import HaltGate
 from oms.runtime import EngineRuntime
 from oms.service import OmsService
@@ -55,18 +56,26 @@ def build_market(settings: Settings, start: datetime) -> MarketData:
     return SyntheticMarket(settings.symbols, start, seed=settings.seed)
 
 
-def _replay_start(market: MarketData, default: datetime) -> datetime:
-    start = getattr(market, "first_open", None)
-    return start if isinstance(start, datetime) else default
+def _replay_start(settings: Settings, repository: Repository, market: MarketData,
+                  default: datetime) -> datetime:
+    """The replay file's first bar, or where a previous run on it stopped (oms.restart)."""
+    first, last = getattr(market, "first_open", None), getattr(market, "last_close", None)
+    if not isinstance(first, datetime) or not isinstance(last, datetime):
+        return default
+    if settings.market_data is None:
+        return first
+    return replay_start(repository, settings.market_data, first, last)
 
 
 def build_oms(settings: Settings, *, clock: Clock | None = None,
               market: MarketData | None = None, venue: Venue | None = None,
               ids: IdGenerator | None = None) -> Oms:
     """Wire a complete OMS from settings (the venue and market can be injected for tests)."""
+    check_sqlite(settings.database_url)
     database = Database(settings.database_url)
     database.migrate()
     repository = Repository(database)
+    check_identity(repository, venue=settings.venue, account=settings.account)
     gate = HaltGate()
     wall = datetime.now(UTC)
     if settings.venue != "paper":
@@ -76,7 +85,7 @@ def build_oms(settings: Settings, *, clock: Clock | None = None,
     if not set(settings.symbols) <= set(market.symbols):  # a replay file holds one symbol
         settings = settings.model_copy(update={"symbols": list(market.symbols)})
     if clock is None:
-        clock = ReplayClock(_replay_start(market, wall), settings.speed)
+        clock = ReplayClock(_replay_start(settings, repository, market, wall), settings.speed)
     if venue is None:
         from oms.venues.paper import PaperVenue
 

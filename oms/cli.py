@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     _add_report(sub)
     bench = sub.add_parser("bench", help="print one JSON object of performance figures")
     bench.add_argument("--quick", action="store_true", help="smaller workloads (smoke test)")
+    bench.add_argument("--soak", action="store_true",
+                       help="only the memory soak: RSS per 1,000 children over a long run")
+    bench.add_argument("--soak-children", type=int, default=20_000, metavar="N",
+                       help="children the soak sends (default 20,000)")
     return parser
 
 
@@ -132,6 +136,14 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    if args.soak:
+        from benchmarks.soak_bench import measure
+
+        if args.soak_children <= 0:
+            print("oms bench: --soak-children must be positive", file=sys.stderr)
+            return 2
+        _print_json(measure(args.soak_children))
+        return 0
     from benchmarks.run import run_all
 
     _print_json(run_all(quick=args.quick))

@@ -8,12 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from oms.model.enums import AlgoName, Side
+from oms.reconciliation import ResolveAction
 
 __all__ = [
     "CancelParent",
     "Command",
     "KillSwitch",
     "ResetBreaker",
+    "ResolveMismatch",
     "Resume",
     "SubmitParentOrder",
     "SubmitRebalance",
@@ -106,5 +108,15 @@ class ResetBreaker(_Command):
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class ResolveMismatch(_Command):
+    """Resolve an open reconciliation mismatch: adopt the venue's view, cancel the order at the
+    venue, or ignore it (``reason`` required; already validated)."""
+
+    mismatch_id: str
+    action: ResolveAction
+    reason: str = ""
+
+
 Command = (SubmitRebalance | SubmitParentOrder | SubmitSignal | CancelParent | KillSwitch
-           | Resume | ResetBreaker)
+           | Resume | ResetBreaker | ResolveMismatch)

@@ -168,8 +168,19 @@ class Settings(BaseSettings):
     quote_asset: str = "USDT"
     symbols: list[str] = Field(default_factory=lambda: ["BTCUSDT", "ETHUSDT", "SOLUSDT"])
     tick_interval_ms: int = Field(default=250, gt=0)
+    # Running reconciliation (oms.engine.reconcile): every this many seconds of engine time the
+    # OMS's open orders and balances are compared with the venue's. None: 60 s of market time on
+    # the paper venue, 30 s of wall time live; 0 disables it. OMS_RECONCILE_INTERVAL_S.
+    reconcile_interval_s: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     min_notional: Decimal = Decimal(5)
     default_duration_minutes: float = 30.0
+    # What a restart does with parents that were working: "resume" rebuilds their algorithms
+    # and re-plans the rest over the rest of the window; "drain" follows the children the venue
+    # still works and sends nothing new; "cancel" cancels those children and ends the parents.
+    recovery: Literal["resume", "drain", "cancel"] = "resume"
+    # The name of the account this database belongs to: a database written for another account
+    # (or another venue) is refused at start.
+    account: str = Field(default="main", min_length=1, max_length=64)
     host: str = "127.0.0.1"
     port: int = 8050
     debug: bool = False

@@ -7,6 +7,7 @@ in one step costs one insert and one update.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -15,7 +16,10 @@ from oms.model import ChildOrder, Fill, ParentOrder
 from oms.persistence.repository import Repository, WriteBatch
 from oms.persistence.rows import child_row, child_update, fill_row, parent_row, parent_update
 
-__all__ = ["Journal"]
+__all__ = ["Journal", "StateChanges"]
+
+#: rows of keyed state tables: table name -> key -> the whole row, or None to delete the key
+StateChanges = Mapping[str, Mapping[str, dict[str, Any] | None]]
 
 
 def _jsonable(value: Any) -> Any:
@@ -45,6 +49,10 @@ class Journal:
         self._new_children: dict[str, tuple[ChildOrder, str]] = {}
         self._dirty_children: dict[str, ChildOrder] = {}
         self.children_written = 0
+        self.writes = 0  # transactions committed
+        #: called at each flush for the state rows they changed since the last one (the paper
+        #: venue's exchange state), written in the same transaction as the engine's rows
+        self.state_sources: list[Callable[[], StateChanges | None]] = []
 
     def audit(self, ts: datetime, event: str, entity_id: str, payload: dict[str, Any],
               actor: str = "engine") -> None:
@@ -97,6 +105,10 @@ class Journal:
             "ts": ts, "kind": kind, "code": code, "symbol": symbol, "entity_id": entity_id,
             "actor": actor, "message": message, "payload": _jsonable(payload or {})})
 
+    def state(self, table: str, key: str, row: dict[str, Any] | None) -> None:
+        """Replace (or, with None, delete) the row ``key`` of a keyed state table at flush."""
+        self._batch.state.setdefault(table, {})[key] = row
+
     def report(self, session_id: str, generated_at: datetime, report: dict[str, Any]) -> None:
         """Store an ExecutionReport."""
         self._batch.reports.append({"session_id": session_id, "generated_at": generated_at,
@@ -105,11 +117,16 @@ class Journal:
     def flush(self) -> None:
         """Write everything pending in one transaction (PersistenceError leaves it pending)."""
         batch = self._batch
+        for source in self.state_sources:
+            for table, rows in (source() or {}).items():
+                batch.state.setdefault(table, {}).update(rows)
         batch.parents = [parent_row(p) for p in self._new_parents.values()]
         batch.parent_updates = [parent_update(p) for p in self._dirty_parents.values()]
         batch.children = [child_row(c, tag) for c, tag in self._new_children.values()]
         batch.child_updates = [child_update(c) for c in self._dirty_children.values()]
-        self.repository.write(batch)
+        if batch:
+            self.repository.write(batch)
+            self.writes += 1
         self.children_written += len(batch.children)
         self._batch = WriteBatch()
         self._new_parents.clear()

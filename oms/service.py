@@ -16,6 +16,7 @@ from oms.commands import (
     Command,
     KillSwitch,
     ResetBreaker,
+    ResolveMismatch,
     Resume,
     SubmitParentOrder,
     SubmitRebalance,
@@ -33,6 +34,7 @@ from oms.rebalance import (
     plan_rebalance,
     validate_targets,
 )
+from oms.reconciliation import ReconcileView, ResolveAction
 from oms.risk.halt import HaltGate
 from oms.snapshot import EngineSnapshot
 
@@ -41,6 +43,7 @@ __all__ = ["MAX_REASON_CHARS", "OmsService", "validate_reason"]
 log = logging.getLogger(__name__)
 MAX_REASON_CHARS = 500
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_MISMATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _JSON_KINDS = {type(None): "null", bool: "a boolean", int: "a number", float: "a number",
                list: "a list", dict: "an object"}
 
@@ -61,6 +64,27 @@ def validate_reason(value: object, *, field: str = "reason") -> str:
         raise ValidationError(FieldError(
             field, "must not contain control characters (newlines, tabs, escapes)"))
     return text
+
+
+def _mismatch_id(value: object) -> str:
+    """A reconciliation mismatch id as the engine makes them (``rc-...``)."""
+    if not isinstance(value, str) or not _MISMATCH_ID.fullmatch(value):
+        shown = repr(value) if isinstance(value, str) and len(value) <= 40 else "that value"
+        raise ValidationError(FieldError("mismatch_id", f"unknown mismatch id {shown}; use an "
+                                                        "id listed by the reconciliation"))
+    return value
+
+
+def _resolve_action(value: object) -> ResolveAction:
+    allowed = ", ".join(a.value for a in ResolveAction)
+    if not isinstance(value, str):
+        kind = _JSON_KINDS.get(type(value), type(value).__name__)
+        raise ValidationError(FieldError("action", f"must be one of {allowed}, got {kind}"))
+    try:
+        return ResolveAction(value.strip().lower())
+    except ValueError:
+        raise ValidationError(FieldError("action", f"must be one of {allowed}, got "
+                                                   f"{value!r:.40}")) from None
 
 
 def _breaker_name(value: object) -> str:
@@ -294,11 +318,34 @@ class OmsService:
         return self._call(ResetBreaker(_breaker_name(name), validate_reason(reason), actor=actor),
                           wait)
 
+    def resolve_mismatch(self, mismatch_id: object, action: object, reason: object = None, *,
+                         actor: str = "api", wait: bool = True) -> Any:
+        """Resolve an open reconciliation mismatch: ``adopt`` (the OMS takes the venue's view),
+        ``cancel`` (an unknown order, at the venue) or ``ignore`` (``reason`` required). Every
+        field is checked before anything is queued; the engine refuses an action that does not
+        fit the mismatch (ValidationError naming the field, nothing applied)."""
+        errors = [*_errors_of(lambda: _mismatch_id(mismatch_id)),
+                  *_errors_of(lambda: _resolve_action(action))]
+        given = reason is not None and reason != ""
+        ignoring = isinstance(action, str) and action.strip().lower() == ResolveAction.IGNORE
+        if given or ignoring:  # a reason is required to ignore, checked whenever given
+            errors += _errors_of(lambda: validate_reason(reason))
+        if errors:
+            raise ValidationError(errors)
+        command = ResolveMismatch(_mismatch_id(mismatch_id), _resolve_action(action),
+                                  validate_reason(reason) if given else "", actor=actor)
+        return self._call(command, wait)
+
     # -- reads ----------------------------------------------------------------------------
 
     def snapshot(self) -> EngineSnapshot:
         """The latest engine snapshot."""
         return self._engine.snapshot
+
+    def reconciliation(self) -> ReconcileView:
+        """Running reconciliation as of the latest snapshot: last run, open mismatches."""
+        view = self.snapshot().reconciliation
+        return view if view is not None else ReconcileView(enabled=False, interval_s=0.0)
 
     def parent_orders(self, **filters: Any) -> Page:
         """Parent orders from the database (paged; see Repository.parents_page)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from oms.model import Fill, ParentOrder, TradingState
 from oms.rebalance import PlanInputs
+from oms.reconciliation import ReconcileView
 
 __all__ = ["EngineSnapshot", "ParentView", "PositionView", "parent_view"]
 
@@ -51,6 +52,8 @@ class ParentView:
     duration_minutes: float
     working_children: int
     end_reason: str | None
+    resumes: int = 0  # engine restarts it continued through
+    resumed_at: datetime | None = None
 
 
 def parent_view(p: ParentOrder, now: datetime, working_children: int,
@@ -67,7 +70,8 @@ def parent_view(p: ParentOrder, now: datetime, working_children: int,
     return ParentView(p.parent_id, p.session_id, p.symbol, p.side.value, p.algo.value,
                       p.algo_reason, p.state.value, p.quantity, p.filled_quantity, avg,
                       p.arrival_price, p.progress, time_progress, slippage, p.created_at,
-                      p.started_at, p.ended_at, p.duration_minutes, working_children, p.end_reason)
+                      p.started_at, p.ended_at, p.duration_minutes, working_children, p.end_reason,
+                      p.resumes, p.resumed_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +99,4 @@ class EngineSnapshot:
     last_error: str | None = None
     venue_status: str = "OK"
     plan_inputs: PlanInputs | None = None  # what a rebalance would plan against (the preview)
+    reconciliation: ReconcileView | None = None  # last run, open mismatches (oms.reconciliation)

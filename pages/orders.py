@@ -98,6 +98,8 @@ def _detail(row: dict[str, Any]) -> html.Dl:
              ("Slippage", fmt_bps(row["slippage_bps"])), ("Fees USDT", fmt_usd(row["fees"])),
              ("Window", f"{row['duration_minutes']:g} min from "
                         f"{fmt_time(row.get('started_at') or row.get('created_at'))}"),
+             ("Restarts", f"resumed {row['resumes']}× (last at {fmt_time(row['resumed_at'])})"
+                          if row.get("resumes") else "none"),
              ("End", row.get("end_reason") or "—")]
     return html.Dl([item for k, v in pairs for item in (html.Dt(k), html.Dd(v))],
                    className="detail")

@@ -1,5 +1,6 @@
 """/risk: limit usage bars, the four breakers with state and last trip (re-arm with a reason),
-the violations log, and the kill switch (in the frame) with resume-with-reason."""
+running reconciliation (open mismatches: adopt, cancel at venue, ignore with a reason), the
+violations log, and the kill switch (in the frame) with resume-with-reason."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from typing import Any
 
 import dash
 import dash_ag_grid as dag
-from dash import Input, Output, State, ctx, dcc, html
+from dash import ALL, Input, Output, State, ctx, dcc, html
 
 from components import ids
 from components.context import current_actor, service
+from components.reconcile_panel import mismatch_signature, mismatch_table, reconcile_status
 from components.registry import register_page
 from components.risk_panels import RISK_EVENT_COLUMNS, breakers_table, risk_event_rows, usage_bars
 from components.tables import section
 from oms.errors import OmsError, ValidationError
 
-__all__ = ["layout", "refresh_risk", "refresh_violations", "register", "resume_or_reset"]
+__all__ = ["layout", "refresh_reconciliation", "refresh_risk", "refresh_violations",
+           "register", "resolve_mismatch", "resume_or_reset"]
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +61,57 @@ def layout(**_query: Any) -> html.Div:
             section("Trading control", controls),
         ]),
         section("Circuit breakers", html.Div(id=ids.RISK_BREAKERS)),
+        section("Reconciliation", _reconciliation_body(),
+                extra=html.Span("the OMS against the venue: open orders and balances",
+                                className="muted")),
         section("Violations and risk events", grid,
                 extra=html.Span("newest first · last 500", className="muted")),
     ])
+
+
+def _reconciliation_body() -> html.Div:
+    return html.Div([
+        html.Div(id=ids.RECONCILE_STATUS),
+        html.Div(id=ids.RECONCILE_MISMATCHES),
+        dcc.Store(id=ids.RECONCILE_SHOWN, data=None),
+        html.Label([html.Span("Reason (required to ignore)", className="field-label"),
+                    dcc.Input(id=ids.RECONCILE_REASON, type="text", value="", debounce=False,
+                              placeholder="e.g. manual order placed by the desk, checked",
+                              className="input", maxLength=500)], className="field"),
+        html.Div(id=ids.RECONCILE_FEEDBACK, className="feedback-box"),
+    ], className="form")
+
+
+def refresh_reconciliation(_n: int | None, shown: list[list[str]] | None) -> tuple[Any, Any, Any]:
+    """Live refresh: the status line always, the mismatch table only when it changed (so a
+    button is not replaced under the pointer)."""
+    view = service().reconciliation()
+    signature = mismatch_signature(view)
+    if shown is not None and shown == signature:
+        return reconcile_status(view), dash.no_update, dash.no_update
+    return reconcile_status(view), mismatch_table(view), signature
+
+
+def resolve_mismatch(_clicks: list[int | None] | None, reason: str | None) -> Any:
+    """One mismatch's action button: adopt, cancel at venue, or ignore (with the reason)."""
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or trigger.get("type") != ids.RECONCILE_ACTION:
+        raise dash.exceptions.PreventUpdate
+    if not (ctx.triggered and ctx.triggered[0].get("value")):
+        raise dash.exceptions.PreventUpdate  # a button (re)rendered, not clicked
+    actor = current_actor()
+    mismatch_id, action = trigger.get("mismatch"), trigger.get("action")
+    try:
+        result = service().resolve_mismatch(mismatch_id, action, reason, actor=actor)
+    except ValidationError as exc:
+        return html.Div("; ".join(f"{e.field}: {e.message}" for e in exc.errors),
+                        className="feedback feedback-error")
+    except OmsError as exc:
+        return html.Div(str(exc), className="feedback feedback-error")
+    log.warning("reconciliation %s %s by %s: %s", mismatch_id, action, actor, reason)
+    return html.Div(f"{result['mismatch_id']} ({result['kind']} {result['subject']}) "
+                    f"{result['action']} by {actor}: {result['result']}",
+                    className="feedback feedback-ok")
 
 
 def refresh_risk(_n: int | None) -> tuple[Any, Any]:
@@ -108,6 +159,16 @@ def register(app: dash.Dash) -> None:
                   layout=layout)
     app.callback(Output(ids.RISK_USAGE, "children"), Output(ids.RISK_BREAKERS, "children"),
                  Input(ids.LIVE_INTERVAL, "n_intervals"))(refresh_risk)
+    app.callback(Output(ids.RECONCILE_STATUS, "children"),
+                 Output(ids.RECONCILE_MISMATCHES, "children"),
+                 Output(ids.RECONCILE_SHOWN, "data"),
+                 Input(ids.LIVE_INTERVAL, "n_intervals"),
+                 State(ids.RECONCILE_SHOWN, "data"))(refresh_reconciliation)
+    app.callback(Output(ids.RECONCILE_FEEDBACK, "children"),
+                 Input({"type": ids.RECONCILE_ACTION, "mismatch": ALL, "action": ALL},
+                       "n_clicks"),
+                 State(ids.RECONCILE_REASON, "value"),
+                 prevent_initial_call=True)(resolve_mismatch)
     app.callback(Output(ids.RISK_VIOLATIONS_GRID, "rowData"),
                  Input(ids.LIVE_INTERVAL, "n_intervals"),
                  State(ids.RISK_VIOLATIONS_GRID, "rowData"))(refresh_violations)

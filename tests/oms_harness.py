@@ -49,10 +49,12 @@ class OmsHarness:
         self.engine.tick()
 
 
-def make_harness(tmp_path: Path, **overrides: Any) -> OmsHarness:
-    """Build an isolated OMS (own SQLite file, TestClock at T_START, seeded)."""
+def make_harness(tmp_path: Path, *, start: datetime = T_START, token: str = "t",
+                 **overrides: Any) -> OmsHarness:
+    """Build an isolated OMS (own SQLite file, TestClock at ``start``, seeded); a restart of the
+    same database passes a later ``start`` and another id ``token`` (as a new process has)."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'oms.db'}", **overrides)
-    clock = TestClock(T_START)
-    oms = build_oms(settings, clock=clock, ids=IdGenerator("t"))
+    clock = TestClock(start)
+    oms = build_oms(settings, clock=clock, ids=IdGenerator(token))
     oms.engine.start()
     return OmsHarness(oms, clock)

@@ -4,8 +4,11 @@ The engine calls, for each working parent:
 ``on_start`` once, then every tick ``on_market_data`` and ``on_timer``; ``on_fill`` for each fill of
 one of its children; ``on_reject`` when a child is denied by risk or rejected by the venue;
 ``on_cancel`` when a child is canceled or expires. Each returns a list of intents (new children or
-cancels). ``is_finished`` tells the engine the algorithm is done: the parent is then COMPLETED
-when filled, otherwise it ends with the unfilled rest reported (never silently dropped).
+cancels). After a restart, ``resume`` replaces ``on_start``: the algorithm is rebuilt from its
+parent (quantities, seed, options), the parent's children so far and the time now, and re-plans
+the remaining quantity over the remaining window. ``is_finished`` tells the engine the algorithm
+is done: the parent is then COMPLETED when filled, otherwise it ends with the unfilled rest
+reported (never silently dropped).
 
 Each child the engine creates keeps the ``intent_id`` of the ChildIntent it answers
 (``ChildOrder.intent_id``), so an algorithm knows which of its requests a child is; a child whose
@@ -18,6 +21,7 @@ through the AlgoContext, which makes them deterministic for a seed and testable 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -106,6 +110,12 @@ class ExecutionAlgo(ABC):
     def on_market_data(self, ctx: AlgoContext) -> list[Intent]:
         """Called every tick with fresh market data (default: nothing)."""
         return []
+
+    def resume(self, ctx: AlgoContext, history: Sequence[ChildOrder]) -> list[Intent]:
+        """Called once instead of ``on_start`` when the engine rebuilds the algorithm after a
+        restart; ``history``: every child of the parent so far (``ctx.working_children`` are the
+        ones still working). Default: start afresh."""
+        return self.on_start(ctx)
 
     @abstractmethod
     def on_timer(self, ctx: AlgoContext) -> list[Intent]:

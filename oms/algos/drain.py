@@ -1,21 +1,29 @@
-"""DrainAlgo: what a parent runs after a restart while its surviving children finish.
+"""DrainAlgo: what a parent runs after a restart when its algorithm is not rebuilt.
 
-The algorithm that planned the parent did not survive the restart; the children the venue still
-works (or will settle) are followed to their end, nothing new is sent, and the parent then ends
-with whatever is unfilled reported. Not selectable by traders (not in the registry).
+With ``OMS_RECOVERY=drain`` the children the venue still works (or will settle) are followed to
+their end, nothing new is sent, and the parent then ends with whatever is unfilled reported. With
+``OMS_RECOVERY=cancel`` (``cancel=True``) it is finished at once: the engine cancels the surviving
+children and ends the parent. A parent whose algorithm cannot be rebuilt (options no longer
+valid) drains too. Not selectable by traders (not in the registry).
 """
 
 from __future__ import annotations
 
 from oms.algos.base import AlgoContext, ExecutionAlgo, Intent
+from oms.model.orders import ParentOrder
 
 __all__ = ["DrainAlgo"]
 
 
 class DrainAlgo(ExecutionAlgo):
-    """Sends nothing; finished once no child of the parent is working."""
+    """Sends nothing; finished once no child of the parent is working (at once to cancel)."""
 
-    stop_reason = "engine restarted: the surviving children were followed to their end"
+    def __init__(self, parent: ParentOrder, *, cancel: bool = False,
+                 reason: str = "engine restarted: the surviving children were followed to "
+                               "their end") -> None:
+        super().__init__(parent)
+        self.cancel = cancel
+        self.stop_reason = reason
 
     def on_start(self, ctx: AlgoContext) -> list[Intent]:
         """Nothing to send."""
@@ -26,5 +34,5 @@ class DrainAlgo(ExecutionAlgo):
         return []
 
     def is_finished(self, ctx: AlgoContext) -> bool:
-        """Done when the venue has settled every surviving child."""
-        return not ctx.working_children
+        """Done when the venue has settled every surviving child (at once when canceling)."""
+        return self.cancel or not ctx.working_children

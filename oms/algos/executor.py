@@ -20,12 +20,22 @@ Behaviour every algorithm inherits:
 - halted engine (``trading_allowed`` False) or closed market: no new child, cancels only;
 - end of window: working children are canceled and the algorithm finishes; the engine reports
   whatever is unfilled. A rest below the venue minimum is never sent to be rejected.
+
+Restart (``resume``): the algorithm is rebuilt from its parent and the parent's children. Intent
+ids continue after the highest one the children answer (never reused); what is filled or still
+working becomes the plan's ``base``, and the rest (``plan_quantity``) is planned again from now
+over what is left of the window, with a generator seeded by the parent's seed and the resume
+instant (the same restart replays the same children). Past the window's end (or with less than
+``CATCH_UP`` of it left) the catch-up rule applies: an algorithm that ``catches_up`` crosses the
+rest at once (MARKET) within ``CATCH_UP``; one that does not (POV, an iceberg that never crosses)
+ends as at its window's end, with the rest reported unfilled.
 """
 
 from __future__ import annotations
 
 import random
 from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -38,9 +48,10 @@ from oms.model.enums import OrderType
 from oms.model.orders import ChildOrder, Fill, ParentOrder
 from oms.venues.filters import SymbolFilters
 
-__all__ = ["ExecutorOptions", "TargetExecutor"]
+__all__ = ["CATCH_UP", "ExecutorOptions", "TargetExecutor"]
 
 ZERO = Decimal(0)
+CATCH_UP = timedelta(seconds=60)  # a parent resumed this close to (or past) its end crosses
 _OPTION_NAMES = frozenset({
     "placement", "cross_margin_s", "min_passive_life_s", "max_child_notional",
     "min_child_interval_s", "participation_cap", "max_rejects", "retry_base_s",
@@ -129,6 +140,9 @@ class TargetExecutor(ExecutionAlgo):
         self._children_sent = 0
         self.planned = False
         self.crosses = True  # False: passive children rest until the window ends (iceberg)
+        self.base = ZERO  # filled or working when the plan was made (non-zero after a resume)
+        self.resumed_at: datetime | None = None
+        self._resume_end: datetime | None = None  # the catch-up window of a late resume
 
     # ----- what subclasses define -------------------------------------------------------------
 
@@ -162,8 +176,18 @@ class TargetExecutor(ExecutionAlgo):
         return aggressive_child(quantity, tag)
 
     def window_end(self, ctx: AlgoContext) -> datetime:
-        """When this algorithm stops sending (default: the parent's window)."""
-        return ctx.window_end
+        """When this algorithm stops sending (the parent's window, or a late resume's catch-up
+        window)."""
+        return ctx.window_end if self._resume_end is None else self._resume_end
+
+    @property
+    def plan_quantity(self) -> Decimal:
+        """What the plan has to execute: the parent's quantity less the ``base``."""
+        return self.parent.quantity - self.base
+
+    def catches_up(self) -> bool:
+        """Whether a parent resumed past its window crosses its rest (default) or just ends."""
+        return self.crosses
 
     # ----- engine callbacks -------------------------------------------------------------------
 
@@ -177,13 +201,46 @@ class TargetExecutor(ExecutionAlgo):
         self._plan_when_priced(ctx)
         return self.on_timer(ctx)
 
+    def resume(self, ctx: AlgoContext, history: Sequence[ChildOrder]) -> list[Intent]:
+        """Rebuild from the parent's children and re-plan the rest over the rest of the window
+        (see the module docstring)."""
+        self.resumed_at = ctx.now
+        self.rng = random.Random(f"{self.seed}:{ctx.now.isoformat()}")
+        numbers = [len(history)]
+        for child in history:
+            if child.intent_id is not None:
+                self._answered[child.intent_id] = child.client_order_id
+                tail = child.intent_id.rsplit("-", 1)[-1]
+                numbers.append(int(tail) if tail.isdigit() else 0)
+        self._children_sent = max(numbers)
+        self.base = ctx.parent.filled_quantity + ctx.working_quantity
+        late = ctx.now + CATCH_UP >= ctx.window_end
+        if late and self.catches_up():
+            self._resume_end = max(ctx.window_end, ctx.now + CATCH_UP)
+            self._cross_owed = max(self.plan_quantity, ZERO)
+        self.started_at = ctx.now  # the new plan starts now; the parent keeps its start
+        self._observe_market(ctx)
+        bars = ctx.market.bars(ctx.parent.symbol, ctx.now - timedelta(minutes=60), ctx.now)
+        if bars:
+            self.volume_per_minute = sum(b.volume for b in bars) / len(bars)
+        self._plan_when_priced(ctx)
+        if self.planned and self.crosses:
+            deadline, interval = self.slice_deadline(ctx)
+            cross_at = (min(deadline, self.window_end(ctx))
+                        - self.options.placement.margin_for(interval))
+            for child in ctx.working_children:
+                if child.order_type is not OrderType.MARKET:
+                    self._cross_at[child.client_order_id] = max(cross_at, ctx.now)
+        return self.on_timer(ctx)
+
     def _plan_when_priced(self, ctx: AlgoContext) -> None:
         """Plan once a price is known (slices are merged by notional, which needs a price)."""
         if self.planned:
             return
         if ctx.quote is None and self.last_price is None and ctx.parent.arrival_price is None:
             return  # market closed at the start: plan on the first quote
-        self.plan(ctx)
+        if self.plan_quantity > 0:  # a resumed parent may have nothing left to plan
+            self.plan(ctx)
         self.planned = True
 
     def on_market_data(self, ctx: AlgoContext) -> list[Intent]:

@@ -57,7 +57,7 @@ class MarketAlgo(TargetExecutor):
     def window_end(self, ctx: AlgoContext) -> datetime:
         """The parent's window, but at least ``grace_s`` to retry rejections and thin books."""
         start = self.started_at or ctx.now
-        return max(ctx.window_end, start + self.grace)
+        return max(super().window_end(ctx), start + self.grace)
 
     def size_cap(self, ctx: AlgoContext) -> Decimal | None:
         """With a price limit: the depth the book shows at or inside it."""

@@ -52,7 +52,11 @@ class PovAlgo(TargetExecutor):
         """``target_rate`` of the volume printed since the start."""
         start = self.started_at or ctx.now
         printed = ctx.market.traded_volume(self.parent.symbol, start, ctx.now)
-        return printed * Decimal(repr(self.target_rate))
+        return self.base + printed * Decimal(repr(self.target_rate))
+
+    def catches_up(self) -> bool:
+        """Past its window POV ends: it only ever trades with the market's volume."""
+        return False
 
     def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
         """A child should be done within three child intervals."""

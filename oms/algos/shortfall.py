@@ -119,10 +119,10 @@ class ShortfallAlgo(SliceScheduleAlgo):
     def plan(self, ctx: AlgoContext) -> None:
         """Compute kappa from urgency and the market, then lay the trajectory on the slices."""
         start = self.started_at or ctx.now
-        end = max(ctx.window_end, start + timedelta(seconds=1))
+        end = max(self.window_end(ctx), start + timedelta(seconds=1))
         horizon = (end - start) / timedelta(minutes=1)
         price, sigma, volume = self.market_inputs(ctx)
-        quantity = float(self.parent.quantity)
+        quantity = float(self.plan_quantity)
         if volume > 0 and self.urgency > 0:
             eta = IMPACT_AT_FULL_RATE * price / volume
             risk_aversion = urgency_to_lambda(self.urgency, quantity * price)
@@ -131,6 +131,6 @@ class ShortfallAlgo(SliceScheduleAlgo):
         trades = [max(a - b, 0.0) for a, b in itertools.pairwise(holdings)]
         span = (end - start) / self.slice_count
         times = [(start + span * j, start + span * (j + 1)) for j in range(self.slice_count)]
-        self.slices = build_schedule(self.parent.quantity, trades, times, self.filters,
+        self.slices = build_schedule(self.plan_quantity, trades, times, self.filters,
                                      Decimal(repr(price)))
 

@@ -32,14 +32,15 @@ class SliceScheduleAlgo(TargetExecutor):
     slices: list[Slice]
 
     def target_quantity(self, ctx: AlgoContext) -> Decimal:
-        """Sum of the slices already due."""
-        return sum((s.quantity for s in self.slices if s.due <= ctx.now), Decimal(0))
+        """The base plus the slices already due."""
+        return self.base + sum((s.quantity for s in self.slices if s.due <= ctx.now), Decimal(0))
 
     def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
         """Deadline and interval of the latest slice already due."""
         due = [s for s in self.slices if s.due <= ctx.now]
         if not due and not self.slices:
-            return ctx.window_end, ctx.window_end - ctx.now
+            end = self.window_end(ctx)
+            return end, end - ctx.now
         current = due[-1] if due else self.slices[0]
         return current.deadline, current.deadline - current.due
 
@@ -75,9 +76,9 @@ class TwapAlgo(SliceScheduleAlgo):
     def plan(self, ctx: AlgoContext) -> None:
         """Draw the randomised slices over the window."""
         start = self.started_at or ctx.now
-        end = max(ctx.window_end, start + timedelta(seconds=1))
+        end = max(self.window_end(ctx), start + timedelta(seconds=1))
         weights = randomised_weights(self.slice_count, self.rng, self.size_spread)
         times = jittered_times(start, end, self.slice_count, self.rng, self.timing_jitter)
         self.slices = build_schedule(
-            self.parent.quantity, weights, times, self.filters, self._price(ctx)
+            self.plan_quantity, weights, times, self.filters, self._price(ctx)
         )

@@ -122,7 +122,7 @@ class VwapAlgo(TargetExecutor):
     def plan(self, ctx: AlgoContext) -> None:
         """Lay the profile over the window."""
         self._start = self.started_at or ctx.now
-        window = max(ctx.window_end - self._start, timedelta(seconds=1))
+        window = max(self.window_end(ctx) - self._start, timedelta(seconds=1))
         # finish a little early so the last children (and any cross) fit inside the window
         if self.end_buffer is None:
             buffer = min(self.child_interval * 3, window * 0.05)
@@ -215,7 +215,7 @@ class VwapAlgo(TargetExecutor):
         if self.planned and ctx.now + self.options.min_child_interval >= self._end:
             return self.parent.quantity
         share = Decimal(repr(min(max(self.target_share(ctx), 0.0), 1.0)))
-        return self.parent.quantity * share
+        return self.base + self.plan_quantity * share
 
     def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
         """A child may rest ``passive_window`` (default four child intervals) before crossing."""

@@ -104,6 +104,15 @@ class OrderBook:
         """The mid when an open child was created."""
         return self._ref_mid.get(client_order_id)
 
+    def sizes(self) -> dict[str, int]:
+        """How many entries each index holds (the soak benchmark watches them stay bounded)."""
+        return {"parents": len(self._parents), "algos": len(self._algos),
+                "open_children": len(self._open), "working": len(self._working),
+                "working_children": sum(len(c) for c in self._working.values()),
+                "ref_mids": len(self._ref_mid), "sessions": len(self._sessions),
+                "deferred": len(self._deferred), "recent_fills": len(self._recent_fills),
+                "finished": len(self._finished)}
+
     def pending(self, symbol: str, side: Side) -> Decimal:
         """What may still trade on one side of ``symbol``: the unfilled rest of its working
         parents plus the open children of parents that already ended."""

@@ -19,6 +19,7 @@ from oms.commands import (
     Command,
     KillSwitch,
     ResetBreaker,
+    ResolveMismatch,
     Resume,
     SubmitParentOrder,
     SubmitRebalance,
@@ -35,7 +36,7 @@ from oms.rebalance import PlanInputs, plan_rebalance
 from oms.risk.halt import HaltGate
 from oms.risk.state import TradingStateChanged, TradingStateMachine
 
-__all__ = ["CommandHandler", "HaltControl"]
+__all__ = ["CommandHandler", "HaltControl", "ReconcileControl"]
 
 _CENT = Decimal("0.01")
 
@@ -51,12 +52,21 @@ class HaltControl(Protocol):
     def reset_breaker(self, name: str, actor: str, reason: str, now: datetime) -> None: ...
 
 
+class ReconcileControl(Protocol):
+    """Running reconciliation's side of commands: resolving mismatches, blocking a resume."""
+
+    def resolve(self, command: ResolveMismatch, now: datetime) -> dict[str, Any]: ...
+    def blockers(self) -> list[str]: ...
+
+
 class CommandHandler:
     """Turns each command into state changes; never lets one bad command stop the engine."""
 
     def __init__(self, *, book: OrderBook, lifecycle: OrderLifecycle, sessions: SessionDesk,
                  signals: SignalDesk, journal: Journal, gate: HaltGate, risk: HaltControl,
-                 plan_inputs: Callable[[list[str]], PlanInputs]) -> None:
+                 plan_inputs: Callable[[list[str]], PlanInputs],
+                 reconcile: ReconcileControl | None = None) -> None:
+        self.reconcile = reconcile
         self.book = book
         self.lifecycle = lifecycle
         self.sessions = sessions
@@ -92,6 +102,10 @@ class CommandHandler:
             return self._resume(command, now)
         if isinstance(command, ResetBreaker):
             return self._reset_breaker(command, now)
+        if isinstance(command, ResolveMismatch):
+            if self.reconcile is None:
+                raise ValidationError(FieldError("mismatch_id", "reconciliation is not running"))
+            return self.reconcile.resolve(command, now)
         raise ValidationError(FieldError("command", f"unknown command {type(command).__name__}"))
 
     # -- submits ------------------------------------------------------------------------
@@ -177,8 +191,10 @@ class CommandHandler:
                 self.gate.reopen()
             return state.state.value
         try:
-            change = state.resume(command.actor, command.reason, now,
-                                  blockers=self.risk.tripped_breakers())
+            blockers = list(self.risk.tripped_breakers())
+            if self.reconcile is not None:  # an open reconciliation mismatch blocks too
+                blockers += self.reconcile.blockers()
+            change = state.resume(command.actor, command.reason, now, blockers=blockers)
         except OmsError as exc:
             raise ValidationError(FieldError("resume", str(exc))) from exc
         self.risk.record_state_change(change)

@@ -16,7 +16,7 @@ import logging
 import queue
 from collections.abc import Mapping
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +30,9 @@ from oms.engine.dispatch import Dispatcher
 from oms.engine.lifecycle import OrderLifecycle
 from oms.engine.planning import plan_inputs
 from oms.engine.quotes import QuoteBoard
-from oms.engine.recovery import recover
+from oms.engine.reconcile import Reconciler, reconcile_interval
+from oms.engine.reconcile_actions import MismatchResolver
+from oms.engine.recovery import CLOCK_KEY, recover
 from oms.engine.reports import ReportBuilder
 from oms.engine.risk_guard import RiskGuard
 from oms.engine.sessions import SessionDesk
@@ -51,6 +53,7 @@ __all__ = ["MAX_TICK_FAILURES", "ExecutionEngine"]
 log = logging.getLogger(__name__)
 
 MAX_TICK_FAILURES = 3  # consecutive failed ticks before the engine halts trading
+CLOCK_EVERY = timedelta(minutes=1)  # the market time is recorded at least this often
 
 
 class ExecutionEngine:
@@ -66,6 +69,7 @@ class ExecutionEngine:
         self.gate = gate
         self.ids = ids or IdGenerator()
         self.journal = Journal(repository)
+        self.journal.state_sources.append(venue.state_changes)
         self.account = Account(cash=settings.starting_balance)
         self.book = OrderBook()
         self.board = QuoteBoard()
@@ -96,12 +100,25 @@ class ExecutionEngine:
                                   min_notional=settings.min_notional)
         self.lifecycle.fill_listeners.append(self.signals.on_fill)
         self.lifecycle.parent_end_listeners.append(self.signals.on_parent_ended)
+        # -- running reconciliation (oms.engine.reconcile) ----------------------------------
+        self.reconciler = Reconciler(
+            interval=reconcile_interval(settings), book=self.book, account=self.account,
+            venue=venue, filters=venue.filters, quote_asset=settings.quote_asset,
+            symbols=settings.symbols, new_id=lambda: self.ids.next("rc"),
+            zero_baseline=settings.venue == "paper")  # the paper account is the OMS's at start
+        resolver = MismatchResolver(reconciler=self.reconciler, book=self.book,
+                                    lifecycle=self.lifecycle, sessions=self.sessions,
+                                    venue=venue, journal=self.journal, ids=self.ids,
+                                    repository=repository, symbols=settings.symbols)
+        # -- end running reconciliation --------------------------------------------------------
         self.handler = CommandHandler(book=self.book, lifecycle=self.lifecycle,
                                       sessions=self.sessions, signals=self.signals,
                                       journal=self.journal, gate=gate, risk=self.risk,
-                                      plan_inputs=self.plan_inputs)
+                                      plan_inputs=self.plan_inputs, reconcile=resolver)
         self._snapshot: EngineSnapshot | None = None
         self._started = False
+        self._clock_written: datetime | None = None
+        self._writes_seen = 0
 
     # -- thread-safe entry points -------------------------------------------------------
 
@@ -150,13 +167,18 @@ class ExecutionEngine:
         if self._started:
             return
         self._started = True
-        recover(repository=self.repository, journal=self.journal, account=self.account,
-                book=self.book, venue=self.venue, gate=self.gate, state=self.risk.state,
-                breakers=self.risk.breakers, quote_asset=self.settings.quote_asset,
-                now=self.clock.now())
-        self.market.advance_to(self.clock.now())
+        now = self.clock.now()
+        resumes = recover(repository=self.repository, journal=self.journal,
+                          account=self.account, book=self.book, venue=self.venue, gate=self.gate,
+                          state=self.risk.state, breakers=self.risk.breakers,
+                          quote_asset=self.settings.quote_asset, mode=self.settings.recovery,
+                          now=now)
+        self.market.advance_to(now)
         self.board.refresh(self.market)
-        self._snapshot = self._build_snapshot(self.clock.now())
+        for resume in resumes:  # re-planned with this instant's quotes, sent by the first tick
+            ctx = self.lifecycle.context(resume.parent, now)
+            self.book.defer(resume.parent, resume.algo.resume(ctx, resume.history))
+        self._snapshot = self._build_snapshot(now)
 
     def tick(self, *, publish: bool = True, at: datetime | None = None) -> EngineSnapshot:
         """Run one engine step at ``at`` (default: the clock's now) and publish its snapshot
@@ -188,14 +210,31 @@ class ExecutionEngine:
         self.signals.on_tick(now)
         self.lifecycle.apply_events(self.venue.poll(now), now)
         self._apply_risk_decisions(now)
+        if now >= self.reconciler.due_at:  # running reconciliation: one comparison unless due
+            self.risk.on_reconcile(self.reconciler.run(now), now)
+            self._apply_risk_decisions(now)
         self.dispatcher.dispatch(self._run_algos(now), now)
         self._apply_risk_decisions(now)
         for session_id in self.lifecycle.end_finished_parents(now):
             self.sessions.session_finished(session_id, now)
+        self._record_clock(now)
         self.journal.flush()
         if self.reports.pending:
             self.reports.build_pending()
             self.journal.flush()
+
+    def _record_clock(self, now: datetime) -> None:
+        """Record the market time in every tick that writes, and at least once a minute of it,
+        so that a restart resumes the market where it stood (``oms.bootstrap``), never before
+        a recorded event, and can state the gap."""
+        if self.journal.writes != self._writes_seen or self._clock_written is None or (
+                now - self._clock_written >= CLOCK_EVERY):
+            self.journal.state("engine_state", CLOCK_KEY, {
+                "key": CLOCK_KEY, "updated_at": now, "value": {
+                    "market_time": now.isoformat(),
+                    "wall_time": datetime.now(UTC).isoformat()}})
+            self._clock_written = now
+            self._writes_seen = self.journal.writes + 1  # the flush that follows writes it
 
     def _failed(self, exc: Exception, now: datetime) -> None:
         self.failures += 1
@@ -245,4 +284,4 @@ class ExecutionEngine:
             settings=self.settings, now=now, tick=self.tick_count, venue=self.venue.name,
             venue_status=self.venue.status_text(), halt_reason=self.gate.reason,
             market_symbols=list(self.market.symbols), last_error=self.last_error,
-            plan_inputs=self.plan_inputs())
+            plan_inputs=self.plan_inputs(), reconciliation=self.reconciler.view())

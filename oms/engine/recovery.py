@@ -1,14 +1,28 @@
 """Start-up recovery: rebuild the account from stored fills, restore a halt and the tripped
-breakers, settle orders that a previous process left open (asking the venue about each one by
-client order id) and follow the ones the venue still reports on."""
+breakers, let the venue restore what it keeps in the database (the paper venue), settle orders
+that a previous process left open (asking the venue about each one by client order id), follow
+the ones the venue still reports on, and give every parent that was working its algorithm back.
+
+What happens to a working parent is ``Settings.recovery`` (``OMS_RECOVERY``):
+- ``resume`` (default): its algorithm is rebuilt from the parent row (algorithm, options, seed)
+  and, once the engine has quotes, re-plans the rest over the rest of the window
+  (``ExecutionAlgo.resume``; see oms/algos/executor.py for the catch-up rule past the window);
+- ``drain``: the surviving children are followed to their end, nothing new is sent;
+- ``cancel``: the surviving children are canceled and the parent ends.
+Each parent gets a ``ParentResumed`` audit row with the mode, the gap in market time since the
+previous process last recorded the clock (``gap_s``) and the wall time it was down (``down_s``).
+"""
 
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from oms.algos.base import ExecutionAlgo
 from oms.algos.drain import DrainAlgo
+from oms.algos.registry import create_algo
 from oms.engine.book import OrderBook
 from oms.errors import OmsError
 from oms.journal import Journal
@@ -17,7 +31,6 @@ from oms.model import (
     ChildOrder,
     ChildState,
     ParentOrder,
-    ParentState,
     TradingState,
     account_balances,
 )
@@ -27,46 +40,106 @@ from oms.risk.halt import HaltGate
 from oms.risk.state import TradingStateMachine
 from oms.venues.base import Venue
 
-__all__ = ["recover"]
+__all__ = ["CLOCK_KEY", "Resume", "last_market_time", "recover"]
+
+CLOCK_KEY = "clock"  # engine_state row: the market time the engine last recorded
+
+
+@dataclass(slots=True)
+class Resume:
+    """A parent whose rebuilt algorithm re-plans once the engine has its first quotes."""
+
+    parent: ParentOrder
+    algo: ExecutionAlgo
+    history: list[ChildOrder]
+
+
+def last_market_time(repository: Repository, field: str = "market_time") -> datetime | None:
+    """The market time (``field="wall_time"``: the wall time) at which the previous process
+    last recorded the clock; None on a fresh database."""
+    for row in repository.state_rows("engine_state"):
+        if row["key"] == CLOCK_KEY:
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                return datetime.fromisoformat(row["value"][field])
+    return None
 
 
 def recover(*, repository: Repository, journal: Journal, account: Account, book: OrderBook,
             venue: Venue, gate: HaltGate, state: TradingStateMachine,
-            breakers: CircuitBreakers, quote_asset: str, now: datetime) -> None:
-    """Bring a fresh engine in line with the database and the venue."""
+            breakers: CircuitBreakers, quote_asset: str, mode: str,
+            now: datetime) -> list[Resume]:
+    """Bring a fresh engine in line with the database and the venue; returns the parents whose
+    algorithm the engine resumes once it has quotes."""
     for fill in repository.load_fills():
         account.apply_fill(fill)
-    # a paper venue keeps no account across processes: it holds what the fills imply
-    venue.set_balances(account_balances(account, quote_asset,
-                                        lambda symbol: venue.filters(symbol).assets()))
-    persisted = repository.latest_trading_state()
-    if persisted is not None and persisted[0] != TradingState.ACTIVE.value:
-        trading, reason = TradingState(persisted[0]), persisted[1]
-        # a halt survives a restart: the process stays halted until resume(reason)
-        change = state.escalate(trading, "recovery", f"restored at start: {reason}", now)
-        if trading is TradingState.HALTED:
-            gate.halt(f"restored at start: {reason}", now)
-        if change is not None:
-            journal.audit(now, "TradingStateRestored", "account",
-                          {"state": trading.value, "reason": reason}, actor="recovery")
+    if not venue.restore(repository.state_rows, now):
+        # a venue with no stored state of its own starts from what the fills imply
+        venue.set_balances(account_balances(account, quote_asset,
+                                            lambda symbol: venue.filters(symbol).assets()))
+    _restore_trading_state(repository, journal, gate, state, now)
     _restore_breakers(repository, breakers)
+    last_seen, last_wall = last_market_time(repository), last_market_time(repository, "wall_time")
+    gap_s = None if last_seen is None else round((now - last_seen).total_seconds(), 3)
+    down_s = None if last_wall is None else round(
+        (datetime.now(UTC) - last_wall).total_seconds(), 3)
+    parents = {p.parent_id: p for p in repository.load_open_parents()}
+    resumes: list[Resume] = []
+    for parent in parents.values():
+        algo = _algorithm(parent, venue, mode)
+        book.add_parent(parent, algo)
+        parent.resumes += 1
+        parent.resumed_at = now
+        journal.parent_changed(parent)
+        rebuilt = not isinstance(algo, DrainAlgo)
+        journal.audit(now, "ParentResumed", parent.parent_id, {
+            "mode": mode if rebuilt or mode != "resume" else "drain", "gap_s": gap_s,
+            "down_s": down_s, "last_market_time": last_seen, "filled": parent.filled_quantity,
+            "remaining": parent.remaining, "algo": parent.algo.value}, actor="recovery")
+        if rebuilt:
+            resumes.append(Resume(parent, algo, []))
     children = repository.load_open_children()
     adopted = venue.adopt({c.client_order_id: c for c in children})
-    parents = {p.parent_id: p for p in repository.load_open_parents()}
     for child in children:
         if child.client_order_id in adopted and child.parent_id in parents:
-            _follow(book, journal, parents[child.parent_id], child, now)
+            book.add_child(child, None)
         else:
             _settle(venue, journal, child, now)
-    for parent in parents.values():
-        if book.parent(parent.parent_id) is not None:
-            continue  # it has children the venue still reports on: followed by a DrainAlgo
-        parent.transition(ParentState.FAILED, now,
-                          f"engine restarted while working; unfilled {parent.remaining}")
-        journal.parent_changed(parent)
-        journal.audit(now, "ParentFailed", parent.parent_id,
-                      {"reason": parent.end_reason}, actor="recovery")
+    histories = {r.parent.parent_id: r for r in resumes}
+    if histories:
+        for child in repository.children_of(list(histories)):
+            open_child = book.open_children.get(child.client_order_id)
+            histories[child.parent_id].history.append(open_child or child)
     journal.flush()
+    return resumes
+
+
+def _algorithm(parent: ParentOrder, venue: Venue, mode: str) -> ExecutionAlgo:
+    """The parent's algorithm as ``mode`` says (a DrainAlgo when it cannot be rebuilt)."""
+    if mode == "cancel":
+        return DrainAlgo(parent, cancel=True,
+                         reason="engine restarted (OMS_RECOVERY=cancel): its children canceled")
+    if mode == "resume":
+        with contextlib.suppress(OmsError):
+            return create_algo(parent, seed=parent.seed or 0,
+                               filters=venue.filters(parent.symbol), **parent.algo_params)
+        return DrainAlgo(parent, reason="engine restarted: its algorithm could not be rebuilt; "
+                                        "the surviving children were followed to their end")
+    return DrainAlgo(parent)
+
+
+def _restore_trading_state(repository: Repository, journal: Journal, gate: HaltGate,
+                           state: TradingStateMachine, now: datetime) -> None:
+    """A halt (or REDUCING) survives a restart: the process stays so until resume(reason)."""
+    persisted = repository.latest_trading_state()
+    if persisted is None or persisted[0] == TradingState.ACTIVE.value:
+        return
+    trading, reason = TradingState(persisted[0]), persisted[1]
+    change = state.escalate(trading, "recovery", f"restored at start: {reason}", now)
+    if trading is TradingState.HALTED:
+        gate.halt(f"restored at start: {reason}", now)
+    if change is not None:
+        journal.audit(now, "TradingStateRestored", "account",
+                      {"state": trading.value, "reason": reason}, actor="recovery")
 
 
 def _restore_breakers(repository: Repository, breakers: CircuitBreakers) -> None:
@@ -82,16 +155,6 @@ def _restore_breakers(repository: Repository, breakers: CircuitBreakers) -> None
             breakers.restore_trip(name, event["ts"], event["message"])
 
 
-def _follow(book: OrderBook, journal: Journal, parent: ParentOrder, child: ChildOrder,
-            now: datetime) -> None:
-    """Keep a child the venue still reports on, under its parent, drained (no new children)."""
-    if book.parent(parent.parent_id) is None:
-        book.add_parent(parent, DrainAlgo(parent))
-        journal.audit(now, "ParentResumed", parent.parent_id,
-                      {"filled": parent.filled_quantity}, actor="recovery")
-    book.add_child(child, None)
-
-
 def _settle(venue: Venue, journal: Journal, child: ChildOrder, now: datetime) -> None:
     """A child the venue will not report on: cancel it if it still works there, then close it."""
     report = venue.query(child.client_order_id)
@@ -99,7 +162,7 @@ def _settle(venue: Venue, journal: Journal, child: ChildOrder, now: datetime) ->
         venue.cancel(child.client_order_id, now)
     child.transition(ChildState.EXPIRED if report is None else ChildState.CANCELED, now,
                      "unknown to the venue after restart" if report is None
-                     else "canceled at restart (its algorithm did not survive)")
+                     else "canceled at restart (it was not followed)")
     journal.child_changed(child)
     journal.audit(now, "OrderSettledAtStart", child.client_order_id,
                   {"state": child.state.value, "reason": child.reason}, actor="recovery")

@@ -22,6 +22,7 @@ from oms.clock import Clock
 from oms.config import Settings
 from oms.engine.book import BookView
 from oms.engine.quotes import QuoteBoard
+from oms.engine.reconcile import ReconcileRun
 from oms.journal import Journal
 from oms.model import Account, ChildOrder, ParentOrder, Side, TradingState
 from oms.model.rejection import Rejection, RejectionSource
@@ -260,9 +261,38 @@ class RiskGuard:
         if target is TradingState.HALTED:
             self._halts.append(HaltDecision(reason, actor))
             return
-        change = self.state.escalate(target, actor, reason, now)
+        self.reduce(reason, actor, now)
+
+    def reduce(self, reason: str, actor: str, now: datetime) -> None:
+        """Tighten to REDUCING at once and record it (it cancels nothing, so unlike a halt it
+        needs no point of the tick; it never loosens a HALTED account)."""
+        change = self.state.escalate(TradingState.REDUCING, actor, reason, now)
         if change is not None:
             self.record_state_change(change)
+
+    # -- running reconciliation (oms.engine.reconcile) ------------------------------------
+
+    def on_reconcile(self, run: ReconcileRun, now: datetime) -> None:
+        """Record what a reconciliation run reported and decide: an unknown or missing order
+        halts (a decision the tick applies), a balance difference reduces."""
+        if run.baseline_taken is not None:
+            self.journal.audit(now, "ReconcileBaselineTaken", "account",
+                               {"baseline": run.baseline_taken}, actor="reconcile")
+        for mismatch in run.reported:
+            payload = {"mismatch_id": mismatch.mismatch_id, "oms": mismatch.oms_view,
+                       "venue": mismatch.venue_view, "difference": mismatch.difference,
+                       "first_seen": mismatch.first_seen}
+            self.journal.risk_event(now, "RECONCILE", mismatch.kind.value, mismatch.message,
+                                    symbol=mismatch.symbol, entity_id=mismatch.subject,
+                                    actor="reconcile", payload=payload)
+            self.journal.audit(now, "ReconcileMismatchFound", mismatch.mismatch_id,
+                               {"kind": mismatch.kind.value, "subject": mismatch.subject,
+                                **payload}, actor="reconcile")
+            reason = f"reconciliation: {mismatch.kind.value} {mismatch.subject}"
+            if mismatch.kind.trading_state is TradingState.HALTED:
+                self._halts.append(HaltDecision(reason, "reconcile"))
+            else:
+                self.reduce(reason, "reconcile", now)
 
     def breaker_state(self) -> dict[str, dict[str, Any]]:
         """Breaker states for the snapshot."""

@@ -81,10 +81,10 @@ class SessionDesk:
             urgency=urgency, algo_reason=reason,
             algo_params={"max_child_notional": str(self.settings.risk.max_order_notional_usd),
                          **(options or {})},
-            limit_price=limit_price, decision_price=mid)
-        seed = self.settings.seed * 1_000_003 + self._seq
-        execution = create_algo(parent, seed=seed, filters=self.lifecycle.venue.filters(symbol),
-                                **parent.algo_params)
+            limit_price=limit_price, decision_price=mid,
+            seed=self.settings.seed * 1_000_003 + self._seq)
+        execution = create_algo(parent, seed=parent.seed or 0,
+                                filters=self.lifecycle.venue.filters(symbol), **parent.algo_params)
         self.lifecycle.start_parent(parent, execution, now)
         return parent
 

@@ -12,6 +12,7 @@ from oms.engine.book import BookView
 from oms.engine.quotes import QuoteBoard
 from oms.model import Account, TradingState
 from oms.rebalance import PlanInputs
+from oms.reconciliation import ReconcileView
 from oms.snapshot import EngineSnapshot, PositionView, parent_view
 
 __all__ = ["MAX_LIVE_PARENTS", "RiskReadout", "build_snapshot"]
@@ -35,7 +36,8 @@ class RiskReadout(Protocol):
 def build_snapshot(*, book: BookView, account: Account, quotes: QuoteBoard, risk: RiskReadout,
                    settings: Settings, now: datetime, tick: int, venue: str, venue_status: str,
                    halt_reason: str, market_symbols: list[str], last_error: str | None,
-                   plan_inputs: PlanInputs | None) -> EngineSnapshot:
+                   plan_inputs: PlanInputs | None,
+                   reconciliation: ReconcileView | None = None) -> EngineSnapshot:
     """Freeze what the live panels need: positions, working parents, fills, risk state."""
     mids = quotes.mids()
     symbols = list(dict.fromkeys([*settings.symbols, *account.positions]))
@@ -64,4 +66,5 @@ def build_snapshot(*, book: BookView, account: Account, quotes: QuoteBoard, risk
         counts={"working_parents": len(book.parents),
                 "open_children": len(book.open_children)},
         last_error=last_error, venue_status=venue_status, plan_inputs=plan_inputs,
+        reconciliation=reconciliation,
     )

@@ -4,7 +4,8 @@ Feeds the same Quote / Bar / Trade / Book types the simulator produces, so algor
 TCA do not know the difference. The websocket (python-binance's ThreadedWebsocketManager,
 multiplex of ``<symbol>@bookTicker``, ``@trade`` and ``@kline_1m``) only appends to an inbox;
 ``advance_to`` (engine thread) applies it, and falls back to REST (bookTicker, klines, depth)
-for any symbol whose stream went quiet.
+for any symbol whose stream went quiet. Closed bars are kept for oms.market.base.HISTORY_HORIZON
+(older ones are dropped a day at a time); trades for the last ``keep_trades``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 
 from oms.clock import Clock, LiveClock, utc
 from oms.errors import MarketClosed
+from oms.market.base import HISTORY_HORIZON
 from oms.market.types import Bar, Book, BookLevel, Quote, Trade
 from oms.model.enums import Side
 from oms.venues.binance_errors import translate_exception
@@ -37,6 +39,8 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 _MINUTE = timedelta(minutes=1)
+# bars held per symbol before the old ones are dropped: the horizon plus a day of slack
+_MAX_BARS = int((HISTORY_HORIZON + timedelta(days=1)) / _MINUTE)
 
 
 class MarketStreamTransport(Protocol):
@@ -177,9 +181,23 @@ class BinanceMarketData:
             if k.get("x"):  # only closed bars: an open one is still changing
                 bar = bar_from_kline(symbol, k)
                 self._bars[symbol][bar.open_time] = bar
+                self._forget_old_bars(symbol)
         elif "b" in msg and "a" in msg:  # bookTicker carries no event type
             self._quotes[symbol] = quote_from_book_ticker(msg, now)
             self._quote_seen[symbol] = now
+
+    def _forget_old_bars(self, symbol: str) -> None:
+        """Past ``_MAX_BARS``, drop the bars that opened before the horizon (amortised O(1))."""
+        store = self._bars[symbol]
+        if len(store) <= _MAX_BARS:
+            return
+        cutoff = self._now - HISTORY_HORIZON
+        for open_time in [t for t in store if t < cutoff]:
+            del store[open_time]
+
+    def retained_bars(self) -> dict[str, int]:
+        """Closed bars held per symbol."""
+        return {symbol: len(store) for symbol, store in self._bars.items()}
 
     def _rest(self, method: str, **params: Any) -> Any:
         try:
@@ -262,7 +280,9 @@ class BinanceMarketData:
                 bar = bar_from_kline(symbol, row)
                 if bar.open_time + _MINUTE <= self._now:
                     store[bar.open_time] = bar
-        return [store[w] for w in wanted if w in store]
+        found = [store[w] for w in wanted if w in store]
+        self._forget_old_bars(symbol)
+        return found
 
     def _trades_in(self, symbol: str, start: datetime, end: datetime) -> list[Trade]:
         return [t for t in self._trades[symbol] if start <= t.ts < end]

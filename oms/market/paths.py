@@ -23,12 +23,15 @@ import numpy.typing as npt
 __all__ = ["KNOTS", "BarPaths", "bar_uniforms", "knots_from_ohlc", "volume_shares"]
 
 KNOTS = 7
+_PER_BAR = ("open_s", "open", "high", "low", "close", "volume", "quote_volume", "trades",
+            "taker_buy", "knot_t", "knot_p", "knot_v", "depth_scale", "spread_ticks")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
 class BarPaths:
-    """Per-bar arrays of one symbol: OHLCV, knots and derived prefix sums (append-only)."""
+    """Per-bar arrays of one symbol: OHLCV, knots and derived prefix sums (appended at the end,
+    dropped from the start)."""
 
     __slots__ = ("close", "cum_quote", "cum_volume", "depth_scale", "high", "knot_p", "knot_t",
                  "knot_v", "low", "open", "open_s", "quote_volume", "spread_ticks", "taker_buy",
@@ -54,13 +57,23 @@ class BarPaths:
 
     def extend(self, other: BarPaths) -> None:
         """Append ``other``'s bars (which must start after this one's last bar)."""
-        for name in ("open_s", "open", "high", "low", "close", "volume", "quote_volume", "trades",
-                     "taker_buy", "knot_t", "knot_p", "knot_v", "depth_scale", "spread_ticks"):
+        for name in _PER_BAR:
             setattr(self, name, np.concatenate((getattr(self, name), getattr(other, name))))
         self.cum_volume = np.concatenate(
             (self.cum_volume, self.cum_volume[-1] + np.cumsum(other.volume)))
         self.cum_quote = np.concatenate(
             (self.cum_quote, self.cum_quote[-1] + np.cumsum(other.quote_volume)))
+
+    def drop_first(self, count: int) -> None:
+        """Forget the first ``count`` bars. The prefix sums keep their values (differences of
+        them, the traded volume of a window, are unchanged to the last bit); every array is
+        copied, so the dropped part is freed rather than kept alive under a view."""
+        if count <= 0:
+            return
+        for name in _PER_BAR:
+            setattr(self, name, getattr(self, name)[count:].copy())
+        self.cum_volume = self.cum_volume[count:].copy()
+        self.cum_quote = self.cum_quote[count:].copy()
 
 
 def volume_shares(knot_t: FloatArray, knot_p: FloatArray) -> FloatArray:

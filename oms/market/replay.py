@@ -4,13 +4,16 @@
 along each bar's path (oms.market.paths; through O, H, L, C), volume is released over the minute,
 and a missing minute is a closed market (``is_open`` False, ``quote`` raises MarketClosed), as
 in the 80-minute Binance halt of 2023-03-24. ``bars()`` returns the file's bars unchanged.
-All per-bar arrays are built once with numpy, so replaying a day costs milliseconds.
+All per-bar arrays are built once with numpy, so replaying a day costs milliseconds. Bars that
+closed more than ``history`` (oms.market.base.HISTORY_HORIZON, two days) before the market's
+time are dropped as it advances, a day at a time, so a long replay holds the file's future and
+about three days of its past.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeAlias
@@ -18,6 +21,7 @@ from typing import TypeAlias
 import numpy as np
 
 from oms.clock import utc
+from oms.market.base import HISTORY_HORIZON
 from oms.market.calibration import CALIBRATION
 from oms.market.klines import KlineArrays, kline_arrays
 from oms.market.paths import UNIFORMS_PER_BAR, BarPaths, bar_uniforms, knots_from_ohlc
@@ -82,10 +86,12 @@ class KlineReplayMarket(SimulatedMarket):
         start: datetime | None = None,
         end: datetime | None = None,
         ticks: Mapping[str, Decimal] | None = None,
+        history: timedelta | None = HISTORY_HORIZON,
     ) -> None:
         """``source``: a file, several files, or {symbol: file}; ``start``/``end`` slice bars.
 
-        The market starts at ``start`` (default: the first bar's open time).
+        The market starts at ``start`` (default: the first bar's open time). Bars older than
+        ``history`` before the market's time are dropped as it advances (None keeps the file).
         """
         start = utc(start) if start is not None else None
         end = utc(end) if end is not None else None
@@ -108,7 +114,7 @@ class KlineReplayMarket(SimulatedMarket):
                               for a in loaded.values())
         self.last_close = max(datetime.fromtimestamp(int(a.open_s[-1]) + 60, UTC)
                               for a in loaded.values())
-        super().__init__(specs, paths, start or self.first_open)
+        super().__init__(specs, paths, start or self.first_open, history=history)
 
 
 def _sigma(bars: KlineArrays) -> float:

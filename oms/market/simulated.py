@@ -7,6 +7,14 @@ comes from oms.market.book scaled by the bar's volume. Bars are looked up by ind
 over bar starts), so moving time costs no Python loop over seconds. A missing bar is a closed
 market: ``is_open`` is False and ``quote``/``book`` raise MarketClosed.
 
+History is bounded (oms.market.base.HISTORY_HORIZON, two days by default): once the oldest bar
+held is a day older than the horizon, the bars that closed by ``now - horizon`` are dropped, so a
+market
+holds between two and three days of past bars whatever time has passed (one copy of the
+arrays per market day; the synthetic market also holds the day it has generated ahead). Answers
+for times within the horizon are exactly those of a market that keeps everything. (Scripted
+shocks are kept: they grow with ``shock`` calls, not with time.)
+
 Besides the MarketData protocol, simulated markets offer what the paper venue needs:
 ``configure_impact``, ``record_own_trade``, ``shock``, ``top`` (float top of book at a time),
 ``levels`` (book levels to walk) and ``volume_through`` (for the resting-order queue model).
@@ -24,6 +32,7 @@ import numpy as np
 
 from oms.clock import utc
 from oms.errors import MarketClosed
+from oms.market.base import HISTORY_HORIZON
 from oms.market.book import LevelGrid
 from oms.market.impact import ImpactModel, ImpactParams
 from oms.market.paths import BarPaths
@@ -33,6 +42,7 @@ from oms.model.enums import Side
 __all__ = ["SimulatedMarket", "SymbolSpec", "Top"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TRIM_SLACK_S = 86_400.0  # history is dropped a day at a time, not on every advance
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +111,10 @@ class SimulatedMarket:
     """Bars-with-paths market implementing MarketData plus the paper venue's simulation surface."""
 
     def __init__(self, specs: dict[str, SymbolSpec], paths: dict[str, BarPaths],
-                 start: datetime) -> None:
+                 start: datetime, *, history: timedelta | None = HISTORY_HORIZON) -> None:
+        """``history``: how far back bars are kept (None keeps everything: studies of long
+        synthetic series, reference markets in tests)."""
+        self._history_s = None if history is None else history.total_seconds()
         self._specs = specs
         self._paths = paths
         self._symbols = tuple(specs)
@@ -115,6 +128,8 @@ class SimulatedMarket:
         self._impact = {s: ImpactModel(self._impact_params, sp.sigma_1m, sp.volume_per_minute)
                         for s, sp in specs.items()}
         self._shocks: dict[str, list[tuple[float, float]]] = {s: [] for s in specs}
+        if self._history_s is not None:
+            self._forget_before(self._t - self._history_s)
         self._locate_all()
 
     # ----------------------------------------------------------------- time and lookup
@@ -141,7 +156,22 @@ class SimulatedMarket:
         self._t = t
         self._quotes.clear()
         self._tops.clear()
+        if self._history_s is not None:
+            self._forget_before(t - self._history_s)
         self._locate_all()
+
+    def _forget_before(self, cutoff: float) -> None:
+        """Drop the bars that closed by ``cutoff`` once the oldest is a day older than it."""
+        for symbol, paths in self._paths.items():
+            if not len(paths) or float(paths.open_s[0]) >= cutoff - _TRIM_SLACK_S:
+                continue
+            # bars that closed by the cutoff go; the one covering it stays
+            paths.drop_first(int(np.searchsorted(paths.open_s, cutoff - 60.0, side="right")))
+            self._current[symbol] = None  # it holds an index into the arrays
+
+    def retained_bars(self) -> dict[str, int]:
+        """Bars held per symbol (past within the horizon plus any generated ahead)."""
+        return {symbol: len(paths) for symbol, paths in self._paths.items()}
 
     def _locate_all(self) -> None:
         t = self._t
@@ -287,9 +317,9 @@ class SimulatedMarket:
     def _cum(self, symbol: str, t: float, quote: bool) -> float:
         paths = self._paths[symbol]
         i = int(np.searchsorted(paths.open_s, t, side="right")) - 1
-        if i < 0:
-            return 0.0
         cum = paths.cum_quote if quote else paths.cum_volume
+        if i < 0:
+            return float(cum[0])  # before the first bar held: the volume before it
         total = paths.quote_volume if quote else paths.volume
         offset = t - float(paths.open_s[i])
         if offset >= 60.0:

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
 
 from oms.clock import utc
+from oms.market.base import HISTORY_HORIZON
 from oms.market.calibration import CALIBRATION
 from oms.market.paths import KNOTS, BarPaths, FloatArray, volume_shares
 from oms.market.simulated import SimulatedMarket, SymbolSpec
@@ -85,6 +86,7 @@ class _Generator:
         self.slow = float(self.rng.normal(0.0, self.slow_sd))
         self.fast = 0.0
         self.price = profile.start_price
+        self.next_open_s = 0  # the open time of the next bar to generate
 
     def _regimes(self, minutes: int) -> tuple[FloatArray, FloatArray]:
         slow_eps = self.rng.normal(0.0, self.slow_sd * math.sqrt(1 - _SLOW_PHI**2), minutes)
@@ -104,6 +106,7 @@ class _Generator:
         """``minutes`` bars starting at epoch second ``first_open_s`` (minute aligned)."""
         p = self.profile
         open_s = first_open_s + 60 * np.arange(minutes, dtype=np.int64)
+        self.next_open_s = first_open_s + 60 * minutes
         hours = (open_s // 3600) % 24
         slow, fast = self._regimes(minutes)
         k = p.vol_on_regime
@@ -150,16 +153,21 @@ class SyntheticMarket(SimulatedMarket):
         start: datetime,
         seed: int = 7,
         profiles: dict[str, SymbolProfile] | None = None,
+        *,
+        history: timedelta | None = HISTORY_HORIZON,
     ) -> None:
-        """Quote ``symbols`` from ``start``; ``profiles`` override the calibrated ones."""
+        """Quote ``symbols`` from ``start``; ``profiles`` override the calibrated ones;
+        ``history``: how far back bars are kept (None: everything)."""
         self._seed = seed
+        self._history = history
         self._profiles = {
             s: (profiles or {}).get(s) or DEFAULT_PROFILES.get(s, _FALLBACK) for s in symbols}
         specs, paths = self._build(utc(start))
-        super().__init__(specs, paths, utc(start))
+        super().__init__(specs, paths, utc(start), history=history)
 
     def _build(self, start: datetime) -> tuple[dict[str, SymbolSpec], dict[str, BarPaths]]:
         first = int(start.timestamp()) // 60 * 60
+        self._origin_s = float(first)  # the first bar ever generated (older ones get dropped)
         self._generators: dict[str, _Generator] = {}
         specs: dict[str, SymbolSpec] = {}
         paths: dict[str, BarPaths] = {}
@@ -181,17 +189,19 @@ class SyntheticMarket(SimulatedMarket):
         ``start`` (e.g. a TestClock in 2024 while ``start`` was the wall time) simply restarts
         the same seeded market at that time (impact state is reset, scripted shocks are kept).
         """
-        first = next(iter(self._paths.values())).open_s[0]
-        if ts.timestamp() < float(first):
+        if ts.timestamp() < self._origin_s:
             shocks = self._shocks
             specs, paths = self._build(utc(ts))
-            SimulatedMarket.__init__(self, specs, paths, utc(ts))
+            SimulatedMarket.__init__(self, specs, paths, utc(ts), history=self._history)
             self._shocks = shocks  # scripted shocks are absolute times: keep them
             return
         super().advance_to(ts)
 
     def _ensure_bars(self, t: float) -> None:
         for symbol, paths in self._paths.items():
-            while float(paths.open_s[-1]) + 60.0 <= t:
-                paths.extend(self._generators[symbol].chunk(
-                    int(paths.open_s[-1]) + 60, self.CHUNK_MINUTES, self._specs[symbol]))
+            generator = self._generators[symbol]
+            while generator.next_open_s <= t:
+                paths.extend(generator.chunk(generator.next_open_s, self.CHUNK_MINUTES,
+                                             self._specs[symbol]))
+                if self._history_s is not None:  # a long jump never holds more than it keeps
+                    self._forget_before(t - self._history_s)

@@ -160,6 +160,9 @@ class ParentOrder(_Filled):
     ended_at: datetime | None = None
     end_reason: str | None = None
     child_ids: list[str] = field(default_factory=list)
+    seed: int | None = None  # its algorithm's seed, kept so a restart rebuilds the same algorithm
+    resumes: int = 0  # engine restarts it continued through
+    resumed_at: datetime | None = None
 
     @property
     def progress(self) -> float:

@@ -7,9 +7,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+from oms.errors import ConfigError
 
 __all__ = ["Database"]
 
@@ -43,12 +47,18 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self) -> None:
-        """Run Alembic migrations up to head (creates the schema on first start)."""
+        """Run Alembic migrations up to head (creates the schema on first start; an older
+        schema is upgraded). ConfigError naming the database when it cannot be."""
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except (CommandError, SQLAlchemyError) as exc:
+            where = self.url.render_as_string(hide_password=True)
+            raise ConfigError(f"database {where} cannot be brought to this version's schema: "
+                              f"{exc}") from exc
 
     def session(self) -> Session:
         """A new session (one per thread, short-lived for reads)."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Float, Select, Table, bindparam, cast, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -23,15 +24,18 @@ from oms.persistence.sqlite_fast import SqliteWriter
 from oms.persistence.tables import (
     AuditRow,
     ChildOrderRow,
+    EngineStateRow,
     ExecutionReportRow,
     FillRow,
+    PaperOrderRow,
+    PaperStateRow,
     ParentOrderRow,
     RiskEventRow,
     SessionRow,
 )
 from oms.persistence.types import Money
 
-__all__ = ["Page", "Repository", "WriteBatch", "halt_rows"]
+__all__ = ["STATE_TABLES", "Page", "Repository", "WriteBatch", "halt_rows"]
 
 _OPEN_CHILD = [s.value for s in ChildState if not s.is_terminal]
 _OPEN_PARENT = [s.value for s in ParentState if not s.is_terminal]
@@ -51,11 +55,14 @@ class WriteBatch:
     audit: list[dict[str, Any]] = field(default_factory=list)
     risk_events: list[dict[str, Any]] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
+    # keyed state tables (engine_state, paper_orders, paper_state): table -> key -> the whole
+    # row to store (replacing any row of that key), or None to delete it
+    state: dict[str, dict[str, dict[str, Any] | None]] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
         return any((self.sessions, self.session_updates, self.parents, self.parent_updates,
                     self.children, self.child_updates, self.fills, self.audit,
-                    self.risk_events, self.reports))
+                    self.risk_events, self.reports, self.state))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,46 @@ class _Tables:
 
 
 _tables = _Tables()
+
+#: the keyed state tables a WriteBatch may replace rows of, by name
+STATE_TABLES: dict[str, Table] = {
+    model.__tablename__: _table(model) for model in (EngineStateRow, PaperOrderRow, PaperStateRow)
+}
+
+
+def _write_state(session: Session, state: dict[str, dict[str, dict[str, Any] | None]],
+                 fast: SqliteWriter | None) -> None:
+    """Replace the rows of keyed state tables (an upsert by primary key) and delete the keys
+    given None; SQLite's prepared statements when ``fast``, PostgreSQL's ON CONFLICT, or a
+    delete-then-insert elsewhere."""
+    dialect = session.get_bind().dialect.name
+    for name, rows in state.items():
+        table = STATE_TABLES.get(name)
+        if table is None:
+            raise PersistenceError(f"{name!r} is not a state table")
+        pk = table.primary_key.columns.values()[0]
+        gone = [key for key, row in rows.items() if row is None]
+        new = [row for row in rows.values() if row is not None]
+        if fast is not None:
+            connection = session.connection()
+            if gone:
+                fast.delete(connection, table, gone)
+            if new:
+                fast.replace(connection, table, new)
+            continue
+        if dialect != "postgresql":
+            gone = list(rows)  # replaced rows are deleted first, then inserted
+        for start in range(0, len(gone), 500):
+            session.execute(table.delete().where(pk.in_(gone[start:start + 500])))
+        if not new:
+            continue
+        if dialect == "postgresql":
+            upsert = postgresql_insert(table)
+            session.execute(upsert.on_conflict_do_update(
+                index_elements=[pk], set_={c.key: upsert.excluded[c.key] for c in table.columns
+                                           if c.key != pk.key}), new)
+        else:
+            session.execute(insert(table), new)
 
 
 def _update_by_key(table: Table, sample: dict[str, Any]) -> Any:
@@ -193,6 +240,8 @@ class Repository:
                     session.execute(_update_by_key(table, rows[0]), keyed)
                 for table, rows in tables.inserts_last(batch):
                     session.execute(insert(table), rows)
+            if batch.state:
+                _write_state(session, batch.state, self._fast)
             session.commit()
         except SQLAlchemyError as exc:
             session.rollback()
@@ -241,6 +290,16 @@ class Repository:
         with self.db.session() as s:
             rows = s.scalars(select(ChildOrderRow).where(ChildOrderRow.state.in_(_OPEN_CHILD)))
             return [child_from_row(r) for r in rows]
+
+    def state_rows(self, table: str) -> list[dict[str, Any]]:
+        """Every row of a keyed state table (engine_state, paper_orders, paper_state)."""
+        model = STATE_TABLES.get(table)
+        if model is None:
+            raise PersistenceError(f"{table!r} is not a state table")
+        columns = [c.key for c in model.columns]
+        with self.db.session() as s:
+            return [dict(zip(columns, row, strict=True))
+                    for row in s.execute(select(*model.columns))]
 
     def latest_trading_state(self) -> tuple[str, str] | None:
         """The last persisted trading state and its reason, if any."""

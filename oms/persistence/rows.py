@@ -38,7 +38,7 @@ def parent_row(p: ParentOrder) -> dict[str, Any]:
         "side": p.side.value, "quantity": p.quantity, "algo": p.algo.value,
         "algo_reason": p.algo_reason, "algo_params": p.algo_params, "urgency": p.urgency,
         "duration_minutes": p.duration_minutes, "limit_price": p.limit_price,
-        "created_at": p.created_at, **parent_update(p),
+        "created_at": p.created_at, "seed": p.seed, **parent_update(p),
     }
 
 
@@ -48,7 +48,8 @@ def parent_update(p: ParentOrder) -> dict[str, Any]:
         "parent_id": p.parent_id, "state": p.state.value, "filled_quantity": p.filled_quantity,
         "filled_notional": p.filled_notional, "fees": p.fees, "decision_price": p.decision_price,
         "arrival_price": p.arrival_price, "end_price": p.end_price, "started_at": p.started_at,
-        "ended_at": p.ended_at, "end_reason": p.end_reason,
+        "ended_at": p.ended_at, "end_reason": p.end_reason, "resumes": p.resumes,
+        "resumed_at": p.resumed_at,
     }
 
 
@@ -59,7 +60,7 @@ def child_row(c: ChildOrder, tag: str = "") -> dict[str, Any]:
         "side": c.side.value, "order_type": c.order_type.value,
         "time_in_force": c.time_in_force.value, "quantity": c.quantity,
         "limit_price": c.limit_price, "venue": c.venue, "tag": tag, "created_at": c.created_at,
-        **child_update(c),
+        "intent_id": c.intent_id, **child_update(c),
     }
 
 
@@ -93,7 +94,8 @@ def parent_from_row(r: ParentOrderRow) -> ParentOrder:
         algo_params=dict(r.algo_params), limit_price=r.limit_price, state=ParentState(r.state),
         filled_quantity=r.filled_quantity, filled_notional=r.filled_notional, fees=r.fees,
         decision_price=r.decision_price, arrival_price=r.arrival_price, end_price=r.end_price,
-        started_at=r.started_at, ended_at=r.ended_at, end_reason=r.end_reason,
+        started_at=r.started_at, ended_at=r.ended_at, end_reason=r.end_reason, seed=r.seed,
+        resumes=r.resumes or 0, resumed_at=r.resumed_at,
     )
 
 
@@ -107,6 +109,7 @@ def child_from_row(r: ChildOrderRow) -> ChildOrder:
         filled_quantity=r.filled_quantity, filled_notional=r.filled_notional, fees=r.fees,
         venue_order_id=r.venue_order_id, reason=r.reason, sent_at=r.sent_at,
         acked_at=r.acked_at, first_fill_at=r.first_fill_at, updated_at=r.updated_at,
+        intent_id=r.intent_id,
     )
 
 

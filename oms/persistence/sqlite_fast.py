@@ -70,7 +70,8 @@ class _Statement:
 
     def __init__(self, sql: str, order: tuple[str, ...], converters: list[Converter]) -> None:
         self.sql = sql
-        self.getter = itemgetter(*order)
+        # itemgetter of one name returns the value itself, not a 1-tuple
+        self.getter = itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
         # only the columns that need converting are touched per row
         self.converted = [(i, c) for i, c in enumerate(converters) if c is not _plain]
 
@@ -96,10 +97,14 @@ class SqliteWriter:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        if kind == "insert":
+        if kind in ("insert", "replace"):
             order = names
-            sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
+            verb = "INSERT" if kind == "insert" else "INSERT OR REPLACE"
+            sql = (f"{verb} INTO {table.name} ({', '.join(names)}) "
                    f"VALUES ({', '.join('?' for _ in names)})")
+        elif kind == "delete":
+            order = names
+            sql = f"DELETE FROM {table.name} WHERE {names[0]} = ?"
         else:
             pk, *rest = names
             order = (*rest, pk)
@@ -113,6 +118,18 @@ class SqliteWriter:
         """INSERT ``rows`` (all with the same keys)."""
         statement = self._prepare("insert", table, tuple(rows[0]))
         connection.exec_driver_sql(statement.sql, statement.params(rows))
+
+    def replace(self, connection: Connection, table: Table,
+                rows: Sequence[dict[str, Any]]) -> None:
+        """INSERT OR REPLACE ``rows`` (whole rows, all with the same keys) by primary key."""
+        statement = self._prepare("replace", table, tuple(rows[0]))
+        connection.exec_driver_sql(statement.sql, statement.params(rows))
+
+    def delete(self, connection: Connection, table: Table, keys: Sequence[Any]) -> None:
+        """DELETE the rows of these primary keys."""
+        pk = table.primary_key.columns.values()[0].key
+        statement = self._prepare("delete", table, (pk,))
+        connection.exec_driver_sql(statement.sql, statement.params([{pk: k} for k in keys]))
 
     def update(self, connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         """UPDATE rows by primary key (every row has the same keys, the key included)."""

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from oms.persistence.types import Money, UtcDateTime
@@ -15,8 +15,11 @@ __all__ = [
     "AuditRow",
     "Base",
     "ChildOrderRow",
+    "EngineStateRow",
     "ExecutionReportRow",
     "FillRow",
+    "PaperOrderRow",
+    "PaperStateRow",
     "ParentOrderRow",
     "RiskEventRow",
     "SessionRow",
@@ -67,6 +70,9 @@ class ParentOrderRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     end_reason: Mapped[str | None] = mapped_column(Text)
+    seed: Mapped[int | None] = mapped_column(BigInteger)  # the algorithm's, kept for a restart
+    resumes: Mapped[int] = mapped_column(Integer, server_default="0")  # restarts it survived
+    resumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ChildOrderRow(Base):
@@ -94,6 +100,7 @@ class ChildOrderRow(Base):
     acked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     first_fill_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    intent_id: Mapped[str | None] = mapped_column(String(64))  # the algorithm request it answers
 
 
 class FillRow(Base):
@@ -153,6 +160,36 @@ class ExecutionReportRow(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("sessions.session_id"), index=True)
     generated_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     report: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EngineStateRow(Base):
+    """The engine's own state by key: the database's identity, where the replayed market stood."""
+
+    __tablename__ = "engine_state"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PaperOrderRow(Base):
+    """One order of the paper venue, as the simulated exchange holds it (``data``: its state)."""
+
+    __tablename__ = "paper_orders"
+    client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    venue_order_id: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class PaperStateRow(Base):
+    """The paper venue's account and counters by key (balances, next venue order id, ...)."""
+
+    __tablename__ = "paper_state"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 Index("ix_child_parent_state", ChildOrderRow.parent_id, ChildOrderRow.state)

@@ -76,6 +76,12 @@ class SentOrderWindows:
         self._prune_recent(now)
         return self._parents_by_key.get(key, _EMPTY)
 
+    def sizes(self) -> dict[str, int]:
+        """Entries held per window (the soak benchmark watches them stay bounded)."""
+        return {"account": len(self._account), "recent": len(self._recent),
+                "by_symbol": sum(len(w) for w in self._by_symbol.values()),
+                "duplicate_keys": len(self._parents_by_key), "by_id": len(self._by_id)}
+
     def __contains__(self, client_order_id: object) -> bool:
         return client_order_id in self._by_id
 

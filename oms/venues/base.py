@@ -18,7 +18,16 @@ Optional:
   /api/v3/account; paper: its own ledger). For tests and reconciliation.
 - ``set_balances(totals)``: after a restart, the per-asset totals rebuilt from the stored fills
   (``oms.model.account_balances``). A venue that keeps the account itself (Binance) ignores them;
-  the paper venue, which has no memory across restarts, starts from them.
+  a paper venue that has no stored state of its own (a database older than its tables) starts
+  from them.
+- ``state_changes()`` / ``restore(load, now)``: a venue whose exchange state lives in the OMS
+  database (the paper venue) returns the rows it changed since the last call (the engine writes
+  them in the same transaction as its own rows), and at start reads them back (``load(table)``
+  returns a state table's rows); ``restore`` returns False when there was nothing to restore.
+- ``open_orders(now)`` / ``follow(order)`` (running reconciliation, oms.engine.reconcile): every
+  order open at the exchange, the OMS's and any other (paper: its books; Binance: GET
+  /api/v3/openOrders), and, when the OMS adopts an order it did not place, start reporting its
+  events (default: True if the venue already reports on every order it holds open).
 
 Contract: called from the engine thread only, except ``submit``'s halt check, which reads the
 thread-safe HaltGate; a venue never invents a fill twice (fill ids are unique).
@@ -27,19 +36,19 @@ thread-safe HaltGate; a venue never invents a fill twice (fill ids are unique).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from oms.model.enums import ChildState
+from oms.model.enums import ChildState, OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder
 from oms.risk.halt import HaltGate
 from oms.venues.events import VenueEvent
 from oms.venues.filters import SymbolFilters
 
-__all__ = ["Balance", "OrderStatusReport", "Venue"]
+__all__ = ["Balance", "OrderStatusReport", "Venue", "VenueOrder"]
 
 
 class Balance(NamedTuple):
@@ -63,6 +72,23 @@ class OrderStatusReport:
     state: ChildState
     filled_quantity: Decimal
     avg_price: Decimal | None
+
+
+# -- running reconciliation (oms.engine.reconcile) ------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class VenueOrder:
+    """One order open at the venue, as the venue reports it (whoever placed it)."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    quantity: Decimal
+    filled_quantity: Decimal
+    order_type: OrderType
+    limit_price: Decimal | None
+    time_in_force: TimeInForce
+    venue_order_id: str | None
+# -- end running reconciliation -------------------------------------------------------------------
 
 
 class Venue(ABC):
@@ -119,9 +145,30 @@ class Venue(ABC):
         """The account's balances per asset (optional; see the module docstring)."""
         raise NotImplementedError(f"{self.name} does not report balances")
 
+    # -- running reconciliation (oms.engine.reconcile) --------------------------------------------
+    def open_orders(self, now: datetime) -> list[VenueOrder]:
+        """Every order open at the exchange at ``now``, the OMS's and any other (optional)."""
+        raise NotImplementedError(f"{self.name} does not list its open orders")
+
+    def follow(self, order: ChildOrder) -> bool:
+        """Start reporting the events of ``order``, open at the venue but not placed by the OMS,
+        which the OMS now adopts; False if this venue cannot. Default: True when the venue
+        lists it open (a venue that reports on every order it holds)."""
+        return order.client_order_id in self.open_order_ids(order.symbol)
+    # -- end running reconciliation ---------------------------------------------------------------
+
     def set_balances(self, totals: Mapping[str, Decimal]) -> None:  # noqa: B027 - optional hook
         """After a restart: per-asset totals rebuilt from the stored fills. Default: ignored,
         for a venue that keeps the account itself."""
+
+    def state_changes(self) -> Mapping[str, Mapping[str, dict[str, Any] | None]] | None:
+        """Rows of the venue's state tables changed since the last call (table -> key -> row,
+        None deletes the key). Default: None, for a venue that keeps its own state."""
+        return None
+
+    def restore(self, load: Callable[[str], list[dict[str, Any]]], now: datetime) -> bool:
+        """At start: rebuild the venue's state from its tables; False when there was none."""
+        return False
 
     def status_text(self) -> str:
         """One line for the dashboard: OK, or why the venue is degraded or halted."""

@@ -27,9 +27,10 @@ from oms.errors import (
     VenueUnavailable,
 )
 from oms.market.base import MarketData
+from oms.model.enums import OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder
 from oms.risk.halt import HaltGate
-from oms.venues.base import Balance, OrderStatusReport, Venue
+from oms.venues.base import Balance, OrderStatusReport, Venue, VenueOrder
 from oms.venues.binance_errors import (
     CODE_ORDER_NOT_FOUND,
     CODE_UNKNOWN_ORDER,
@@ -416,3 +417,38 @@ class BinanceVenue(Venue):
         account = self.rest.call("get_account")
         return {str(row["asset"]): Balance(Decimal(str(row["free"])), Decimal(str(row["locked"])))
                 for row in account.get("balances", [])}
+
+    # -- running reconciliation (oms.engine.reconcile) --------------------------------------------
+    def open_orders(self, now: datetime) -> list[VenueOrder]:
+        """Every order open at Binance, the OMS's and any other (GET /api/v3/openOrders for
+        all symbols at once, weight 80; orders of symbols the OMS does not trade included)."""
+        rows = self.rest.call("get_open_orders", weight=80)
+        orders: list[VenueOrder] = []
+        for row in rows:
+            price = Decimal(str(row.get("price", "0")))
+            kind = str(row.get("type", "LIMIT"))
+            tif = str(row.get("timeInForce", "GTC"))
+            orders.append(VenueOrder(
+                client_order_id=str(row["clientOrderId"]), symbol=str(row["symbol"]),
+                side=Side(str(row["side"])), quantity=Decimal(str(row["origQty"])),
+                filled_quantity=Decimal(str(row.get("executedQty", "0"))),
+                order_type=OrderType(kind) if kind in OrderType.__members__ else OrderType.LIMIT,
+                limit_price=price if price > 0 else None,
+                time_in_force=TimeInForce(tif) if tif in TimeInForce.__members__
+                else TimeInForce.GTC,
+                venue_order_id=str(row["orderId"])))
+        return orders
+
+    def follow(self, order: ChildOrder) -> bool:
+        """Track an order the OMS adopts (placed outside it): its later fills and end are
+        reported like those of the OMS's own orders. False if Binance no longer has it open."""
+        found = self._query_update(order.client_order_id)
+        if found is None or found.state.is_terminal:
+            return False
+        tracked = self.tracker.track(order)
+        tracked.venue_order_id = found.venue_order_id
+        tracked.accepted = True  # the OMS adopts it as acknowledged: no second acceptance
+        tracked.executed = order.filled_quantity
+        self._apply_rest(found)
+        return True
+    # -- end running reconciliation ---------------------------------------------------------------

@@ -22,8 +22,8 @@ fills in full. A cancel that arrives within a poll interval is applied before th
 passive fills (conservative). Fills are rounded down to the step size; sub-step volume carries.
 
 Balances (spot is spot). The venue keeps its account's free and locked amount per asset
-(``balances``; ``set_balances`` after a restart), base and quote from the symbol's filters. When an
-order reaches the exchange it locks what it may spend: a sell its quantity of the base asset, a
+(``balances``), base and quote from the symbol's filters, across restarts (see Persistence). When
+an order reaches the exchange it locks what it may spend: a sell its quantity of the base asset, a
 limit buy price x quantity of the quote asset plus the largest fee it may pay, a market buy what
 walking the book would cost now, fee included. Short of free balance it is rejected with
 Binance's -2010 "Account has insufficient balance for requested action.". Fills spend from the
@@ -36,6 +36,16 @@ Binance's codes (-1013 "Filter failure: LOT_SIZE", ...); at most ``max_open_orde
 MAX_NUM_ORDERS filter) open orders per symbol; a closed market rejects "-1013 Market is closed.".
 Faults: ``faults`` (reject rate, outages -> VenueUnavailable, latency spikes), ``price_shock``.
 Everything is deterministic for a seed.
+
+Persistence (an exchange, not a cache). Its state lives in the OMS database (oms.venues.
+paper_store): ``state_changes`` gives the engine the rows of what changed (orders with their
+queue position, locks, requests in flight and undelivered events; balances, id counters, RNG),
+written in the same transaction as the engine's own rows; ``restore`` reads them back at start
+(``set_balances`` only for a database without them). Nothing happens while the OMS is down: at
+restore resting orders consume market volume from the restart on, and requests that should have
+arrived meanwhile arrive then. Venue order ids and fill ids never repeat across restarts. An order
+that has finished and whose last event was delivered is forgotten (memory and table); ``query``
+still answers for the last ``FINISHED_KEPT`` of them.
 """
 
 from __future__ import annotations
@@ -43,10 +53,11 @@ from __future__ import annotations
 import contextlib
 import itertools
 import random
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from heapq import heappop, heappush
+from typing import Any
 
 from oms.config import PaperVenueSettings
 from oms.errors import MarketClosed, VenueUnavailable
@@ -56,7 +67,7 @@ from oms.market.simulated import Top
 from oms.model.enums import ChildState, Liquidity, OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder, Fill
 from oms.risk.halt import HaltGate
-from oms.venues.base import Balance, OrderStatusReport, Venue
+from oms.venues.base import Balance, OrderStatusReport, Venue, VenueOrder
 from oms.venues.events import (
     OrderAccepted,
     OrderCanceled,
@@ -70,21 +81,31 @@ from oms.venues.paper_balances import INSUFFICIENT_BALANCE, SpotLedger
 from oms.venues.paper_book import MarketView
 from oms.venues.paper_faults import FaultPlan, LatencyModel
 from oms.venues.paper_state import DEFAULT_SPOT_FILTERS, WorkingOrder, crosses, crosses_top
+from oms.venues.paper_store import (
+    FINISHED_KEPT,
+    REQUEST_CANCEL,
+    REQUEST_NEW,
+    PaperStore,
+    load_venue,
+    peek,
+    state_values,
+)
 from oms.venues.paper_walk import BookWalk, TakePlan
 
-__all__ = ["DEFAULT_BALANCES", "DEFAULT_SPOT_FILTERS", "PaperVenue"]
+__all__ = ["ACCEPTED_KEPT", "DEFAULT_BALANCES", "DEFAULT_SPOT_FILTERS", "FINISHED_KEPT",
+           "PaperVenue"]
 
 _BPS = Decimal(10_000)
 _EPSILON_S = 1e-6  # float epoch seconds carry ~0.2 µs of rounding; never delay an event for it
 _ZERO = Decimal(0)
 _ONE = Decimal(1)
-_NEW, _CANCEL = 0, 1
 _CLOSED = (-1013, "Market is closed.")
 _WOULD_TAKE = (-2010, "Order would immediately match and take.")
 _INVALID_SYMBOL = (-1121, "Invalid symbol.")
 
 # what the account holds when nobody says: Settings.starting_balance's default, in USDT
 DEFAULT_BALANCES: Mapping[str, Decimal] = {"USDT": Decimal(100_000)}
+ACCEPTED_KEPT = 4096  # entries of ``accepted_log``
 
 
 class PaperVenue(Venue):
@@ -125,15 +146,13 @@ class PaperVenue(Venue):
         self._buy_lock_rate = _ONE + max(self._taker_rate, self._maker_rate)
         self._ledger = SpotLedger(DEFAULT_BALANCES if balances is None else balances)
         self._assets: dict[str, tuple[str, str]] = {}
-        self._actions: list[tuple[float, int, int, WorkingOrder, datetime, float]] = []
-        self._outbox: list[tuple[float, int, VenueEvent]] = []
-        self._orders: dict[str, WorkingOrder] = {}
-        self._resting: dict[str, WorkingOrder] = {}
-        self._pending: dict[str, WorkingOrder] = {}
+        self._store = store = PaperStore()  # orders and queues, persisted
+        self._orders, self._pending, self._resting = store.orders, store.pending, store.resting
         self._seq = itertools.count()
         self._venue_ids = itertools.count(1)
         self._open_by_symbol: dict[str, int] = {}
-        self.accepted_log: list[tuple[str, datetime]] = []  # what the venue accepted, and when
+        self._accepted: deque[tuple[str, datetime]] = deque(maxlen=ACCEPTED_KEPT)
+        self._now: datetime | None = None  # the latest time the venue was called at
         if self._view.sim is not None:
             self._view.sim.configure_impact(ImpactParams(
                 kind=self.settings.impact_model, coefficient=self.settings.impact_coefficient,
@@ -154,9 +173,43 @@ class PaperVenue(Venue):
 
     def set_balances(self, totals: Mapping[str, Decimal]) -> None:
         """Make each asset's total ``totals[asset]`` (absent assets: 0); open orders keep their
-        locks. After a restart: the totals the stored fills imply (oms.model.account_balances).
+        locks. At a start on a database without the venue's state (``restore`` found nothing):
+        the totals the stored fills imply (oms.model.account_balances).
         Raises ValueError for a negative total or one below what open orders lock."""
         self._ledger.reset(totals)
+
+    @property
+    def accepted_log(self) -> list[tuple[str, datetime]]:
+        """The last ACCEPTED_KEPT orders the venue accepted, and when (oldest first)."""
+        return list(self._accepted)
+
+    # ------------------------------------------------------------------ persistence
+    def state_changes(self) -> dict[str, dict[str, dict[str, Any] | None]]:
+        """Rows of ``paper_orders`` / ``paper_state`` changed since the last call."""
+        next_venue_id, self._venue_ids = peek(self._venue_ids)
+        next_seq, self._seq = peek(self._seq)
+        values = state_values(self._ledger.snapshot(), next_venue_id, next_seq,
+                              self._open_by_symbol)
+        return self._store.changes(values, self._rng.getstate(), self._now or datetime.now(UTC))
+
+    def restore(self, load: Callable[[str], list[dict[str, Any]]], now: datetime) -> bool:
+        """Rebuild the exchange from its tables as of ``now`` (the market is not asked)."""
+        stored = load_venue(load, now)
+        if stored is None:
+            return False
+        self._ledger = stored.ledger
+        self._venue_ids = itertools.count(stored.next_venue_order_id)
+        self._seq = itertools.count(stored.next_seq)
+        self._open_by_symbol = stored.open_orders
+        if stored.rng_state is not None:
+            self._rng.setstate(stored.rng_state)
+        self._store.install(stored, now)
+        self._now = now
+        return True
+
+    def adopt(self, working: dict[str, ChildOrder]) -> set[str]:
+        """The children the venue still holds: open here, or with events still to deliver."""
+        return {cid for cid in working if cid in self._orders}
 
     def _assets_of(self, symbol: str) -> tuple[str, str]:
         assets = self._assets.get(symbol)
@@ -214,6 +267,7 @@ class PaperVenue(Venue):
 
     # ------------------------------------------------------------------ requests
     def _send(self, order: ChildOrder, now: datetime) -> None:
+        self._now = now
         if self.faults.outages and self.faults.unreachable(now):
             raise VenueUnavailable("paper venue unreachable (simulated outage)", code=-1001)
         rtt = self.latency.draw(self.faults.extra_latency_ms(now) if self.faults.spikes else 0.0)
@@ -223,20 +277,21 @@ class PaperVenue(Venue):
         rejection = self._validate(order)
         if rejection is not None:
             working = WorkingOrder(order, "", now, now_t + half, ChildState.REJECTED)
-            self._orders[cid] = working
+            self._store.add(working)
             self._emit(working, now_t + rtt, OrderRejected(cid, rejection[0], rejection[1], now))
             return
         working = WorkingOrder(order, str(next(self._venue_ids)), now, now_t + half)
-        self._orders[cid] = working
+        self._store.add(working)
         self._pending[cid] = working
         working.open_counted = True
         self._open_by_symbol[order.symbol] = self._open_by_symbol.get(order.symbol, 0) + 1
-        self.accepted_log.append((cid, now))
-        heappush(self._actions, (now_t + half, next(self._seq), _NEW, working,
+        self._accepted.append((cid, now))
+        self._store.push_action((now_t + half, next(self._seq), REQUEST_NEW, working,
                                  now + timedelta(seconds=half), now_t + rtt))
 
     def cancel(self, client_order_id: str, now: datetime) -> None:
         """Request a cancel; a no-op for orders unknown or already finished."""
+        self._now = now
         if self.faults.outages and self.faults.unreachable(now):
             raise VenueUnavailable("paper venue unreachable (simulated outage)", code=-1001)
         working = self._orders.get(client_order_id)
@@ -248,7 +303,7 @@ class PaperVenue(Venue):
         now_t = now.timestamp()
         arrival = max(now_t + rtt * 0.5, working.arrival_t)
         ts = now + timedelta(seconds=arrival - now_t)
-        heappush(self._actions, (arrival, next(self._seq), _CANCEL, working, ts,
+        self._store.push_action((arrival, next(self._seq), REQUEST_CANCEL, working, ts,
                                  arrival + rtt * 0.5))
 
     def open_order_ids(self, symbol: str | None = None) -> list[str]:
@@ -256,33 +311,44 @@ class PaperVenue(Venue):
         return [cid for book in (self._pending, self._resting) for cid, w in book.items()
                 if symbol is None or w.order.symbol == symbol]
 
+    # -- running reconciliation (oms.engine.reconcile) --------------------------------------------
+    def open_orders(self, now: datetime) -> list[VenueOrder]:
+        """Every order accepted and not finished, whoever placed it (VenueUnavailable during
+        a simulated outage, as every other request)."""
+        if self.faults.outages and self.faults.unreachable(now):
+            raise VenueUnavailable("paper venue unreachable (simulated outage)", code=-1001)
+        return [VenueOrder(cid, w.order.symbol, w.order.side, w.order.quantity, w.filled,
+                           w.order.order_type, w.order.limit_price, w.order.time_in_force,
+                           w.venue_id or None)
+                for book in (self._pending, self._resting) for cid, w in book.items()]
+    # -- end running reconciliation ---------------------------------------------------------------
+
     def query(self, client_order_id: str) -> OrderStatusReport | None:
         """The venue's view of an order."""
-        w = self._orders.get(client_order_id)
-        if w is None:
-            return None
-        avg = w.notional / w.filled if w.filled else None
-        return OrderStatusReport(client_order_id, w.venue_id or None, w.state, w.filled, avg)
+        return self._store.report(client_order_id)
 
     def poll(self, now: datetime) -> list[VenueEvent]:
         """Match what reached the exchange by ``now``; return the events visible at ``now``."""
+        self._now = now
         now_t = now.timestamp()
         due = now_t + _EPSILON_S
-        actions = self._actions
+        store = self._store
+        actions = store.actions
         while actions and actions[0][0] <= due:
-            t_ex, _, kind, working, ts, visible = heappop(actions)
-            if kind == _NEW:
+            t_ex, _, kind, working, ts, visible = store.pop_action()
+            if kind == REQUEST_NEW:
                 self._arrive(working, t_ex, ts, visible)
             else:
                 self._apply_cancel(working, ts, visible)
+                store.forget_if_done(working)  # a cancel that came after the end
         if self._resting:
             self._match_resting(now, now_t)
         if self.faults.outages and self.faults.unreachable(now):
             return []
-        outbox = self._outbox
+        outbox = store.outbox
         events: list[VenueEvent] = []
         while outbox and outbox[0][0] <= due:
-            events.append(heappop(outbox)[2])
+            events.append(store.pop_event())
         return events
 
     # ------------------------------------------------------------------ matching
@@ -290,7 +356,7 @@ class PaperVenue(Venue):
         if visible < working.last_visible:
             visible = working.last_visible
         working.last_visible = visible
-        heappush(self._outbox, (visible, next(self._seq), event))
+        self._store.push_event((visible, next(self._seq), event))
 
     def _arrive(self, w: WorkingOrder, t_ex: float, ts: datetime, visible: float) -> None:
         order = w.order
@@ -413,7 +479,9 @@ class PaperVenue(Venue):
             order = w.order
             volume, crossed = self._view.volume_through(order.symbol, order.side, w.limit_f,
                                                         w.checked_t, now_t)
-            w.checked_t = now_t
+            w.checked_t = now_t  # not a change to write: a restore moves it to the restart
+            if volume or crossed:
+                self._store.touch(order.client_order_id)
             if crossed:
                 quantity = w.remaining
             else:

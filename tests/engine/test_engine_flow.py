@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from oms_harness import OmsHarness, make_harness
 from sqlalchemy import select
 
 from oms.errors import PersistenceError, TradingHalted, ValidationError
-from oms.model import ChildOrder, ChildState, ParentState, TradingState
+from oms.model import ChildOrder, ParentState, TradingState
 from oms.persistence.tables import AuditRow, ChildOrderRow, FillRow, ParentOrderRow
 
 TARGETS = "BTCUSDT 3000\nETHUSDT 2000\nSOLUSDT 1000"
@@ -117,22 +116,6 @@ def _submit_sync(h: OmsHarness, text: str) -> object:
     future = h.service.submit_rebalance(text, wait=False)
     h.tick()
     return future.result(timeout=1)  # type: ignore[attr-defined]
-
-
-def test_restart_settles_orders_left_working(tmp_path: Path) -> None:
-    h = make_harness(tmp_path)
-    submit(h, algo="twap", duration_minutes=30)
-    h.run(6 * 60)
-    h.oms.close()  # "crash": parents still WORKING in the database
-
-    restarted = make_harness(tmp_path)
-    rows = restarted.service.parent_orders().rows
-    assert {r["state"] for r in rows} == {"FAILED"}
-    assert all("restarted" in r["end_reason"] for r in rows)
-    children = restarted.service.child_orders(page_size=1000).rows
-    assert all(ChildState(c["state"]).is_terminal for c in children)
-    assert sum(Decimal(str(r["filled_quantity"])) for r in rows) > 0
-    restarted.oms.close()
 
 
 def test_a_failed_commit_sends_nothing_and_the_engine_recovers(harness: OmsHarness) -> None:

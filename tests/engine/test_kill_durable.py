@@ -5,90 +5,20 @@ has committed the halt rows before it returns, before any engine tick could writ
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from oms_harness import make_harness
+from oms_process import OmsProcess, postgres_database, request
 from sqlalchemy import create_engine, text
 
 from oms.commands import KillSwitch
 from oms.errors import PersistenceError
 
-ROOT = Path(__file__).resolve().parents[2]
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ROUNDS = 3
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _request(port: int, path: str, body: dict[str, Any] | None = None,
-             timeout_s: float = 5.0) -> tuple[int, dict[str, Any]]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/api/v1{path}", data=data, method="GET" if data is None
-        else "POST", headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout_s) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
-
-
-class OmsProcess:
-    """``python -m oms.cli run`` on a free loopback port and a given database."""
-
-    def __init__(self, database_url: str, workdir: Path) -> None:
-        self.port = _free_port()
-        env = {**os.environ, "OMS_DATABASE_URL": database_url, "OMS_SPEED": "60",
-               "OMS_TICK_INTERVAL_MS": "100", "PYTHONPATH": str(ROOT)}
-        env.pop("OMS_AUTH_USERS", None)
-        self.log = (workdir / f"oms-{self.port}.log").open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "oms.cli", "run", "--host", "127.0.0.1", "--port",
-             str(self.port)], cwd=workdir, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def wait_ready(self, timeout_s: float = 20.0) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"oms run exited with {self.process.returncode}; "
-                                     f"see {self.log.name}")
-            try:
-                status, body = _request(self.port, "/status", timeout_s=1.0)
-            except OSError:
-                time.sleep(0.05)
-                continue
-            if status == 200:
-                return body
-        raise AssertionError("oms run did not answer /api/v1/status in time")
-
-    def sigkill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-        self.log.close()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-        self.log.close()
 
 
 def _kill_then_crash_then_restart(database_url: str, workdir: Path, rounds: int) -> list[str]:
@@ -98,9 +28,9 @@ def _kill_then_crash_then_restart(database_url: str, workdir: Path, rounds: int)
     try:
         process.wait_ready()
         for round_no in range(rounds):
-            status, body = _request(process.port, "/resume", {"reason": f"round {round_no}"})
+            status, body = request(process.port, "/resume", {"reason": f"round {round_no}"})
             assert status == 200, body
-            status, body = _request(process.port, "/kill", {"reason": f"drill {round_no}"})
+            status, body = request(process.port, "/kill", {"reason": f"drill {round_no}"})
             process.sigkill()  # at once: no engine tick may run between the 200 and the crash
             assert status == 200 and body["trading_state"] == "HALTED", body
             assert body["durable"] is True
@@ -127,22 +57,8 @@ def test_an_acknowledged_kill_survives_sigkill_on_sqlite(tmp_path: Path) -> None
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A throwaway PostgreSQL database (skips when no server answers on 127.0.0.1:5432)."""
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT",
-                              connect_args={"connect_timeout": 2})
-        with admin.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception as exc:  # any failure to connect means "not available"
-        pytest.skip(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
-    name = f"oms_kill_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres_database("oms_kill") as url:
+        yield url
 
 
 def test_an_acknowledged_kill_survives_sigkill_on_postgresql(postgres_url: str,

@@ -51,7 +51,7 @@ def test_temporary_part_decays_permanent_part_stays() -> None:
 def test_no_trades_no_impact_and_zero_mean_moves() -> None:
     model = ImpactModel(ImpactParams(), 0.001, 10.0)
     assert [model.offset(t) for t in (0.0, 1e3, 1e6)] == [0.0, 0.0, 0.0]
-    market = SyntheticMarket(["BTCUSDT"], START, seed=21)
+    market = SyntheticMarket(["BTCUSDT"], START, seed=21, history=None)  # reads all 3 days
     market.advance_to(START + timedelta(days=3))
     closes = np.array([b.close for b in market.bars("BTCUSDT", START, START + timedelta(days=3))])
 

@@ -28,7 +28,7 @@ DAYS = 20
 
 @pytest.fixture(scope="module")
 def synthetic_bars() -> dict[str, list[Bar]]:
-    market = SyntheticMarket(list(SYMBOLS), START, seed=11)
+    market = SyntheticMarket(list(SYMBOLS), START, seed=11, history=None)  # keep all DAYS
     market.advance_to(START + timedelta(days=DAYS))
     return {s: market.bars(s, START, START + timedelta(days=DAYS)) for s in SYMBOLS}
 
