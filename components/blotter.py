@@ -76,6 +76,7 @@ PARENT_COLUMNS = [
                                                "side-sell": "params.value == 'SELL'"}),
     _text("algo", "Algo", 80, tooltipField="algo_reason"),
     _text("state", "State", 110, filterable=True, cellClassRules=_STATE_CLASSES),
+    _num("resumes", "Restarts", "num", 85),
     _num("quantity", "Qty", "fmtQty"),
     _num("filled_quantity", "Filled", "fmtQty"),
     _num("progress", "Fill %", "fmtPct", 80),
@@ -85,7 +86,6 @@ PARENT_COLUMNS = [
     _num("filled_notional", "Notional", "fmtUsd"),
     _num("fees", "Fees", "fmtUsd", 90),
     _num("duration_minutes", "Dur min", "num", 80),
-    _num("resumes", "Restarts", "num", 85),
     _text("session_id", "Session", 150, filterable=True),
     _text("end_reason", "End reason", 220, tooltipField="end_reason"),
 ]

@@ -100,7 +100,6 @@ class ExecutionEngine:
                                   min_notional=settings.min_notional)
         self.lifecycle.fill_listeners.append(self.signals.on_fill)
         self.lifecycle.parent_end_listeners.append(self.signals.on_parent_ended)
-        # -- running reconciliation (oms.engine.reconcile) ----------------------------------
         self.reconciler = Reconciler(
             interval=reconcile_interval(settings), book=self.book, account=self.account,
             venue=venue, filters=venue.filters, quote_asset=settings.quote_asset,
@@ -110,7 +109,6 @@ class ExecutionEngine:
                                     lifecycle=self.lifecycle, sessions=self.sessions,
                                     venue=venue, journal=self.journal, ids=self.ids,
                                     repository=repository, symbols=settings.symbols)
-        # -- end running reconciliation --------------------------------------------------------
         self.handler = CommandHandler(book=self.book, lifecycle=self.lifecycle,
                                       sessions=self.sessions, signals=self.signals,
                                       journal=self.journal, gate=gate, risk=self.risk,

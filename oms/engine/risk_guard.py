@@ -270,7 +270,7 @@ class RiskGuard:
         if change is not None:
             self.record_state_change(change)
 
-    # -- running reconciliation (oms.engine.reconcile) ------------------------------------
+    # -- reconciliation (oms.engine.reconcile)
 
     def on_reconcile(self, run: ReconcileRun, now: datetime) -> None:
         """Record what a reconciliation run reported and decide: an unknown or missing order

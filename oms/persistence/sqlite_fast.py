@@ -31,7 +31,7 @@ def _money(value: Any) -> Any:
     return None if value is None else str(value)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def _utc_text(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 

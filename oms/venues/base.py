@@ -74,7 +74,7 @@ class OrderStatusReport:
     avg_price: Decimal | None
 
 
-# -- running reconciliation (oms.engine.reconcile) ------------------------------------------------
+# -- reconciliation (oms.engine.reconcile)
 @dataclass(frozen=True, slots=True)
 class VenueOrder:
     """One order open at the venue, as the venue reports it (whoever placed it)."""
@@ -88,7 +88,6 @@ class VenueOrder:
     limit_price: Decimal | None
     time_in_force: TimeInForce
     venue_order_id: str | None
-# -- end running reconciliation -------------------------------------------------------------------
 
 
 class Venue(ABC):
@@ -145,7 +144,7 @@ class Venue(ABC):
         """The account's balances per asset (optional; see the module docstring)."""
         raise NotImplementedError(f"{self.name} does not report balances")
 
-    # -- running reconciliation (oms.engine.reconcile) --------------------------------------------
+    # -- reconciliation (oms.engine.reconcile)
     def open_orders(self, now: datetime) -> list[VenueOrder]:
         """Every order open at the exchange at ``now``, the OMS's and any other (optional)."""
         raise NotImplementedError(f"{self.name} does not list its open orders")
@@ -155,7 +154,6 @@ class Venue(ABC):
         which the OMS now adopts; False if this venue cannot. Default: True when the venue
         lists it open (a venue that reports on every order it holds)."""
         return order.client_order_id in self.open_order_ids(order.symbol)
-    # -- end running reconciliation ---------------------------------------------------------------
 
     def set_balances(self, totals: Mapping[str, Decimal]) -> None:  # noqa: B027 - optional hook
         """After a restart: per-asset totals rebuilt from the stored fills. Default: ignored,

@@ -418,7 +418,7 @@ class BinanceVenue(Venue):
         return {str(row["asset"]): Balance(Decimal(str(row["free"])), Decimal(str(row["locked"])))
                 for row in account.get("balances", [])}
 
-    # -- running reconciliation (oms.engine.reconcile) --------------------------------------------
+    # -- reconciliation (oms.engine.reconcile)
     def open_orders(self, now: datetime) -> list[VenueOrder]:
         """Every order open at Binance, the OMS's and any other (GET /api/v3/openOrders for
         all symbols at once, weight 80; orders of symbols the OMS does not trade included)."""
@@ -451,4 +451,3 @@ class BinanceVenue(Venue):
         tracked.executed = order.filled_quantity
         self._apply_rest(found)
         return True
-    # -- end running reconciliation ---------------------------------------------------------------

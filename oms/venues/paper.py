@@ -311,7 +311,7 @@ class PaperVenue(Venue):
         return [cid for book in (self._pending, self._resting) for cid, w in book.items()
                 if symbol is None or w.order.symbol == symbol]
 
-    # -- running reconciliation (oms.engine.reconcile) --------------------------------------------
+    # -- reconciliation (oms.engine.reconcile)
     def open_orders(self, now: datetime) -> list[VenueOrder]:
         """Every order accepted and not finished, whoever placed it (VenueUnavailable during
         a simulated outage, as every other request)."""
@@ -321,7 +321,6 @@ class PaperVenue(Venue):
                            w.order.order_type, w.order.limit_price, w.order.time_in_force,
                            w.venue_id or None)
                 for book in (self._pending, self._resting) for cid, w in book.items()]
-    # -- end running reconciliation ---------------------------------------------------------------
 
     def query(self, client_order_id: str) -> OrderStatusReport | None:
         """The venue's view of an order."""
