@@ -13,6 +13,7 @@ __all__ = ["MODULES", "run_all"]
 
 MODULES = (
     "benchmarks.engine_bench",
+    "benchmarks.scaling_bench",
     "benchmarks.backtest_bench",
     "benchmarks.market_bench",
     "benchmarks.algo_bench",

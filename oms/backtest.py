@@ -15,6 +15,7 @@ from oms.clock import utc
 from oms.config import Settings
 from oms.errors import FieldError, ValidationError
 from oms.execution_harness import ExecutionHarness, paper_venue
+from oms.market.klines import DEFAULT_CACHE, CacheChoice, kline_arrays
 from oms.model import AlgoName, Side
 
 __all__ = ["BacktestSpec", "default_tick_seconds", "run_backtest"]
@@ -81,17 +82,20 @@ def default_tick_seconds(duration_minutes: float) -> float:
 
 
 def run_backtest(spec: BacktestSpec, *, tick_seconds: float | None = None,
-                 settings: Settings | None = None) -> dict[str, Any]:
+                 settings: Settings | None = None,
+                 kline_cache: CacheChoice = DEFAULT_CACHE) -> dict[str, Any]:
     """Run ``spec`` and return its ExecutionReport (with a ``backtest`` section). Size limits
-    are lifted (``BACKTEST_LIMITS``); a sell starts holding what it sells."""
+    are lifted (``BACKTEST_LIMITS``); a sell starts holding what it sells. ``kline_cache``:
+    where the parsed data file is cached (``oms.market.kline_cache``; None: parse it)."""
     if tick_seconds is None:
         tick_seconds = default_tick_seconds(spec.duration_minutes)
     from oms.market.replay import KlineReplayMarket
 
     wall_start = time.perf_counter()
     window_end = spec.start + timedelta(minutes=spec.duration_minutes)
-    market = KlineReplayMarket(spec.data, seed=spec.seed, start=spec.start - timedelta(minutes=5),
-                               end=window_end + timedelta(minutes=30))
+    first, last = spec.start - timedelta(minutes=5), window_end + timedelta(minutes=30)
+    bars = kline_arrays(spec.data, start=first, end=last, cache=kline_cache)
+    market = KlineReplayMarket(bars, seed=spec.seed, start=first, end=last)
     if spec.symbol not in market.symbols:
         raise ValidationError(FieldError("symbol", f"{spec.symbol} is not in {spec.data} "
                                                    f"(it holds {', '.join(market.symbols)})"))

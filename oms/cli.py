@@ -41,6 +41,9 @@ def _add_backtest(sub: Any) -> None:
     bt.add_argument("--urgency", type=float, default=0.5)
     bt.add_argument("--seed", type=int, default=7)
     bt.add_argument("--json", type=Path, default=None, help="also write the report here")
+    bt.add_argument("--kline-cache", default=None, metavar="DIR",
+                    help="cache the parsed --data file here ('off': parse it every run; default "
+                         "$OMS_KLINE_CACHE_DIR, else var/cache/klines)")
 
 
 def _add_report(sub: Any) -> None:
@@ -60,10 +63,17 @@ def _parser() -> argparse.ArgumentParser:
     _add_report(sub)
     bench = sub.add_parser("bench", help="print one JSON object of performance figures")
     bench.add_argument("--quick", action="store_true", help="smaller workloads (smoke test)")
-    bench.add_argument("--soak", action="store_true",
-                       help="only the memory soak: RSS per 1,000 children over a long run")
+    only = bench.add_mutually_exclusive_group()
+    only.add_argument("--soak", action="store_true",
+                      help="only the memory soak: RSS per 1,000 children over a long run")
+    only.add_argument("--scaling", action="store_true",
+                      help="only the scaling figure: children/s at 1, 10, 100 parents per symbol "
+                           "and 2k, 20k, 200k children (minutes); plot in var/bench/scaling.png")
     bench.add_argument("--soak-children", type=int, default=20_000, metavar="N",
                        help="children the soak sends (default 20,000)")
+    bench.add_argument("--scaling-max", type=int, default=None, metavar="N",
+                       help="cap every scaling size at N children (default: none, so "
+                            "200,000; 2,000 with --quick)")
     return parser
 
 
@@ -102,6 +112,8 @@ def _backtest(args: argparse.Namespace) -> int:
         _print_json(run_almgren_chriss(paths=args.paths, seed=args.seed), args.json)
         return 0
     from oms.backtest import BacktestSpec, run_backtest
+    from oms.market.kline_cache import cache_at
+    from oms.market.klines import DEFAULT_CACHE
 
     if args.data is None or args.start is None:
         print("oms backtest: --data and --start are required (or --scenario)", file=sys.stderr)
@@ -110,7 +122,8 @@ def _backtest(args: argparse.Namespace) -> int:
                               quantity=args.quantity, algo=args.algo, start=args.start,
                               duration_minutes=args.duration_minutes, urgency=args.urgency,
                               seed=args.seed)
-    _print_json(run_backtest(spec), args.json)
+    cache = DEFAULT_CACHE if args.kline_cache is None else cache_at(args.kline_cache)
+    _print_json(run_backtest(spec, kline_cache=cache), args.json)
     return 0
 
 
@@ -143,6 +156,18 @@ def _bench(args: argparse.Namespace) -> int:
             print("oms bench: --soak-children must be positive", file=sys.stderr)
             return 2
         _print_json(measure(args.soak_children))
+        return 0
+    if args.scaling:
+        from benchmarks.engine_bench import SLICES
+        from benchmarks.scaling_bench import QUICK_MAX_CHILDREN, run_scaling
+
+        if args.scaling_max is not None and args.scaling_max < SLICES:
+            print(f"oms bench: --scaling-max must be at least {SLICES} (one parent)",
+                  file=sys.stderr)
+            return 2
+        cap = args.scaling_max if args.scaling_max is not None else (
+            QUICK_MAX_CHILDREN if args.quick else None)
+        _print_json({"engine_scaling": run_scaling(max_children=cap)})
         return 0
     from benchmarks.run import run_all
 

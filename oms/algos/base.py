@@ -98,6 +98,11 @@ class ExecutionAlgo(ABC):
     #: why the algorithm stopped sending (rejections, window end, unsendable rest); None while
     #: it runs normally. The engine may put it in the parent's end reason.
     stop_reason: str | None = None
+    #: the engine calls neither ``on_market_data`` nor ``on_timer`` before this instant (None:
+    #: every tick). An algorithm sets it only when nothing it could do changes before then
+    #: but through one of its callbacks (a fill, reject or cancel, which the engine delivers
+    #: whatever the wake-up time), so a parent with nothing due costs nothing in a tick.
+    wake_at: datetime | None = None
 
     def __init__(self, parent: ParentOrder, *, seed: int = 0) -> None:
         self.parent = parent

@@ -52,6 +52,7 @@ __all__ = ["CATCH_UP", "ExecutorOptions", "TargetExecutor"]
 
 ZERO = Decimal(0)
 CATCH_UP = timedelta(seconds=60)  # a parent resumed this close to (or past) its end crosses
+MAX_SLEEP = timedelta(seconds=30)  # the longest an idle algorithm goes without being called
 _OPTION_NAMES = frozenset({
     "placement", "cross_margin_s", "min_passive_life_s", "max_child_notional",
     "min_child_interval_s", "participation_cap", "max_rejects", "retry_base_s",
@@ -141,6 +142,7 @@ class TargetExecutor(ExecutionAlgo):
         self.planned = False
         self.crosses = True  # False: passive children rest until the window ends (iceberg)
         self.base = ZERO  # filled or working when the plan was made (non-zero after a resume)
+        self._at_target = False  # the last _next_child found nothing owed
         self.resumed_at: datetime | None = None
         self._resume_end: datetime | None = None  # the catch-up window of a late resume
 
@@ -160,6 +162,12 @@ class TargetExecutor(ExecutionAlgo):
 
     def size_cap(self, ctx: AlgoContext) -> Decimal | None:
         """Largest child allowed now (default: no algorithm-specific cap)."""
+        return None
+
+    def next_target_change(self, ctx: AlgoContext) -> datetime | None:
+        """When ``target_quantity`` next grows, if it depends on time only (a schedule); None
+        when it may grow at any tick (volume-driven targets): the algorithm is then called
+        every tick while it is at its target."""
         return None
 
     def passive_intent(self, ctx: AlgoContext, quantity: Decimal, tag: str) -> ChildIntent:
@@ -249,7 +257,45 @@ class TargetExecutor(ExecutionAlgo):
         return []
 
     def on_timer(self, ctx: AlgoContext) -> list[Intent]:
-        """Cancel stale passive children, then send what the target asks for."""
+        """Cancel stale passive children, then send what the target asks for; with nothing to
+        do until a known instant, sleep until then (``wake_at``)."""
+        intents = self._timer(ctx)
+        quiet = all(isinstance(i, ChildIntent) for i in intents)  # no cancel on its way
+        self.wake_at = self._next_wake(ctx) if quiet else None
+        return intents
+
+    def _next_wake(self, ctx: AlgoContext) -> datetime | None:
+        """The earliest instant something may be due, when only time can make it due: blocked
+        by a back-off or the child interval, or at the target of a time-only schedule; no
+        passive request unanswered (its cross time is learnt when its child is adopted); never
+        past the window's end or a passive child's cross time."""
+        if self.stop_reason is not None or not self.planned or any(
+                a.cross_at is not None for a in self._asked.values()):
+            return None
+        if not ctx.trading_allowed or ctx.quote is None:
+            return None  # blocked by the account or the market: they may change at any tick
+        now = ctx.now
+        if self._retry_at is not None and now < self._retry_at:
+            wake = self._retry_at
+        elif (self._cross_owed <= 0 and self._last_child_at is not None
+              and now - self._last_child_at < self.options.min_child_interval):
+            wake = self._last_child_at + self.options.min_child_interval
+        elif self._at_target:
+            change = self.next_target_change(ctx)
+            if change is None:
+                return None
+            wake = change
+        else:
+            return None
+        wake = min(wake, self.window_end(ctx), now + MAX_SLEEP)
+        for child in ctx.working_children:
+            cross_at = self._cross_at.get(child.client_order_id)
+            if cross_at is not None:
+                wake = min(wake, cross_at)
+        return wake if wake > now else None
+
+    def _timer(self, ctx: AlgoContext) -> list[Intent]:
+        self._at_target = False
         self._observe_market(ctx)
         self._adopt_all(ctx)
         self._plan_when_priced(ctx)
@@ -272,7 +318,8 @@ class TargetExecutor(ExecutionAlgo):
         return intents
 
     def on_fill(self, ctx: AlgoContext, child: ChildOrder, fill: Fill) -> list[Intent]:
-        """A fill of one of our children resets the rejection count (we are accepted again)."""
+        """A fill of one of our children resets the rejection count (we are accepted again).
+        It does not wake the algorithm: filled or working, the quantity is outstanding."""
         if not self._adopt(child):
             return []
         self._rejects = 0
@@ -283,6 +330,7 @@ class TargetExecutor(ExecutionAlgo):
     def on_reject(self, ctx: AlgoContext, child: ChildOrder, reason: str) -> list[Intent]:
         """Back off, shrink on size reasons, stop after too many; the deficit re-sends later.
         A child that is not ours is ignored (it says nothing about our requests)."""
+        self.wake_at = None
         if not self._adopt(child):
             return []
         self._cross_at.pop(child.client_order_id, None)
@@ -310,6 +358,7 @@ class TargetExecutor(ExecutionAlgo):
 
     def on_cancel(self, ctx: AlgoContext, child: ChildOrder) -> list[Intent]:
         """A passive child we canceled at its deadline owes a cross of its unfilled rest."""
+        self.wake_at = None
         if not self._adopt(child):
             return []
         if self._cross_at.pop(child.client_order_id, None) is not None and (
@@ -414,9 +463,14 @@ class TargetExecutor(ExecutionAlgo):
         outstanding = self._outstanding(ctx)
         unsent = ctx.parent.quantity - outstanding
         if unsent <= 0:
+            self._at_target = True  # everything is filled or working
             return None
         target = min(self.target_quantity(ctx), ctx.parent.quantity)
         deficit = max(target - outstanding, self._cross_owed)
+        self._at_target = deficit <= 0
+        if self._at_target:
+            return None
+        owed = deficit
         room = self._participation_room(ctx, outstanding)
         if room is not None:
             deficit = min(deficit, room)
@@ -454,6 +508,8 @@ class TargetExecutor(ExecutionAlgo):
         if intent.intent_id in self._asked or intent.intent_id in self._answered:
             raise ValueError(f"{type(self).__name__}: intent id {intent.intent_id!r} reused")
         self._asked[intent.intent_id] = asked
+        # this child takes the target: nothing more is owed until the target grows
+        self._at_target = quantity >= owed and self._cross_owed <= 0
         self._last_child_at = ctx.now
         self._children_sent += 1
         return intent

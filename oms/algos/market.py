@@ -50,6 +50,10 @@ class MarketAlgo(TargetExecutor):
         """All of it, now."""
         return self.parent.quantity
 
+    def next_target_change(self, ctx: AlgoContext) -> datetime | None:
+        """Never: everything is due from the start (a price limit's depth is not time-only)."""
+        return None if self.parent.limit_price is not None else self.window_end(ctx)
+
     def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
         """Due now (so children are always aggressive)."""
         return ctx.now, timedelta(0)

@@ -35,6 +35,13 @@ class SliceScheduleAlgo(TargetExecutor):
         """The base plus the slices already due."""
         return self.base + sum((s.quantity for s in self.slices if s.due <= ctx.now), Decimal(0))
 
+    def next_target_change(self, ctx: AlgoContext) -> datetime | None:
+        """The next slice's due time (the window's end after the last one)."""
+        for piece in self.slices:
+            if piece.due > ctx.now:
+                return piece.due
+        return self.window_end(ctx)
+
     def slice_deadline(self, ctx: AlgoContext) -> tuple[datetime, timedelta]:
         """Deadline and interval of the latest slice already due."""
         due = [s for s in self.slices if s.due <= ctx.now]

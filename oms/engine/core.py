@@ -41,7 +41,7 @@ from oms.engine.snapshot import build_snapshot
 from oms.journal import Journal
 from oms.market.base import MarketData
 from oms.market.types import Quote
-from oms.model import Account, ChildOrder, IdGenerator, ParentOrder, ParentState
+from oms.model import Account, ChildOrder, ChildState, IdGenerator, ParentOrder, ParentState
 from oms.persistence.repository import Repository
 from oms.rebalance import PlanInputs
 from oms.risk.halt import HaltGate
@@ -218,8 +218,12 @@ class ExecutionEngine:
         self._record_clock(now)
         self.journal.flush()
         if self.reports.pending:
-            self.reports.build_pending()
+            self.reports.build_pending(busy=self._cancels_in_flight(), now=now)
             self.journal.flush()
+
+    def _cancels_in_flight(self) -> bool:
+        """True while a cancel waits for the venue's confirmation (a kill's, say)."""
+        return any(c.state is ChildState.PENDING_CANCEL for c in self.book.open_children.values())
 
     def _record_clock(self, now: datetime) -> None:
         """Record the market time in every tick that writes, and at least once a minute of it,
@@ -269,8 +273,8 @@ class ExecutionEngine:
             if parent.state is not ParentState.WORKING:
                 continue
             algo: ExecutionAlgo | None = self.book.algo(parent.parent_id)
-            if algo is None:
-                continue
+            if algo is None or (algo.wake_at is not None and now < algo.wake_at):
+                continue  # asleep: nothing it could do is due before its wake-up time
             ctx = self.lifecycle.context(parent, now)
             for intent in algo.on_market_data(ctx) + algo.on_timer(ctx):
                 intents.append((parent, intent))

@@ -280,8 +280,9 @@ class OrderLifecycle:
                 continue
             algo = self.book.algo(parent.parent_id)
             filled = parent.filled_quantity >= parent.quantity
-            if not filled and algo is not None and not algo.is_finished(self.context(parent,
-                                                                                     now)):
+            if not filled and algo is not None and (
+                    (algo.wake_at is not None and now < algo.wake_at)  # asleep: not finished
+                    or not algo.is_finished(self.context(parent, now))):
                 continue
             if working:
                 for child in self.book.working_children(parent.parent_id):

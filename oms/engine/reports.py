@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -17,9 +17,11 @@ from oms.tca.inputs import SessionExecution, TargetPosition, parent_execution
 from oms.tca.intervals import MarketWindow
 from oms.tca.report import build_execution_report
 
-__all__ = ["ReportBuilder", "market_window", "session_report"]
+__all__ = ["REPORT_PATIENCE", "ReportBuilder", "market_window", "session_report"]
 
 log = logging.getLogger(__name__)
+
+REPORT_PATIENCE = timedelta(seconds=5)  # the longest cancels in flight hold reports back
 
 
 def market_window(market: MarketData, symbol: str, start: datetime, end: datetime,
@@ -91,9 +93,17 @@ class ReportBuilder:
         """Queue the report of ``session_id`` (built after this tick's journal is written)."""
         self._pending.append((session_id, now))
 
-    def build_pending(self, limit: int | None = 2) -> None:
+    def build_pending(self, limit: int | None = 2, *, busy: bool = False,
+                      now: datetime | None = None) -> None:
         """Build and store up to ``limit`` queued reports (all with None); the rest wait for the
-        next ticks, so a burst of finished sessions never makes one tick long."""
+        next ticks, so a burst of finished sessions never makes one tick long. With ``now``,
+        a tick that ended a session builds no report (that tick, e.g. the one confirming a
+        kill's last cancels, does only that), nor does a ``busy`` one (cancels waiting
+        for the venue's confirmation); neither holds a report back longer than
+        ``REPORT_PATIENCE`` after its session ended: cancels come first."""
+        if now is not None and self._pending and (busy or self._pending[-1][1] >= now) and (
+                now - self._pending[0][1] < REPORT_PATIENCE):
+            return
         count = len(self._pending) if limit is None else min(limit, len(self._pending))
         batch, self._pending = self._pending[:count], self._pending[count:]
         for session_id, now in batch:
@@ -115,9 +125,7 @@ class ReportBuilder:
         parents = repo.parents_of_session(session_id)
         children = repo.children_of([p.parent_id for p in parents])
         fills = repo.fills_for(session_id=session_id)
-        child_ids = {c.client_order_id for c in children}
-        violations = [e["message"] for e in repo.risk_events(kind="VIOLATION", limit=1000)
-                      if e["entity_id"] in child_ids]
+        violations = repo.risk_messages_of("VIOLATION", [c.client_order_id for c in children])
         trips = [e["code"] for e in repo.risk_events(kind="BREAKER_TRIP", limit=100)
                  if e["ts"] >= session["created_at"]]
         return session_report(

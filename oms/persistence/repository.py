@@ -388,6 +388,17 @@ class Repository:
         """Recent risk events, newest first."""
         return self._newest(RiskEventRow, RiskEventRow.id, limit, kind=kind)
 
+    def risk_messages_of(self, kind: str, entity_ids: list[str]) -> list[str]:
+        """Messages of the risk events of ``kind`` about these entities, oldest first."""
+        messages: list[tuple[int, str]] = []
+        with self.db.session() as s:
+            for start in range(0, len(entity_ids), 500):
+                messages.extend(s.execute(
+                    select(RiskEventRow.id, RiskEventRow.message)
+                    .where(RiskEventRow.kind == kind,
+                           RiskEventRow.entity_id.in_(entity_ids[start:start + 500]))).tuples())
+        return [message for _, message in sorted(messages)]
+
     def audit(self, *, entity_id: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
         """Recent audit rows, newest first."""
         return self._newest(AuditRow, AuditRow.id, limit, entity_id=entity_id)
