@@ -6,6 +6,8 @@ Imported by tests as ``from oms_harness import ...`` (a unique module name, unli
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -58,3 +60,13 @@ def make_harness(tmp_path: Path, *, start: datetime = T_START, token: str = "t",
     oms = build_oms(settings, clock=clock, ids=IdGenerator(token))
     oms.engine.start()
     return OmsHarness(oms, clock)
+
+
+def until(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
+    """Wait until ``check()`` is true (a running engine thread gets there); fail after
+    ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        time.sleep(0.05)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import base64
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from oms_harness import until
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # app.py lives at the repository root
@@ -61,12 +62,6 @@ def secured(tmp_path: Path) -> Iterator[Api]:
     client.oms.close()
 
 
-def _until(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.05)
 
 
 def _fields(response: Any) -> set[str]:
@@ -122,7 +117,7 @@ def test_rebalance_creates_parents_then_children_are_listed(api: Api) -> None:
     body = response.get_json()
     assert response.status_code == 201
     assert len(body["parent_ids"]) == 3
-    _until(lambda: api.get("/orders?kind=children").get_json()["total"] >= 3)
+    until(lambda: api.get("/orders?kind=children").get_json()["total"] >= 3)
     parents = api.get("/orders?symbol=BTCUSDT").get_json()
     assert parents["total"] == 1 and parents["rows"][0]["algo"] == "twap"
     assert isinstance(parents["rows"][0]["quantity"], str)  # exact decimals as strings
@@ -194,7 +189,7 @@ def test_kill_halts_at_once_blocks_submits_and_resume_needs_a_reason(api: Api) -
     # Act
     killed = api.post("/kill", {"reason": "desk drill"})
     status = api.get("/status").get_json()
-    _until(lambda: bool(api.oms.service.risk_events(kind="KILL")))
+    until(lambda: bool(api.oms.service.risk_events(kind="KILL")))
     blocked = api.post("/rebalance", {"targets": TARGETS})
     no_reason = api.post("/resume", {})
     resumed = api.post("/resume", {"reason": "drill over"})
@@ -205,7 +200,7 @@ def test_kill_halts_at_once_blocks_submits_and_resume_needs_a_reason(api: Api) -
     assert blocked.status_code == 409 and _fields(blocked) == {"trading_state"}
     assert no_reason.status_code == 422 and _fields(no_reason) == {"reason"}
     assert resumed.status_code == 200 and resumed.get_json()["trading_state"] == "ACTIVE"
-    _until(lambda: api.get("/status").get_json()["trading_state"] == "ACTIVE")  # next snapshot
+    until(lambda: api.get("/status").get_json()["trading_state"] == "ACTIVE")  # next snapshot
 
 
 def test_kill_answers_only_once_the_halt_is_committed(api: Api) -> None:
@@ -322,7 +317,7 @@ def test_cancel_parent(api: Api) -> None:
                                         "duration_minutes": 60}).get_json()["parent_ids"][0]
     response = api.post(f"/orders/{parent_id}/cancel", {})
     assert response.status_code == 200
-    _until(lambda: api.get("/orders").get_json()["rows"][0]["state"] == "CANCELED")
+    until(lambda: api.get("/orders").get_json()["rows"][0]["state"] == "CANCELED")
 
 
 # -- reports -----------------------------------------------------------------------------------
@@ -332,7 +327,7 @@ def test_report_404_then_json_and_csv_once_the_session_ends(api: Api) -> None:
     session_id = api.post("/rebalance", {"targets": TARGETS, "algo": "market",
                                          "urgency": 0.9}).get_json()["session_id"]
     assert api.get("/reports/s-unknown").status_code == 404
-    _until(lambda: api.get(f"/reports/{session_id}").status_code == 200)
+    until(lambda: api.get(f"/reports/{session_id}").status_code == 200)
     report = api.get(f"/reports/{session_id}").get_json()
     csv = api.get(f"/reports/{session_id}/fills.csv")
     assert report["session_id"] == session_id
@@ -384,7 +379,7 @@ def test_bearer_token_and_basic_credentials_are_accepted(secured: Api) -> None:
     assert secured.client.get("/", headers=_basic("desk", PASSWORD)).status_code == 200
     killed = secured.post("/kill", {"reason": "auth test"}, headers=_basic("desk", PASSWORD))
     assert killed.status_code == 200
-    _until(lambda: bool(secured.oms.service.risk_events(kind="KILL")))
+    until(lambda: bool(secured.oms.service.risk_events(kind="KILL")))
     assert secured.oms.service.risk_events(kind="KILL")[0]["actor"] == "api:desk"
 
 

@@ -5,13 +5,13 @@ the field, nothing applied) and applies the action."""
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from oms_harness import until
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # app.py lives at the repository root
@@ -46,12 +46,6 @@ def api(tmp_path: Path) -> Iterator[Api]:
     client.oms.close()
 
 
-def _until(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.05)
 
 
 def _deposit(api: Api, amount: Decimal) -> None:
@@ -70,9 +64,9 @@ def _open(api: Api) -> list[dict[str, Any]]:
 
 def test_reconciliation_lists_a_mismatch_and_resolve_applies_an_action(api: Api) -> None:
     # Arrange
-    _until(lambda: api.get("/reconciliation").get_json()["runs"] >= 1)
+    until(lambda: api.get("/reconciliation").get_json()["runs"] >= 1)
     _deposit(api, Decimal(1000))
-    _until(lambda: bool(_open(api)))
+    until(lambda: bool(_open(api)))
     (mismatch,) = _open(api)
     path = f"/reconciliation/{mismatch['mismatch_id']}/resolve"
 
@@ -85,7 +79,7 @@ def test_reconciliation_lists_a_mismatch_and_resolve_applies_an_action(api: Api)
     unknown_id = api.post("/reconciliation/rc-nope-1/resolve", {"action": "adopt"})
     still_open = _open(api)
     adopted = api.post(path, {"action": "adopt", "reason": "treasury deposit"})
-    _until(lambda: not _open(api))
+    until(lambda: not _open(api))
     view = api.get("/reconciliation").get_json()
 
     # Assert

@@ -40,7 +40,7 @@ from oms.risk.halt import HaltGate
 from oms.risk.state import TradingStateMachine
 from oms.venues.base import Venue
 
-__all__ = ["CLOCK_KEY", "Resume", "last_market_time", "recover"]
+__all__ = ["CLOCK_KEY", "Resume", "last_market_time", "recorded_clock", "recover"]
 
 CLOCK_KEY = "clock"  # engine_state row: the market time the engine last recorded
 
@@ -54,14 +54,25 @@ class Resume:
     history: list[ChildOrder]
 
 
-def last_market_time(repository: Repository, field: str = "market_time") -> datetime | None:
-    """The market time (``field="wall_time"``: the wall time) at which the previous process
-    last recorded the clock; None on a fresh database."""
+def recorded_clock(repository: Repository) -> tuple[datetime | None, datetime | None]:
+    """(market time, wall time) at which the previous process last recorded the clock; Nones
+    on a fresh database."""
     for row in repository.state_rows("engine_state"):
         if row["key"] == CLOCK_KEY:
-            with contextlib.suppress(KeyError, TypeError, ValueError):
-                return datetime.fromisoformat(row["value"][field])
+            value = row["value"]
+            return _moment(value, "market_time"), _moment(value, "wall_time")
+    return None, None
+
+
+def _moment(value: Any, field: str) -> datetime | None:
+    with contextlib.suppress(KeyError, TypeError, ValueError):
+        return datetime.fromisoformat(value[field])
     return None
+
+
+def last_market_time(repository: Repository) -> datetime | None:
+    """The market time the previous process last recorded (None on a fresh database)."""
+    return recorded_clock(repository)[0]
 
 
 def recover(*, repository: Repository, journal: Journal, account: Account, book: OrderBook,
@@ -78,7 +89,7 @@ def recover(*, repository: Repository, journal: Journal, account: Account, book:
                                             lambda symbol: venue.filters(symbol).assets()))
     _restore_trading_state(repository, journal, gate, state, now)
     _restore_breakers(repository, breakers)
-    last_seen, last_wall = last_market_time(repository), last_market_time(repository, "wall_time")
+    last_seen, last_wall = recorded_clock(repository)
     gap_s = None if last_seen is None else round((now - last_seen).total_seconds(), 3)
     down_s = None if last_wall is None else round(
         (datetime.now(UTC) - last_wall).total_seconds(), 3)

@@ -13,6 +13,7 @@ import dash
 import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
+from oms_harness import until
 
 from components import ids
 from components.blotter import grid_query
@@ -55,12 +56,6 @@ def _triggered(prop_id: str, func: Callable[..., Any], *args: Any) -> Any:
     return copy_context().run(run)
 
 
-def _until(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.05)
 
 
 def _text(component: Any) -> str:
@@ -172,7 +167,7 @@ def test_submit_creates_parents_visible_in_the_server_side_blotters(app: dash.Da
 
     # Assert
     assert "Submitted 3 parent orders" in _text(feedback)
-    _until(lambda: _oms(app).service.child_orders().total >= 3)
+    until(lambda: _oms(app).service.child_orders().total >= 3)
     parents = orders.parent_rows({"startRow": 0, "endRow": 100})
     assert parents["rowCount"] == 3
     assert {r["symbol"] for r in parents["rowData"]} == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
@@ -214,7 +209,7 @@ def test_targets_text_and_table_stay_in_step() -> None:
 def test_overview_shows_positions_progress_and_fills_after_a_session(app: dash.Dash) -> None:
     # Arrange
     rebalance.submit_rebalance(1, TARGETS, "market", 1, 0.9)
-    _until(lambda: len(_oms(app).service.snapshot().recent_fills) >= 3)
+    until(lambda: len(_oms(app).service.snapshot().recent_fills) >= 3)
 
     # Act
     kpis, positions, parents, fills = overview.refresh_overview(1)
@@ -231,7 +226,7 @@ def test_parent_selection_detail_and_cancel(app: dash.Dash) -> None:
     result = _oms(app).service.submit_rebalance("BTCUSDT 2000", "twap", 30, 0.5, actor="t")
     parent_id = result.parent_ids[0]
     row = {"parent_id": parent_id, "session_id": result.session_id}
-    _until(lambda: _oms(app).service.parent_orders().total == 1)  # persisted after the tick
+    until(lambda: _oms(app).service.parent_orders().total == 1)  # persisted after the tick
 
     # Act
     selected, _ = _triggered(f"{ids.PARENT_GRID}.selectedRows", orders.select_parent, [row], 0)
@@ -243,7 +238,7 @@ def test_parent_selection_detail_and_cancel(app: dash.Dash) -> None:
     assert parent_id in _text(detail) and "TWAP" in _text(detail)
     assert cancel_disabled is False
     assert "Cancel requested" in _text(feedback)
-    _until(lambda: orders.parent_rows({"startRow": 0, "endRow": 10})["rowData"][0]["state"]
+    until(lambda: orders.parent_rows({"startRow": 0, "endRow": 10})["rowData"][0]["state"]
            == "CANCELED")
 
 
@@ -260,13 +255,13 @@ def test_resume_needs_a_reason_then_returns_to_active(app: dash.Dash) -> None:
     # Assert
     assert "reason" in _text(refused)
     assert "ACTIVE" in _text(resumed)
-    _until(lambda: refresh_frame(3, None)[0] == "ACTIVE")
+    until(lambda: refresh_frame(3, None)[0] == "ACTIVE")
 
 
 def test_risk_page_usage_breakers_and_event_log(app: dash.Dash) -> None:
     # Arrange
     kill_switch(1)
-    _until(lambda: bool(_oms(app).service.risk_events()))
+    until(lambda: bool(_oms(app).service.risk_events()))
 
     # Act
     usage, breakers = risk.refresh_risk(1)
@@ -286,7 +281,7 @@ def test_tca_waits_for_the_report_then_draws_it(app: dash.Dash) -> None:
 
     # Act
     pending = tca.refresh_tca(result.session_id, None, None)
-    _until(lambda: _oms(app).service.report(result.session_id) is not None)
+    until(lambda: _oms(app).service.report(result.session_id) is not None)
     summary, execution, waterfall, histogram, quality = tca.refresh_tca(result.session_id,
                                                                         None, None)
     options, _ = _triggered(f"{ids.TCA_SESSION}.value", tca.parent_options, result.session_id,
@@ -339,7 +334,7 @@ def test_tca_session_list_follows_new_sessions(app: dash.Dash) -> None:
     # Arrange
     empty = tca.poll_sessions(1, None, None, None)
     result = _oms(app).service.submit_rebalance("BTCUSDT 1000", "market", 1, 0.9, actor="t")
-    _until(lambda: bool(_oms(app).service.sessions()))
+    until(lambda: bool(_oms(app).service.sessions()))
 
     # Act
     options, value, ready = tca.poll_sessions(2, None, None, [])

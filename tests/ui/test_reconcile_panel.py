@@ -5,7 +5,6 @@ ignore without a reason is refused naming the field; with a reason it clears the
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from contextvars import copy_context
 from decimal import Decimal
@@ -16,6 +15,7 @@ import dash
 import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
+from oms_harness import until
 
 from components import ids
 from components.reconcile_panel import action_id
@@ -59,12 +59,6 @@ def _clicked(button: dict[str, str], func: Callable[..., Any], *args: Any,
     return copy_context().run(run)
 
 
-def _until(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.05)
 
 
 def _text(component: Any) -> str:
@@ -109,9 +103,9 @@ def test_the_risk_page_has_the_reconciliation_panel() -> None:
 def test_a_mismatch_is_shown_with_both_views_and_ignore_needs_a_reason(app: dash.Dash) -> None:
     # Arrange: a deposit behind the OMS's back
     service = _oms(app).service
-    _until(lambda: service.reconciliation().runs >= 1)
+    until(lambda: service.reconciliation().runs >= 1)
     _deposit(app, Decimal(1000))
-    _until(lambda: bool(service.reconciliation().mismatches))
+    until(lambda: bool(service.reconciliation().mismatches))
     (mismatch,) = service.reconciliation().mismatches
 
     # Act
@@ -125,7 +119,7 @@ def test_a_mismatch_is_shown_with_both_views_and_ignore_needs_a_reason(app: dash
     still_open = service.reconciliation().mismatches
     accepted = _clicked(action_id(mismatch.mismatch_id, ResolveAction.IGNORE),
                         risk.resolve_mismatch, [2], "deposit from treasury, checked")
-    _until(lambda: not service.reconciliation().mismatches)
+    until(lambda: not service.reconciliation().mismatches)
     _, cleared, _ = risk.refresh_reconciliation(3, shown)
 
     # Assert
