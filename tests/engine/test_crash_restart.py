@@ -74,8 +74,7 @@ def _crash_run(url: str, workdir: Path, data: Path, seed: int, algo: str) -> dic
         while not _parents_done(process.port):
             assert time.monotonic() < deadline, "the parents did not end in time"
             time.sleep(0.25)
-        position = {p["symbol"]: Decimal(str(p["quantity"]))
-                    for p in process.wait_ready()["positions"]}
+        position = _positions(_settled_status(process))
         # the kill state is kept across a crash
         status, body = request(process.port, "/kill", {"reason": "end of drill"})
         assert status == 200 and body["durable"] is True, body
@@ -85,6 +84,22 @@ def _crash_run(url: str, workdir: Path, data: Path, seed: int, algo: str) -> dic
     finally:
         process.stop()
     return {"position": position, "after_kill": after}
+
+
+def _settled_status(process: OmsProcess) -> dict[str, Any]:
+    """/status built after what the last database read saw: the snapshot is published after
+    its tick's commit, so the one read just after a commit may be a tick older; two ticks later
+    it holds that commit."""
+    seen = process.wait_ready()["tick"]
+    deadline = time.monotonic() + 10
+    while (status := process.wait_ready())["tick"] < seen + 2:
+        assert time.monotonic() < deadline, "the engine stopped ticking"
+        time.sleep(0.05)
+    return status
+
+
+def _positions(status: dict[str, Any]) -> dict[str, Decimal]:
+    return {p["symbol"]: Decimal(str(p["quantity"])) for p in status["positions"]}
 
 
 def _check(url: str, run: dict[str, Any]) -> dict[str, Any]:
@@ -124,6 +139,8 @@ def _check(url: str, run: dict[str, Any]) -> dict[str, Any]:
     signed = sum((Decimal(str(f.quantity)) * (1 if f.side == "BUY" else -1) for f in fills),
                  Decimal(0))
     assert run["position"].get("BTCUSDT", Decimal(0)) == signed
+    # rebuilt from the fills at the last start
+    assert _positions(run["after_kill"]).get("BTCUSDT", Decimal(0)) == signed
     assert run["after_kill"]["trading_state"] == "HALTED"
     payloads = [json.loads(r.payload) if isinstance(r.payload, str) else r.payload
                 for r in resumed]
