@@ -75,11 +75,20 @@ def frame_view(snap: EngineSnapshot, health: EngineHealth, *, halted_now: bool,
         problems.append(f"{health.errors} tick errors")
     if health.missed:
         problems.append(f"{health.missed} missed")
+    cancels, unresolved = (snap.counts.get("cancels_unconfirmed", 0),
+                           snap.counts.get("sends_unresolved", 0))
+    if cancels:
+        problems.append(f"{cancels} cancels not confirmed by the venue")
+    if unresolved:
+        problems.append(f"{unresolved} orders of unknown outcome (querying the venue)")
     if snap.last_error:
         problems.append(snap.last_error)
     text = f"tick {fmt_time(snap.wall_ts)}"
-    notice = (f"TRADING {state}: {reason or 'no reason given'}. "
-              "Working orders are cancelled; resume with a reason on the Risk page."
+    cancelled = (f"{cancels} cancels are not yet confirmed by the venue (asked again until "
+                 "they are); resume is refused until then."
+                 if cancels else "Working orders are cancelled; resume with a reason on the "
+                 "Risk page.")
+    notice = (f"TRADING {state}: {reason or 'no reason given'}. {cancelled}"
               if state == "HALTED" else
               f"TRADING REDUCING: {reason}. Only risk-reducing orders are accepted."
               if state == "REDUCING" else "")

@@ -76,7 +76,8 @@ def build_oms(settings: Settings, *, clock: Clock | None = None,
     database.migrate()
     repository = Repository(database)
     check_identity(repository, venue=settings.venue, account=settings.account)
-    gate = HaltGate()
+    # an injected venue checks its own gate before the wire: that is the process's halt gate
+    gate = venue.gate if venue is not None else HaltGate()
     wall = datetime.now(UTC)
     if settings.venue != "paper":
         return _build_live(settings, database, repository, gate, clock, market, venue, ids)
@@ -98,15 +99,20 @@ def _build_live(settings: Settings, database: Database, repository: Repository, 
                 clock: Clock | None, market: MarketData | None, venue: Venue | None,
                 ids: IdGenerator | None) -> Oms:
     """Binance (testnet unless production is confirmed): live clock, Binance market data."""
-    from oms.venues.binance_factory import build_binance_market, build_binance_venue
+    from oms.venues.binance_factory import (
+        build_binance_market,
+        build_binance_venue,
+        shared_limiter,
+    )
 
     clock = clock or LiveClock()
+    limiter = shared_limiter(settings, market, venue)  # bans are per IP: one limiter for all
     if market is None:
-        market = build_binance_market(settings, clock=clock)
+        market = build_binance_market(settings, clock=clock, limiter=limiter)
     if venue is None:
         venue = build_binance_venue(settings, gate,
                                     production_confirmed=settings.binance.confirm_production,
-                                    market=market, clock=clock)
+                                    market=market, clock=clock, limiter=limiter)
     return _assemble(settings, database, repository, gate, clock, market, venue, ids)
 
 

@@ -148,6 +148,10 @@ class BinanceSettings(BaseModel):
     exchange_info_refresh_s: float = Field(default=3600.0, gt=0)
     rest_poll_interval_s: float = Field(default=2.0, gt=0)  # REST fallback while the stream is down
     stream_silence_s: float = Field(default=90.0, gt=0)  # no message for this long: reconnect
+    # An order sent with an unknown outcome is taken as never placed only this long after
+    # recvWindow + the request timeout (Binance shows accepted orders to queries with a lag),
+    # and only after several queries in a row found nothing.
+    order_visibility_s: float = Field(default=30.0, ge=0)
     use_user_stream: bool = True
     use_market_stream: bool = True  # websockets for quotes/trades/klines (REST fallback always on)
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
 from oms.algos.base import ExecutionAlgo, Intent
-from oms.model import ChildOrder, Fill, ParentOrder, Side
+from oms.model import ChildOrder, ChildState, Fill, ParentOrder, Side
 from oms.snapshot import ParentView, parent_view
 
-__all__ = ["BookView", "OrderBook", "Pending"]
+__all__ = ["AWAIT_VENUE", "BookView", "OrderBook", "Pending"]
 
 _ZERO = Decimal(0)
+AWAIT_VENUE = timedelta(seconds=5)  # a cancel or a send the venue has not settled this long
 Pending = tuple[ParentOrder, Intent]
 
 
@@ -40,6 +41,7 @@ class BookView(Protocol):
 
     def working_count(self, parent_id: str) -> int: ...
     def pending(self, symbol: str, side: Side) -> Decimal: ...
+    def awaiting_venue(self, now: datetime) -> tuple[int, int]: ...
 
 
 class OrderBook:
@@ -99,6 +101,19 @@ class OrderBook:
     def working_count(self, parent_id: str) -> int:
         """How many children of one parent are open."""
         return len(self._working.get(parent_id, ()))
+
+    def awaiting_venue(self, now: datetime) -> tuple[int, int]:
+        """(cancels not confirmed, sends of unknown outcome): children that have waited for
+        the venue's word longer than AWAIT_VENUE since their last change."""
+        cancels = unknown = 0
+        for child in self._open.values():
+            state = child.state
+            if state is ChildState.PENDING_CANCEL:
+                late = child.updated_at is not None and now - child.updated_at > AWAIT_VENUE
+                cancels += late
+            elif state is ChildState.PENDING_NEW and child.sent_at is not None:
+                unknown += now - child.sent_at > AWAIT_VENUE
+        return cancels, unknown
 
     def ref_mid(self, client_order_id: str) -> Decimal | None:
         """The mid when an open child was created."""

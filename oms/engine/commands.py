@@ -75,17 +75,28 @@ class CommandHandler:
         self.gate = gate
         self.risk = risk
         self.plan_inputs = plan_inputs
+        self._answers: list[tuple[Command, Any, OmsError | None]] = []
 
     def handle(self, command: Command, now: datetime) -> None:
-        """Apply ``command`` and set its reply (a result or the exception)."""
+        """Apply ``command``; its reply (a result or the exception) waits for ``answer``."""
         if command.reply.done():
             return
         try:
-            result: Any = self._dispatch(command, now)
+            self._answers.append((command, self._dispatch(command, now), None))
         except OmsError as exc:
-            command.reply.set_exception(exc)
-            return
-        command.reply.set_result(result)
+            self._answers.append((command, None, exc))
+
+    def answer(self) -> None:
+        """Set the replies of the commands handled so far: the core calls this after the
+        tick's commit, so that a caller who got an answer reads its effect from the database."""
+        answers, self._answers = self._answers, []
+        for command, result, error in answers:
+            if command.reply.done():
+                continue
+            if error is not None:
+                command.reply.set_exception(error)
+            else:
+                command.reply.set_result(result)
 
     def _dispatch(self, command: Command, now: datetime) -> Any:
         if isinstance(command, SubmitRebalance):
@@ -194,6 +205,9 @@ class CommandHandler:
             blockers = list(self.risk.tripped_breakers())
             if self.reconcile is not None:  # an open reconciliation mismatch blocks too
                 blockers += self.reconcile.blockers()
+            cancels, _ = self.book.awaiting_venue(now)
+            if cancels:  # a kill is not over while the venue has not confirmed its cancels
+                blockers.append(f"{cancels} cancels not yet confirmed by the venue")
             change = state.resume(command.actor, command.reason, now, blockers=blockers)
         except OmsError as exc:
             raise ValidationError(FieldError("resume", str(exc))) from exc

@@ -194,6 +194,8 @@ class ExecutionEngine:
             self.failures = 0
         except Exception as exc:  # keep running; the snapshot shows the error
             self._failed(exc, now)
+        finally:
+            self.handler.answer()  # after the commit (or the failure): effects are readable
         self.tick_count += 1
         if publish or self._snapshot is None:
             self._snapshot = self._build_snapshot(now)
@@ -207,6 +209,7 @@ class ExecutionEngine:
         self._drain_commands(now)
         self.signals.on_tick(now)
         self.lifecycle.apply_events(self.venue.poll(now), now)
+        self.lifecycle.retry_cancels(now)
         self._apply_risk_decisions(now)
         if now >= self.reconciler.due_at:  # running reconciliation: one comparison unless due
             self.risk.on_reconcile(self.reconciler.run(now), now)
@@ -217,6 +220,7 @@ class ExecutionEngine:
             self.sessions.session_finished(session_id, now)
         self._record_clock(now)
         self.journal.flush()
+        self.handler.answer()
         if self.reports.pending:
             self.reports.build_pending(busy=self._cancels_in_flight(), now=now)
             self.journal.flush()

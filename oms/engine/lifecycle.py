@@ -9,7 +9,7 @@ are deferred to the next dispatch. The order state itself lives in the OrderBook
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -47,6 +47,9 @@ class RiskFeed(Protocol):
 FillListener = Callable[[str, Decimal, datetime], None]
 ParentEndListener = Callable[[str], None]
 
+CANCEL_RETRY_FIRST_S = 0.5  # a cancel the venue could not take: again after 0.5, 1, 2 ... s
+CANCEL_RETRY_CAP_S = 30.0
+
 _CLOSE_EVENTS = {ChildState.CANCELED: "OrderCanceled", ChildState.EXPIRED: "OrderExpired"}
 
 
@@ -65,6 +68,8 @@ class OrderLifecycle:
         self.risk: RiskFeed | None = None  # wired by the core
         self.fill_listeners: list[FillListener] = []
         self.parent_end_listeners: list[ParentEndListener] = []
+        # cancels the venue refused to take (outage, ban): cid -> (attempts, next try)
+        self._cancel_retries: dict[str, tuple[int, datetime]] = {}
 
     def _risk(self) -> RiskFeed:
         assert self.risk is not None, "the core wires risk before the first tick"
@@ -137,13 +142,38 @@ class OrderLifecycle:
             self._risk().release(child)
             self.close_child(child, ChildState.CANCELED, now, reason)
             return
+        self._mark_canceling(child, now, reason)
+        self._send_cancel(client_order_id, now)
+
+    def _mark_canceling(self, child: ChildOrder, now: datetime, reason: str) -> None:
         child.transition(ChildState.PENDING_CANCEL, now)
         self.journal.child_changed(child)
-        self.journal.audit(now, "OrderCancelRequested", client_order_id, {"reason": reason})
+        self.journal.audit(now, "OrderCancelRequested", child.client_order_id, {"reason": reason})
+
+    def _send_cancel(self, client_order_id: str, now: datetime) -> None:
+        """Ask the venue; a cancel it could not take is retried with back-off (retry_cancels)
+        until it is, so a child never sits in PENDING_CANCEL unasked."""
         try:
             self.venue.cancel(client_order_id, now)
         except VenueError as exc:
-            self.journal.audit(now, "OrderCancelFailed", client_order_id, {"error": str(exc)})
+            attempts = self._cancel_retries.get(client_order_id, (0, now))[0] + 1
+            wait = min(CANCEL_RETRY_CAP_S, CANCEL_RETRY_FIRST_S * 2 ** (attempts - 1))
+            self._cancel_retries[client_order_id] = (attempts, now + timedelta(seconds=wait))
+            self.journal.audit(now, "OrderCancelFailed", client_order_id,
+                               {"error": str(exc), "attempt": attempts, "retry_in_s": wait})
+        else:
+            self._cancel_retries.pop(client_order_id, None)
+
+    def retry_cancels(self, now: datetime) -> None:
+        """Send again the cancels the venue could not take (engine tick)."""
+        if not self._cancel_retries:
+            return
+        for cid, (_, due) in list(self._cancel_retries.items()):
+            child = self.book.open_children.get(cid)
+            if child is None or child.state is not ChildState.PENDING_CANCEL:
+                del self._cancel_retries[cid]
+            elif now >= due:
+                self._send_cancel(cid, now)
 
     def reject(self, child: ChildOrder, rejection: Rejection, ts: datetime) -> None:
         """Close a child as REJECTED (denied by risk or the halt, or refused by the venue)."""
@@ -240,9 +270,13 @@ class OrderLifecycle:
         self.book.record_fill(fill)
         self.journal.fill(fill)
         self.journal.child_changed(child)
-        self.journal.audit(fill.ts, "OrderFilled", child.client_order_id, {
-            "fill_id": fill.fill_id, "price": fill.price, "quantity": fill.quantity,
-            "fee": fill.fee, "liquidity": fill.liquidity.value, "state": child.state.value})
+        payload = {"fill_id": fill.fill_id, "price": fill.price, "quantity": fill.quantity,
+                   "fee": fill.fee, "liquidity": fill.liquidity.value,
+                   "state": child.state.value}
+        if fill.fee_asset is not None:  # paid in another asset than the quote (Binance: BNB)
+            payload |= {"fee_asset": fill.fee_asset, "fee_quantity": fill.fee_quantity,
+                        "fee_price": fill.fee_price, "fee_valued": fill.fee_valued}
+        self.journal.audit(fill.ts, "OrderFilled", child.client_order_id, payload)
         if child.state.is_terminal:
             self._closed(child, now)
         self._follow_up(parent, now, lambda algo, ctx: algo.on_fill(ctx, child, fill))
@@ -300,11 +334,27 @@ class OrderLifecycle:
         """Cancel every open child at the venue and halt every working parent; returns the
         number of cancels requested (terminal and already-canceling children are left alone)."""
         canceled = 0
+        at_venue: list[str] = []
         for child in list(self.book.open_children.values()):
             if child.state is ChildState.PENDING_CANCEL or child.state.is_terminal:
                 continue
-            self.request_cancel(child.client_order_id, now, f"halt: {reason}")
             canceled += 1
+            if child.sent_at is None and child.acked_at is None:  # never left the process
+                self.request_cancel(child.client_order_id, now, f"halt: {reason}")
+                continue
+            self._mark_canceling(child, now, f"halt: {reason}")
+            at_venue.append(child.client_order_id)
+        if at_venue:
+            # one cancel-all per symbol where the venue has one; each order not covered by it
+            # (or all of them, if it failed) is canceled on its own
+            asked: set[str] = set()
+            try:
+                asked = set(self.venue.cancel_all(now))
+            except VenueError as exc:
+                self.journal.audit(now, "CancelAllFailed", "account", {"error": str(exc)})
+            for cid in at_venue:
+                if cid not in asked:
+                    self._send_cancel(cid, now)
         for parent in list(self.book.parents.values()):
             if not parent.state.is_terminal:
                 self.end_parent(parent, ParentState.HALTED, now, f"halted: {reason}")

@@ -10,7 +10,9 @@ Every ``interval`` of engine time (market time on the paper venue, wall time on 
 - balances: the venue's free + locked per asset with what the account implies
   (``oms.model.account_balances``), for the quote asset and the base assets of the traded
   symbols: a difference beyond the baseline by more than one step size (base assets) or
-  ``QUOTE_EPSILON`` (the quote asset) is a BALANCE_MISMATCH.
+  ``QUOTE_EPSILON`` (the quote asset) is a BALANCE_MISMATCH. Fees are where the venue took them:
+  a base-asset fee is already out of the position, a fee in a third asset (BNB) is subtracted
+  from that asset when it is compared (a traded base asset); otherwise it is not compared.
 
 When a difference is reported. Events in flight make one comparison lie: the venue filled an
 order whose fill event has not been polled yet, a cancel landed whose confirmation is on its way.
@@ -56,6 +58,9 @@ log = logging.getLogger(__name__)
 LIVE_INTERVAL_S = 30.0  # wall time, live venues
 PAPER_INTERVAL_S = 60.0  # market time, the paper venue
 QUOTE_EPSILON = Decimal("0.01")  # a quote-asset difference below this is rounding
+# a venue may show an order it acknowledged to queries only after a while (Binance: memory, then
+# a database): "the venue shows nothing" means missing only for an order older than this
+VISIBILITY_GRACE = timedelta(seconds=30)
 
 _ZERO = Decimal(0)
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -219,6 +224,9 @@ class Reconciler:
             settled = settled and venue_filled == child.filled_quantity
             if at_venue is None or (report is not None and not report.state.is_terminal):
                 continue  # open at the venue after all (it arrived between the two requests)
+            if report is None and child.acked_at is not None and \
+                    now - child.acked_at < VISIBILITY_GRACE:
+                continue  # acknowledged moments ago: not visible to queries yet
             key = (MismatchKind.MISSING_ORDER, cid)
             if child.acked_at is not None and (child.state in _WORKING or key in self._open):
                 found.append(Observation(MismatchKind.MISSING_ORDER, cid, child.symbol,
@@ -241,6 +249,9 @@ class Reconciler:
         tolerances = self._asset_tolerances()
         believed = account_balances(self.account, self.quote_asset,
                                     lambda symbol: self.filters(symbol).assets())
+        for asset, spent in self.account.other_asset_fees.items():
+            if asset in tolerances or asset in believed:  # BNB fees when BNB is also traded
+                believed[asset] = believed.get(asset, _ZERO) - spent
         self.balances_checked_at = now
         totals: dict[str, tuple[Decimal, Decimal]] = {}
         for asset in sorted(set(tolerances) | set(believed)):

@@ -56,6 +56,7 @@ def build_snapshot(*, book: BookView, account: Account, quotes: QuoteBoard, risk
     working = [parent_view(p, now, book.working_count(p.parent_id), mids.get(p.symbol))
                for p in newest]
     parents = tuple(working) + tuple(reversed(list(book.finished)))
+    cancels_unconfirmed, unresolved = book.awaiting_venue(now)
     return EngineSnapshot(
         ts=now, wall_ts=datetime.now(UTC), tick=tick, venue=venue,
         trading_state=risk.trading_state, halt_reason=halt_reason,
@@ -64,7 +65,8 @@ def build_snapshot(*, book: BookView, account: Account, quotes: QuoteBoard, risk
         recent_fills=tuple(reversed(list(book.recent_fills))), breakers=risk.breaker_state(),
         risk_usage=risk.usage(), market_open={s: s in quotes.quotes for s in market_symbols},
         counts={"working_parents": len(book.parents),
-                "open_children": len(book.open_children)},
+                "open_children": len(book.open_children),
+                "cancels_unconfirmed": cancels_unconfirmed, "sends_unresolved": unresolved},
         last_error=last_error, venue_status=venue_status, plan_inputs=plan_inputs,
         reconciliation=reconciliation,
     )

@@ -6,6 +6,9 @@ multiplex of ``<symbol>@bookTicker``, ``@trade`` and ``@kline_1m``) only appends
 ``advance_to`` (engine thread) applies it, and falls back to REST (bookTicker, klines, depth)
 for any symbol whose stream went quiet. Closed bars are kept for oms.market.base.HISTORY_HORIZON
 (older ones are dropped a day at a time); trades for the last ``keep_trades``.
+
+REST goes through a RestGateway over the process's one RateLimiter (bans are per IP): while it
+backs off or is banned the feed sends nothing and serves what it holds; quotes then go stale.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from oms.errors import MarketClosed
 from oms.market.base import HISTORY_HORIZON
 from oms.market.types import Bar, Book, BookLevel, Quote, Trade
 from oms.model.enums import Side
-from oms.venues.binance_errors import translate_exception
+from oms.venues.binance_limits import RateLimiter, VenueStatus, default_limits
+from oms.venues.binance_rest import RestGateway
 
 __all__ = [
     "BinanceMarketData",
@@ -115,7 +119,11 @@ def bar_from_kline(symbol: str, row: list[Any] | Message) -> Bar:
 
 
 class BinanceMarketData:
-    """MarketData over Binance streams, with REST when a symbol's stream is quiet."""
+    """MarketData over Binance streams, with REST when a symbol's stream is quiet.
+
+    ``limiter`` is the process's shared RateLimiter (the venue's); without one the feed gets its
+    own, which protects nothing else on the IP.
+    """
 
     def __init__(
         self,
@@ -127,10 +135,12 @@ class BinanceMarketData:
         stale_after_s: float = 10.0,
         rest_interval_s: float = 1.0,
         keep_trades: int = 50_000,
+        limiter: RateLimiter | None = None,
     ) -> None:
-        self._client = client
         self._symbols = tuple(s.upper() for s in symbols)
         self._clock = clock or LiveClock()
+        self.limiter = limiter or RateLimiter(limits=default_limits())
+        self.rest = RestGateway(client, self.limiter, self._clock, name="binance-market-data")
         self._transport = transport
         self.stale_after_s = stale_after_s
         self.rest_interval_s = rest_interval_s
@@ -199,11 +209,16 @@ class BinanceMarketData:
         """Closed bars held per symbol."""
         return {symbol: len(store) for symbol, store in self._bars.items()}
 
+    def rest_status(self) -> VenueStatus:
+        """The shared limiter's status: anything but OK means REST is paused, data may be stale."""
+        return self.limiter.status(self._clock.now().timestamp())
+
+    def _rest_paused(self) -> bool:
+        return self.rest_status() is not VenueStatus.OK
+
     def _rest(self, method: str, **params: Any) -> Any:
-        try:
-            return getattr(self._client, method)(**params)
-        except Exception as exc:
-            raise translate_exception(exc) from exc
+        """``client.<method>(**params)`` through the shared limiter; raises oms.errors only."""
+        return self.rest.call(method, **params)
 
     def advance_to(self, ts: datetime) -> None:
         """Apply stream messages; REST-refresh quotes of symbols whose stream went quiet."""
@@ -215,6 +230,8 @@ class BinanceMarketData:
         for msg in messages:
             self._apply(msg, now)
         for symbol in self._symbols:
+            if self._rest_paused():  # a 429 / 418 on the IP: the quote goes stale instead
+                break
             seen = self._quote_seen.get(symbol)
             if seen is not None and (now - seen).total_seconds() <= self.stale_after_s:
                 continue
@@ -243,7 +260,8 @@ class BinanceMarketData:
         return self._quotes[symbol]
 
     def book(self, symbol: str, depth: int = 20) -> Book:
-        """L2 book from REST depth (cached for ``rest_interval_s``)."""
+        """L2 book from REST depth (cached for ``rest_interval_s``; while REST is paused the
+        cached book, whatever its ``ts``, else MarketClosed)."""
         cached = self._books.get(symbol)
         if cached is not None and (self._now - cached[0]).total_seconds() < self.rest_interval_s:
             return cached[1]
@@ -251,6 +269,8 @@ class BinanceMarketData:
         try:
             raw = self._rest("get_order_book", symbol=symbol, limit=limit)
         except Exception as exc:
+            if cached is not None and self._rest_paused():
+                return cached[1]
             raise MarketClosed(f"no Binance book for {symbol}: {exc}") from exc
         book = Book(symbol=symbol, ts=self._now,
                     bids=tuple(BookLevel(Decimal(p), Decimal(q)) for p, q in raw["bids"][:depth]),
@@ -268,7 +288,7 @@ class BinanceMarketData:
         while t < end:
             wanted.append(t)
             t += _MINUTE
-        if any(w not in store for w in wanted):
+        if any(w not in store for w in wanted) and not self._rest_paused():
             try:
                 rows = self._rest("get_klines", symbol=symbol, interval="1m",
                                   startTime=int(wanted[0].timestamp() * 1000),

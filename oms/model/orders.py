@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from oms.errors import InvalidTransition
@@ -19,14 +20,29 @@ from oms.model.enums import (
 )
 from oms.model.transitions import check_child, check_parent
 
-__all__ = ["ZERO", "ChildOrder", "Fill", "ParentOrder"]
+__all__ = ["ZERO", "ChildOrder", "FeePaidIn", "Fill", "ParentOrder"]
 
 ZERO = Decimal(0)
 
 
+class FeePaidIn(StrEnum):
+    """Which of its assets a fill's commission was taken from; decides what the fee moves."""
+
+    QUOTE = "quote"  # the quote asset (USDT of BTCUSDT): charged to cash
+    BASE = "base"  # the base asset (BTC of BTCUSDT): the position moves by less, cash untouched
+    OTHER = "other"  # a third asset (BNB): neither cash nor the position; its value is a cost
+
+
 @dataclass(frozen=True, slots=True)
 class Fill:
-    """One execution of (part of) a child order, as reported by the venue."""
+    """One execution of (part of) a child order, as reported by the venue.
+
+    ``fee`` is the commission valued in the quote asset (what TCA and P&L count). The venue's
+    own record of it is ``fee_quantity`` of ``fee_asset`` (None on the paper venue: quote asset),
+    valued at ``fee_price`` quote per unit (1 for the quote asset, the fill price for the base
+    asset, the fee asset's market price at the fill time for BNB). A commission in a third asset
+    whose price could not be found has ``fee`` 0 and ``fee_price`` None: ``fee_valued`` is False.
+    """
 
     fill_id: str
     client_order_id: str
@@ -35,18 +51,36 @@ class Fill:
     side: Side
     price: Decimal
     quantity: Decimal
-    fee: Decimal  # in the quote asset
+    fee: Decimal  # valued in the quote asset (0 when not valued: see fee_valued)
     liquidity: Liquidity
     ts: datetime
     venue: str
     mid_price: Decimal | None = None  # market mid when the fill happened (for TCA)
     half_spread: Decimal | None = None  # (ask - bid) / 2 when the fill happened (for TCA)
     submitted_at: datetime | None = None  # when its child order was sent (latency measures)
+    fee_asset: str | None = None  # the asset the commission was paid in (None: quote asset)
+    fee_quantity: Decimal | None = None  # the commission in fee_asset, as the venue reported it
+    fee_price: Decimal | None = None  # quote per unit of fee_asset behind ``fee`` (None: unvalued)
+    fee_paid_in: FeePaidIn = FeePaidIn.QUOTE
 
     @property
     def notional(self) -> Decimal:
         """price * quantity in the quote asset."""
         return self.price * self.quantity
+
+    @property
+    def base_fee(self) -> Decimal:
+        """The commission taken from the base asset (0 unless ``fee_paid_in`` is BASE)."""
+        if self.fee_paid_in is FeePaidIn.BASE and self.fee_quantity is not None:
+            return self.fee_quantity
+        return ZERO
+
+    @property
+    def fee_valued(self) -> bool:
+        """False for a commission in a third asset that could not be priced (``fee`` is 0 then,
+        an understatement the dashboard and audit should show)."""
+        return not (self.fee_paid_in is FeePaidIn.OTHER and self.fee_price is None
+                    and bool(self.fee_quantity))
 
 
 class _Filled:

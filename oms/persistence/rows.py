@@ -17,6 +17,7 @@ from oms.model import (
     Side,
     TimeInForce,
 )
+from oms.model.orders import FeePaidIn
 from oms.persistence.tables import ChildOrderRow, FillRow, ParentOrderRow
 
 __all__ = [
@@ -82,6 +83,8 @@ def fill_row(f: Fill) -> dict[str, Any]:
         "symbol": f.symbol, "side": f.side.value, "price": f.price, "quantity": f.quantity,
         "fee": f.fee, "liquidity": f.liquidity.value, "ts": f.ts, "venue": f.venue,
         "mid_price": f.mid_price, "half_spread": f.half_spread, "submitted_at": f.submitted_at,
+        "fee_asset": f.fee_asset, "fee_quantity": f.fee_quantity, "fee_price": f.fee_price,
+        "fee_paid_in": f.fee_paid_in.value,
     }
 
 
@@ -119,7 +122,9 @@ def fill_from_row(r: FillRow) -> Fill:
         fill_id=r.fill_id, client_order_id=r.client_order_id, parent_id=r.parent_id,
         symbol=r.symbol, side=Side(r.side), price=r.price, quantity=r.quantity, fee=r.fee,
         liquidity=Liquidity(r.liquidity), ts=r.ts, venue=r.venue, mid_price=r.mid_price,
-        half_spread=r.half_spread, submitted_at=r.submitted_at,
+        half_spread=r.half_spread, submitted_at=r.submitted_at, fee_asset=r.fee_asset,
+        fee_quantity=r.fee_quantity, fee_price=r.fee_price,
+        fee_paid_in=FeePaidIn(r.fee_paid_in or FeePaidIn.QUOTE.value),
     )
 
 

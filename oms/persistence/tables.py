@@ -123,6 +123,11 @@ class FillRow(Base):
     mid_price: Mapped[Decimal | None] = mapped_column(Money)
     half_spread: Mapped[Decimal | None] = mapped_column(Money)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # the commission as the venue reported it, and the price (quote per unit) behind ``fee``
+    fee_asset: Mapped[str | None] = mapped_column(String(16))
+    fee_quantity: Mapped[Decimal | None] = mapped_column(Money)
+    fee_price: Mapped[Decimal | None] = mapped_column(Money)  # None: a third asset not valued
+    fee_paid_in: Mapped[str] = mapped_column(String(8), server_default="quote")  # FeePaidIn
 
 
 class AuditRow(Base):

@@ -173,7 +173,8 @@ def check_exchange_filters(
     order: ChildOrder, filters: SymbolFilters, mid: Decimal
 ) -> Violation | None:
     """Deny what the exchange would reject (tick, step, min/max quantity and notional, % price)."""
-    failure = filters.check(order.order_type, order.quantity, order.limit_price, mid)
+    failure = filters.check(order.order_type, order.quantity, order.limit_price, mid,
+                            side=order.side)
     if failure is None:
         return None
     return Violation(

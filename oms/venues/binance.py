@@ -31,10 +31,8 @@ from oms.model.enums import OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder
 from oms.risk.halt import HaltGate
 from oms.venues.base import Balance, OrderStatusReport, Venue, VenueOrder
-from oms.venues.binance_errors import (
-    CODE_ORDER_NOT_FOUND,
-    CODE_UNKNOWN_ORDER,
-)
+from oms.venues.binance_errors import CODE_ORDER_NOT_FOUND, is_not_open
+from oms.venues.binance_fees import FeeValuer
 from oms.venues.binance_limits import RateLimiter, VenueStatus, limits_from_exchange_info
 from oms.venues.binance_orders import (
     OrderTracker,
@@ -47,6 +45,7 @@ from oms.venues.binance_orders import (
     update_from_rest_order,
     with_market_mid,
 )
+from oms.venues.binance_pending import AbsenceRule, Retry, RetryBook
 from oms.venues.binance_reconcile import ReconcileResult, reconcile
 from oms.venues.binance_rest import RestGateway
 from oms.venues.binance_stream import StreamTransport, UserStreamHandler
@@ -57,8 +56,8 @@ __all__ = ["BinanceVenue"]
 
 log = logging.getLogger(__name__)
 
+_AVG_PRICE_TTL_S = 60.0
 _RECONNECT_SPACING_S = 30.0  # a failing stream is retried this often (REST polls meanwhile)
-_UNCERTAIN_GRACE_S = 5.0  # beyond recvWindow: a request this old can no longer be accepted
 
 
 class BinanceVenue(Venue):
@@ -77,6 +76,7 @@ class BinanceVenue(Venue):
         clock: Clock | None = None,
         market: MarketData | None = None,
         transport: StreamTransport | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         super().__init__(gate)
         self._client = client
@@ -86,10 +86,12 @@ class BinanceVenue(Venue):
         self.name = "binance-testnet" if testnet else "binance"
         self._clock = clock or LiveClock()
         self.market = market
-        self.limiter = RateLimiter(margin=settings.rate_limit_margin)
+        # one limiter per IP: the market feed's REST calls share it (binance_factory)
+        self.limiter = limiter or RateLimiter(margin=settings.rate_limit_margin)
         self.rest = RestGateway(client, self.limiter, self._clock, gate, self.name,
                                 on_clock_error=self.sync_time)
-        self.tracker = OrderTracker(self.name)
+        self.tracker = OrderTracker(
+            self.name, value_fee=FeeValuer(self.rest.call, market, clock=self._clock))
         self.stream = UserStreamHandler(self._clock)
         self._transport = transport
         self._filters: dict[str, SymbolFilters] = {}
@@ -99,7 +101,13 @@ class BinanceVenue(Venue):
         self._next_info_refresh = 0.0
         self._next_rest_poll = 0.0
         self._next_reconnect = 0.0
-        self._next_uncertain_check = 0.0
+        self._next_audit = 0.0
+        self._unknown = RetryBook()  # sends whose outcome is unknown, until Binance settles them
+        self._cancels = RetryBook()  # cancels not yet confirmed by Binance
+        self._absence = AbsenceRule(settings.recv_window_ms / 1000, settings.request_timeout_s,
+                                    settings.order_visibility_s)
+        self.last_problem = ""
+        self._avg_prices: dict[str, tuple[float, Decimal]] = {}
         self.time_offset_ms = 0
         self.started = False
 
@@ -117,8 +125,19 @@ class BinanceVenue(Venue):
         return self.limiter.status(self._epoch())
 
     def status_text(self) -> str:
-        """One line for the dashboard, e.g. "binance-testnet: OK"."""
-        return f"{self.name}: {self.limiter.describe(self._epoch())}"
+        """One line for the dashboard, e.g. "binance-testnet: OK" or "binance-testnet: OK ·
+        user stream down: ... · 2 cancels pending"."""
+        epoch = self._epoch()
+        parts = [f"{self.name}: {self.limiter.describe(epoch)}"]
+        if self._transport is not None and self.settings.use_user_stream:
+            dead = self.stream.dead_reason(epoch)
+            if dead is not None:
+                parts.append(f"user stream {dead} (REST polling)")
+        if self._cancels:
+            parts.append(f"{len(self._cancels)} cancels pending")
+        if self._unknown:
+            parts.append(f"{len(self._unknown)} sends unresolved")
+        return " · ".join(parts)
 
     # --- start and housekeeping ---------------------------------------------------------------
 
@@ -169,10 +188,9 @@ class BinanceVenue(Venue):
         self.stream.mark_connected(epoch)
 
     def _reconnect(self, why: str) -> None:
-        log.warning("%s user stream: %s; reconnecting, checking orders by REST", self.name, why)
+        log.warning("%s user stream: %s; reconnecting", self.name, why)
         self.stream.reconnects += 1
-        self.connect_stream()
-        self.rest_check()
+        self.connect_stream()  # the gap is filled from REST once it is subscribed (resync)
 
     def close(self) -> None:
         """Stop the user stream."""
@@ -198,15 +216,33 @@ class BinanceVenue(Venue):
         mid = self.rest.book_mid(order.symbol)
         return mid if mid is not None else order.limit_price or Decimal(0)
 
+    def _avg_price(self, symbol: str) -> Decimal | None:
+        """Binance's average price (GET avgPrice, weight 2; cached a minute): what percent
+        price and market notional are checked against. None if it cannot be had."""
+        epoch = self._epoch()
+        cached = self._avg_prices.get(symbol)
+        if cached is not None and epoch - cached[0] < _AVG_PRICE_TTL_S:
+            return cached[1]
+        try:
+            price = Decimal(str(self.rest.call("get_avg_price", symbol=symbol)["price"]))
+        except (VenueError, KeyError, TypeError) as exc:
+            log.info("%s avgPrice %s unavailable: %s", self.name, symbol, exc)
+            return cached[1] if cached is not None else None
+        self._avg_prices[symbol] = (epoch, price)
+        return price
+
     def _send(self, order: ChildOrder, now: datetime) -> None:
-        tracked = self.tracker.orders.get(order.client_order_id)
-        earlier = tracked is not None and (tracked.uncertain_since is not None or tracked.accepted)
-        if earlier and self._may_resend(order.client_order_id) is False:
-            return  # the earlier send reached Binance: never send it twice
+        cid = order.client_order_id
+        if cid in self.tracker.orders:  # sent before: a client order id goes out once
+            self._resolve_unknown(cid)
+            if cid in self._unknown:
+                raise OrderStatusUnknown(f"order {cid}: status unknown; not resent")
+            return  # Binance has it (its state is applied), or it was proven never placed
         rejected = precheck(order, self.filters(order.symbol), self._reference(order),
-                            len(self.tracker.working_ids(order.symbol)), now)
+                            len(self.tracker.working_ids(order.symbol)), now,
+                            avg_price=self._avg_price(order.symbol))
         if rejected is not None:
-            log.info("not sent %s: %s", order.client_order_id, rejected.reason)
+            log.info("not sent %s: %s", cid, rejected.reason)
             self._events.append(rejected)
             return
         tracked = self.tracker.track(order)
@@ -216,85 +252,164 @@ class BinanceVenue(Venue):
             response = self.rest.call("create_order", placing=True, orders=1, **order_params(order))
         except OrderStatusUnknown:
             tracked.uncertain_since = sent_epoch
-            log.warning("order %s: status unknown after send; querying", order.client_order_id)
-            if self._may_resend(order.client_order_id) is False:
-                return
-            raise
+            self._unknown.add(cid, sent_epoch)
+            log.warning("order %s: status unknown after send; querying", cid)
+            self._resolve_unknown(cid)
+            if cid in self._unknown:
+                raise
+            return
         except VenueError as exc:
             if isinstance(exc, VenueUnavailable | VenueBanned):
-                del self.tracker.orders[order.client_order_id]  # never reached Binance
+                del self.tracker.orders[cid]  # never reached Binance
                 raise
-            self.tracker.finish(order.client_order_id)
-            self._events.append(OrderRejected(order.client_order_id, exc.code or -1, str(exc), now))
+            self.tracker.finish(cid)
+            self._events.append(OrderRejected(cid, exc.code or -1, str(exc), now))
             return
-        self._apply_rest(update_from_rest_order(response))
+        self._apply_rest(update_from_rest_order(response), reported_at=sent_epoch)
 
-    def _may_resend(self, cid: str) -> bool:
-        """Resolve an earlier send of ``cid`` by query before any resend.
-
-        False: Binance has the order (its state is applied; do not send). True: Binance does not
-        have it and the earlier request is too old to be accepted any more. Raises
-        OrderStatusUnknown when neither can be said yet.
-        """
-        tracked = self.tracker.orders[cid]
+    def _resolve_unknown(self, cid: str) -> None:
+        """Query an order whose send outcome is unknown; settle it when Binance knows it, or
+        when it is provably absent (AbsenceRule); else try again later with back-off."""
+        retry = self._unknown.get(cid)
+        tracked = self.tracker.orders.get(cid)
+        if retry is None or tracked is None or tracked.done:
+            self._unknown.done(cid)
+            return
+        epoch = self._epoch()
         try:
             found = self._query_update(cid)
         except VenueError as exc:
-            raise OrderStatusUnknown(f"order {cid}: status unknown, query failed ({exc})") from exc
+            retry.failed(epoch, str(exc))
+            return
         if found is not None:
+            self._unknown.done(cid)
             self._apply_rest(found)
-            return False
-        sent = tracked.uncertain_since
-        window_s = self.settings.recv_window_ms / 1000 + _UNCERTAIN_GRACE_S
-        if sent is not None and self._epoch() - sent <= window_s:
-            raise OrderStatusUnknown(f"order {cid}: not visible at Binance yet; not resent")
-        tracked.uncertain_since = None
-        tracked.accepted = False
-        tracked.done = False
-        return True
+            return
+        retry.misses += 1
+        if self._absence.absent(retry, epoch):
+            self._unknown.done(cid)
+            self.tracker.finish(cid)
+            self._cancels.done(cid)
+            log.warning("order %s: not at Binance %d queries and %.0f s after its send; taken as "
+                        "never placed", cid, retry.misses, epoch - retry.since)
+            self._events.append(OrderRejected(
+                cid, CODE_ORDER_NOT_FOUND, "never placed: Binance did not have the order "
+                f"{epoch - retry.since:.0f} s after its send ({retry.misses} queries)",
+                self._clock.now()))
+            return
+        retry.failed(epoch, "not visible at Binance yet")
 
     def cancel(self, client_order_id: str, now: datetime) -> None:
-        """Cancel one order; the outcome arrives as events (a filled order reports its fills)."""
+        """Cancel one order until Binance confirms it closed: the request is retried with
+        back-off (poll) through errors, rate limits and bans, so this never raises for them;
+        the outcome arrives as events (a filled order reports its fills)."""
         tracked = self.tracker.orders.get(client_order_id)
         if tracked is not None and not tracked.working:
             return
-        symbol = tracked.order.symbol if tracked else self._symbol_hint.get(client_order_id)
-        if symbol is None:  # not sent by this process: find it first (start-up recovery)
-            if self._query_update(client_order_id) is None:
-                return
-            symbol = self._symbol_hint[client_order_id]
+        if tracked is None and client_order_id not in self._symbol_hint and \
+                self._query_update(client_order_id) is None:
+            return  # not sent by this process and unknown to Binance: nothing to cancel
+        self._cancels.add(client_order_id, self._epoch())
+        self._try_cancel(client_order_id)
+
+    def _try_cancel(self, cid: str) -> None:
+        retry = self._cancels.get(cid)
+        tracked = self.tracker.orders.get(cid)
+        if retry is None:
+            return
+        if tracked is not None and tracked.done:
+            self._cancels.done(cid)
+            return
+        symbol = tracked.order.symbol if tracked is not None else self._symbol_hint.get(cid)
+        if symbol is None:  # forgotten since (a finished order pruned): nothing to cancel
+            self._cancels.done(cid)
+            return
+        epoch = self._epoch()
         try:
-            response = self.rest.call("cancel_order", symbol=symbol,
-                                  origClientOrderId=client_order_id)
+            response = self.rest.call("cancel_order", priority=True, symbol=symbol,
+                                      origClientOrderId=cid)
         except VenueError as exc:
-            if exc.code not in (CODE_UNKNOWN_ORDER, CODE_ORDER_NOT_FOUND):
-                raise
-            found = self._query_update(client_order_id)  # no longer open: learn how it ended
+            if is_not_open(exc):
+                self._learn_end(cid, retry, epoch)
+                return
+            retry.failed(epoch, str(exc))
+            log.warning("cancel %s failed (attempt %d, again in %.1f s): %s", cid,
+                        retry.attempts, retry.next_at - epoch, exc)
+            return
+        self._apply_rest(update_from_rest_order(response), reported_at=epoch)
+        self._settle_cancel(cid, retry, epoch)
+
+    def _learn_end(self, cid: str, retry: Retry, epoch: float) -> None:
+        """A cancel found the order not open: learn how it ended, or, if Binance does not show
+        it (yet), keep the cancel pending: an order of unknown outcome may still appear."""
+        if cid in self._unknown:
+            self._resolve_unknown(cid)  # a miss counts towards proving it absent
+        else:
+            try:
+                found = self._query_update(cid)
+            except VenueError as exc:
+                retry.failed(epoch, str(exc))
+                return
             if found is not None:
                 self._apply_rest(found)
-            return
-        self._apply_rest(update_from_rest_order(response))
+        self._settle_cancel(cid, retry, epoch)
+
+    def _settle_cancel(self, cid: str, retry: Retry, epoch: float) -> None:
+        tracked = self.tracker.orders.get(cid)
+        if tracked is None or tracked.done:
+            self._cancels.done(cid)
+        else:
+            retry.failed(epoch, "not confirmed closed yet")
 
     def cancel_all(self, now: datetime, symbol: str | None = None) -> list[str]:
-        """Cancel every open order of ``symbol`` (else of each symbol with working orders)."""
+        """The kill switch's cancel: every open order of ``symbol`` (else of each symbol with
+        working orders) by cancel-all, then verified with openOrders; each order not confirmed
+        closed stays pending and is retried one by one (poll) until Binance confirms it."""
         symbols = [symbol] if symbol is not None else self.tracker.working_symbols()
         asked: list[str] = []
-        first_error: VenueError | None = None
+        epoch = self._epoch()
         for sym in symbols:
-            asked.extend(self.tracker.working_ids(sym))
+            ids = self.tracker.working_ids(sym)
+            asked.extend(ids)
+            for cid in ids:
+                self._cancels.add(cid, epoch, first_try_at=epoch + 1.0)
             try:
-                rows = self.rest.call("cancel_all_open_orders", symbol=sym)
+                rows = self.rest.call("cancel_all_open_orders", priority=True, symbol=sym)
             except VenueError as exc:
-                if exc.code != CODE_UNKNOWN_ORDER:
-                    log.error("cancel-all %s failed: %s", sym, exc)
-                    first_error = first_error or exc
-                continue
+                if not is_not_open(exc):  # -2011 "Unknown order sent.": nothing was open
+                    log.error("cancel-all %s: %s; canceling order by order", sym, exc)
+                rows = []
             for row in rows or []:
                 if "orderId" in row and "status" in row:
-                    self._apply_rest(update_from_rest_order(row))
-        if first_error is not None:
-            raise first_error
+                    self._apply_rest(update_from_rest_order(row), reported_at=epoch)
+            try:
+                self._verify_closed(sym)
+            except VenueError as exc:
+                log.warning("cancel-all %s not verified yet: %s", sym, exc)
+        for cid in self._cancels.ids():
+            tracked = self.tracker.orders.get(cid)
+            if tracked is None or tracked.done:
+                self._cancels.done(cid)
         return asked
+
+    def _verify_closed(self, symbol: str) -> None:
+        """openOrders after a cancel-all: what is still open is cancelled one by one."""
+        still = {update_from_rest_order(r).client_order_id
+                 for r in self.rest.call("get_open_orders", priority=True, symbol=symbol)}
+        for cid in self.tracker.working_ids(symbol):
+            if cid in still or cid in self._unknown:
+                retry = self._cancels.add(cid, self._epoch())
+                retry.next_at = self._epoch()  # at once, in the next poll
+            else:
+                self._learn_end(cid, self._cancels.add(cid, self._epoch()), self._epoch())
+
+    def unconfirmed_cancels(self) -> list[str]:
+        """Client order ids whose cancel Binance has not confirmed yet (dashboard)."""
+        return self._cancels.ids()
+
+    def unknown_outcomes(self) -> list[str]:
+        """Client order ids sent with an unknown outcome, not resolved yet (dashboard)."""
+        return self._unknown.ids()
 
     def open_order_ids(self, symbol: str | None = None) -> list[str]:
         """Client order ids of the OMS's orders still working at Binance."""
@@ -315,24 +430,48 @@ class BinanceVenue(Venue):
         return None
 
     def query(self, client_order_id: str) -> OrderStatusReport | None:
-        """Binance's view of one order by client order id; None if Binance does not know it."""
+        """Binance's view of one order by client order id; None if Binance does not know it.
+
+        The view of an order this venue still tracks is applied as well (its fills and end are
+        reported by the next poll): what the stream lost must not stay unbooked because a
+        reader (the running reconciliation) was the one to see it.
+        """
         update = self._query_update(client_order_id)
-        return None if update is None else report_from_update(update)
+        if update is None:
+            return None
+        tracked = self.tracker.orders.get(client_order_id)
+        if tracked is not None and not tracked.done:
+            self._apply_rest(update)
+        return report_from_update(update)
 
     # --- events -----------------------------------------------------------------------------
 
-    def _apply_rest(self, update: OrderUpdate) -> None:
-        """Apply a REST view, fetching trades first when it shows fills not seen yet."""
+    def _apply_rest(self, update: OrderUpdate, *, reported_at: float | None = None) -> None:
+        """Apply a REST view, fetching trades first when it shows fills not seen yet.
+
+        ``reported_at``: the user stream owes an execution report for a change this view shows
+        (an order or cancel response, a REST audit while the stream is live); one that never
+        comes proves the stream deaf (``UserStreamHandler.expect``)."""
+        cid = update.client_order_id
+        events: list[VenueEvent] = []
         if self.tracker.missing_quantity(update) > 0:
             rows = self.rest.call("get_my_trades", symbol=update.symbol,
-                              orderId=int(update.venue_order_id))
+                                  orderId=int(update.venue_order_id))
             for row in rows:
-                self._events.extend(self.tracker.apply_trade(
-                    update.client_order_id, trade_from_rest(row, update.symbol)))
-        self._events.extend(self.tracker.apply(update))
+                events += self.tracker.apply_trade(cid, trade_from_rest(row, update.symbol))
+        self._unknown.done(cid)  # Binance has it: the outcome is known
+        events += self.tracker.apply(update)
+        if events and reported_at is not None:
+            self.stream.expect(cid, reported_at)
+        self._events.extend(events)
 
-    def rest_check(self) -> None:
-        """REST view of every working order: open orders per symbol, then query the rest."""
+    def rest_check(self, *, audit: bool = False) -> None:
+        """REST view of every working order: open orders per symbol, then query the rest.
+
+        ``audit``: the stream is live and in sync, so each change found here is one it owes a
+        report for. After a reconnect or while it is down the changes found happened in a gap
+        the stream never replays: nothing is owed then."""
+        epoch = self._epoch() if audit else None
         for sym in self.tracker.working_symbols():
             rows = self.rest.call("get_open_orders", symbol=sym)
             seen: set[str] = set()
@@ -340,64 +479,78 @@ class BinanceVenue(Venue):
                 update = update_from_rest_order(row)
                 seen.add(update.client_order_id)
                 if update.client_order_id in self.tracker.orders:
-                    self._apply_rest(update)
+                    self._apply_rest(update, reported_at=epoch)
             for cid in self.tracker.working_ids(sym):
                 if cid not in seen:
-                    self._resolve_gone(cid)
+                    self._resolve_gone(cid, reported_at=epoch)
 
-    def _resolve_gone(self, cid: str) -> None:
-        tracked = self.tracker.orders[cid]
+    def _resolve_gone(self, cid: str, *, reported_at: float | None = None) -> None:
+        """A working order missing from openOrders: its end by query; an order Binance does
+        not show at all is never ended here (visibility lag): it is resolved with back-off."""
+        if cid in self._unknown:
+            self._resolve_unknown(cid)
+            return
         found = self._query_update(cid)
         if found is not None:
-            self._apply_rest(found)
-            return
-        sent = tracked.uncertain_since
-        window_s = self.settings.recv_window_ms / 1000 + _UNCERTAIN_GRACE_S
-        if sent is None or self._epoch() - sent > window_s:
-            self.tracker.finish(cid)
-            self._events.append(OrderRejected(cid, CODE_ORDER_NOT_FOUND,
-                                              "Order does not exist at Binance", self._clock.now()))
+            self._apply_rest(found, reported_at=reported_at)
+        else:
+            log.warning("order %s: acknowledged, but Binance does not show it (yet)", cid)
 
     def poll(self, now: datetime) -> list[VenueEvent]:
-        """Stream reports, then housekeeping (time sync, exchangeInfo, REST fallback)."""
+        """Stream reports, then housekeeping (retries, time sync, exchangeInfo, REST fallback).
+        A housekeeping error never escapes: it is logged and retried in a later poll."""
         for msg in self.stream.drain():
-            self._events.extend(self.tracker.apply(update_from_execution_report(msg)))
+            update = update_from_execution_report(msg)
+            self._unknown.done(update.client_order_id)  # Binance has it: the outcome is known
+            self._events.extend(self.tracker.apply(update))
         if self.started:
             try:
                 self._housekeeping(now.timestamp())
-            except (VenueUnavailable, OrderStatusUnknown) as exc:
+            except VenueError as exc:
+                self.last_problem = f"housekeeping deferred: {exc}"
                 log.warning("%s housekeeping deferred: %s", self.name, exc)
         events, self._events = self._events, []
         return [with_market_mid(e, self.market) for e in events]
 
+    def _retry_pending(self, epoch: float) -> None:
+        """Cancels first (they may use the whole rate limit), then unknown sends."""
+        for cid in self._cancels.due(epoch):
+            self._try_cancel(cid)
+        for cid in self._unknown.due(epoch):
+            self._resolve_unknown(cid)
+
     def _housekeeping(self, epoch: float) -> None:
+        self._retry_pending(epoch)  # cancels may use what a local throttle leaves
         if self.limiter.status(epoch) is not VenueStatus.OK:
             return
         if epoch >= self._next_time_sync:
             self.sync_time()
         if epoch >= self._next_info_refresh:
             self.refresh_exchange_info()
+        self._follow_stream(epoch)
+        self.tracker.prune()
+
+    def _follow_stream(self, epoch: float) -> None:
+        """Trust the user stream only while it is subscribed and owes nothing; fill each gap
+        from REST after a (re)subscription; poll REST whenever it cannot be trusted."""
         stream_on = self._transport is not None and self.settings.use_user_stream
-        if stream_on and not self.stream.connected and epoch >= self._next_reconnect:
-            self._reconnect("the user stream is down")
-        elif (stream_on and self.stream.connected and self.tracker.working_ids()
-              and self.stream.is_silent(epoch, self.settings.stream_silence_s)):
-            # a user stream is quiet while nothing happens; REST tells quiet from dead
-            before = len(self._events)
-            self.rest_check()
-            if len(self._events) > before:
-                self._reconnect("the user stream missed updates REST found")
-            else:
-                self.stream.mark_connected(epoch)
-        if (not stream_on or not self.stream.connected) and epoch >= self._next_rest_poll:
+        dead = self.stream.dead_reason(epoch) if stream_on else "no user stream"
+        if stream_on:
+            if dead is None:
+                self._next_reconnect = epoch + _RECONNECT_SPACING_S  # a drop may heal itself
+                if self.stream.needs_resync():  # events of the gap are never replayed
+                    self.rest_check()
+                    self.stream.resynced()
+                    self._next_audit = epoch + self.settings.stream_silence_s
+                elif self.tracker.working_ids() and epoch >= self._next_audit:
+                    # a live stream that delivers nothing would go unnoticed for passive fills
+                    self.rest_check(audit=True)
+                    self._next_audit = epoch + self.settings.stream_silence_s
+            elif self.stream.connected or epoch >= self._next_reconnect:
+                self._reconnect(dead)  # subscribed but deaf: at once; down: after the spacing
+        if dead is not None and epoch >= self._next_rest_poll:
             self.rest_check()
             self._next_rest_poll = epoch + self.settings.rest_poll_interval_s
-        if epoch >= self._next_uncertain_check:  # GET order costs weight 4: not every tick
-            self._next_uncertain_check = epoch + self.settings.rest_poll_interval_s
-            for cid, tracked in list(self.tracker.orders.items()):
-                if tracked.uncertain_since is not None and tracked.working:
-                    self._resolve_gone(cid)
-        self.tracker.prune()
 
     def adopt(self, working: dict[str, ChildOrder]) -> set[str]:
         """Reconcile, then keep reporting on every child Binance knows or will resolve."""
@@ -410,7 +563,17 @@ class BinanceVenue(Venue):
         """Start-up reconciliation against Binance; see oms.venues.binance_reconcile."""
         return reconcile(known_working, tracker=self.tracker, rest=self.rest,
                          apply_rest=self._apply_rest, emit=self._events.append,
-                         now=self._clock.now)
+                         now=self._clock.now, defer=self._defer_unseen)
+
+    def _defer_unseen(self, order: ChildOrder) -> bool:
+        """An order Binance did not show at start: still resolvable if sent recently."""
+        sent = order.sent_at or order.created_at
+        epoch = self._epoch()
+        if epoch - sent.timestamp() >= self._absence.after_s:
+            return False
+        self._unknown.add(order.client_order_id, sent.timestamp(),
+                          first_try_at=epoch).misses = 1
+        return True
 
     def balances(self) -> dict[str, Balance]:
         """The spot account per asset (GET /api/v3/account): Balance(free, locked)."""

@@ -26,16 +26,31 @@ __all__ = [
     "CODE_UNKNOWN_ORDER",
     "KEY_CODES",
     "STATUS_UNKNOWN_CODES",
+    "is_not_open",
     "retry_after_seconds",
     "translate_exception",
 ]
 
 CODE_CLOCK = -1021  # timestamp outside recvWindow
 CODE_ORDER_NOT_FOUND = -2013  # "Order does not exist."
-CODE_UNKNOWN_ORDER = -2011  # cancel of an order that is not open
-STATUS_UNKNOWN_CODES = frozenset({-1006, -1007})  # "unexpected response" / "timeout": maybe placed
+CODE_UNKNOWN_ORDER = -2011  # CANCEL_REJECTED: "Unknown order sent." is one of its messages
+# On a request that may place an order these say nothing about whether it was placed (Binance:
+# "the request may or may not have been processed"): -1000 UNKNOWN, -1001 DISCONNECTED,
+# -1006 UNEXPECTED_RESP, -1007 TIMEOUT; so do timeouts and HTTP 5xx.
+STATUS_UNKNOWN_CODES = frozenset({-1000, -1001, -1006, -1007})
 KEY_CODES = frozenset({-2014, -2015, -1022})  # bad key format / key, IP, permission / signature
 _TRANSIENT_CODES = frozenset({-1000, -1001, -1003, -1008, -1015, -1016, CODE_CLOCK})
+_NOT_OPEN_MESSAGES = ("unknown order sent", "order does not exist")
+
+
+def is_not_open(exc: VenueError) -> bool:
+    """True when a cancel failed because the order is not open at Binance (not visible yet,
+    or already ended): -2013, or -2011 with "Unknown order sent.". Every other -2011 ("This
+    account may not place or cancel orders.", "Market is closed.", ...) is a refused cancel."""
+    if exc.code == CODE_ORDER_NOT_FOUND:
+        return True
+    text = str(exc).lower()
+    return exc.code == CODE_UNKNOWN_ORDER and any(m in text for m in _NOT_OPEN_MESSAGES)
 
 
 def retry_after_seconds(headers: Any, default: float = 60.0) -> float:

@@ -2,12 +2,12 @@
 
 The composition root calls ``build_binance_venue(settings, gate, production_confirmed=...)`` for
 ``--venue binance-testnet`` (the default live venue) or ``--venue binance`` (production, which
-needs the explicit confirmation).
+needs the explicit confirmation). Binance limits and bans are per IP: the market feed and the
+venue share one RateLimiter (``shared_limiter``); each builder takes it, or the other's.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -22,9 +22,16 @@ from oms.market.binance_feed import BinanceMarketData, MarketStreamTransport, Th
 from oms.risk.halt import HaltGate
 from oms.venues.binance import BinanceVenue
 from oms.venues.binance_keys import ApiCredentials, check_key_permissions, load_credentials
-from oms.venues.binance_stream import StreamTransport, ThreadedUserStream
+from oms.venues.binance_limits import RateLimiter, default_limits
+from oms.venues.binance_stream import StreamTransport
 
-__all__ = ["build_binance_market", "build_binance_venue", "make_client", "point_client_at"]
+__all__ = [
+    "build_binance_market",
+    "build_binance_venue",
+    "make_client",
+    "point_client_at",
+    "shared_limiter",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +54,23 @@ def make_client(credentials: ApiCredentials, settings: BinanceSettings, *, testn
     return client
 
 
+def shared_limiter(settings: Settings, *built: object) -> RateLimiter:
+    """The RateLimiter of the first of ``built`` (a feed or venue) that has one, else a new one
+    with Binance's published limits (exchangeInfo replaces them when the venue starts)."""
+    for part in built:
+        limiter = getattr(part, "limiter", None)
+        if isinstance(limiter, RateLimiter):
+            return limiter
+    return RateLimiter(margin=settings.binance.rate_limit_margin, limits=default_limits())
+
+
 def _user_stream(credentials: ApiCredentials, testnet: bool) -> StreamTransport:
-    from binance import ThreadedWebsocketManager
+    # our WebSocket API client: python-binance's user socket is never re-subscribed after a
+    # reconnect (oms.venues.binance_user_ws); the endpoints stay python-binance's
+    from oms.venues.binance_user_ws import WsApiUserStream
 
-    def factory(loop: asyncio.AbstractEventLoop) -> Any:
-        key, secret = credentials.reveal()
-        return ThreadedWebsocketManager(api_key=key, api_secret=secret, testnet=testnet,
-                                        loop=loop)
-
-    return ThreadedUserStream(factory)
+    url = Client.WS_API_TESTNET_URL if testnet else Client.WS_API_URL.format("com")
+    return WsApiUserStream(url, credentials)
 
 
 def build_binance_venue(
@@ -67,13 +82,15 @@ def build_binance_venue(
     market: MarketData | None = None,
     transport: StreamTransport | None = None,
     env: Mapping[str, str] | None = None,
+    limiter: RateLimiter | None = None,
 ) -> BinanceVenue:
     """A started BinanceVenue for ``settings.venue`` ("binance-testnet" or "binance").
 
     Production needs ``production_confirmed`` (the CLI flag) or OMS_BINANCE__CONFIRM_PRODUCTION;
     its key must not allow withdrawals (ConfigError) and should be IP-restricted (warning).
     ``transport`` replaces the websocket user stream (tests); without one, the live stream is
-    used unless ``settings.binance.use_user_stream`` is off (REST polling only).
+    used unless ``settings.binance.use_user_stream`` is off (REST polling only). ``limiter``
+    defaults to the ``market`` feed's, so that both count against the one IP.
     """
     if settings.venue not in ("binance-testnet", "binance"):
         raise ConfigError(f"venue {settings.venue!r} is not a Binance venue")
@@ -88,7 +105,8 @@ def build_binance_venue(
     if transport is None and bset.use_user_stream and not bset.rest_base_url:
         transport = _user_stream(credentials, testnet)
     venue = BinanceVenue(gate, client, bset, symbols=settings.symbols, testnet=testnet,
-                         clock=clock, market=market, transport=transport)
+                         clock=clock, market=market, transport=transport,
+                         limiter=limiter or shared_limiter(settings, market))
     if not testnet:
         # the testnet has no wallet (sapi) endpoints; production keys are checked every start
         check_key_permissions(lambda: dict(venue.rest.call("get_account_api_permissions")))
@@ -104,12 +122,14 @@ def build_binance_market(
     *,
     clock: Clock | None = None,
     transport: MarketStreamTransport | None = None,
+    limiter: RateLimiter | None = None,
 ) -> BinanceMarketData:
     """A started BinanceMarketData for ``settings.symbols`` (public data: no keys needed).
 
     Testnet venues read testnet market data (the book their orders meet). Without a
     ``transport`` the python-binance websockets are used unless ``use_market_stream`` is off or
-    ``rest_base_url`` points elsewhere; REST fills in whenever the stream is quiet.
+    ``rest_base_url`` points elsewhere; REST fills in whenever the stream is quiet, under
+    ``limiter`` (give it the venue's: ``shared_limiter``).
     """
     testnet = settings.venue != "binance"
     bset = settings.binance
@@ -122,6 +142,7 @@ def build_binance_market(
 
         transport = ThreadedMarketStream(
             lambda loop: ThreadedWebsocketManager(testnet=testnet, loop=loop))
-    feed = BinanceMarketData(client, settings.symbols, clock=clock, transport=transport)
+    feed = BinanceMarketData(client, settings.symbols, clock=clock, transport=transport,
+                             limiter=limiter or shared_limiter(settings))
     feed.start()
     return feed

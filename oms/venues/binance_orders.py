@@ -3,10 +3,17 @@
 The OrderTracker owns what the venue knows about each child order it sent or resumed, and turns
 updates into events so that each acceptance, fill (by trade id) and end is reported once, whatever
 path (order response, execution report, REST poll, reconcile) brought it.
+
+Each fill keeps its commission as Binance reported it (``fee_asset``, ``fee_quantity``) and its
+value in the quote asset (``fee``, at ``fee_price``): quote asset at 1, base asset at the trade
+price, any other asset (BNB) through ``value_fee`` (oms.venues.binance_fees.FeeValuer). A third
+asset fee that cannot be valued is logged as an error and booked at 0 with ``fee_price`` None.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,8 +21,9 @@ from typing import Any
 
 from oms.errors import MarketClosed
 from oms.market.base import MarketData
+from oms.model.assets import split_symbol
 from oms.model.enums import ChildState, Liquidity, OrderType, Side
-from oms.model.orders import ZERO, ChildOrder, Fill
+from oms.model.orders import ZERO, ChildOrder, FeePaidIn, Fill
 from oms.venues.base import OrderStatusReport
 from oms.venues.events import (
     OrderAccepted,
@@ -28,6 +36,7 @@ from oms.venues.events import (
 from oms.venues.filters import SymbolFilters
 
 __all__ = [
+    "FeeValue",
     "OrderTracker",
     "OrderUpdate",
     "TrackedOrder",
@@ -41,6 +50,14 @@ __all__ = [
     "update_from_rest_order",
     "with_market_mid",
 ]
+
+log = logging.getLogger(__name__)
+
+#: ``value_fee(asset, quantity, quote_asset, ts)``: ``quantity`` of ``asset`` in the quote asset
+#: at ``ts``, None when no price is known (oms.venues.binance_fees.FeeValuer)
+FeeValue = Callable[[str, Decimal, str, datetime], Decimal | None]
+
+_ONE = Decimal(1)
 
 _STATUS = {
     "NEW": ChildState.NEW,
@@ -143,6 +160,17 @@ def update_from_execution_report(msg: dict[str, Any]) -> OrderUpdate:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Fee:
+    """A trade's commission: its quote value, as reported, its price and where it was paid."""
+
+    value: Decimal
+    asset: str
+    quantity: Decimal
+    price: Decimal | None
+    paid_in: FeePaidIn
+
+
 @dataclass(slots=True)
 class TrackedOrder:
     """What the venue knows about one of the OMS's orders."""
@@ -166,10 +194,12 @@ class OrderTracker:
     """The venue's order book of the OMS's own orders; turns updates into events, each once."""
 
     def __init__(
-        self, venue_name: str, quote_assets: dict[str, tuple[str, str]] | None = None
+        self, venue_name: str, quote_assets: dict[str, tuple[str, str]] | None = None, *,
+        value_fee: FeeValue | None = None,
     ) -> None:
         self.venue_name = venue_name
         self.assets = quote_assets if quote_assets is not None else {}  # symbol -> (base, quote)
+        self.value_fee = value_fee  # prices a commission in a third asset (BNB)
         self.orders: dict[str, TrackedOrder] = {}
 
     def track(self, order: ChildOrder) -> TrackedOrder:
@@ -188,13 +218,34 @@ class OrderTracker:
         """Symbols with at least one working order, sorted."""
         return sorted({t.order.symbol for t in self.orders.values() if t.working})
 
-    def _fee_in_quote(self, trade: TradeUpdate) -> Decimal:
-        base, quote = self.assets.get(trade.symbol, ("", "USDT"))
-        if trade.commission_asset == quote or not trade.commission_asset:
-            return trade.commission
-        if trade.commission_asset == base:
-            return trade.commission * trade.price
-        return ZERO  # paid in another asset (BNB): not convertible here without a price
+    def _assets(self, symbol: str) -> tuple[str, str]:
+        """(base, quote) from exchangeInfo, else by the quote suffix."""
+        known = self.assets.get(symbol)
+        if known is not None:
+            return known
+        try:
+            return split_symbol(symbol)
+        except ValueError:
+            return "", "USDT"
+
+    def _fee(self, trade: TradeUpdate) -> _Fee:
+        """The trade's commission as reported, where it was paid and its value in quote."""
+        base, quote = self._assets(trade.symbol)
+        asset, quantity = trade.commission_asset or quote, trade.commission
+        if asset == quote:
+            return _Fee(quantity, asset, quantity, _ONE, FeePaidIn.QUOTE)
+        if asset == base:
+            return _Fee(quantity * trade.price, asset, quantity, trade.price, FeePaidIn.BASE)
+        if quantity == 0:
+            return _Fee(ZERO, asset, quantity, None, FeePaidIn.OTHER)
+        value = (self.value_fee(asset, quantity, quote, trade.ts)
+                 if self.value_fee is not None else None)
+        if value is None:
+            log.error("%s: fee of %s %s on %s trade %s has no %s price: booked as 0 and marked "
+                      "unvalued (fee_price None)", self.venue_name, quantity, asset,
+                      trade.symbol, trade.trade_id, quote)
+            return _Fee(ZERO, asset, quantity, None, FeePaidIn.OTHER)
+        return _Fee(value, asset, quantity, value / quantity, FeePaidIn.OTHER)
 
     def apply_trade(self, cid: str, trade: TradeUpdate) -> list[VenueEvent]:
         """A fill event unless this trade id was already reported."""
@@ -207,12 +258,15 @@ class OrderTracker:
         tracked.fill_ids.add(fill_id)
         tracked.executed += trade.quantity
         order = tracked.order
+        fee = self._fee(trade)
         fill = Fill(
             fill_id=fill_id, client_order_id=cid, parent_id=order.parent_id, symbol=order.symbol,
             side=order.side if isinstance(order.side, Side) else Side(order.side),
-            price=trade.price, quantity=trade.quantity, fee=self._fee_in_quote(trade),
+            price=trade.price, quantity=trade.quantity, fee=fee.value,
             liquidity=Liquidity.MAKER if trade.is_maker else Liquidity.TAKER, ts=trade.ts,
             venue=self.venue_name, submitted_at=tracked.sent_at or order.sent_at,
+            fee_asset=fee.asset, fee_quantity=fee.quantity, fee_price=fee.price,
+            fee_paid_in=fee.paid_in,
         )
         return [OrderFilled(fill)]
 
@@ -294,18 +348,18 @@ def order_params(order: ChildOrder) -> dict[str, Any]:
 
 
 def precheck(order: ChildOrder, flt: SymbolFilters, reference: Decimal, working: int,
-             now: datetime) -> OrderRejected | None:
+             now: datetime, *, avg_price: Decimal | None = None) -> OrderRejected | None:
     """The rejection for an order that cannot pass the filters (it is then not sent), or None.
 
-    ``reference`` is the mid (0 if unknown: the notional check is then left to Binance);
-    ``working`` counts the symbol's open orders against MAX_NUM_ORDERS.
+    ``reference`` is the mid and ``avg_price`` Binance's average price (percent price and
+    market notional are checked against it; without either price those checks are left to
+    Binance); ``working`` counts the symbol's open orders against MAX_NUM_ORDERS.
     """
-    violation = flt.check(order.order_type, order.quantity, order.limit_price, reference)
-    if violation is None and working >= flt.max_num_orders:
-        return OrderRejected(order.client_order_id, -1013, "Filter failure: MAX_NUM_ORDERS", now)
-    if violation is not None and not (violation.filter == "NOTIONAL" and reference == 0):
-        return OrderRejected(order.client_order_id, violation.code, violation.message, now)
-    return None
+    violation = flt.check(order.order_type, order.quantity, order.limit_price, reference,
+                          side=order.side, avg_price=avg_price, open_orders=working)
+    if violation is None:
+        return None
+    return OrderRejected(order.client_order_id, violation.code, violation.message, now)
 
 
 def with_market_mid(event: VenueEvent, market: MarketData | None) -> VenueEvent:

@@ -72,11 +72,15 @@ def reconcile(
     apply_rest: Callable[[OrderUpdate], None],
     emit: Callable[[VenueEvent], None],
     now: Callable[[], datetime],
+    defer: Callable[[ChildOrder], bool] = lambda order: False,
 ) -> ReconcileResult:
     """Compare ``known_working`` (client order id -> child, from the database) with Binance.
 
     ``apply_rest`` applies a REST view of an order (fetching its trades), ``emit`` queues an
-    event for the venue's next ``poll``, ``now`` is the venue's clock.
+    event for the venue's next ``poll``, ``now`` is the venue's clock. ``defer(order)`` takes an
+    order Binance does not show into the venue's unknown-outcome resolution and returns True
+    when it is too recent to be declared never placed (a send just before the crash may not be
+    visible yet).
     """
     result = ReconcileResult()
     for order in known_working.values():
@@ -103,7 +107,9 @@ def reconcile(
         try:
             row = rest.call("get_order", symbol=order.symbol, origClientOrderId=cid)
         except VenueError as exc:
-            if exc.code == CODE_ORDER_NOT_FOUND:
+            if exc.code == CODE_ORDER_NOT_FOUND and defer(order):
+                result.unresolved.append(cid)
+            elif exc.code == CODE_ORDER_NOT_FOUND:
                 tracker.finish(cid)
                 emit(OrderRejected(
                     cid, CODE_ORDER_NOT_FOUND, "Order does not exist at Binance (never placed)",

@@ -254,7 +254,7 @@ class PaperVenue(Venue):
         if order.order_type is not OrderType.MARKET and order.limit_price is None:
             return -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."
         violation = self.filters(symbol).check(order.order_type, order.quantity,
-                                               order.limit_price, quote.mid)
+                                               order.limit_price, quote.mid, side=order.side)
         if violation is not None:
             return violation.code, violation.message
         if order.order_type is OrderType.LIMIT_MAKER and crosses(order, quote.bid, quote.ask):

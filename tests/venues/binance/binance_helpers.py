@@ -19,7 +19,13 @@ START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 
 
 class FakeTransport:
-    """A user stream the test drives: ``deliver()`` pushes the server's new execution reports."""
+    """A user stream the test drives: ``deliver()`` pushes the server's new execution reports.
+
+    Faults a real stream has, each opt-in: ``drop_next(n)`` loses the next n reports,
+    ``duplicate_next(n)`` sends the next n twice, ``reorder`` sends each batch newest first,
+    ``disconnect()`` drops the connection (nothing arrives, and what happens meanwhile is lost,
+    until the venue calls ``start`` again), ``silent`` looks connected but sends nothing.
+    """
 
     def __init__(self, server: FakeBinance) -> None:
         self.server = server
@@ -27,33 +33,57 @@ class FakeTransport:
         self.starts = 0
         self.delivered = 0
         self.silent = False
+        self.reorder = False
+        self.disconnected = False
+        self.dropped: list[dict[str, Any]] = []
+        self._drop = 0
+        self._duplicate = 0
 
     def start(self, callback: Callable[[dict[str, Any]], None]) -> None:
+        if self.disconnected:  # a new connection: what was sent meanwhile is gone
+            self.delivered = len(self.server.execution_reports)
+            self.disconnected = False
         self.callback = callback
         self.starts += 1
 
     def stop(self) -> None:
         self.callback = None
 
+    def disconnect(self) -> None:
+        """The connection drops: no report arrives until the venue calls ``start`` again."""
+        self.callback = None
+        self.disconnected = True
+
+    def drop_next(self, n: int = 1) -> None:
+        """Lose the next ``n`` reports (Binance never resends them)."""
+        self._drop += n
+
+    def duplicate_next(self, n: int = 1) -> None:
+        """Send each of the next ``n`` reports twice."""
+        self._duplicate += n
+
     def deliver(self, *, replay_from: int | None = None) -> int:
-        """Send reports not yet delivered (or again from ``replay_from``): a duplicate test."""
+        """Send reports not yet delivered (or again from ``replay_from``); how many were sent."""
         reports = self.server.execution_reports
         start = self.delivered if replay_from is None else replay_from
         if self.silent or self.callback is None:
             return 0
-        for msg in reports[start:]:
-            self.callback(dict(msg))
+        batch = reports[start:]
         self.delivered = len(reports)
-        return len(reports) - start
-
-
-
-
-
-
-
-
-
+        sent = 0
+        for msg in reversed(batch) if self.reorder else batch:
+            if self._drop:
+                self._drop -= 1
+                self.dropped.append(msg)
+                continue
+            copies = 1
+            if self._duplicate:
+                self._duplicate -= 1
+                copies = 2
+            for _ in range(copies):
+                self.callback(dict(msg))
+                sent += 1
+        return sent
 
 
 def make_settings(server: FakeBinance, **binance: Any) -> Settings:

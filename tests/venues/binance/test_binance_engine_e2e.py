@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from binance_helpers import ENV
-from fake_binance_server import FakeBinance
+from fake_binance_server import FakeBinance, Fault
 
 from oms.bootstrap import build_oms
 from oms.clock import LiveClock
@@ -100,3 +101,38 @@ def test_a_restart_follows_orders_still_working_at_binance(server: FakeBinance,
     # the iceberg was rebuilt (OMS_RECOVERY=resume): it goes on showing the next display
     assert parents[0]["state"] == "WORKING" and parents[0]["resumes"] == 1
     assert shown and resting[0] not in shown
+
+
+def test_the_kill_switch_cancels_an_order_whose_send_outcome_was_unknown(
+        server: FakeBinance, tmp_path: Path) -> None:
+    # a 500 on POST, and Binance places the order anyway a moment later: the child stays live
+    # (it may exist), the kill cancels it by client order id once it is visible
+    server.faults.append(Fault("POST", "/api/v3/order", "500_then_place", place_after_s=1.5))
+    oms, _ = _live_oms(server, tmp_path / "oms.db")
+    try:
+        oms.engine.tick()
+        oms.service.submit_order("ETHUSDT", "BUY", "1.0", algo="iceberg", duration_minutes=10,
+                                 wait=False)
+        for _ in range(50):
+            oms.engine.tick()
+            if oms.engine.open_children:
+                break
+        (cid, sent), = oms.engine.open_children.items()
+        unknown = (sent.state.value, sent.sent_at is not None, list(server.orders))
+        oms.service.kill("drill", wait=False)
+        deadline = time.monotonic() + 10
+        while oms.engine.open_children or any(o["status"] == "NEW"
+                                              for o in server.orders.values()):
+            assert time.monotonic() < deadline, (oms.engine.open_children, server.orders)
+            oms.engine.tick()
+            time.sleep(0.05)
+        child = oms.service.child_orders(parent_id=sent.parent_id).rows[0]
+    finally:
+        oms.close()
+
+    assert unknown == ("PENDING_NEW", True, [])  # sent, outcome unknown, not at Binance yet
+    assert [o["status"] for o in server.orders.values()] == ["CANCELED"]
+    deletes = [p.get("origClientOrderId") for m, path, p in server.requests
+               if m == "DELETE" and path == "/api/v3/order"]
+    assert cid in deletes
+    assert child["state"] == "CANCELED"

@@ -22,9 +22,12 @@ def test_filters_come_from_exchange_info(venue: BinanceVenue) -> None:
     flt = venue.filters("ETHUSDT")
 
     assert (flt.tick_size, flt.step_size) == (Decimal("0.01"), Decimal("0.00001"))
-    assert (flt.min_notional, flt.max_num_orders) == (Decimal("5.00"), 200)
-    assert (flt.percent_up, flt.percent_down) == (Decimal("5"), Decimal("0.2"))
+    assert (flt.min_notional, flt.max_notional) == (Decimal("5.00"), Decimal("9000000.00"))
+    assert (flt.apply_min_to_market, flt.apply_max_to_market, flt.max_num_orders) == (
+        True, False, 200)
+    assert flt.price_band(Side.BUY) == flt.price_band(Side.SELL) == (Decimal("0.2"), Decimal("5"))
     assert flt.base_asset == "ETH"
+    assert flt.status == "TRADING" and flt.tradable()
 
 
 @pytest.mark.parametrize(("qty", "price", "why"), [
@@ -66,6 +69,23 @@ def test_exchange_info_is_refreshed(venue: BinanceVenue, server: FakeBinance,
     venue.poll(clock.now())
 
     assert server.count("GET", "/api/v3/exchangeInfo") == 2
+
+
+def test_a_refresh_that_reports_a_break_stops_orders_locally(
+    venue: BinanceVenue, server: FakeBinance, clock: TestClock
+) -> None:
+    server.set_status("BTCUSDT", "BREAK")
+    clock.advance(timedelta(seconds=3601))
+    venue.poll(clock.now())
+    venue.submit(child(), clock.now())
+
+    events = venue.poll(clock.now())
+
+    assert venue.filters("BTCUSDT").status == "BREAK" and not venue.filters("BTCUSDT").tradable()
+    assert venue.filters("ETHUSDT").tradable()
+    assert server.count("POST", "/api/v3/order") == 0
+    rejected = [e for e in events if isinstance(e, OrderRejected)]
+    assert [(e.code, e.reason) for e in rejected] == [(-1013, "Market is closed.")]
 
 
 def test_market_order_notional_is_checked_on_the_book_mid(

@@ -1,4 +1,5 @@
-"""Fills from execution reports, each once; silent stream -> reconnect + REST; REST fallback."""
+"""Fills from execution reports, each once; dead stream -> reconnect + REST; REST fallback;
+the handler's liveness rules (terminated, shut down, owed reports, resync per subscription)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,12 @@ from oms.risk.halt import HaltGate
 from oms.venues.binance import BinanceVenue
 from oms.venues.binance_factory import build_binance_venue
 from oms.venues.binance_orders import update_from_execution_report
+from oms.venues.binance_stream import (
+    StreamState,
+    StreamStatus,
+    StreamStatusKind,
+    UserStreamHandler,
+)
 from oms.venues.events import OrderAccepted, OrderCanceled, OrderFilled
 
 
@@ -43,28 +50,32 @@ def test_fill_from_execution_report_is_reported_once_even_if_repeated(
     assert [e for e in first + second if isinstance(e, OrderAccepted)].__len__() == 1
 
 
-def test_silent_stream_is_reconnected_and_checked_by_rest(
+def test_a_deaf_stream_is_found_by_the_rest_audit_and_reconnected(
     venue: BinanceVenue, server: FakeBinance, clock: TestClock, transport: FakeTransport
 ) -> None:
     order = child(qty="0.02")
     venue.submit(order, clock.now())
+    transport.deliver()
     venue.poll(clock.now())
     transport.silent = True  # the connection looks alive but delivers nothing
     server.fill(order.client_order_id, Decimal("0.02"))
     transport.deliver()
 
     clock.advance(timedelta(seconds=30))
-    before = venue.poll(clock.now())
-    clock.advance(timedelta(seconds=70))  # > stream_silence_s (90 s) since the last message
+    before = venue.poll(clock.now())  # a quiet stream is not a dead one
+    clock.advance(timedelta(seconds=70))  # the REST audit (every stream_silence_s) finds the fill
     after = venue.poll(clock.now())
+    audited_reconnects = venue.stream.reconnects
+    clock.advance(timedelta(seconds=11))  # the stream owed its report 10 s: it is deaf
+    venue.poll(clock.now())
     transport.silent = False
     transport.deliver(replay_from=0)  # the reconnected stream replays: nothing twice
     later = venue.poll(clock.now())
 
     assert fills(before) == []
-    assert transport.starts == 2
-    assert venue.stream.reconnects == 1
     assert [f.fill.quantity for f in fills(after)] == [Decimal("0.02")]
+    assert audited_reconnects == 0
+    assert transport.starts == 2 and venue.stream.reconnects == 1
     assert fills(later) == []
     assert venue.open_order_ids() == []
 
@@ -131,3 +142,107 @@ def test_stream_that_cannot_connect_falls_back_to_rest_and_retries(
     assert [f.fill.quantity for f in fills(events)] == [Decimal("0.01")]
     assert starts_before_spacing == 1  # no reconnect storm
     assert transport.starts == 2
+
+
+# --- the handler's liveness rules (no network) --------------------------------------------------
+
+
+def _report(cid: str, exec_type: str = "NEW", orig: str = "") -> dict[str, Any]:
+    return {"e": "executionReport", "s": "BTCUSDT", "c": cid, "C": orig, "x": exec_type,
+            "X": exec_type, "i": 7, "z": "0", "Z": "0", "t": -1}
+
+
+def _live(clock: TestClock) -> UserStreamHandler:
+    handler = UserStreamHandler(clock)
+    handler.on_message(StreamStatus(StreamStatusKind.SUBSCRIBED, "", 0))
+    return handler
+
+
+def test_event_stream_terminated_and_server_shutdown_take_the_stream_down(
+    clock: TestClock,
+) -> None:
+    terminated, shut = _live(clock), _live(clock)
+    epoch = clock.now().timestamp()
+
+    terminated.on_message({"subscriptionId": 0, "event": {"e": "eventStreamTerminated", "E": 1}})
+    shut.on_message({"event": {"e": "serverShutdown", "E": 1}})  # no subscriptionId at Binance
+
+    assert terminated.state is StreamState.TERMINATED and terminated.is_dead(epoch)
+    assert shut.state is StreamState.DOWN and shut.is_dead(epoch)
+    assert not terminated.connected and not shut.connected
+
+
+def test_terminated_stream_is_reconnected_by_the_venue(
+    venue: BinanceVenue, clock: TestClock, transport: FakeTransport
+) -> None:
+    assert transport.callback is not None
+    transport.callback({"subscriptionId": 0, "event": {"e": "eventStreamTerminated", "E": 1}})
+    clock.advance(timedelta(seconds=31))  # the venue's reconnect spacing
+
+    venue.poll(clock.now())
+
+    assert transport.starts == 2
+    assert venue.stream.connected
+
+
+def test_a_quiet_stream_is_alive_and_an_owed_report_is_not_forgotten(clock: TestClock) -> None:
+    handler = _live(clock)
+    epoch = clock.now().timestamp()
+
+    handler.expect("oms-1", epoch)
+    due = handler.is_dead(epoch + handler.expect_s - 0.1)
+    overdue = handler.dead_reason(epoch + handler.expect_s + 0.1)
+    handler.on_message(_report("oms-1"))  # late, but it came: alive again
+    late = handler.is_dead(epoch + handler.expect_s + 0.2)
+
+    assert not _live(clock).is_dead(epoch + 3600)  # nothing owed: silence proves nothing
+    assert not due
+    assert overdue is not None and overdue.startswith("EXPECTED_REPORT_OVERDUE: orders=oms-1")
+    assert not late
+
+
+def test_a_report_that_beat_the_rest_answer_satisfies_the_expectation(clock: TestClock) -> None:
+    handler = _live(clock)
+    handler.on_message(_report("oms-old"))
+    handler.drain()
+    clock.advance(timedelta(seconds=5))
+    handler.on_message(_report("oms-new"))  # still queued when the REST answer comes
+    handler.on_message(_report("oms-cxl-2", "CANCELED", orig="oms-cxl"))  # a cancel names it in C
+    later = clock.now().timestamp() + 1
+
+    handler.expect("oms-new", later)
+    handler.expect("oms-cxl", later)
+    handler.expect("oms-old", later)  # its last report is drained and older: a new one is owed
+
+    reason = handler.dead_reason(later + handler.expect_s + 1)
+    assert reason is not None and "oms-old" in reason
+    assert "oms-new" not in reason and "oms-cxl" not in reason
+
+
+def test_status_reporting_transport_is_live_only_once_subscribed(clock: TestClock) -> None:
+    handler = UserStreamHandler(clock)
+    epoch = clock.now().timestamp()
+
+    handler.on_message(StreamStatus(StreamStatusKind.CONNECTING, "starting"))
+    handler.mark_connected(epoch)  # the venue after start(): not proof of a subscription
+    before = handler.is_dead(epoch)
+    handler.on_message(StreamStatus(StreamStatusKind.CONNECTED, "socket open"))
+    open_only = handler.is_dead(epoch)
+    handler.on_message(StreamStatus(StreamStatusKind.SUBSCRIBED, "", 3))
+
+    assert before and open_only
+    assert not handler.is_dead(epoch) and handler.subscription_id == 3
+
+
+def test_a_subscription_during_a_resync_needs_its_own_resync(clock: TestClock) -> None:
+    handler = _live(clock)
+
+    asked = handler.needs_resync()  # the venue starts its REST resync ...
+    handler.on_message(StreamStatus(StreamStatusKind.DISCONNECTED, "socket closed"))
+    handler.on_message(StreamStatus(StreamStatusKind.SUBSCRIBED, "", 1))  # ... a reconnect ...
+    handler.resynced()  # ... the resync ends, before the new gap
+    still = handler.needs_resync()
+    handler.resynced()
+
+    assert asked and still
+    assert not handler.needs_resync()

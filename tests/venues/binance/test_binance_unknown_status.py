@@ -11,7 +11,7 @@ from fake_binance_server import FakeBinance, Fault
 from oms.clock import TestClock
 from oms.errors import OrderStatusUnknown
 from oms.venues.binance import BinanceVenue
-from oms.venues.events import OrderAccepted
+from oms.venues.events import OrderAccepted, OrderRejected
 
 
 @pytest.mark.parametrize("kind", ["timeout_after_accept", "503_after_accept", "-1007_after_accept"])
@@ -33,7 +33,7 @@ def test_accepted_order_with_unknown_status_is_found_not_resent(
                 if o["clientOrderId"] == order.client_order_id]) == 1
 
 
-def test_order_lost_before_the_venue_is_not_resent_until_provably_absent(
+def test_order_lost_before_the_venue_is_never_resent_and_ends_once_provably_absent(
     venue: BinanceVenue, server: FakeBinance, clock: TestClock
 ) -> None:
     server.faults.append(Fault("POST", "/api/v3/order", "500"))
@@ -42,15 +42,16 @@ def test_order_lost_before_the_venue_is_not_resent_until_provably_absent(
     with pytest.raises(OrderStatusUnknown):
         venue.submit(order, clock.now())
     with pytest.raises(OrderStatusUnknown):
-        venue.submit(order, clock.now())  # still inside recvWindow: cannot be sure, not resent
-    posts_while_unknown = server.count("POST", "/api/v3/order")
-    clock.advance(timedelta(seconds=11))  # recvWindow (5 s) + grace passed: Binance cannot have it
-    venue.submit(order, clock.now())
+        venue.submit(order, clock.now())  # the engine retrying: cannot be sure, not resent
+    rejected: list[OrderRejected] = []
+    for _ in range(20):  # recvWindow + request timeout + the visibility allowance, 3 queries
+        clock.advance(timedelta(seconds=5))
+        rejected += [e for e in venue.poll(clock.now()) if isinstance(e, OrderRejected)]
+    venue.submit(order, clock.now())  # a client order id goes out once
 
-    assert posts_while_unknown == 1
-    assert server.count("POST", "/api/v3/order") == 2
-    assert len(server.orders) == 1
-    assert order.client_order_id in venue.open_order_ids("BTCUSDT")
+    assert server.count("POST", "/api/v3/order") == 1
+    assert [e.client_order_id for e in rejected] == [order.client_order_id]
+    assert server.orders == {} and venue.open_order_ids() == []
 
 
 def test_query_reports_venue_state(venue: BinanceVenue, clock: TestClock) -> None:
