@@ -31,7 +31,8 @@ from oms.model.enums import OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder
 from oms.risk.halt import HaltGate
 from oms.venues.base import Balance, OrderStatusReport, Venue, VenueOrder
-from oms.venues.binance_errors import CODE_ORDER_NOT_FOUND, is_not_open
+from oms.venues.binance_control import OrderControl
+from oms.venues.binance_errors import CODE_ORDER_NOT_FOUND
 from oms.venues.binance_fees import FeeValuer
 from oms.venues.binance_limits import RateLimiter, VenueStatus, limits_from_exchange_info
 from oms.venues.binance_orders import (
@@ -45,7 +46,7 @@ from oms.venues.binance_orders import (
     update_from_rest_order,
     with_market_mid,
 )
-from oms.venues.binance_pending import AbsenceRule, Retry, RetryBook
+from oms.venues.binance_pending import AbsenceRule
 from oms.venues.binance_reconcile import ReconcileResult, reconcile
 from oms.venues.binance_rest import RestGateway
 from oms.venues.binance_stream import StreamTransport, UserStreamHandler
@@ -102,10 +103,14 @@ class BinanceVenue(Venue):
         self._next_rest_poll = 0.0
         self._next_reconnect = 0.0
         self._next_audit = 0.0
-        self._unknown = RetryBook()  # sends whose outcome is unknown, until Binance settles them
-        self._cancels = RetryBook()  # cancels not yet confirmed by Binance
-        self._absence = AbsenceRule(settings.recv_window_ms / 1000, settings.request_timeout_s,
-                                    settings.order_visibility_s)
+        self.control = OrderControl(  # what Binance has not settled yet: unknown sends, cancels
+            tracker=self.tracker, rest=self.rest,
+            absence=AbsenceRule(settings.recv_window_ms / 1000, settings.request_timeout_s,
+                                settings.order_visibility_s),
+            query=self._query_update, emit=lambda event: self._events.append(event),
+            now=self._clock.now,
+            apply=lambda update, owed: self._apply_rest(update, reported_at=owed),
+            symbol_of=self._symbol_hint.get)
         self.last_problem = ""
         self._avg_prices: dict[str, tuple[float, Decimal]] = {}
         self.time_offset_ms = 0
@@ -133,10 +138,10 @@ class BinanceVenue(Venue):
             dead = self.stream.dead_reason(epoch)
             if dead is not None:
                 parts.append(f"user stream {dead} (REST polling)")
-        if self._cancels:
-            parts.append(f"{len(self._cancels)} cancels pending")
-        if self._unknown:
-            parts.append(f"{len(self._unknown)} sends unresolved")
+        if self.control.cancels:
+            parts.append(f"{len(self.control.cancels)} cancels pending")
+        if self.control.unknown:
+            parts.append(f"{len(self.control.unknown)} sends unresolved")
         return " · ".join(parts)
 
     # --- start and housekeeping ---------------------------------------------------------------
@@ -234,8 +239,8 @@ class BinanceVenue(Venue):
     def _send(self, order: ChildOrder, now: datetime) -> None:
         cid = order.client_order_id
         if cid in self.tracker.orders:  # sent before: a client order id goes out once
-            self._resolve_unknown(cid)
-            if cid in self._unknown:
+            self.control.resolve(cid)
+            if cid in self.control.unknown:
                 raise OrderStatusUnknown(f"order {cid}: status unknown; not resent")
             return  # Binance has it (its state is applied), or it was proven never placed
         rejected = precheck(order, self.filters(order.symbol), self._reference(order),
@@ -252,10 +257,9 @@ class BinanceVenue(Venue):
             response = self.rest.call("create_order", placing=True, orders=1, **order_params(order))
         except OrderStatusUnknown:
             tracked.uncertain_since = sent_epoch
-            self._unknown.add(cid, sent_epoch)
             log.warning("order %s: status unknown after send; querying", cid)
-            self._resolve_unknown(cid)
-            if cid in self._unknown:
+            self.control.send_unknown(cid, sent_epoch)
+            if cid in self.control.unknown:
                 raise
             return
         except VenueError as exc:
@@ -267,38 +271,6 @@ class BinanceVenue(Venue):
             return
         self._apply_rest(update_from_rest_order(response), reported_at=sent_epoch)
 
-    def _resolve_unknown(self, cid: str) -> None:
-        """Query an order whose send outcome is unknown; settle it when Binance knows it, or
-        when it is provably absent (AbsenceRule); else try again later with back-off."""
-        retry = self._unknown.get(cid)
-        tracked = self.tracker.orders.get(cid)
-        if retry is None or tracked is None or tracked.done:
-            self._unknown.done(cid)
-            return
-        epoch = self._epoch()
-        try:
-            found = self._query_update(cid)
-        except VenueError as exc:
-            retry.failed(epoch, str(exc))
-            return
-        if found is not None:
-            self._unknown.done(cid)
-            self._apply_rest(found)
-            return
-        retry.misses += 1
-        if self._absence.absent(retry, epoch):
-            self._unknown.done(cid)
-            self.tracker.finish(cid)
-            self._cancels.done(cid)
-            log.warning("order %s: not at Binance %d queries and %.0f s after its send; taken as "
-                        "never placed", cid, retry.misses, epoch - retry.since)
-            self._events.append(OrderRejected(
-                cid, CODE_ORDER_NOT_FOUND, "never placed: Binance did not have the order "
-                f"{epoch - retry.since:.0f} s after its send ({retry.misses} queries)",
-                self._clock.now()))
-            return
-        retry.failed(epoch, "not visible at Binance yet")
-
     def cancel(self, client_order_id: str, now: datetime) -> None:
         """Cancel one order until Binance confirms it closed: the request is retried with
         back-off (poll) through errors, rate limits and bans, so this never raises for them;
@@ -309,107 +281,22 @@ class BinanceVenue(Venue):
         if tracked is None and client_order_id not in self._symbol_hint and \
                 self._query_update(client_order_id) is None:
             return  # not sent by this process and unknown to Binance: nothing to cancel
-        self._cancels.add(client_order_id, self._epoch())
-        self._try_cancel(client_order_id)
-
-    def _try_cancel(self, cid: str) -> None:
-        retry = self._cancels.get(cid)
-        tracked = self.tracker.orders.get(cid)
-        if retry is None:
-            return
-        if tracked is not None and tracked.done:
-            self._cancels.done(cid)
-            return
-        symbol = tracked.order.symbol if tracked is not None else self._symbol_hint.get(cid)
-        if symbol is None:  # forgotten since (a finished order pruned): nothing to cancel
-            self._cancels.done(cid)
-            return
-        epoch = self._epoch()
-        try:
-            response = self.rest.call("cancel_order", priority=True, symbol=symbol,
-                                      origClientOrderId=cid)
-        except VenueError as exc:
-            if is_not_open(exc):
-                self._learn_end(cid, retry, epoch)
-                return
-            retry.failed(epoch, str(exc))
-            log.warning("cancel %s failed (attempt %d, again in %.1f s): %s", cid,
-                        retry.attempts, retry.next_at - epoch, exc)
-            return
-        self._apply_rest(update_from_rest_order(response), reported_at=epoch)
-        self._settle_cancel(cid, retry, epoch)
-
-    def _learn_end(self, cid: str, retry: Retry, epoch: float) -> None:
-        """A cancel found the order not open: learn how it ended, or, if Binance does not show
-        it (yet), keep the cancel pending: an order of unknown outcome may still appear."""
-        if cid in self._unknown:
-            self._resolve_unknown(cid)  # a miss counts towards proving it absent
-        else:
-            try:
-                found = self._query_update(cid)
-            except VenueError as exc:
-                retry.failed(epoch, str(exc))
-                return
-            if found is not None:
-                self._apply_rest(found)
-        self._settle_cancel(cid, retry, epoch)
-
-    def _settle_cancel(self, cid: str, retry: Retry, epoch: float) -> None:
-        tracked = self.tracker.orders.get(cid)
-        if tracked is None or tracked.done:
-            self._cancels.done(cid)
-        else:
-            retry.failed(epoch, "not confirmed closed yet")
+        self.control.cancel(client_order_id)
 
     def cancel_all(self, now: datetime, symbol: str | None = None) -> list[str]:
         """The kill switch's cancel: every open order of ``symbol`` (else of each symbol with
         working orders) by cancel-all, then verified with openOrders; each order not confirmed
         closed stays pending and is retried one by one (poll) until Binance confirms it."""
-        symbols = [symbol] if symbol is not None else self.tracker.working_symbols()
-        asked: list[str] = []
-        epoch = self._epoch()
-        for sym in symbols:
-            ids = self.tracker.working_ids(sym)
-            asked.extend(ids)
-            for cid in ids:
-                self._cancels.add(cid, epoch, first_try_at=epoch + 1.0)
-            try:
-                rows = self.rest.call("cancel_all_open_orders", priority=True, symbol=sym)
-            except VenueError as exc:
-                if not is_not_open(exc):  # -2011 "Unknown order sent.": nothing was open
-                    log.error("cancel-all %s: %s; canceling order by order", sym, exc)
-                rows = []
-            for row in rows or []:
-                if "orderId" in row and "status" in row:
-                    self._apply_rest(update_from_rest_order(row), reported_at=epoch)
-            try:
-                self._verify_closed(sym)
-            except VenueError as exc:
-                log.warning("cancel-all %s not verified yet: %s", sym, exc)
-        for cid in self._cancels.ids():
-            tracked = self.tracker.orders.get(cid)
-            if tracked is None or tracked.done:
-                self._cancels.done(cid)
-        return asked
-
-    def _verify_closed(self, symbol: str) -> None:
-        """openOrders after a cancel-all: what is still open is cancelled one by one."""
-        still = {update_from_rest_order(r).client_order_id
-                 for r in self.rest.call("get_open_orders", priority=True, symbol=symbol)}
-        for cid in self.tracker.working_ids(symbol):
-            if cid in still or cid in self._unknown:
-                retry = self._cancels.add(cid, self._epoch())
-                retry.next_at = self._epoch()  # at once, in the next poll
-            else:
-                self._learn_end(cid, self._cancels.add(cid, self._epoch()), self._epoch())
+        return self.control.cancel_all(
+            [symbol] if symbol is not None else self.tracker.working_symbols())
 
     def unconfirmed_cancels(self) -> list[str]:
         """Client order ids whose cancel Binance has not confirmed yet (dashboard)."""
-        return self._cancels.ids()
+        return self.control.cancels.ids()
 
     def unknown_outcomes(self) -> list[str]:
         """Client order ids sent with an unknown outcome, not resolved yet (dashboard)."""
-        return self._unknown.ids()
+        return self.control.unknown.ids()
 
     def open_order_ids(self, symbol: str | None = None) -> list[str]:
         """Client order ids of the OMS's orders still working at Binance."""
@@ -459,7 +346,7 @@ class BinanceVenue(Venue):
                                   orderId=int(update.venue_order_id))
             for row in rows:
                 events += self.tracker.apply_trade(cid, trade_from_rest(row, update.symbol))
-        self._unknown.done(cid)  # Binance has it: the outcome is known
+        self.control.known(cid)  # Binance has it: the outcome is known
         events += self.tracker.apply(update)
         if events and reported_at is not None:
             self.stream.expect(cid, reported_at)
@@ -487,8 +374,8 @@ class BinanceVenue(Venue):
     def _resolve_gone(self, cid: str, *, reported_at: float | None = None) -> None:
         """A working order missing from openOrders: its end by query; an order Binance does
         not show at all is never ended here (visibility lag): it is resolved with back-off."""
-        if cid in self._unknown:
-            self._resolve_unknown(cid)
+        if cid in self.control.unknown:
+            self.control.resolve(cid)
             return
         found = self._query_update(cid)
         if found is not None:
@@ -501,7 +388,7 @@ class BinanceVenue(Venue):
         A housekeeping error never escapes: it is logged and retried in a later poll."""
         for msg in self.stream.drain():
             update = update_from_execution_report(msg)
-            self._unknown.done(update.client_order_id)  # Binance has it: the outcome is known
+            self.control.known(update.client_order_id)  # Binance has it: the outcome is known
             self._events.extend(self.tracker.apply(update))
         if self.started:
             try:
@@ -512,15 +399,8 @@ class BinanceVenue(Venue):
         events, self._events = self._events, []
         return [with_market_mid(e, self.market) for e in events]
 
-    def _retry_pending(self, epoch: float) -> None:
-        """Cancels first (they may use the whole rate limit), then unknown sends."""
-        for cid in self._cancels.due(epoch):
-            self._try_cancel(cid)
-        for cid in self._unknown.due(epoch):
-            self._resolve_unknown(cid)
-
     def _housekeeping(self, epoch: float) -> None:
-        self._retry_pending(epoch)  # cancels may use what a local throttle leaves
+        self.control.retry_due(epoch)  # cancels may use what a local throttle leaves
         if self.limiter.status(epoch) is not VenueStatus.OK:
             return
         if epoch >= self._next_time_sync:
@@ -563,17 +443,7 @@ class BinanceVenue(Venue):
         """Start-up reconciliation against Binance; see oms.venues.binance_reconcile."""
         return reconcile(known_working, tracker=self.tracker, rest=self.rest,
                          apply_rest=self._apply_rest, emit=self._events.append,
-                         now=self._clock.now, defer=self._defer_unseen)
-
-    def _defer_unseen(self, order: ChildOrder) -> bool:
-        """An order Binance did not show at start: still resolvable if sent recently."""
-        sent = order.sent_at or order.created_at
-        epoch = self._epoch()
-        if epoch - sent.timestamp() >= self._absence.after_s:
-            return False
-        self._unknown.add(order.client_order_id, sent.timestamp(),
-                          first_try_at=epoch).misses = 1
-        return True
+                         now=self._clock.now, defer=self.control.defer_unseen)
 
     def balances(self) -> dict[str, Balance]:
         """The spot account per asset (GET /api/v3/account): Balance(free, locked)."""

@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 #: ``RestGateway.call``: ``rest_call(method, **params)`` -> the decoded response
 RestCall = Callable[..., Any]
 
-_KLINE_WEIGHT = 2
-_TICKER_WEIGHT = 2
 _KLINE_SLACK_MS = 5 * 60_000  # a kline opened this long after the fill's minute still prices it
 _MAX_CACHED = 512
 # a malformed or failed answer: that source has no price, the next is asked
@@ -118,7 +116,7 @@ class FeeValuer:
         start_ms = int(minute.timestamp() * 1000)
         try:
             rows = self._rest_call("get_klines", symbol=symbol, interval="1m",
-                                   startTime=start_ms, limit=1, weight=_KLINE_WEIGHT)
+                                   startTime=start_ms, limit=1)
             row = rows[0]
             if int(row[0]) > start_ms + _KLINE_SLACK_MS:
                 return None  # nothing traded near the fill: not its price
@@ -132,7 +130,7 @@ class FeeValuer:
         if abs(now - ts) > self._ticker_max_age:
             return None
         try:
-            row = self._rest_call("get_symbol_ticker", symbol=symbol, weight=_TICKER_WEIGHT)
+            row = self._rest_call("get_symbol_ticker", symbol=symbol)
             price = Decimal(str(row["price"]))
         except _NO_PRICE as exc:
             log.info("%s ticker: no price (%s)", symbol, type(exc).__name__)

@@ -1,13 +1,10 @@
-"""What the Binance venue still owes an order: a send whose outcome is unknown, a cancel not
-yet confirmed. Each is retried with back-off until Binance itself settles it.
+"""The pure parts of the Binance venue's hold on unsettled orders (oms.venues.binance_control):
+a back-off per order, the books of pending work, and the rule that proves a send never placed.
 
-- An unknown outcome (timeout, 5xx, -1000/-1001/-1006/-1007 on placement) keeps the order live:
-  it may exist. It is queried by client order id with back-off; it is declared absent only when
-  the request can no longer be accepted (recvWindow and the request timeout have passed), a
-  visibility allowance has passed too (Binance reads orders from memory, then a database: an
-  accepted order can be invisible for a while) and several queries in a row found nothing.
-- A cancel is retried until the order is seen closed (canceled, filled, expired), through bans
-  and rate limits: a failed DELETE, a 429, a -1021 or an order not yet visible all retry.
+An order whose send outcome is unknown is declared absent only when the request can no longer be
+accepted (recvWindow and the request timeout have passed), a visibility allowance has passed too
+(Binance reads orders from memory, then a database: an accepted order can be invisible for a
+while) and several queries in a row found nothing.
 """
 
 from __future__ import annotations

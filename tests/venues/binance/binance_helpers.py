@@ -5,13 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fake_binance_server import FakeBinance
 
+from oms.bootstrap import Oms, build_oms
+from oms.clock import LiveClock
 from oms.config import BinanceSettings, Settings
 from oms.model.enums import OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder
+from oms.risk.halt import HaltGate
+from oms.venues.binance import BinanceVenue
+from oms.venues.binance_factory import build_binance_market, build_binance_venue
 
 API_KEY = "tEsTkEy0123456789abcdefKEY"
 API_SECRET = "fake-secret-for-loopback-tests-9876543210"  # not a real key
@@ -112,3 +118,16 @@ def child(symbol: str = "BTCUSDT", side: Side = Side.BUY, qty: str = "0.01",
         side=side, quantity=Decimal(qty), order_type=order_type, created_at=START,
         venue="binance-testnet", limit_price=Decimal(price) if price else None,
         time_in_force=tif)
+
+
+def live_oms(server: FakeBinance, db: Path) -> tuple[Oms, BinanceVenue]:
+    """The whole OMS (engine, service, SQLite at ``db``) on the live venue and market feed,
+    pointed at ``server``, on the wall clock."""
+    settings = Settings(venue="binance-testnet", symbols=["BTCUSDT", "ETHUSDT"],
+                        database_url=f"sqlite:///{db}",
+                        binance=BinanceSettings(rest_base_url=server.url, request_timeout_s=2))
+    clock = LiveClock()
+    market = build_binance_market(settings, clock=clock)
+    venue = build_binance_venue(settings, HaltGate(), production_confirmed=False, clock=clock,
+                                market=market, env=ENV)
+    return build_oms(settings, clock=clock, market=market, venue=venue), venue

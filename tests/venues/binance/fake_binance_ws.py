@@ -5,36 +5,35 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from typing import Any
+from typing import Any, Self
 
 from websockets.asyncio.server import ServerConnection, serve
 
-__all__ = ["FakeBinanceStreams"]
+__all__ = ["FakeBinanceStreams", "LoopbackWsServer"]
 
 
-class FakeBinanceStreams:
-    """Serves ``/stream?streams=a/b`` and sends ``{"stream", "data"}`` messages given by tests."""
+class LoopbackWsServer:
+    """A websocket server on 127.0.0.1 at a free port, served from its own thread and event
+    loop; subclasses implement ``_handler(connection)``."""
 
     def __init__(self) -> None:
-        self.paths: list[str] = []
-        self.connected = threading.Event()
         self._loop = asyncio.new_event_loop()
-        self._clients: list[ServerConnection] = []
         self._ready = threading.Event()
         self._stop: asyncio.Future[None] | None = None
         self.port = 0
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    @property
-    def url(self) -> str:
-        """Base URL, as python-binance's STREAM_URL expects it (trailing slash)."""
-        return f"ws://127.0.0.1:{self.port}/"
-
-    def start(self) -> FakeBinanceStreams:
+    def start(self) -> Self:
         """Serve in a background thread."""
         self._thread.start()
         self._ready.wait(5)
         return self
+
+    def stop(self) -> None:
+        """Close every connection and stop serving."""
+        if self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set_result, None)
+        self._thread.join(5)
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -46,6 +45,24 @@ class FakeBinanceStreams:
             self.port = next(iter(server.sockets)).getsockname()[1]
             self._ready.set()
             await self._stop
+
+    async def _handler(self, connection: ServerConnection) -> None:
+        raise NotImplementedError
+
+
+class FakeBinanceStreams(LoopbackWsServer):
+    """Serves ``/stream?streams=a/b`` and sends ``{"stream", "data"}`` messages given by tests."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+        self.connected = threading.Event()
+        self._clients: list[ServerConnection] = []
+
+    @property
+    def url(self) -> str:
+        """Base URL, as python-binance's STREAM_URL expects it (trailing slash)."""
+        return f"ws://127.0.0.1:{self.port}/"
 
     async def _handler(self, connection: ServerConnection) -> None:
         self.paths.append(connection.request.path if connection.request else "")
@@ -65,9 +82,3 @@ class FakeBinanceStreams:
                 await client.send(text)
 
         asyncio.run_coroutine_threadsafe(push(), self._loop).result(5)
-
-    def stop(self) -> None:
-        """Close every connection and stop serving."""
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set_result, None)
-        self._thread.join(5)

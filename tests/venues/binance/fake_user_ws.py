@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from websockets.asyncio.server import ServerConnection, serve
+from fake_binance_ws import LoopbackWsServer
+from websockets.asyncio.server import ServerConnection
 
 __all__ = ["FakeUserWs"]
 
@@ -41,10 +42,11 @@ class _Client:
     next_subscription: int = 0
 
 
-class FakeUserWs:
+class FakeUserWs(LoopbackWsServer):
     """Serves the WebSocket API on 127.0.0.1; tests push events and script faults."""
 
     def __init__(self, api_key: str, api_secret: str) -> None:
+        super().__init__()
         self.api_key = api_key
         self._secret = api_secret
         self.methods: list[str] = []  # every request method, in arrival order
@@ -56,39 +58,11 @@ class FakeUserWs:
         self._held: list[dict[str, Any]] | None = None
         self._clients: list[_Client] = []
         self._lock = threading.Lock()
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Future[None] | None = None
-        self.port = 0
-        self._thread = threading.Thread(target=self._run, daemon=True)
 
     @property
     def url(self) -> str:
         """The WebSocket API endpoint, as python-binance's WS_API_TESTNET_URL holds it."""
         return f"ws://127.0.0.1:{self.port}/ws-api/v3"
-
-    def start(self) -> FakeUserWs:
-        """Serve in a background thread."""
-        self._thread.start()
-        self._ready.wait(5)
-        return self
-
-    def stop(self) -> None:
-        """Close every connection and stop serving."""
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set_result, None)
-        self._thread.join(5)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._loop.run_until_complete(self._serve())
-
-    async def _serve(self) -> None:
-        self._stop = self._loop.create_future()
-        async with serve(self._handler, "127.0.0.1", 0) as server:
-            self.port = next(iter(server.sockets)).getsockname()[1]
-            self._ready.set()
-            await self._stop
 
     # --- what tests read --------------------------------------------------------------------
 

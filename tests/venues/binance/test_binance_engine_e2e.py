@@ -4,29 +4,14 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
-from binance_helpers import ENV
+from binance_helpers import live_oms
 from fake_binance_server import FakeBinance, Fault
-
-from oms.bootstrap import build_oms
-from oms.clock import LiveClock
-from oms.config import BinanceSettings, Settings
-from oms.risk.halt import HaltGate
-from oms.venues.binance_factory import build_binance_market, build_binance_venue
 
 
 def test_engine_trades_and_kill_switch_cancels_on_binance(server: FakeBinance,
                                                            tmp_path: Path) -> None:
-    settings = Settings(venue="binance-testnet", symbols=["BTCUSDT", "ETHUSDT"],
-                        database_url=f"sqlite:///{tmp_path}/oms.db",
-                        binance=BinanceSettings(rest_base_url=server.url, request_timeout_s=2))
-    clock = LiveClock()
-    market = build_binance_market(settings, clock=clock)
-    venue = build_binance_venue(settings, HaltGate(), production_confirmed=False, clock=clock,
-                                market=market, env=ENV)
-    oms = build_oms(settings, clock=clock, market=market, venue=venue)
-    venue.gate = oms.gate  # share the process's halt gate, as the composition root must
+    oms, venue = live_oms(server, tmp_path / "oms.db")
     try:
         oms.engine.tick()
         oms.service.submit_order("BTCUSDT", "BUY", "0.01", algo="market", wait=False)
@@ -50,22 +35,9 @@ def test_engine_trades_and_kill_switch_cancels_on_binance(server: FakeBinance,
     assert oms.gate.is_halted
 
 
-def _live_oms(server: FakeBinance, db: Path) -> tuple[Any, Any]:
-    settings = Settings(venue="binance-testnet", symbols=["BTCUSDT", "ETHUSDT"],
-                        database_url=f"sqlite:///{db}",
-                        binance=BinanceSettings(rest_base_url=server.url, request_timeout_s=2))
-    clock = LiveClock()
-    market = build_binance_market(settings, clock=clock)
-    venue = build_binance_venue(settings, HaltGate(), production_confirmed=False, clock=clock,
-                                market=market, env=ENV)
-    oms = build_oms(settings, clock=clock, market=market, venue=venue)
-    venue.gate = oms.gate
-    return oms, venue
-
-
 def test_a_restart_follows_orders_still_working_at_binance(server: FakeBinance,
                                                            tmp_path: Path) -> None:
-    oms, venue = _live_oms(server, tmp_path / "oms.db")
+    oms, venue = live_oms(server, tmp_path / "oms.db")
     try:
         oms.engine.tick()
         oms.service.submit_order("ETHUSDT", "BUY", "1.0", algo="iceberg", duration_minutes=10,
@@ -79,7 +51,7 @@ def test_a_restart_follows_orders_still_working_at_binance(server: FakeBinance,
         oms.close()  # the process "crashes" with an order resting at Binance
     assert len(resting) == 1
 
-    restarted, _ = _live_oms(server, tmp_path / "oms.db")
+    restarted, _ = live_oms(server, tmp_path / "oms.db")
     try:
         restarted.engine.start()
         assert set(restarted.engine.open_children) == set(resting)  # followed, not canceled
@@ -108,7 +80,7 @@ def test_the_kill_switch_cancels_an_order_whose_send_outcome_was_unknown(
     # a 500 on POST, and Binance places the order anyway a moment later: the child stays live
     # (it may exist), the kill cancels it by client order id once it is visible
     server.faults.append(Fault("POST", "/api/v3/order", "500_then_place", place_after_s=1.5))
-    oms, _ = _live_oms(server, tmp_path / "oms.db")
+    oms, _ = live_oms(server, tmp_path / "oms.db")
     try:
         oms.engine.tick()
         oms.service.submit_order("ETHUSDT", "BUY", "1.0", algo="iceberg", duration_minutes=10,

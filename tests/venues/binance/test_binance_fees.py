@@ -13,18 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from binance_helpers import ENV, START, child
+from binance_helpers import START, child, live_oms
 from fake_binance_server import FakeBinance
 
-from oms.bootstrap import Oms, build_oms
-from oms.clock import LiveClock, TestClock
-from oms.config import BinanceSettings, Settings
+from oms.bootstrap import Oms
+from oms.clock import TestClock
 from oms.errors import VenueUnavailable
 from oms.market.types import Quote
 from oms.model.orders import FeePaidIn, Fill
-from oms.risk.halt import HaltGate
 from oms.venues.binance import BinanceVenue
-from oms.venues.binance_factory import build_binance_market, build_binance_venue
 from oms.venues.binance_fees import FeeValuer
 from oms.venues.binance_orders import OrderTracker, OrderUpdate, TradeUpdate
 from oms.venues.events import OrderFilled
@@ -245,20 +242,6 @@ def test_a_tracker_without_a_valuer_marks_the_fee_unvalued(
 # -- the engine: P&L, positions, restart ----------------------------------------------------------
 
 
-def _live_oms(server: FakeBinance, db: Path) -> tuple[Oms, BinanceVenue]:
-    settings = Settings(venue="binance-testnet", symbols=["BTCUSDT", "ETHUSDT"],
-                        database_url=f"sqlite:///{db}",
-                        binance=BinanceSettings(rest_base_url=server.url, request_timeout_s=2))
-    clock = LiveClock()
-    market = build_binance_market(settings, clock=clock)
-    venue = build_binance_venue(settings, HaltGate(), production_confirmed=False, clock=clock,
-                                market=market, env=ENV)
-    venue.tracker.value_fee = FeeValuer(venue.rest.call, market, clock=clock)
-    oms = build_oms(settings, clock=clock, market=market, venue=venue)
-    venue.gate = oms.gate
-    return oms, venue
-
-
 def _tick_until(oms: Oms, check: Callable[[], bool], timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
@@ -279,7 +262,7 @@ def test_the_engine_books_base_and_bnb_fees_and_a_restart_rebuilds_the_same_acco
         server: FakeBinance, tmp_path: Path) -> None:
     # Arrange: a resting ETH buy at Binance (the iceberg's first display)
     server.books["BNBUSDT"] = BNB_BOOK
-    oms, venue = _live_oms(server, tmp_path / "oms.db")
+    oms, venue = live_oms(server, tmp_path / "oms.db")
     try:
         _tick_until(oms, lambda: True)
         oms.service.submit_order("ETHUSDT", "BUY", "1.0", algo="iceberg",
@@ -316,7 +299,7 @@ def test_the_engine_books_base_and_bnb_fees_and_a_restart_rebuilds_the_same_acco
     assert pnl - start_pnl == D("0.0999") * mid - D("300.00") - bnb_fee
 
     # Act: restart on the same database: the account is rebuilt from the stored fills
-    restarted, _ = _live_oms(server, tmp_path / "oms.db")
+    restarted, _ = live_oms(server, tmp_path / "oms.db")
     try:
         restarted.engine.start()
         again = restarted.engine.account

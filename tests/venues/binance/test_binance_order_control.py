@@ -83,7 +83,7 @@ def test_a_send_that_never_reached_the_book_is_declared_absent_only_after_the_ru
     sent = clock.now()
     with pytest.raises(OrderStatusUnknown):
         venue.submit(order, sent)
-    rule = venue._absence  # the rule under test
+    rule = venue.control.absence
 
     early = _poll_until(venue, clock, lambda ev: (clock.now() - sent).total_seconds()
                         >= rule.after_s - 2, step_s=2.0)
