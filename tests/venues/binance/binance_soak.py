@@ -50,8 +50,9 @@ SYMBOLS = ("BTCUSDT", "ETHUSDT")
 STEP = Decimal("0.00001")
 TICK_S = 1.0
 DRAIN_TICKS = 900  # at most 15 minutes of market time to settle everything at the end
-REQUEST_TIMEOUT_S = 0.2  # the venue gives up on a request this soon (real seconds)
-HOLD_S = 0.3  # a timeout fault holds its answer this long: past the venue's timeout
+REQUEST_TIMEOUT_S = 0.5  # the venue gives up on a request this soon (real seconds): a
+# loopback answer on a loaded machine stays well inside it
+HOLD_S = 0.7  # a timeout fault holds its answer this long: past the venue's timeout
 ALGOS = ("twap", "vwap", "iceberg", "market")
 # (method, path, kind, weight): the REST faults drawn, each at most once queued at a time
 REST_FAULTS = (
