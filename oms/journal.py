@@ -2,40 +2,32 @@
 
 Each change is also an audit row (event name + payload). New rows are inserted, changed rows are
 updated once per flush with their final values, so a child that is sent, acknowledged and filled
-in one step costs one insert and one update.
+in one step costs one insert and one update, and a child created and filled in one step one
+insert. A payload is encoded to its JSON text when it is recorded (a snapshot of that instant,
+Decimals as exact text), once, and stored as that text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from oms.model import ChildOrder, Fill, ParentOrder
 from oms.persistence.repository import Repository, WriteBatch
-from oms.persistence.rows import child_row, child_update, fill_row, parent_row, parent_update
+from oms.persistence.rows import (
+    child_row,
+    child_update,
+    fill_row,
+    json_text,
+    parent_row,
+    parent_update,
+)
 
 __all__ = ["Journal", "StateChanges"]
 
 #: rows of keyed state tables: table name -> key -> the whole row, or None to delete the key
 StateChanges = Mapping[str, Mapping[str, dict[str, Any] | None]]
-
-
-def _jsonable(value: Any) -> Any:
-    """``value`` with Decimals as text and datetimes as ISO-8601, ready for a JSON column."""
-    kind = type(value)
-    if kind is Decimal:
-        return str(value)
-    if kind is dict:
-        return {k: _jsonable(v) for k, v in value.items()}
-    if value is None or kind is str or kind is int or kind is float or kind is bool:
-        return value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 class Journal:
@@ -58,11 +50,12 @@ class Journal:
               actor: str = "engine") -> None:
         """Record one audit row."""
         self._batch.audit.append({"ts": ts, "event": event, "entity_id": entity_id,
-                                  "actor": actor, "payload": _jsonable(payload)})
+                                  "actor": actor, "payload": json_text(payload)})
 
     def session(self, row: dict[str, Any]) -> None:
         """Record a new execution session."""
-        self._batch.sessions.append(_jsonable_row(row))
+        self._batch.sessions.append(
+            {k: (json_text(v) if isinstance(v, dict | list) else v) for k, v in row.items()})
 
     def session_ended(self, session_id: str, ended_at: datetime) -> None:
         """Record that a session ended."""
@@ -103,7 +96,7 @@ class Journal:
         """Record a risk event (violation, breaker trip, trading-state change, kill, resume)."""
         self._batch.risk_events.append({
             "ts": ts, "kind": kind, "code": code, "symbol": symbol, "entity_id": entity_id,
-            "actor": actor, "message": message, "payload": _jsonable(payload or {})})
+            "actor": actor, "message": message, "payload": json_text(payload or {})})
 
     def state(self, table: str, key: str, row: dict[str, Any] | None) -> None:
         """Replace (or, with None, delete) the row ``key`` of a keyed state table at flush."""
@@ -133,7 +126,3 @@ class Journal:
         self._dirty_parents.clear()
         self._new_children.clear()
         self._dirty_children.clear()
-
-
-def _jsonable_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: (_jsonable(v) if isinstance(v, dict | list) else v) for k, v in row.items()}

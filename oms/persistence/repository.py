@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Select, Table, bindparam, cast, func, insert, select, update
+from sqlalchemy import JSON, Float, Select, Table, bindparam, cast, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from oms.errors import FieldError, PersistenceError, ValidationError
 from oms.model import ChildOrder, ChildState, Fill, ParentOrder, ParentState
 from oms.persistence.database import Database
 from oms.persistence.rows import (
+    JsonText,
     child_from_row,
     fill_from_row,
     parent_from_row,
@@ -43,7 +44,10 @@ _OPEN_PARENT = [s.value for s in ParentState if not s.is_terminal]
 
 @dataclass(slots=True)
 class WriteBatch:
-    """Everything one engine step writes, in one transaction (order of tables respects FKs)."""
+    """Everything one engine step writes, in one transaction (order of tables respects FKs).
+
+    A JSON column's value is a plain value or the ``JsonText`` the journal encoded it to once.
+    """
 
     sessions: list[dict[str, Any]] = field(default_factory=list)
     session_updates: list[dict[str, Any]] = field(default_factory=list)
@@ -160,6 +164,19 @@ def _keyed(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _decoded(table: Table, rows: Rows) -> Rows:
+    """``rows`` with their ``JsonText`` values decoded, for the Core statements (whose JSON
+    type encodes the value itself); SQLite's fast path stores the text as it is."""
+    names = [c.key for c in table.columns if isinstance(c.type, JSON)]
+    if not names:
+        return rows
+    out = []
+    for row in rows:
+        decoded = {n: v.value() for n in names if type(v := row.get(n)) is JsonText}
+        out.append({**row, **decoded} if decoded else row)
+    return out
+
+
 def _filtered(model: Any, **equal: str | None) -> Select[Any]:
     """SELECT the model's rows whose columns equal every given (non-empty) value."""
     stmt: Select[Any] = select(model)
@@ -234,12 +251,12 @@ class Repository:
                     self._fast.insert(connection, table, rows)
             else:
                 for table, rows in tables.inserts_first(batch):
-                    session.execute(insert(table), rows)
+                    session.execute(insert(table), _decoded(table, rows))
                 for table, rows in tables.updates(batch):
                     keyed = [_keyed(table, r) for r in rows]
                     session.execute(_update_by_key(table, rows[0]), keyed)
                 for table, rows in tables.inserts_last(batch):
-                    session.execute(insert(table), rows)
+                    session.execute(insert(table), _decoded(table, rows))
             if batch.state:
                 _write_state(session, batch.state, self._fast)
             session.commit()

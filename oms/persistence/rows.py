@@ -1,8 +1,13 @@
-"""Mapping between domain objects and table rows (plain dicts for bulk statements)."""
+"""Mapping between domain objects and table rows (plain dicts for bulk statements), and the
+JSON text of the values of JSON columns."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from oms.model import (
@@ -21,15 +26,49 @@ from oms.model.orders import FeePaidIn
 from oms.persistence.tables import ChildOrderRow, FillRow, ParentOrderRow
 
 __all__ = [
+    "JsonText",
     "child_from_row",
     "child_row",
     "child_update",
     "fill_from_row",
     "fill_row",
+    "json_text",
     "parent_from_row",
     "parent_row",
     "parent_update",
 ]
+
+
+@dataclass(slots=True)
+class JsonText:
+    """The value of a JSON column, already encoded: stored as this text, never encoded again."""
+
+    text: str
+
+    def value(self) -> Any:
+        """The decoded value (for the statements that encode JSON themselves)."""
+        return json.loads(self.text)
+
+
+def _as_text(value: Any) -> Any:
+    # called by the encoder only for what JSON has no type for: exact Decimal digits as text
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# json.dumps's own settings (so the text is the one SQLAlchemy's JSON type would store) plus
+# the conversions above, in the same C pass; payloads are trees, so no circular check
+_encode = json.JSONEncoder(default=_as_text, check_circular=False).encode
+
+
+def json_text(value: Any) -> JsonText:
+    """``value`` encoded once, with Decimals as text, datetimes as ISO-8601, enums as values."""
+    return JsonText(_encode(value))
 
 
 def parent_row(p: ParentOrder) -> dict[str, Any]:

@@ -3,9 +3,10 @@
 SQLAlchemy's per-value type processing costs more than SQLite's own work at tens of thousands of
 rows a second. On SQLite, the journal's INSERTs and UPDATEs are therefore prepared once per table
 and executed with plain tuples, converted exactly as the column types would have stored them:
-Money as text, UtcDateTime as naive UTC text in SQLAlchemy's SQLite format, JSON as json.dumps.
-Reads still go through SQLAlchemy, so both paths must agree (tests/persistence checks they do).
-Other databases use the Core statements.
+Money as text, UtcDateTime as naive UTC text in SQLAlchemy's SQLite format, JSON as json.dumps
+(a value the journal already encoded, ``JsonText``, as its text). Reads still go through
+SQLAlchemy, so both paths must agree (tests/persistence checks they do). Other databases use the
+Core statements.
 """
 
 from __future__ import annotations
@@ -13,77 +14,85 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Connection
 
+from oms.persistence.rows import JsonText
 from oms.persistence.types import Money, UtcDateTime
 
 __all__ = ["SqliteWriter"]
 
-Converter = Callable[[Any], Any]
+Params = Callable[[Sequence[Any]], list[tuple[Any, ...]]]
+
+#: a batch repeats the same few instants (one tick's time) many times: their text, by instant
+_UTC_TEXT: dict[datetime, str] = {}
+_UTC_TEXT_SIZE = 4096
 
 
-def _money(value: Any) -> Any:
-    return None if value is None else str(value)
-
-
-@lru_cache(maxsize=1024)
-def _utc_text(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _utc(value: Any) -> Any:
-    # a batch repeats the same few instants (one tick's time) many times: cache the text
-    if value is None:
-        return None
+def _utc(value: Any) -> str:
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValueError(f"naive or non-datetime value {value!r} cannot be stored; use UTC")
-    return _utc_text(value)
+    text = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if len(_UTC_TEXT) >= _UTC_TEXT_SIZE:
+        _UTC_TEXT.clear()
+    _UTC_TEXT[value] = text
+    return text
 
 
-def _json(value: Any) -> Any:
-    return None if value is None else json.dumps(value)
+# json.dumps's text (SQLAlchemy's JSON type), without building an encoder per value
+_dumps = json.JSONEncoder(check_circular=False).encode
 
 
-def _plain(value: Any) -> Any:
-    return value
+def _json(value: Any) -> str:
+    return value.text if type(value) is JsonText else _dumps(value)
 
 
-def _converter(column_type: Any) -> Converter:
+#: how one column's value becomes its parameter, as an expression of ``v`` (never None there)
+_MONEY, _UTC_EXPR, _JSON = "str(v)", "(_utc_text(v) or _utc(v))", "_json(v)"
+
+
+def _expression(column_type: Any) -> str | None:
     if isinstance(column_type, Money):
-        return _money
+        return _MONEY
     if isinstance(column_type, UtcDateTime):
-        return _utc
+        return _UTC_EXPR
     if isinstance(column_type, JSON):
-        return _json
-    return _plain
+        return _JSON
+    return None  # stored as it is
+
+
+def _compile(sources: Sequence[str], expressions: Sequence[str | None]) -> Params:
+    """One function building every row's parameter tuple in a single comprehension.
+
+    ``sources`` are the expressions reading each value from a row ``r``; a column without a
+    conversion is passed as it is, the others are converted inline (None stays None), so no
+    call or list is made per value. Generated once per statement, as namedtuple and dataclasses
+    generate their methods.
+    """
+    items = []
+    for source, expression in zip(sources, expressions, strict=True):
+        if expression is None:
+            items.append(source)
+        else:
+            items.append(f"(None if (v := {source}) is None else {expression})")
+    code = f"def params(rows):\n    return [({', '.join(items)},) for r in rows]\n"
+    namespace: dict[str, Any] = {"_utc_text": _UTC_TEXT.get, "_utc": _utc, "_json": _json}
+    # the source holds only the repr of column names the table declares (see _prepare)
+    exec(code, namespace)
+    params: Params = namespace["params"]
+    return params
 
 
 class _Statement:
-    """One prepared statement: its SQL, and how a row dict becomes its parameter list."""
+    """One prepared statement: its SQL, and how its rows become parameter tuples."""
 
-    __slots__ = ("converted", "getter", "sql")
+    __slots__ = ("params", "sql")
 
-    def __init__(self, sql: str, order: tuple[str, ...], converters: list[Converter]) -> None:
+    def __init__(self, sql: str, params: Params) -> None:
         self.sql = sql
-        # itemgetter of one name returns the value itself, not a 1-tuple
-        self.getter = itemgetter(*order) if len(order) > 1 else (lambda row: (row[order[0]],))
-        # only the columns that need converting are touched per row
-        self.converted = [(i, c) for i, c in enumerate(converters) if c is not _plain]
-
-    def params(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
-        getter, converted = self.getter, self.converted
-        out = []
-        for row in rows:
-            values = list(getter(row))
-            for i, convert in converted:
-                values[i] = convert(values[i])
-            out.append(tuple(values))
-        return out
+        self.params = params
 
 
 class SqliteWriter:
@@ -110,8 +119,10 @@ class SqliteWriter:
             order = (*rest, pk)
             sql = (f"UPDATE {table.name} SET {', '.join(f'{n} = ?' for n in rest)} "
                    f"WHERE {pk} = ?")
-        converters = [_converter(table.columns[n].type) for n in order]
-        statement = self._cache[key] = _Statement(sql, order, converters)
+        expressions = [_expression(table.columns[n].type) for n in order]
+        # a delete's rows are the keys themselves, the others' dicts by column name
+        sources = ["r"] if kind == "delete" else [f"r[{n!r}]" for n in order]
+        statement = self._cache[key] = _Statement(sql, _compile(sources, expressions))
         return statement
 
     def insert(self, connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
@@ -129,7 +140,7 @@ class SqliteWriter:
         """DELETE the rows of these primary keys."""
         pk = table.primary_key.columns.values()[0].key
         statement = self._prepare("delete", table, (pk,))
-        connection.exec_driver_sql(statement.sql, statement.params([{pk: k} for k in keys]))
+        connection.exec_driver_sql(statement.sql, statement.params(keys))
 
     def update(self, connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
         """UPDATE rows by primary key (every row has the same keys, the key included)."""

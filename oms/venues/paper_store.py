@@ -21,7 +21,9 @@ numbers (they round-trip exactly).
 
 ``PaperStore`` holds the venue's orders and queues and tracks what of them changed, so that
 ``changes`` costs O(changed orders): the venue queues and takes requests and events through it and
-tells it each order whose matching state it changes.
+tells it each order whose matching state it changes. A batch carries the net change per order:
+one row of its final state, or a delete if the table holds it; an order that came and went
+between two batches (a market order that filled and was delivered) writes nothing.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from heapq import heappop, heappush
 from typing import Any
 
@@ -90,8 +93,8 @@ class PaperStore:
     """The venue's orders and its two queues (requests on their way to the exchange, events on
     their way to the OMS: heaps in time order), and what of them changed since ``changes``."""
 
-    __slots__ = ("_events", "_requests", "_rng_written", "_written", "actions", "dirty",
-                 "finished", "orders", "outbox", "pending", "resting")
+    __slots__ = ("_events", "_requests", "_rng_written", "_stored", "_written", "actions",
+                 "dirty", "finished", "orders", "outbox", "pending", "resting")
 
     def __init__(self) -> None:
         self.orders: dict[str, WorkingOrder] = {}  # every order the venue holds
@@ -105,6 +108,7 @@ class PaperStore:
         self.dirty: set[str] | None = None
         self._requests: dict[str, list[Action]] = {}  # per order: its entries of ``actions``
         self._events: dict[str, list[Outgoing]] = {}  # per order: its entries of ``outbox``
+        self._stored: set[str] = set()  # the orders the table holds (as the batches left it)
         self._written: dict[str, dict[str, Any]] = {}
         self._rng_written: RngState | None = None
 
@@ -113,23 +117,29 @@ class PaperStore:
         if self.dirty is not None:
             self.dirty.add(client_order_id)
 
+    # the methods below are called several times per order: they mark it in ``dirty`` inline
     def add(self, w: WorkingOrder) -> None:
         """A new order reached the venue."""
-        self.orders[w.order.client_order_id] = w
-        self.touch(w.order.client_order_id)
+        cid = w.order.client_order_id
+        self.orders[cid] = w
+        if self.dirty is not None:
+            self.dirty.add(cid)
 
     def push_action(self, action: Action) -> None:
         """Put a request of ``action[3]`` on its way to the exchange."""
         heappush(self.actions, action)
-        _queue(self._requests, action[3].order.client_order_id, action)
-        self.touch(action[3].order.client_order_id)
+        cid = action[3].order.client_order_id
+        _queue(self._requests, cid, action)
+        if self.dirty is not None:
+            self.dirty.add(cid)
 
     def pop_action(self) -> Action:
         """The request that reaches the exchange first (the caller applies it)."""
         action = heappop(self.actions)
         cid = action[3].order.client_order_id
         _take(self._requests, cid, action)
-        self.touch(cid)
+        if self.dirty is not None:
+            self.dirty.add(cid)
         return action
 
     def push_event(self, entry: Outgoing) -> None:
@@ -137,7 +147,8 @@ class PaperStore:
         heappush(self.outbox, entry)
         cid = entry[2].client_order_id
         _queue(self._events, cid, entry)
-        self.touch(cid)
+        if self.dirty is not None:
+            self.dirty.add(cid)
 
     def pop_event(self) -> VenueEvent:
         """Deliver the first visible event; its order is forgotten if that was its last."""
@@ -145,7 +156,8 @@ class PaperStore:
         event = entry[2]
         cid = event.client_order_id
         _take(self._events, cid, entry)
-        self.touch(cid)
+        if self.dirty is not None:
+            self.dirty.add(cid)
         w = self.orders.get(cid)
         if w is not None and w.state.is_terminal:
             self.forget_if_done(w)
@@ -188,18 +200,25 @@ class PaperStore:
                 w.checked_t = now_t
                 self.resting[cid] = w
         self.dirty = set()  # the database holds it all: from now on write what changes
+        self._stored = {order.working.order.client_order_id for order in stored.orders}
         self._rng_written = stored.rng_state
 
     def changes(self, state: dict[str, dict[str, Any]], rng_state: RngState,
                 now: datetime) -> Rows:
-        """Rows changed since the last call: the touched orders (None: forgotten) and the
-        ``paper_state`` values that differ from what was written last."""
-        orders, dirty = self.orders, self.dirty
+        """Rows changed since the last call: the touched orders (the row of their state now;
+        None: forgotten since a batch wrote them) and the ``paper_state`` values that differ
+        from what was written last."""
+        orders, dirty, stored = self.orders, self.dirty, self._stored
+        requests, events = self._requests, self._events
         order_rows: dict[str, Row | None] = {}
         for cid in orders if dirty is None else dirty:
             w = orders.get(cid)
-            order_rows[cid] = None if w is None else order_row(
-                w, self._requests.get(cid, ()), self._events.get(cid, ()), now)
+            if w is not None:
+                order_rows[cid] = order_row(w, requests.get(cid, ()), events.get(cid, ()), now)
+                stored.add(cid)
+            elif cid in stored:  # forgotten: delete its row (one that came and went since
+                order_rows[cid] = None  # the last batch has none, and writes nothing)
+                stored.discard(cid)
         self.dirty = set()
         if rng_state != self._rng_written:
             self._rng_written = rng_state
@@ -265,6 +284,20 @@ def _opt_ts(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
+@lru_cache(maxsize=4096)
+def _utc_iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _iso(value: datetime) -> str:
+    """``value.isoformat()``; a batch repeats the same few instants (a tick's time), so UTC
+    datetimes are cached (only those: an equal instant in another zone, or a subclass such as
+    a pandas Timestamp, prints differently)."""
+    if value.tzinfo is UTC and type(value) is datetime:
+        return _utc_iso(value)
+    return value.isoformat()
+
+
 def order_row(w: WorkingOrder, requests: Iterable[Action], events: Iterable[Outgoing],
               updated_at: datetime) -> Row:
     """The ``paper_orders`` row of ``w`` with its requests in flight and undelivered events."""
@@ -274,15 +307,15 @@ def order_row(w: WorkingOrder, requests: Iterable[Action], events: Iterable[Outg
                   "quantity": str(order.quantity), "order_type": order.order_type.value,
                   "time_in_force": order.time_in_force.value,
                   "limit_price": _opt(order.limit_price),
-                  "created_at": order.created_at.isoformat(), "venue": order.venue},
-        "sent_at": w.sent_at.isoformat(), "arrival_t": w.arrival_t,
+                  "created_at": _iso(order.created_at), "venue": order.venue},
+        "sent_at": _iso(w.sent_at), "arrival_t": w.arrival_t,
         "filled": str(w.filled), "notional": str(w.notional),
         "queue_ahead": w.queue_ahead, "credit": w.credit, "checked_t": w.checked_t,
         "last_visible": w.last_visible, "cancel_requested": w.cancel_requested,
         "open_counted": w.open_counted,
         "lock": {"asset": w.lock_asset, "locked": str(w.locked), "unit": str(w.lock_unit)},
         "requests": [{"kind": _KINDS[kind], "arrival_t": t_ex, "seq": seq,
-                      "arrival": ts.isoformat(), "visible": visible}
+                      "arrival": _iso(ts), "visible": visible}
                      for t_ex, seq, kind, _, ts, visible in requests],
         "events": [{"visible": visible, "seq": seq, "event": event_json(event)}
                    for visible, seq, event in events],
@@ -299,10 +332,10 @@ def event_json(event: VenueEvent) -> dict[str, Any]:
         return {"type": "filled", "fill_id": f.fill_id, "parent_id": f.parent_id,
                 "symbol": f.symbol, "side": f.side.value, "price": str(f.price),
                 "quantity": str(f.quantity), "fee": str(f.fee), "liquidity": f.liquidity.value,
-                "ts": f.ts.isoformat(), "venue": f.venue, "mid_price": _opt(f.mid_price),
+                "ts": _iso(f.ts), "venue": f.venue, "mid_price": _opt(f.mid_price),
                 "half_spread": _opt(f.half_spread),
-                "submitted_at": None if f.submitted_at is None else f.submitted_at.isoformat()}
-    ts = event.ts.isoformat()
+                "submitted_at": None if f.submitted_at is None else _iso(f.submitted_at)}
+    ts = _iso(event.ts)
     if isinstance(event, OrderAccepted):
         return {"type": "accepted", "venue_order_id": event.venue_order_id, "ts": ts}
     if isinstance(event, OrderRejected):

@@ -4,7 +4,7 @@ new venue restored from it carries on as if nothing had happened, inventing noth
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -310,3 +310,85 @@ def test_a_cancel_on_its_way_arrives_at_the_restart(tmp_path: Path) -> None:
     assert [e.client_order_id for e in canceled] == ["doomed"]
     assert canceled[0].ts >= restart
     assert "doomed" not in restored._orders
+
+
+def test_an_order_that_comes_and_goes_between_two_batches_writes_no_row(
+        tmp_path: Path) -> None:
+    # Arrange: a written batch, then a market order that fills and is delivered before the next
+    market = SyntheticMarket(SYMBOLS, START, seed=3)
+    venue = venue_on(market, INSTANT)
+    repo = repository(tmp_path / "oms.db")
+    persist(repo, venue)
+    venue.submit(child("quick", "0.01"), START)
+
+    # Act
+    delivered = venue.poll(START)
+    written = persist(repo, venue)
+
+    # Assert: the fill happened and moved the balances, yet no paper_orders row came or went
+    assert any(isinstance(e, OrderFilled) for e in delivered)
+    assert "paper_orders" not in written
+    assert set(written["paper_state"]) >= {"balances", "counters"}
+    assert "quick" not in venue._orders
+
+
+def test_an_order_written_before_it_finished_is_deleted(tmp_path: Path) -> None:
+    # Arrange: the market order's row is written while its request is in flight
+    market = SyntheticMarket(SYMBOLS, START, seed=3)
+    venue = venue_on(market, INSTANT)
+    repo = repository(tmp_path / "oms.db")
+    venue.submit(child("slow", "0.01"), START)
+    first = persist(repo, venue)
+
+    # Act
+    venue.poll(START)
+    second = persist(repo, venue)
+
+    # Assert: one row, then its delete; the table is empty again
+    assert set(first["paper_orders"]) == {"slow"}
+    assert second["paper_orders"] == {"slow": None}
+    with repo.db.session() as s:
+        assert s.scalars(select(PaperOrderRow)).all() == []
+
+
+def test_a_batch_holds_one_row_per_order_of_its_final_state() -> None:
+    # Arrange: a resting buy that fills in parts over many polls of one batch
+    market = SyntheticMarket(SYMBOLS, START, seed=3)
+    venue = venue_on(market)
+    venue.state_changes()
+    bid = market.quote("SOLUSDT").bid
+    venue.submit(child("rest", "20000", OrderType.LIMIT, price=bid, symbol="SOLUSDT"), START)
+
+    # Act: ten seconds of polls (it fills in full at 15 s, seed 3)
+    events = run(market, venue, START, 10)
+    changes = venue.state_changes()
+
+    # Assert: several fills, a single row, and it says what the venue holds now
+    assert len(fills_of(events)) > 1
+    (row,) = changes["paper_orders"].values()
+    assert row is not None
+    rest = venue._orders["rest"]
+    assert row["data"]["filled"] == str(rest.filled) and rest.filled > 0
+    assert row["state"] == rest.state.value
+    assert len(row["data"]["events"]) == len(venue._store.outbox)
+
+
+def test_rows_keep_each_order_s_own_time_zone() -> None:
+    # Arrange: the same instant in UTC and at UTC+2 (equal datetimes that print differently)
+    market = SyntheticMarket(SYMBOLS, START, seed=3)
+    venue = venue_on(market)
+    venue.state_changes()
+    plus_two = START.astimezone(timezone(timedelta(hours=2)))
+    venue.submit(child("utc", "0.01"), START)
+    venue.submit(ChildOrder("zoned", "p1", "BTCUSDT", Side.BUY, Decimal("0.01"),
+                            OrderType.MARKET, plus_two, "paper"), START)
+
+    # Act
+    rows = venue.state_changes()["paper_orders"]
+
+    # Assert
+    utc_row, zoned_row = rows["utc"], rows["zoned"]
+    assert utc_row is not None and zoned_row is not None
+    assert utc_row["data"]["order"]["created_at"] == START.isoformat()
+    assert zoned_row["data"]["order"]["created_at"] == plus_two.isoformat()
+    assert plus_two.isoformat().endswith("+02:00")
