@@ -217,16 +217,21 @@ def test_a_payload_is_stored_as_it_was_when_recorded(tmp_path: Path) -> None:
                                                                 "levels": ["1"]}
 
 
+def _two_steps(repo: Repository) -> None:
+    """The same two journal steps (create and send, then fill) written through ``repo``."""
+    journal = Journal(repo)
+    parent, _, second = _first_step(journal)
+    journal.flush()
+    _second_step(journal, parent, second)
+    journal.flush()
+
+
 def test_fast_path_and_core_path_store_the_same_journal_rows(tmp_path: Path) -> None:
     repos = [_repository(tmp_path / "fast.db", core=False),
              _repository(tmp_path / "core.db", core=True)]
 
     for repo in repos:
-        journal = Journal(repo)
-        parent, _, second = _first_step(journal)
-        journal.flush()
-        _second_step(journal, parent, second)
-        journal.flush()
+        _two_steps(repo)
 
     fast, core = repos
     for table in ("sessions", "parent_orders", "child_orders", "fills", "audit_log",
@@ -291,11 +296,7 @@ def test_postgresql_reads_back_what_sqlite_reads_back_from_the_journal(tmp_path:
     repos = [_repository(tmp_path / "fast.db", core=False), _postgresql_repository()]
 
     for repo in repos:
-        journal = Journal(repo)
-        parent, _, second = _first_step(journal)
-        journal.flush()
-        _second_step(journal, parent, second)
-        journal.flush()
+        _two_steps(repo)
 
     sqlite, postgresql = repos
     try:
