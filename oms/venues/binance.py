@@ -142,6 +142,8 @@ class BinanceVenue(Venue):
             parts.append(f"{len(self.control.cancels)} cancels pending")
         if self.control.unknown:
             parts.append(f"{len(self.control.unknown)} sends unresolved")
+        if self.last_problem:
+            parts.append(self.last_problem)
         return " · ".join(parts)
 
     # --- start and housekeeping ---------------------------------------------------------------
@@ -256,7 +258,6 @@ class BinanceVenue(Venue):
         try:
             response = self.rest.call("create_order", placing=True, orders=1, **order_params(order))
         except OrderStatusUnknown:
-            tracked.uncertain_since = sent_epoch
             log.warning("order %s: status unknown after send; querying", cid)
             self.control.send_unknown(cid, sent_epoch)
             if cid in self.control.unknown:
@@ -393,6 +394,7 @@ class BinanceVenue(Venue):
         if self.started:
             try:
                 self._housekeeping(now.timestamp())
+                self.last_problem = ""
             except VenueError as exc:
                 self.last_problem = f"housekeeping deferred: {exc}"
                 log.warning("%s housekeeping deferred: %s", self.name, exc)

@@ -181,7 +181,6 @@ class TrackedOrder:
     done: bool = False
     executed: Decimal = ZERO
     fill_ids: set[str] = field(default_factory=set)
-    uncertain_since: float | None = None  # epoch s of a send whose outcome is unknown
     sent_at: datetime | None = None
 
     @property
@@ -276,7 +275,6 @@ class OrderTracker:
         if tracked is None:
             return []
         events: list[VenueEvent] = []
-        tracked.uncertain_since = None
         tracked.venue_order_id = update.venue_order_id or tracked.venue_order_id
         state = update.state
         if state is ChildState.REJECTED:

@@ -92,7 +92,3 @@ class RetryBook:
     def ids(self) -> list[str]:
         """Every pending client order id."""
         return list(self._items)
-
-    def oldest(self, epoch_s: float) -> float:
-        """Age in seconds of the oldest pending item (0 when none)."""
-        return max((epoch_s - item.since for item in self._items.values()), default=0.0)

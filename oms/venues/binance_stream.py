@@ -284,14 +284,6 @@ class UserStreamHandler:
             if not self._reports_status:
                 self._subscribed(epoch_s, None)
 
-    def is_silent(self, epoch_s: float, silence_s: float) -> bool:
-        """Deprecated (a quiet stream is not a dead one): use ``is_dead``."""
-        with self._lock:
-            if self._state is not StreamState.LIVE:
-                return True
-            last = self.last_message_epoch
-        return last is None or epoch_s - last > silence_s
-
     def _forget_old(self, epoch_s: float) -> None:
         horizon = epoch_s - max(_SEEN_RETENTION_S, 10 * self.expect_s)
         if len(self._seen) > 1000:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextvars import copy_context
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dash
 import pytest
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 from oms_harness import until
+from ui_helpers import text_of, triggered
 
 from components import ids
 from components.blotter import grid_query
@@ -44,29 +42,6 @@ def app(tmp_path: Path) -> Iterator[dash.Dash]:
 
 def _oms(app: dash.Dash) -> Any:
     return app.server.config["OMS"]
-
-
-def _triggered(prop_id: str, func: Callable[..., Any], *args: Any) -> Any:
-    """Call ``func`` as Dash would when ``prop_id`` fired."""
-
-    def run() -> Any:
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": None}]))
-        return func(*args)
-
-    return copy_context().run(run)
-
-
-
-
-def _text(component: Any) -> str:
-    """All text inside a Dash component tree."""
-    if component is None:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(_text(c) for c in component)
-    return _text(getattr(component, "children", None))
 
 
 # -- frame -----------------------------------------------------------------------------------
@@ -135,7 +110,7 @@ def test_bad_rebalance_lists_each_line_and_submits_nothing(app: dash.Dash) -> No
     feedback = rebalance.submit_rebalance(1, text, "twap", 0, 0.5)
 
     # Assert
-    shown = _text(feedback)
+    shown = text_of(feedback)
     assert "nothing submitted" in shown
     assert "line 2 (FOOUSDT)" in shown and "line 3 (ETHUSDT)" in shown
     assert "line 4 (SOLUSDT)" in shown and "duration" in shown
@@ -144,7 +119,7 @@ def test_bad_rebalance_lists_each_line_and_submits_nothing(app: dash.Dash) -> No
 
 def test_bad_line_syntax_and_duplicates_are_named(app: dash.Dash) -> None:
     feedback = rebalance.submit_rebalance(1, "BTCUSDT 1 2\nETHUSDT 5\nETHUSDT 6", "auto", 5, 0.5)
-    shown = _text(feedback)
+    shown = text_of(feedback)
     assert "line 1" in shown and "line 3" in shown and "duplicate" in shown
 
 
@@ -153,7 +128,7 @@ def test_preview_lists_parents_with_algorithm_and_reason(app: dash.Dash) -> None
     table = rebalance.preview(1, TARGETS, "auto", 0.5)
 
     # Assert
-    shown = _text(table)
+    shown = text_of(table)
     for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
         assert symbol in shown
     assert "BUY" in shown and "3,000.00" in shown
@@ -166,7 +141,7 @@ def test_submit_creates_parents_visible_in_the_server_side_blotters(app: dash.Da
     feedback = rebalance.submit_rebalance(1, TARGETS, "twap", 2, 0.5)
 
     # Assert
-    assert "Submitted 3 parent orders" in _text(feedback)
+    assert "Submitted 3 parent orders" in text_of(feedback)
     until(lambda: _oms(app).service.child_orders().total >= 3)
     parents = orders.parent_rows({"startRow": 0, "endRow": 100})
     assert parents["rowCount"] == 3
@@ -183,7 +158,7 @@ def test_submit_creates_parents_visible_in_the_server_side_blotters(app: dash.Da
 
 
 def test_submit_signal_validates_every_field(app: dash.Dash) -> None:
-    feedback = signal_text = _text(rebalance.submit_signal(1, "BTCUSDT", "HOLD", -1, 2, 0.5,
+    feedback = signal_text = text_of(rebalance.submit_signal(1, "BTCUSDT", "HOLD", -1, 2, 0.5,
                                                            "entry"))
     assert "side" in signal_text and "size_usd" in signal_text and "confidence" in signal_text
     assert "nothing submitted" in feedback
@@ -191,9 +166,9 @@ def test_submit_signal_validates_every_field(app: dash.Dash) -> None:
 
 def test_targets_text_and_table_stay_in_step() -> None:
     # Act
-    _, rows = _triggered(f"{ids.REBALANCE_TEXT}.value", rebalance.sync_targets,
+    _, rows = triggered(f"{ids.REBALANCE_TEXT}.value", rebalance.sync_targets,
                          "BTCUSDT 3000\n\nETHUSDT\t2000", None, 0, [])
-    text, _ = _triggered(f"{ids.REBALANCE_TABLE}.cellValueChanged", rebalance.sync_targets,
+    text, _ = triggered(f"{ids.REBALANCE_TABLE}.cellValueChanged", rebalance.sync_targets,
                          "", [{}], 0, [{"symbol": "SOLUSDT", "target_usd": "1000"},
                                        {"symbol": "", "target_usd": ""}])
 
@@ -215,10 +190,10 @@ def test_overview_shows_positions_progress_and_fills_after_a_session(app: dash.D
     kpis, positions, parents, fills = overview.refresh_overview(1)
 
     # Assert
-    assert "Equity" in _text(kpis)
-    assert "3,000.00" in _text(positions)
-    assert "100%" in _text(parents)
-    assert "BTCUSDT" in _text(fills)
+    assert "Equity" in text_of(kpis)
+    assert "3,000.00" in text_of(positions)
+    assert "100%" in text_of(parents)
+    assert "BTCUSDT" in text_of(fills)
 
 
 def test_parent_selection_detail_and_cancel(app: dash.Dash) -> None:
@@ -229,15 +204,15 @@ def test_parent_selection_detail_and_cancel(app: dash.Dash) -> None:
     until(lambda: _oms(app).service.parent_orders().total == 1)  # persisted after the tick
 
     # Act
-    selected, _ = _triggered(f"{ids.PARENT_GRID}.selectedRows", orders.select_parent, [row], 0)
+    selected, _ = triggered(f"{ids.PARENT_GRID}.selectedRows", orders.select_parent, [row], 0)
     detail, _fills, cancel_disabled = orders.parent_detail(selected, 1)
     feedback = orders.cancel_parent(1, selected)
 
     # Assert
     assert selected == row
-    assert parent_id in _text(detail) and "TWAP" in _text(detail)
+    assert parent_id in text_of(detail) and "TWAP" in text_of(detail)
     assert cancel_disabled is False
-    assert "Cancel requested" in _text(feedback)
+    assert "Cancel requested" in text_of(feedback)
     until(lambda: orders.parent_rows({"startRow": 0, "endRow": 10})["rowData"][0]["state"]
            == "CANCELED")
 
@@ -247,14 +222,14 @@ def test_resume_needs_a_reason_then_returns_to_active(app: dash.Dash) -> None:
     kill_switch(1)
 
     # Act
-    refused = _triggered(f"{ids.RESUME_TRADING}.n_clicks", risk.resume_or_reset, 1, 0, "  ",
+    refused = triggered(f"{ids.RESUME_TRADING}.n_clicks", risk.resume_or_reset, 1, 0, "  ",
                          None)
-    resumed = _triggered(f"{ids.RESUME_TRADING}.n_clicks", risk.resume_or_reset, 2, 0,
+    resumed = triggered(f"{ids.RESUME_TRADING}.n_clicks", risk.resume_or_reset, 2, 0,
                          "checked", None)
 
     # Assert
-    assert "reason" in _text(refused)
-    assert "ACTIVE" in _text(resumed)
+    assert "reason" in text_of(refused)
+    assert "ACTIVE" in text_of(resumed)
     until(lambda: refresh_frame(3, None)[0] == "ACTIVE")
 
 
@@ -268,8 +243,8 @@ def test_risk_page_usage_breakers_and_event_log(app: dash.Dash) -> None:
     rows = risk.refresh_violations(1, None)
 
     # Assert
-    assert "Gross exposure" in _text(usage)
-    assert "high slippage" in _text(breakers) and "ARMED" in _text(breakers)
+    assert "Gross exposure" in text_of(usage)
+    assert "high slippage" in text_of(breakers) and "ARMED" in text_of(breakers)
     assert any(r["kind"] == "KILL" for r in rows)
     with pytest.raises(dash.exceptions.PreventUpdate):
         risk.refresh_violations(2, rows)
@@ -284,13 +259,13 @@ def test_tca_waits_for_the_report_then_draws_it(app: dash.Dash) -> None:
     until(lambda: _oms(app).service.report(result.session_id) is not None)
     summary, execution, waterfall, histogram, quality = tca.refresh_tca(result.session_id,
                                                                         None, None)
-    options, _ = _triggered(f"{ids.TCA_SESSION}.value", tca.parent_options, result.session_id,
+    options, _ = triggered(f"{ids.TCA_SESSION}.value", tca.parent_options, result.session_id,
                             None)
     download = tca.download_json(1, result.session_id)
 
     # Assert
-    assert "no report yet" in _text(pending[0])
-    assert "SHORTFALL" in _text(summary).upper()
+    assert "no report yet" in text_of(pending[0])
+    assert "SHORTFALL" in text_of(summary).upper()
     assert len(execution.data) >= 3
     assert waterfall.data[0].type == "waterfall"
     assert histogram.data and quality.data
@@ -327,7 +302,7 @@ def test_pnl_samples_and_chart(app: dash.Dash) -> None:
 
 def test_valid_signal_is_submitted(app: dash.Dash) -> None:
     feedback = rebalance.submit_signal(1, "ETHUSDT", "BUY", 800, 0.6, 0.4, "entry")
-    assert "Submitted 1 parent order (signal" in _text(feedback)
+    assert "Submitted 1 parent order (signal" in text_of(feedback)
 
 
 def test_tca_session_list_follows_new_sessions(app: dash.Dash) -> None:
@@ -400,14 +375,14 @@ def test_resume_and_reset_with_a_malformed_reason_name_the_field(app: dash.Dash,
     kill_switch(1)
 
     # Act
-    resumed = _triggered(f"{ids.RESUME_TRADING}.n_clicks", risk.resume_or_reset, 1, 0, reason,
+    resumed = triggered(f"{ids.RESUME_TRADING}.n_clicks", risk.resume_or_reset, 1, 0, reason,
                          None)
-    reset = _triggered(f"{ids.BREAKER_RESET}.n_clicks", risk.resume_or_reset, 0, 1, reason,
+    reset = triggered(f"{ids.BREAKER_RESET}.n_clicks", risk.resume_or_reset, 0, 1, reason,
                        "high_slippage")
 
     # Assert
-    assert "reason" in _text(resumed) and "feedback-error" in resumed.className
-    assert "reason" in _text(reset) and "feedback-error" in reset.className
+    assert "reason" in text_of(resumed) and "feedback-error" in resumed.className
+    assert "reason" in text_of(reset) and "feedback-error" in reset.className
     assert _oms(app).gate.is_halted
 
 
@@ -415,9 +390,9 @@ def test_resume_and_reset_with_a_malformed_reason_name_the_field(app: dash.Dash,
                          ids=repr)
 def test_breaker_reset_with_a_malformed_name_names_the_breaker(app: dash.Dash,
                                                                 breaker: Any) -> None:
-    feedback = _triggered(f"{ids.BREAKER_RESET}.n_clicks", risk.resume_or_reset, 0, 1,
+    feedback = triggered(f"{ids.BREAKER_RESET}.n_clicks", risk.resume_or_reset, 0, 1,
                           "checked", breaker)
-    assert "breaker" in _text(feedback) and "feedback-error" in feedback.className
+    assert "breaker" in text_of(feedback) and "feedback-error" in feedback.className
 
 
 def test_rebalance_callbacks_with_malformed_payloads_show_errors(app: dash.Dash) -> None:
@@ -435,7 +410,7 @@ def test_rebalance_callbacks_with_malformed_payloads_show_errors(app: dash.Dash)
     # Assert
     for field, feedbacks in cases.items():
         for feedback in feedbacks:
-            assert field in _text(feedback), (field, _text(feedback))
+            assert field in text_of(feedback), (field, text_of(feedback))
             assert "feedback-error" in feedback.className
     time.sleep(0.2)
     assert orders.parent_rows({"startRow": 0, "endRow": 10})["rowData"] == []
@@ -447,7 +422,7 @@ def test_targets_sync_ignores_a_malformed_payload(app: dash.Dash) -> None:
                           (f"{ids.REBALANCE_TABLE}.cellValueChanged", ("", {}, 0, [1, 2])),
                           (f"{ids.REBALANCE_TABLE_ADD}.n_clicks", ("", None, 1, "rows"))):
         with pytest.raises(dash.exceptions.PreventUpdate):
-            _triggered(trigger, rebalance.sync_targets, *args)
+            triggered(trigger, rebalance.sync_targets, *args)
 
 
 def _resume_post(reason: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from ui_helpers import text_of
 
 from components.blotter import child_grid_rows, parent_grid_rows
 from components.format import fmt_bps, fmt_pct, fmt_price, fmt_qty, fmt_time, fmt_usd
@@ -20,16 +21,6 @@ from components.tca_charts import (
     waterfall_chart,
 )
 from oms.errors import FieldError
-
-
-def _text(component: Any) -> str:
-    if component is None:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(_text(c) for c in component)
-    return _text(getattr(component, "children", None))
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -65,7 +56,7 @@ def test_algo_choice_explains_the_policy() -> None:
 
 
 def test_error_list_maps_symbols_to_line_numbers() -> None:
-    shown = _text(error_list([FieldError("targets.ETHUSDT", "must be finite"),
+    shown = text_of(error_list([FieldError("targets.ETHUSDT", "must be finite"),
                               FieldError("duration_minutes", "must be > 0")],
                              "Rejected", "BTCUSDT 1\nETHUSDT nan"))
     assert "line 2 (ETHUSDT)" in shown and "duration_minutes" in shown
@@ -117,7 +108,7 @@ def test_tca_figures_from_a_report() -> None:
     assert list(waterfall.data[0].y) == [1.0, 2.0, 3.0, -1.0, 10.0, 0.0, 15.0]
     assert list(histogram.data[0].x) == [10.0, 30.0]
     assert list(quality.data[0].marker.color) == ["#2fcc71", "#ff6b6b"]
-    assert "+130.0 bps" in _text(summary_kpis(report, "p1"))
+    assert "+130.0 bps" in text_of(summary_kpis(report, "p1"))
 
 
 def test_tca_figures_say_why_they_are_empty() -> None:
@@ -135,7 +126,7 @@ def test_risk_panels() -> None:
                                                  "last_reason": "3 fills"}})
     rows = risk_event_rows([{"id": 1, "ts": datetime(2024, 3, 4, tzinfo=UTC), "kind": "KILL",
                              "code": "HALTED", "actor": "desk", "message": "drill"}])
-    assert "95%" in _text(usage) and "usage-bad" in str(usage)
-    assert "TRIPPED" in _text(breakers) and "> 25 bps, 3× in 300 s" in _text(breakers)
-    assert "14:00:00" in _text(breakers)
+    assert "95%" in text_of(usage) and "usage-bad" in str(usage)
+    assert "TRIPPED" in text_of(breakers) and "> 25 bps, 3× in 300 s" in text_of(breakers)
+    assert "14:00:00" in text_of(breakers)
     assert rows[0]["time"] == "03-04 00:00:00" and rows[0]["symbol"] == ""

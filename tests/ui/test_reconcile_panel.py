@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from contextvars import copy_context
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import dash
 import pytest
-from dash._callback_context import context_value
-from dash._utils import AttributeDict
 from oms_harness import until
+from ui_helpers import text_of, triggered
 
 from components import ids
 from components.reconcile_panel import action_id
@@ -50,25 +48,7 @@ def _clicked(button: dict[str, str], func: Callable[..., Any], *args: Any,
              clicks: int | None = 1) -> Any:
     """Call ``func`` as Dash does when the pattern-matching ``button`` fired."""
     prop_id = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
-
-    def run() -> Any:
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id,
-                                                           "value": clicks}]))
-        return func(*args)
-
-    return copy_context().run(run)
-
-
-
-
-def _text(component: Any) -> str:
-    if component is None:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(_text(c) for c in component)
-    return _text(getattr(component, "children", None))
+    return triggered(prop_id, func, *args, value=clicks)
 
 
 def _ids(component: Any) -> list[Any]:
@@ -124,8 +104,8 @@ def test_a_mismatch_is_shown_with_both_views_and_ignore_needs_a_reason(app: dash
 
     # Assert
     assert mismatch.kind is MismatchKind.BALANCE
-    assert "1 open mismatch" in _text(status)
-    text = _text(table)
+    assert "1 open mismatch" in text_of(status)
+    text = text_of(table)
     assert "BALANCE_MISMATCH" in text and "100000 USDT" in text and "101000 USDT" in text
     assert "+1000" in text
     assert action_id(mismatch.mismatch_id, ResolveAction.ADOPT) in table_ids
@@ -133,10 +113,10 @@ def test_a_mismatch_is_shown_with_both_views_and_ignore_needs_a_reason(app: dash
     assert action_id(mismatch.mismatch_id, ResolveAction.CANCEL) not in table_ids  # orders only
     assert again[1] is dash.no_update and again[2] is dash.no_update
     assert not_clicked is True
-    assert "reason" in _text(refused) and "feedback-error" in refused.className
+    assert "reason" in text_of(refused) and "feedback-error" in refused.className
     assert [m.mismatch_id for m in still_open] == [mismatch.mismatch_id]
-    assert "ignore" in _text(accepted) and "feedback-ok" in accepted.className
-    assert "no open mismatch" in _text(cleared)
+    assert "ignore" in text_of(accepted) and "feedback-ok" in accepted.className
+    assert "no open mismatch" in text_of(cleared)
     audit = [row for row in service.repository.audit(entity_id=mismatch.mismatch_id)
              if row["event"] == "ReconcileMismatchResolved"]
     assert audit and audit[0]["payload"]["reason"] == "deposit from treasury, checked"
@@ -145,7 +125,7 @@ def test_a_mismatch_is_shown_with_both_views_and_ignore_needs_a_reason(app: dash
 def test_a_hostile_button_id_is_refused_naming_the_field(app: dash.Dash) -> None:
     feedback = _clicked({"type": ids.RECONCILE_ACTION, "mismatch": "x" * 200,
                          "action": "drop"}, risk.resolve_mismatch, [1], None)
-    text = _text(feedback)
+    text = text_of(feedback)
     assert "mismatch_id" in text and "action" in text and "feedback-error" in feedback.className
 
 
