@@ -9,14 +9,23 @@ journal) through ``oms.execution_harness`` with one-second ticks, so what is mea
 trades. Each parent order gets a fresh market and account with the same seed for every algorithm,
 so all algorithms face the same prices; a sell starts holding what it sells.
 
-Orders: ``--orders`` (default 210) one-hour parents at random start minutes, random side, sizes of
-0.5%, 2% and 5% of that hour's market volume (one third each). Costs, in bps of the benchmark,
-positive = worse than the benchmark, on the filled part: vs arrival mid, vs the hour's market VWAP
-(from the klines), vs the hour's TWAP (mean of the bars' OHLC/4); fees excluded and included.
+Orders: ``--orders`` (default 240) one-hour parents at random start minutes, random side, sizes
+cycling through ``--sizes`` (default 0.5%, 1%, 2% and 5% of that hour's market volume). Costs, in
+bps of the benchmark, positive = worse than the benchmark, on the filled part: vs arrival mid, vs
+the hour's market VWAP (from the klines), vs the hour's TWAP (mean of the bars' OHLC/4); fees
+excluded and included.
 
-Usage: ``python -m benchmarks.algo_eval [--orders 210] [--symbol BTCUSDT] [--seed 7]
-[--out var/algo_eval] [--algos vwap,ideal_vwap] [--options '{"vwap": {"cross_tolerance": 0.1}}']
-[--no-plot]`` writes results.json, summary.md and costs.png into ``--out``. ``--algos`` runs a
+VWAP tracking is the ABSOLUTE deviation of the average fill price from the hour's VWAP (a signed
+mean lets errors of both signs cancel), mean and median, beside ``baseline_static_profile``: the
+static historical-profile schedule (``oms.algos.vwap.profile_weights``) filled at each minute's own
+VWAP with no spread, impact, latency or fees, computed from the klines on the same orders in the
+same run (``benchmarks.vwap_baseline``). ``x baseline`` is an algorithm's mean |tracking| over the
+baseline's on the same orders.
+
+Usage: ``python -m benchmarks.algo_eval [--orders 240] [--symbol BTCUSDT] [--seed 7]
+[--sizes 0.01] [--out var/algo_eval] [--algos vwap,ideal_vwap]
+[--options '{"vwap": {"cross_tolerance": 0.1}}'] [--no-plot]`` writes results.json, summary.md
+and costs.png into ``--out``. ``--algos`` runs a
 subset (the same orders and prices, so subsets compare pairwise); ``--options`` adds keywords to
 an algorithm's defaults, for experiments.
 """
@@ -37,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.vwap_baseline import BASELINE, baseline_row
 from oms.execution_harness import VenueFactory, paper_venue, run_parent
 from oms.market.base import MarketData
 from oms.market.klines import KlineArrays, kline_arrays
@@ -56,7 +66,7 @@ DATA_END = datetime(2024, 5, 1, tzinfo=UTC)  # exclusive: May-June are reserved 
 # ``--period evaluation``: the held-out days, for the final, untuned measurement only
 PERIODS = {"calibration": (DATA_START, DATA_END),
            "evaluation": (DATA_END, datetime(2024, 6, 26, tzinfo=UTC))}
-SIZES = (0.005, 0.02, 0.05)
+SIZES = (0.005, 0.01, 0.02, 0.05)
 STEPS = {"BTCUSDT": Decimal("0.00001"), "ETHUSDT": Decimal("0.0001"), "SOLUSDT": Decimal("0.01")}
 # name -> (algorithm, options); vwap_static is the profile-only baseline of the issue
 ALGORITHMS: dict[str, tuple[AlgoName, dict[str, Any]]] = {
@@ -156,9 +166,9 @@ def _window(arrays: KlineArrays, start: datetime, end: datetime) -> KlineArrays:
     return replace(arrays, **sliced)
 
 
-def make_orders(arrays: KlineArrays, count: int, seed: int,
-                period: str = "calibration") -> list[EvalOrder]:
-    """``count`` random one-hour parents inside ``period`` (sizes cycle)."""
+def make_orders(arrays: KlineArrays, count: int, seed: int, period: str = "calibration",
+                sizes: tuple[float, ...] = SIZES) -> list[EvalOrder]:
+    """``count`` random one-hour parents inside ``period`` (``sizes`` cycle)."""
     rng = np.random.default_rng(seed)
     period_start, period_end = PERIODS[period]
     first = period_start + timedelta(hours=2)
@@ -170,7 +180,7 @@ def make_orders(arrays: KlineArrays, count: int, seed: int,
         hour = _window(arrays, start, start + timedelta(hours=1))
         if len(hour) < 60:  # a data gap: pick another hour
             continue
-        share = SIZES[len(orders) % len(SIZES)]
+        share = sizes[len(orders) % len(sizes)]
         volume = float(hour.volume.sum())
         quantity = (Decimal(repr(volume * share)) / step).to_integral_value() * step
         typical = (hour.open + hour.high + hour.low + hour.close) / 4
@@ -198,7 +208,10 @@ def run_order(arrays: KlineArrays, order: EvalOrder, seed: int,
     filters = SymbolFilters(order.symbol, step_size=STEPS.get(order.symbol, Decimal("0.00001")),
                             min_qty=STEPS.get(order.symbol, Decimal("0.00001")))
     rows: list[dict[str, Any]] = []
-    for name, (algo_name, options) in (algos or {**ALGORITHMS, **IDEAL}).items():
+    for name, (algo_name, options) in (algos or {**ALGORITHMS, **IDEAL, **BASELINE}).items():
+        if name in BASELINE:
+            rows.append(baseline_row(arrays, order, name))
+            continue
         market = KlineReplayMarket(window, seed=seed + order.index)
         venue = (ideal_venue(filters) if name in IDEAL
                  else paper_venue(filters={order.symbol: filters}, seed=seed + order.index))
@@ -251,7 +264,7 @@ def select_algorithms(names: str | None, options: str | None,
                       ) -> dict[str, tuple[AlgoName, dict[str, Any]]]:
     """The algorithms to run: ``names`` (comma-separated; default all) with ``options`` (a JSON
     object of extra keywords, e.g. ``{"vwap": {"passive_window_s": 300}}``) merged in."""
-    every = {**ALGORITHMS, **IDEAL}
+    every = {**ALGORITHMS, **IDEAL, **BASELINE}
     chosen = [n.strip() for n in names.split(",") if n.strip()] if names else list(every)
     unknown = sorted(set(chosen) - set(every))
     if unknown:
@@ -262,12 +275,13 @@ def select_algorithms(names: str | None, options: str | None,
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float]]]:
     """Per algorithm and size: mean, median and standard error of each cost; mean fill and
-    passive ratios; mean absolute deviation from the interval VWAP."""
+    passive ratios; mean and median absolute deviation from the interval VWAP, and the mean's
+    ratio to the baseline's on the same orders (when the baseline ran)."""
     metrics = [f"vs_{b}{f}_bps" for b in ("arrival", "vwap", "twap") for f in ("", "_fees")]
     out: dict[str, dict[str, dict[str, float]]] = {}
-    for name in {**ALGORITHMS, **IDEAL}:
+    for name in {**ALGORITHMS, **IDEAL, **BASELINE}:
         out[name] = {}
-        for size in (*SIZES, "all"):
+        for size in (*sorted({r["size"] for r in rows}), "all"):
             mine = [r for r in rows if r["algo"] == name and (size == "all" or r["size"] == size)]
             if not mine:
                 continue
@@ -283,6 +297,10 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float
             tracking = [abs(r["vs_vwap_bps"]) for r in mine if "vs_vwap_bps" in r]
             if tracking:  # how far from the interval VWAP, whatever the sign
                 stats["vwap_abs_dev_bps_mean"] = round(float(np.mean(tracking)), 3)
+                stats["vwap_abs_dev_bps_median"] = round(float(np.median(tracking)), 3)
+                ratio = _baseline_ratio(rows, mine)
+                if ratio is not None:
+                    stats["vwap_abs_dev_x_baseline"] = round(ratio, 3)
             stats["fill_rate_mean"] = round(float(np.mean([r["fill_rate"] for r in mine])), 4)
             passive = [r["passive_ratio"] for r in mine if "passive_ratio" in r]
             stats["passive_ratio_mean"] = round(float(np.mean(passive)), 4) if passive else 0.0
@@ -292,11 +310,24 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float
     return out
 
 
+def _baseline_ratio(rows: list[dict[str, Any]], mine: list[dict[str, Any]]) -> float | None:
+    """Mean |tracking| of ``mine`` over the baseline's on the same orders (None: no baseline)."""
+    baseline: dict[int, float] = {r["order"]: abs(r["vs_vwap_bps"]) for r in rows
+                                  if r["algo"] in BASELINE}
+    pairs: list[tuple[float, float]] = [(abs(r["vs_vwap_bps"]), baseline[r["order"]]) for r in mine
+             if "vs_vwap_bps" in r and r["order"] in baseline]
+    reference = sum(b for _, b in pairs)
+    if not pairs or reference <= 0:
+        return None
+    return sum(a for a, _ in pairs) / reference
+
+
 def render_table(summary: dict[str, dict[str, dict[str, float]]]) -> str:
-    """A markdown table of the summary (mean / median bps; mean absolute deviation vs VWAP)."""
+    """A markdown table of the summary (mean / median bps; |tracking| vs VWAP, mean / median and
+    over the baseline's mean)."""
     head = ("| algo | size | vs arrival | vs arrival +fees | vs VWAP | vs VWAP +fees | vs TWAP "
-            "| vs TWAP +fees | abs dev vs VWAP | fill rate | passive |")
-    lines = [head, "|" + "---|" * 11]
+            "| vs TWAP +fees | abs dev vs VWAP | x baseline | fill rate | passive |")
+    lines = [head, "|" + "---|" * 12]
     for name, by_size in summary.items():
         for size, s in by_size.items():
             cells = [f"{s.get(f'{m}_mean', float('nan')):.2f} / "
@@ -304,23 +335,29 @@ def render_table(summary: dict[str, dict[str, dict[str, float]]]) -> str:
                      for m in ("vs_arrival_bps", "vs_arrival_fees_bps", "vs_vwap_bps",
                                "vs_vwap_fees_bps", "vs_twap_bps", "vs_twap_fees_bps")]
             lines.append(f"| {name} | {size} | " + " | ".join(cells)
-                         + f" | {s.get('vwap_abs_dev_bps_mean', float('nan')):.2f}"
+                         + f" | {s.get('vwap_abs_dev_bps_mean', float('nan')):.2f} / "
+                         + f"{s.get('vwap_abs_dev_bps_median', float('nan')):.2f}"
+                         + f" | {s.get('vwap_abs_dev_x_baseline', float('nan')):.2f}"
                          + f" | {s['fill_rate_mean']:.3f} | {s['passive_ratio_mean']:.2f} |")
     return "\n".join(lines)
 
 
 def plot(summary: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
-    """Grouped bars: mean cost vs arrival and vs VWAP (fees excluded) per algorithm and size."""
+    """Grouped bars per algorithm and size: mean cost vs arrival and vs VWAP (fees excluded), and
+    mean |tracking| vs VWAP with the baseline's."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [n for n in summary if not n.startswith("ideal")]
-    sizes = [f"{s * 100:g}%" for s in SIZES]
-    figure, axes = plt.subplots(1, 2, figsize=(13, 4.8))
-    for axis, metric, title in ((axes[0], "vs_arrival_bps_mean", "cost vs arrival (bps)"),
-                                (axes[1], "vs_vwap_bps_mean", "cost vs interval VWAP (bps)")):
+    names = [n for n in summary if summary[n] and not n.startswith("ideal")]
+    sizes = sorted({k for n in names for k in summary[n] if k != "all"},
+                   key=lambda k: float(k.rstrip("%")))
+    figure, axes = plt.subplots(1, 3, figsize=(19, 4.8))
+    for axis, metric, title in ((axes[0], "vs_arrival_bps_mean", "cost vs arrival (bps), mean"),
+                                (axes[1], "vs_vwap_bps_mean", "cost vs interval VWAP (bps), mean"),
+                                (axes[2], "vwap_abs_dev_bps_mean",
+                                 "|avg price - interval VWAP| (bps), mean")):
         width = 0.8 / len(sizes)
         for k, size in enumerate(sizes):
             values = [summary[n].get(size, {}).get(metric, np.nan) for n in names]
@@ -328,17 +365,31 @@ def plot(summary: dict[str, dict[str, dict[str, float]]], path: Path) -> None:
                      label=f"{size} of hour volume")
         axis.set_xticks(np.arange(len(names)), names)
         axis.axhline(0, color="black", linewidth=0.6)
-        axis.set_title(f"{title}, fees excluded; mean")
+        axis.tick_params(axis="x", labelrotation=30)
+        axis.set_title(f"{title}, fees excluded")
         axis.legend(fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
 
 
+def _sizes(text: str) -> tuple[float, ...]:
+    """``--sizes``: comma-separated shares of the hour's volume, each in (0, 0.5]."""
+    try:
+        sizes = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise SystemExit(f"--sizes: not a list of numbers: {text!r}") from None
+    if not sizes or not all(0 < s <= 0.5 for s in sizes):
+        raise SystemExit(f"--sizes: each size must be in (0, 0.5], got {text!r}")
+    return sizes
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the evaluation and write results.json, summary.md and costs.png."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--orders", type=int, default=210)
+    parser.add_argument("--orders", type=int, default=240)
+    parser.add_argument("--sizes", default=",".join(f"{s:g}" for s in SIZES),
+                        help="order sizes as shares of the hour's volume, e.g. 0.01")
     parser.add_argument("--symbol", default="BTCUSDT")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
@@ -355,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
     path = locate_data(args.symbol)
     period_start, period_end = PERIODS[args.period]
     arrays = kline_arrays(path, start=period_start - timedelta(hours=3), end=period_end)
-    orders = make_orders(arrays, args.orders, args.seed, args.period)
+    orders = make_orders(arrays, args.orders, args.seed, args.period, _sizes(args.sizes))
     jobs: list[_Job] = [(order, args.seed, algos) for order in orders]
     rows: list[dict[str, Any]] = []
     with Progress(f"algo eval {args.symbol}", len(jobs)) as bar:

@@ -26,7 +26,7 @@ def test_orders_stay_in_the_calibration_period_and_cycle_sizes() -> None:
 
     assert len(orders) == 30
     assert all(o.start + timedelta(hours=1) <= DATA_END - timedelta(hours=1) for o in orders)
-    assert [o.size_share for o in orders[:3]] == list(SIZES)
+    assert [o.size_share for o in orders[:len(SIZES)]] == list(SIZES)
     for order in orders:
         assert float(order.quantity) == pytest.approx(order.hour_volume * order.size_share,
                                                       rel=1e-3)

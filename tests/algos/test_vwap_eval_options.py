@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.algo_eval import ALGORITHMS, IDEAL, select_algorithms
+from benchmarks.vwap_baseline import BASELINE
 from oms.model.enums import AlgoName
 
 
 def test_default_selection_is_every_algorithm() -> None:
     chosen = select_algorithms(None, None)
 
-    assert list(chosen) == [*ALGORITHMS, *IDEAL]
+    assert list(chosen) == [*ALGORITHMS, *IDEAL, *BASELINE]
 
 
 def test_subset_with_options_merged_over_the_defaults() -> None:
