@@ -33,7 +33,9 @@ __all__ = ["L2ReplayMarket"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _DEFAULT_TICK = Decimal("0.01")  # BTCUSDT and ETHUSDT spot (exchange_info in shared/data)
-_QUEUES_KEPT = 20_000  # queue states remembered before the oldest are dropped
+_QUEUES_KEPT = 20_000  # queue states remembered (past that, all are forgotten at once)
+# exchange times are whole ms; a datetime's epoch float may miss one by rounding
+_SLACK_S = 1e-6
 
 
 def _epoch(ts: datetime) -> float:
@@ -115,15 +117,16 @@ class L2ReplayMarket:
     def _message(self, symbol: str, t: float) -> int:
         book = self._book(symbol)
         rec = book.recording
-        if not rec.synced_at_s <= t <= rec.end_s:
+        if not rec.synced_at_s - _SLACK_S <= t <= rec.end_s + _SLACK_S:
             at = (_EPOCH + timedelta(seconds=t)).isoformat()
             raise MarketClosed(f"{symbol}: the recording does not cover {at}")
-        return book.message_at(t)
+        return max(book.message_at(t + _SLACK_S), 0)
 
     def is_open(self, symbol: str) -> bool:
         """True while the recording covers the market's time."""
         rec = self._books[symbol].recording if symbol in self._books else None
-        return rec is not None and rec.synced_at_s <= self._t <= rec.end_s
+        return rec is not None and (
+            rec.synced_at_s - _SLACK_S <= self._t <= rec.end_s + _SLACK_S)
 
     def quote(self, symbol: str) -> Quote:
         """The recorded best bid/ask and their sizes now."""
@@ -226,7 +229,8 @@ class L2ReplayMarket:
         """For a resting order at ``price``: the recorded trades at its price plus the cancels
         ahead of it in (t0, t1] (oms.market.l2_book queue model), and whether the market
         traded through its price. The queue starts as the level's recorded size at ``t0`` the
-        first time an order is checked from there, as the paper venue's queue does."""
+        first time an order is checked from there, as the paper venue's queue does (with its
+        default ``queue_ahead_factor`` of 1)."""
         book = self._book(symbol)
         if t1 <= t0:
             return 0.0, False

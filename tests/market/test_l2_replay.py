@@ -225,3 +225,12 @@ def test_a_snapshot_that_is_not_one_is_named(tmp_path: Path) -> None:
         load_l2(rec.book, rec.depth, rec.trades)
 
     assert [e.field for e in err.value.errors] == ["book"]
+
+
+def test_a_level_twice_in_one_message_ends_at_its_last_row(tmp_path: Path) -> None:
+    twice = [DIFFS[1], (250, 102, 102, [("bid", "100.00", "7"), ("bid", "100.00", "6")])]
+    market = market_of(write_recording(tmp_path, diffs=twice))
+
+    market.advance_to(at(250))  # the recording's last instant
+
+    assert market.quote("BTCUSDT").bid_size == Decimal("6.00000000")
