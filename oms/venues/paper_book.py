@@ -86,7 +86,7 @@ class MarketView:
     def touch_quantity(self, symbol: str, side: Side, top: Top) -> float:
         """Displayed quantity at the touch a marketable order on ``side`` meets first."""
         if self.sim is None:
-            if self.depth is not None:
+            if self.depth is not None:  # the recorded size at the touch: the other side's
                 return self.book_quantity_at(symbol, Side.SELL if side is Side.BUY else Side.BUY,
                                              top.ask if side is Side.BUY else top.bid, top)
             return float("inf")
