@@ -32,11 +32,20 @@ def _add_backtest(sub: Any) -> None:
     bt.add_argument("--scenario", choices=["almgren-chriss-2000"], default=None)
     bt.add_argument("--paths", type=int, default=10_000, help="Monte Carlo paths (scenario)")
     bt.add_argument("--data", type=Path, default=None, help="Binance 1m kline file")
-    bt.add_argument("--symbol", default="BTCUSDT")
+    bt.add_argument("--book", type=Path, default=None,
+                    help="L2 replay: Binance REST depth snapshot (JSON, lastUpdateId); with "
+                         "--depth and --trades, instead of --data")
+    bt.add_argument("--depth", type=Path, default=None,
+                    help="L2 replay: depth@100ms diffs bridging --book (csv.gz)")
+    bt.add_argument("--trades", type=Path, default=None, help="L2 replay: trades (csv.gz)")
+    bt.add_argument("--symbol", default=None,
+                    help="default BTCUSDT (--data) or the recording's symbol (--book)")
     bt.add_argument("--side", default="buy")
     bt.add_argument("--quantity", default="1")
     bt.add_argument("--algo", default="twap")
-    bt.add_argument("--start", default=None, help="ISO-8601 UTC, e.g. 2024-03-04T14:00:00Z")
+    bt.add_argument("--start", default=None,
+                    help="ISO-8601 UTC, e.g. 2024-03-04T14:00:00Z (L2 replay: default the "
+                         "first instant the recorded book can be built)")
     bt.add_argument("--duration-minutes", type=float, default=60.0)
     bt.add_argument("--urgency", type=float, default=0.5)
     bt.add_argument("--seed", type=int, default=7)
@@ -115,15 +124,40 @@ def _backtest(args: argparse.Namespace) -> int:
     from oms.market.kline_cache import cache_at
     from oms.market.klines import DEFAULT_CACHE
 
+    l2_files = {"--book": args.book, "--depth": args.depth, "--trades": args.trades}
+    if any(path is not None for path in l2_files.values()):
+        return _l2_backtest(args, l2_files)
     if args.data is None or args.start is None:
-        print("oms backtest: --data and --start are required (or --scenario)", file=sys.stderr)
+        print("oms backtest: --data and --start are required (or --book, --depth and --trades, "
+              "or --scenario)", file=sys.stderr)
         return 2
-    spec = BacktestSpec.parse(data=args.data, symbol=args.symbol, side=args.side,
+    spec = BacktestSpec.parse(data=args.data, symbol=args.symbol or "BTCUSDT", side=args.side,
                               quantity=args.quantity, algo=args.algo, start=args.start,
                               duration_minutes=args.duration_minutes, urgency=args.urgency,
                               seed=args.seed)
     cache = DEFAULT_CACHE if args.kline_cache is None else cache_at(args.kline_cache)
     _print_json(run_backtest(spec, kline_cache=cache), args.json)
+    return 0
+
+
+def _l2_backtest(args: argparse.Namespace, files: dict[str, Path | None]) -> int:
+    from oms.backtest import L2BacktestSpec, run_l2_backtest
+
+    missing = [name for name, path in files.items() if path is None]
+    if missing:
+        print(f"oms backtest: --book, --depth and --trades go together ({', '.join(missing)} "
+              f"missing)", file=sys.stderr)
+        return 2
+    if args.data is not None:
+        print("oms backtest: --data (klines) excludes --book/--depth/--trades (L2 replay)",
+              file=sys.stderr)
+        return 2
+    spec = L2BacktestSpec.parse(book=args.book, depth=args.depth, trades=args.trades,
+                                symbol=args.symbol, side=args.side, quantity=args.quantity,
+                                algo=args.algo, start=args.start,
+                                duration_minutes=args.duration_minutes, urgency=args.urgency,
+                                seed=args.seed)
+    _print_json(run_l2_backtest(spec), args.json)
     return 0
 
 

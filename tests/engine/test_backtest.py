@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import json
-from datetime import UTC, datetime
+import math
+import statistics
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from oms.algos.shortfall import DEFAULT_SIGMA_PER_SQRT_MINUTE, ShortfallAlgo
 from oms.backtest import BacktestSpec, run_backtest
 from oms.cli import main
 from oms.errors import ValidationError
@@ -83,3 +87,41 @@ def test_replay_mode_trades_the_symbols_of_the_file(binance_data: Path, tmp_path
         assert oms.clock.now().date().isoformat() == "2023-03-24"
     finally:
         oms.close()
+
+
+def file_sigma_last_hour(path: Path, start: datetime) -> float:
+    """Sample std of the 1-minute log returns of the closes of the hour before ``start``."""
+    lo = int((start - timedelta(hours=1)).timestamp() * 1000)
+    hi = int(start.timestamp() * 1000)
+    closes: list[float] = []
+    with gzip.open(path, "rt") as fh:
+        for row in csv.reader(fh):
+            if row[0].isdigit() and lo <= int(row[0]) < hi:
+                closes.append(float(row[4]))
+            elif row[0].isdigit() and int(row[0]) >= hi:
+                break
+    returns = [math.log(b / a) for a, b in itertools.pairwise(closes)]
+    return statistics.stdev(returns)
+
+
+def test_an_is_backtest_measures_the_files_volatility(binance_data: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[float, float, float]] = []
+    measure = ShortfallAlgo.market_inputs
+
+    def spy(self: ShortfallAlgo, ctx: object) -> tuple[float, float, float]:
+        inputs = measure(self, ctx)  # type: ignore[arg-type]
+        seen.append(inputs)
+        return inputs
+
+    monkeypatch.setattr(ShortfallAlgo, "market_inputs", spy)
+    start = datetime(2024, 3, 4, 14, tzinfo=UTC)
+    spec = BacktestSpec.parse(data=binance_data / BTC_FILE, symbol="BTCUSDT", side="buy",
+                              quantity="1", algo="is", start=start, duration_minutes=30)
+
+    run_backtest(spec)
+
+    price, sigma_usd, _ = seen[0]
+    expected = file_sigma_last_hour(binance_data / BTC_FILE, start)
+    assert sigma_usd / price == pytest.approx(expected, rel=1e-9)
+    assert abs(sigma_usd / price - DEFAULT_SIGMA_PER_SQRT_MINUTE) > 1e-5
