@@ -113,11 +113,13 @@ def estimate_own_impact(market: MarketData, symbol: str, side: Side, fills: Sequ
     if not fills:
         return OwnImpact((), "none")
     if isinstance(market, SimulatedMarket):
-        reference = arrival or fills[0].mid_price
+        # without an arrival mid, the first fill's (pre-trade) mid anchors the path at its time
+        anchor_at, reference = ((start, arrival) if arrival is not None
+                                else (fills[0].ts, fills[0].mid_price))
         if reference is not None:
             try:
                 return OwnImpact(simulator_unimpacted_mids(
-                    market, symbol, fills, start=start, arrival=reference), "simulator")
+                    market, symbol, fills, start=anchor_at, arrival=reference), "simulator")
             except MarketClosed:
                 pass  # history dropped (or a gap): the model still knows our flow
     calibrated = CALIBRATION.get(symbol, {})

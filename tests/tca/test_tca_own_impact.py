@@ -7,17 +7,19 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import pytest
 from tca_builders import T0, D, make_fill, session_of, worked_parent
 
 from oms.backtest import BacktestSpec, run_backtest
+from oms.market.base import MarketData
 from oms.market.calibration import CALIBRATION
 from oms.market.impact import ImpactParams
 from oms.model.enums import Liquidity, Side
 from oms.model.orders import Fill
 from oms.tca import build_execution_report
-from oms.tca.own_impact import model_unimpacted_mids
+from oms.tca.own_impact import estimate_own_impact, model_unimpacted_mids
 
 BTC_FILE = "klines_1m/BTCUSDT-1m-2024-01-01_2024-06-25.csv.gz"
 SIGMA, VOLUME = 0.0008, 30.0
@@ -137,3 +139,45 @@ def test_a_10_percent_pov_books_its_own_impact_as_impact(pov_report: dict) -> No
     parts = sum(tca[k] for k in ("delay_cost_bps", "spread_cost_bps", "market_impact_bps",
                                  "timing_cost_bps", "fees_bps", "opportunity_cost_bps"))
     assert parts == pytest.approx(tca["total_cost_bps"], rel=1e-9)
+
+
+def test_simulator_source_is_the_unperturbed_path_anchored_at_arrival() -> None:
+    # Arrange: a synthetic market moved by 20 BTC of our buying at T0 + 1 s
+    from oms.market.synthetic import SyntheticMarket
+    market = SyntheticMarket(["BTCUSDT"], T0, seed=3)
+    market.advance_to(T0 + timedelta(seconds=1))
+    arrival = Decimal(repr(market.top("BTCUSDT").mid))
+    market.record_own_trade("BTCUSDT", Side.BUY, 20.0)
+    market.advance_to(T0 + timedelta(seconds=30))
+    impacted = market.top("BTCUSDT").mid
+    fills = [make_fill(1, price="1", quantity="1", fee="0", liquidity=Liquidity.TAKER,
+                       mid=repr(impacted), half_spread="0", ts=T0 + timedelta(seconds=30))]
+    # Act
+    own = estimate_own_impact(market, "BTCUSDT", Side.BUY, fills, start=T0 + timedelta(seconds=1),
+                              end=T0 + timedelta(minutes=1), arrival=arrival, bars=[],
+                              market_volume=None)
+    # Assert: u = P(t) * A / P(start); the mid our 20 BTC moved is what separates it from m
+    path_now = market.path_mid("BTCUSDT", T0 + timedelta(seconds=30))
+    path_start = market.path_mid("BTCUSDT", T0 + timedelta(seconds=1))
+    assert own.source == "simulator"
+    assert float(own.unimpacted_mids[0] or 0) == pytest.approx(
+        path_now * float(arrival) / path_start, rel=1e-12)
+    shift = math.log(impacted / float(own.unimpacted_mids[0] or 1))
+    assert shift == pytest.approx(market.impact_model("BTCUSDT").offset(
+        (T0 + timedelta(seconds=30)).timestamp()), rel=0.01)
+
+
+def test_without_a_simulator_the_model_estimates_and_without_inputs_nothing() -> None:
+    live_feed = cast(MarketData, object())  # not a simulator: nothing knows the path
+    fills = [make_fill(n, price="100", quantity="5", fee="0", liquidity=Liquidity.TAKER,
+                       mid="100", half_spread="0") for n in (1, 2)]
+    window = {"start": T0, "end": T0 + timedelta(minutes=10), "arrival": D("100"), "bars": []}
+
+    live = estimate_own_impact(live_feed, "BTCUSDT", Side.BUY, fills, market_volume=None,
+                               **window)  # type: ignore[arg-type]
+    unknown = estimate_own_impact(live_feed, "XYZUSDT", Side.BUY, fills, market_volume=None,
+                                  **window)  # type: ignore[arg-type]
+
+    assert live.source == "model" and live.unimpacted_mids[1] is not None
+    assert live.unimpacted_mids[1] < D("100")
+    assert unknown.source == "none" and unknown.unimpacted_mids == (None, None)
