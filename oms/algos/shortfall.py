@@ -1,26 +1,52 @@
-"""Implementation Shortfall: the Almgren-Chriss (2000) optimal trajectory, front-loaded by urgency.
+"""Implementation Shortfall: the Almgren-Chriss (2000) optimal trajectory, calibrated on the
+venue's own impact law, front-loaded by urgency.
 
-Holdings after slice j: ``x_j = X sinh(kappa (T - t_j)) / sinh(kappa T)``, with
-``kappa = sqrt(lambda sigma^2 / eta)`` (continuous-time limit of the paper's
-``cosh(kappa tau) = 1 + tilde_kappa^2 tau^2 / 2``).
+Holdings after slice j: ``x_j = X sinh(kappa (T - t_j)) / sinh(kappa T)``, with the paper's
+discrete ``cosh(kappa tau) = 1 + kappa~^2 tau^2 / 2``, ``kappa~^2 = lambda sigma^2 / eta~`` and
+``eta~ = eta - gamma tau / 2``. Units: USD, minutes, base-asset quantity.
 
-Market inputs, in USD and minutes, measured at the start:
-- ``sigma``: price volatility, USD per sqrt(minute), from the last hour of 1-minute bars
-  (fallback: 8 bps per sqrt(minute), BTCUSDT's Jan-Apr 2024 typical level);
-- ``eta``: temporary impact, USD per (share per minute): trading the market's whole per-minute
-  volume costs ``IMPACT_AT_FULL_RATE`` (1%) of the price, i.e. ``eta = 0.01 S / V_min``.
+Impact coefficients (``calibrate``): the venue's law (oms.market.impact) moves the log-mid by
+``I(F) = Y sigma_1m (F / V_1m)^a`` (a = 1/2, the square-root law; a = 1 linear) of our decaying
+flow ``F`` (time constant ``theta = decay_s``), a share ``p`` of each step permanent. Trading the
+parent X at the constant rate ``v = X / T`` gives ``F(t) = v theta (1 - exp(-t / theta))``, and
+the expected impact cost (USD, S the price) splits into
 
-Urgency -> risk aversion (documented mapping): ``lambda = LAMBDA_SCALE * urgency^2 / (X S)``
-[1/USD], i.e. the aversion per dollar of order notional grows with the square of urgency
-(``LAMBDA_SCALE = 50``). Urgency 0 gives TWAP (kappa -> 0); for a 2%-of-volume hour order on
-BTC urgency 0.5 gives kappa T ~ 1.5, urgency 1 about 3. Participation is capped at
-``min(0.2, urgency * 0.3)`` of printed volume (plus one minute of look-ahead).
+    temporary  C_tmp  = S (1 - p) v  integral_0^T I(F(t)) dt
+    permanent  C_perm = S p v^2      integral_0^T (T - s) I'(F(s)) ds,   I'(F) = a I(F) / F
+
+(the permanent shift at t is ``p v integral_0^t I'(F) ds``; every unit pays the shift it meets;
+spread and book depth are the venue's, outside this law). The law is concave, so the linear
+coefficients depend on the parent: for BTCUSDT (sigma_1m 8.3 bps, V_1m 31.7 BTC, S 60,672) over
+an hour, X = 20 BTC gives eta 15.5 USD min/BTC^2, gamma 1.23 USD/BTC^2 (2.9 bps), X = 190 BTC
+(10% of the volume) eta 5.0, gamma 0.40 (8.8 bps).
+Linearising the law around this parent (its size X and horizon T) means choosing the
+Almgren-Chriss coefficients whose continuous-time cost of the same constant-rate trajectory,
+``gamma X^2 / 2 + eta X^2 / T``, equals it part by part:
+
+    gamma = 2 C_perm / X^2        [USD / unit^2]
+    eta   = C_tmp T / X^2         [USD min / unit^2]
+
+The integrals are computed by the midpoint rule after ``s = T u^2`` (which removes the
+``1/sqrt(s)`` singularity of ``I'``). ``sigma_1m`` is measured on the bars the algorithm sees
+(``VOLATILITY_LOOKBACK`` of 1-minute closes, at least ``MIN_RETURNS``), otherwise the
+instrument's calibrated figure (oms.market.calibration), otherwise ``DEFAULT_SIGMA_1M``;
+``V_1m`` is the recent volume per minute (calibrated figure as fallback).
+
+Urgency -> risk aversion (documented mapping): at the instrument's calibrated volatility,
+urgency ``u`` in [0, 1] gives ``kappa~ T = KAPPA_T_PER_URGENCY * u`` (0: TWAP, 0.5: 2, 1: 4;
+the discrete kappa is within 1% of it for 10 slices);
+i.e. ``lambda = (KAPPA_T_PER_URGENCY u / T)^2 eta~_ref / sigma_ref^2`` [1/USD] with ``eta~_ref``
+the coefficient at the calibrated sigma. The measured market then moves kappa as Almgren-Chriss
+says: eta grows like sigma, so a day twice as volatile as calibrated gives ``kappa T`` larger by
+sqrt(2) (capped at ``MAX_KAPPA_T``). Participation is capped at ``min(0.2, urgency * 0.3)`` of
+printed volume (plus one minute of look-ahead).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -29,31 +55,30 @@ from oms.algos.base import AlgoContext
 from oms.algos.executor import ExecutorOptions
 from oms.algos.schedule import build_schedule, default_slice_count
 from oms.algos.twap import SliceScheduleAlgo
+from oms.market.calibration import CALIBRATION
+from oms.market.impact import ImpactParams
 from oms.model.orders import ParentOrder
 from oms.venues.filters import SymbolFilters
 
 __all__ = [
-    "IMPACT_AT_FULL_RATE",
-    "LAMBDA_SCALE",
+    "DEFAULT_SIGMA_1M",
+    "KAPPA_T_PER_URGENCY",
+    "AcCoefficients",
     "ShortfallAlgo",
     "ac_kappa",
     "ac_trajectory",
+    "calibrate",
+    "measured_sigma",
     "urgency_to_lambda",
+    "venue_impact_cost",
 ]
 
-LAMBDA_SCALE = 50.0
-IMPACT_AT_FULL_RATE = 0.01
-DEFAULT_SIGMA_PER_SQRT_MINUTE = 0.0008
+KAPPA_T_PER_URGENCY = 4.0
 MAX_KAPPA_T = 12.0
-
-
-def urgency_to_lambda(urgency: float, notional_usd: float) -> float:
-    """Risk aversion lambda [1/USD] for an urgency in [0, 1] and the order's notional."""
-    if not 0.0 <= urgency <= 1.0:
-        raise ValueError(f"urgency must be in [0, 1], got {urgency}")
-    if notional_usd <= 0:
-        raise ValueError("notional must be positive")
-    return LAMBDA_SCALE * urgency**2 / notional_usd
+DEFAULT_SIGMA_1M = 0.0008  # BTCUSDT's typical 1-minute return volatility, for unknown symbols
+VOLATILITY_LOOKBACK = timedelta(minutes=120)
+MIN_RETURNS = 30
+_QUADRATURE_POINTS = 2000
 
 
 def ac_kappa(risk_aversion: float, sigma: float, eta: float, tau: float = 0.0,
@@ -78,6 +103,82 @@ def ac_trajectory(total: float, kappa: float, horizon: float, periods: int) -> l
     return [total * math.sinh(kappa * (horizon - t)) / denominator for t in times]
 
 
+def venue_impact_cost(quantity: float, horizon_min: float, *, sigma_1m: float,
+                      volume_per_minute: float, params: ImpactParams | None = None,
+                      ) -> tuple[float, float]:
+    """(temporary, permanent) impact cost of trading ``quantity`` at a constant rate over
+    ``horizon_min`` under the venue's law, as a share of the price times quantity units (USD =
+    price * value); the module docstring has the integrals."""
+    law = params or ImpactParams()
+    if quantity <= 0 or horizon_min <= 0:
+        return 0.0, 0.0
+    exponent = 1.0 if law.kind == "linear" else 0.5
+    scale = law.coefficient * sigma_1m / max(volume_per_minute, 1e-12) ** exponent
+    rate = quantity / horizon_min
+    theta = law.decay_s / 60.0
+
+    def flow(t: float) -> float:
+        return rate * theta * -math.expm1(-t / theta)
+
+    temporary = permanent = 0.0
+    for k in range(_QUADRATURE_POINTS):
+        u = (k + 0.5) / _QUADRATURE_POINTS
+        s = horizon_min * u * u
+        weight = 2.0 * horizon_min * u / _QUADRATURE_POINTS  # ds = 2 T u du
+        peak = scale * flow(s) ** exponent
+        temporary += peak * weight
+        permanent += (horizon_min - s) * exponent * peak / flow(s) * weight
+    fraction = law.permanent_fraction
+    return (1.0 - fraction) * rate * temporary, fraction * rate * rate * permanent
+
+
+@dataclass(frozen=True, slots=True)
+class AcCoefficients:
+    """Almgren-Chriss inputs for one parent: USD, minutes and base-asset units."""
+
+    price: float
+    sigma: float  # USD per sqrt(minute)
+    eta: float  # temporary impact, USD min / unit^2
+    gamma: float  # permanent impact, USD / unit^2
+
+    def expected_cost(self, quantity: float, horizon_min: float) -> float:
+        """Continuous-time impact cost of the constant-rate trajectory, USD."""
+        return self.gamma * quantity**2 / 2.0 + self.eta * quantity**2 / horizon_min
+
+
+def calibrate(quantity: float, horizon_min: float, *, price: float, sigma_1m: float,
+              volume_per_minute: float, params: ImpactParams | None = None) -> AcCoefficients:
+    """Linearise the venue's law around (quantity, horizon): see the module docstring."""
+    temporary, permanent = venue_impact_cost(quantity, horizon_min, sigma_1m=sigma_1m,
+                                             volume_per_minute=volume_per_minute, params=params)
+    squared = max(quantity, 1e-12) ** 2
+    return AcCoefficients(price=price, sigma=sigma_1m * price,
+                          eta=max(price * temporary * horizon_min / squared, 1e-300),
+                          gamma=2.0 * price * permanent / squared)
+
+
+def urgency_to_lambda(urgency: float, horizon_min: float, eta_tilde_ref: float,
+                      sigma_ref: float) -> float:
+    """Risk aversion lambda [1/USD] giving ``kappa T = KAPPA_T_PER_URGENCY * urgency`` at the
+    reference (calibrated) volatility ``sigma_ref`` [USD/sqrt(min)] and its ``eta~``."""
+    if not 0.0 <= urgency <= 1.0:
+        raise ValueError(f"urgency must be in [0, 1], got {urgency}")
+    if horizon_min <= 0 or sigma_ref <= 0:
+        raise ValueError("horizon and sigma must be positive")
+    return (KAPPA_T_PER_URGENCY * urgency / horizon_min) ** 2 * eta_tilde_ref / sigma_ref**2
+
+
+def measured_sigma(closes: list[float]) -> float | None:
+    """Sample standard deviation of 1-minute log returns; None with fewer than MIN_RETURNS or a
+    flat series (a price that never moved measured nothing)."""
+    returns = [math.log(b / a) for a, b in itertools.pairwise(closes) if a > 0 and b > 0]
+    if len(returns) < MIN_RETURNS:
+        return None
+    mean = sum(returns) / len(returns)
+    sigma = math.sqrt(sum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
+    return sigma if sigma > 0 else None
+
+
 class ShortfallAlgo(SliceScheduleAlgo):
     """Almgren-Chriss schedule over equal periods; ``urgency`` (parent's) sets its front-loading."""
 
@@ -98,35 +199,33 @@ class ShortfallAlgo(SliceScheduleAlgo):
         )
         self.slice_count = slices or default_slice_count(parent.duration_minutes)
         self.kappa = 0.0  # per minute, set by plan()
+        self.risk_aversion = 0.0  # 1/USD, set by plan()
+        self.coefficients: AcCoefficients | None = None
         self.slices = []
 
     def market_inputs(self, ctx: AlgoContext) -> tuple[float, float, float]:
-        """(price, sigma USD/sqrt(min), per-minute volume) measured on the last hour of bars."""
+        """(price, sigma_1m as a return, volume per minute) from the bars, with fallbacks."""
         price = float(self._price(ctx))
-        bars = ctx.market.bars(self.parent.symbol, ctx.now - timedelta(minutes=60), ctx.now)
-        returns = [
-            math.log(b.close / a.close) for a, b in itertools.pairwise(bars)
-            if a.close > 0 and b.close > 0
-        ]
-        if len(returns) >= 10:
-            mean = sum(returns) / len(returns)
-            sigma_rel = math.sqrt(sum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
-        else:
-            sigma_rel = DEFAULT_SIGMA_PER_SQRT_MINUTE
-        volume = self.volume_per_minute or 0.0
-        return price, max(sigma_rel, 1e-6) * price, volume
+        calibrated = CALIBRATION.get(self.parent.symbol, {})
+        bars = ctx.market.bars(self.parent.symbol, ctx.now - VOLATILITY_LOOKBACK, ctx.now)
+        sigma = measured_sigma([b.close for b in bars])
+        if sigma is None:
+            sigma = float(calibrated.get("sigma_1m", DEFAULT_SIGMA_1M))
+        volume = self.volume_per_minute or float(calibrated.get("volume_per_minute", 0.0))
+        return price, max(sigma, 1e-6), volume
 
     def plan(self, ctx: AlgoContext) -> None:
-        """Compute kappa from urgency and the market, then lay the trajectory on the slices."""
+        """Calibrate the coefficients, set kappa from urgency, lay the trajectory on the slices."""
         start = self.started_at or ctx.now
         end = max(self.window_end(ctx), start + timedelta(seconds=1))
         horizon = (end - start) / timedelta(minutes=1)
         price, sigma, volume = self.market_inputs(ctx)
         quantity = float(self.plan_quantity)
-        if volume > 0 and self.urgency > 0:
-            eta = IMPACT_AT_FULL_RATE * price / volume
-            risk_aversion = urgency_to_lambda(self.urgency, quantity * price)
-            self.kappa = min(ac_kappa(risk_aversion, sigma, eta), MAX_KAPPA_T / horizon)
+        tau = horizon / self.slice_count
+        if self.urgency > 0 and volume > 0:
+            self.kappa = self._kappa(quantity, horizon, tau, price, sigma, volume)
+        else:
+            self.kappa = 0.0
         holdings = ac_trajectory(quantity, self.kappa, horizon, self.slice_count)
         trades = [max(a - b, 0.0) for a, b in itertools.pairwise(holdings)]
         span = (end - start) / self.slice_count
@@ -134,3 +233,21 @@ class ShortfallAlgo(SliceScheduleAlgo):
         self.slices = build_schedule(self.plan_quantity, trades, times, self.filters,
                                      Decimal(repr(price)))
 
+    def _kappa(self, quantity: float, horizon: float, tau: float, price: float, sigma: float,
+               volume: float) -> float:
+        """kappa [1/min] of the measured market under the urgency's risk aversion."""
+        coefficients = calibrate(quantity, horizon, price=price, sigma_1m=sigma,
+                                 volume_per_minute=volume)
+        sigma_ref = float(CALIBRATION.get(self.parent.symbol, {}).get("sigma_1m", sigma))
+        reference = calibrate(quantity, horizon, price=price, sigma_1m=sigma_ref,
+                              volume_per_minute=volume)
+        # the discrete form needs eta~ > 0; keep gamma's share of it below one half
+        gamma = min(coefficients.gamma, coefficients.eta / tau)
+        gamma_ref = min(reference.gamma, reference.eta / tau)
+        eta_tilde_ref = reference.eta - gamma_ref * tau / 2.0
+        self.coefficients = AcCoefficients(price, coefficients.sigma, coefficients.eta, gamma)
+        self.risk_aversion = urgency_to_lambda(self.urgency, horizon, eta_tilde_ref,
+                                               reference.sigma)
+        kappa = ac_kappa(self.risk_aversion, coefficients.sigma, coefficients.eta, tau=tau,
+                         gamma=gamma)
+        return min(kappa, MAX_KAPPA_T / horizon)

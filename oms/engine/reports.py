@@ -15,6 +15,7 @@ from oms.model import ChildOrder, Fill, ParentOrder
 from oms.persistence.repository import Repository
 from oms.tca.inputs import SessionExecution, TargetPosition, parent_execution
 from oms.tca.intervals import MarketWindow
+from oms.tca.own_impact import estimate_own_impact
 from oms.tca.report import build_execution_report
 
 __all__ = ["REPORT_PATIENCE", "ReportBuilder", "market_window", "session_report"]
@@ -38,7 +39,9 @@ def session_report(*, session: dict[str, Any], parents: list[ParentOrder],
                    children: list[ChildOrder], fills: list[Fill], market: MarketData,
                    venue: str, generated_at: datetime,
                    risk: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Build the ExecutionReport of one session from its stored orders and fills."""
+    """Build the ExecutionReport of one session from its stored orders and fills; each parent's
+    own impact comes from the market (oms.tca.own_impact: the simulator's unperturbed path, or
+    the impact law replayed over its fills), read only."""
     by_parent: dict[str, list[ChildOrder]] = {}
     for child in children:
         by_parent.setdefault(child.parent_id, []).append(child)
@@ -53,9 +56,14 @@ def session_report(*, session: dict[str, Any], parents: list[ParentOrder],
         bars = market.bars(parent.symbol, start.replace(second=0, microsecond=0), end)
         paths[parent.parent_id] = [{"time": bar.open_time.isoformat(), "price": bar.close}
                                    for bar in bars]
+        own_fills = fills_by_parent.get(parent.parent_id, [])
+        window = market_window(market, parent.symbol, start, end, bars)
+        own = estimate_own_impact(market, parent.symbol, parent.side, own_fills, start=start,
+                                  end=end, arrival=parent.arrival_price, bars=bars,
+                                  market_volume=window.volume)
         executions.append(parent_execution(
-            parent, by_parent.get(parent.parent_id, []), fills_by_parent.get(parent.parent_id, []),
-            market=market_window(market, parent.symbol, start, end, bars), end=end))
+            parent, by_parent.get(parent.parent_id, []), own_fills, market=window, end=end,
+            unimpacted_mids=own.unimpacted_mids, impact_source=own.source))
     current = (session.get("params") or {}).get("current_usd", {})
     targets = [TargetPosition(symbol, Decimal(str(value)), Decimal(str(current.get(symbol, 0))))
                for symbol, value in (session.get("targets") or {}).items()]

@@ -72,6 +72,11 @@ class ParentExecution:
     back (decision -> arrival -> first fill's mid or price; end -> last fill's mid or price ->
     arrival). ``filled_quantity`` None means "the sum of the fills" (the domain invariant); the
     TCA always uses the sum of ``fills``. ``market_*`` cover [start, end) (base-asset volume).
+
+    ``unimpacted_mids`` (empty, or one per fill) is the mid each fill would have seen without our
+    own flow, and ``impact_source`` says where it comes from (oms.tca.own_impact): "simulator"
+    (the simulated market's unperturbed path), "model" (the venue's impact law replayed over our
+    fills) or "none" (not known: our own mid impact then counts as timing).
     """
 
     parent_id: str
@@ -95,8 +100,14 @@ class ParentExecution:
     market_volume: Number | None = None
     state: str = ""
     end_reason: str = ""
+    unimpacted_mids: Sequence[Decimal | None] = ()
+    impact_source: str = "none"
 
     def __post_init__(self) -> None:
+        if self.unimpacted_mids and len(self.unimpacted_mids) != len(self.fills):
+            raise ValidationError(FieldError(
+                f"parent {self.parent_id}.unimpacted_mids",
+                f"must hold one mid per fill ({len(self.fills)}), got {len(self.unimpacted_mids)}"))
         if self.quantity <= 0:
             raise ValidationError(
                 FieldError(f"parent {self.parent_id}.quantity", f"must be > 0, got {self.quantity}")
@@ -155,12 +166,15 @@ def parent_execution(
     *,
     market: MarketWindow | None = None,
     end: datetime | None = None,
+    unimpacted_mids: Sequence[Decimal | None] = (),
+    impact_source: str = "none",
 ) -> ParentExecution:
     """Snapshot a domain ParentOrder with its children and fills for TCA.
 
     ``market`` holds the window's VWAP/TWAP/volume (``MarketWindow.from_bars(bars)`` or built from
     MarketData.vwap/traded_volume); ``end`` overrides ``parent.ended_at`` (e.g. "now" for a parent
-    still working when the report is built).
+    still working when the report is built); ``unimpacted_mids`` and ``impact_source`` as in
+    ParentExecution (oms.tca.own_impact computes them).
     """
     window = market or MarketWindow()
     return ParentExecution(
@@ -185,4 +199,6 @@ def parent_execution(
         market_volume=window.volume,
         state=str(parent.state),
         end_reason=parent.end_reason or "",
+        unimpacted_mids=tuple(unimpacted_mids),
+        impact_source=impact_source,
     )

@@ -84,8 +84,10 @@ class FillTotals:
     """Exact (Decimal) sums over a parent's fills, the inputs of the shortfall decomposition.
 
     ``mid_notional`` is sum(quantity * mid at fill), the mid falling back to the arrival price
-    when a fill has none. ``spread_usd`` is sum(quantity * half_spread), counted positive for
-    taker fills (paid) and negative for maker fills (earned); a missing half spread counts zero.
+    when a fill has none; ``unimpacted_notional`` is sum(quantity * the mid without our own
+    flow), falling back to that mid when it is not known. ``spread_usd`` is
+    sum(quantity * half_spread), counted positive for taker fills (paid) and negative for maker
+    fills (earned); a missing half spread counts zero.
     """
 
     count: int
@@ -96,6 +98,7 @@ class FillTotals:
     fees: Decimal
     maker_quantity: Decimal
     maker_notional: Decimal
+    unimpacted_notional: Decimal
 
     @property
     def avg_price(self) -> Decimal | None:
@@ -103,11 +106,17 @@ class FillTotals:
         return self.notional / self.quantity if self.quantity else None
 
 
-def fill_totals(fills: Sequence[Fill], mid_fallback: Decimal | None) -> FillTotals:
-    """Sum the fills exactly; one pass, a handful of Decimal operations per fill."""
+def fill_totals(fills: Sequence[Fill], mid_fallback: Decimal | None,
+                unimpacted_mids: Sequence[Decimal | None] = ()) -> FillTotals:
+    """Sum the fills exactly; one pass, a handful of Decimal operations per fill.
+    ``unimpacted_mids``: per fill, the mid without our own flow (empty: none known)."""
     quantity = notional = mid_notional = spread = fees = maker_qty = maker_notional = ZERO
+    unimpacted_notional = ZERO
+    own = list(unimpacted_mids) if unimpacted_mids else [None] * len(fills)
+    if len(own) != len(fills):
+        raise ValueError(f"{len(own)} unimpacted mids for {len(fills)} fills")
     with localcontext(prec=EXACT_PRECISION):
-        for fill in fills:
+        for fill, unimpacted in zip(fills, own, strict=True):
             qty = fill.quantity
             value = qty * fill.price
             mid = fill.mid_price
@@ -116,6 +125,7 @@ def fill_totals(fills: Sequence[Fill], mid_fallback: Decimal | None) -> FillTota
             quantity += qty
             notional += value
             mid_notional += qty * mid
+            unimpacted_notional += qty * (mid if unimpacted is None else unimpacted)
             fees += fill.fee
             if fill.liquidity is Liquidity.MAKER:
                 maker_qty += qty
@@ -133,6 +143,7 @@ def fill_totals(fills: Sequence[Fill], mid_fallback: Decimal | None) -> FillTota
         fees=fees,
         maker_quantity=maker_qty,
         maker_notional=maker_notional,
+        unimpacted_notional=unimpacted_notional,
     )
 
 

@@ -2,8 +2,11 @@
 
 With clip(x) = min(max(x, 0), 1):
 
-- cost        = 100 * clip(1 - max(c, 0) / (2 * 25))   c = executed cost in bps of the filled
-                decision notional (shortfall without opportunity cost); 100 at no cost, 50 at the
+- cost        = 100 * clip(1 - max(c, 0) / (2 * 25))   c = (executed cost + opportunity cost)
+                in bps of the ordered decision notional Q * D: the executed cost is the shortfall
+                of what filled, the opportunity cost the unfilled rest times the side-signed move
+                from the arrival to the end mid, s * (Q - F) * (E - A) (leaving a buy unfilled
+                while the price runs away is a cost, not a free pass); 100 at no cost, 50 at the
                 25 bps threshold, 0 at twice it.
 - speed       = 100 * min(1, 100 / L)                  L = p95 submit->ack latency in ms (p95
                 submit->first fill when no acks are known); 100 within the 100 ms target, 50 at
@@ -55,9 +58,9 @@ def _clip(value: float) -> float:
     return min(max(value, 0.0), 1.0)
 
 
-def cost_score(executed_cost_bps: float) -> float:
+def cost_score(cost_bps: float) -> float:
     """100 at zero cost, 50 at the 25 bps threshold, 0 at 50 bps (negative cost scores 100)."""
-    return 100.0 * _clip(1.0 - max(executed_cost_bps, 0.0) / (2.0 * COST_THRESHOLD_BPS))
+    return 100.0 * _clip(1.0 - max(cost_bps, 0.0) / (2.0 * COST_THRESHOLD_BPS))
 
 
 def speed_score(latency_ms: float | None) -> float:
@@ -120,15 +123,16 @@ class QualityScores:
 
 def quality_scores(
     *,
-    executed_cost_bps: float,
+    cost_bps: float,
     latency_ms: float | None,
     fill_rate: float,
     impact_bps: float,
     dispersion_bps: float | None,
 ) -> QualityScores:
-    """All scores from their measures; ``overall`` is the QUALITY_WEIGHTS weighted mean."""
+    """All scores from their measures (``cost_bps``: executed plus opportunity cost, see the
+    module docstring); ``overall`` is the QUALITY_WEIGHTS weighted mean."""
     parts = {
-        "cost": cost_score(executed_cost_bps),
+        "cost": cost_score(cost_bps),
         "speed": speed_score(latency_ms),
         "fill_rate": fill_rate_score(fill_rate),
         "market_impact": impact_score(impact_bps),

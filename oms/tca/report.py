@@ -1,9 +1,12 @@
 """The ExecutionReport: one stable JSON document per execution session (report_version 1).
 
 ``build_execution_report`` analyses every parent (prices, fills, shortfall, child slippage) and
-rolls them up into the session's summary, costs, TCA and quality. Every value is a JSON number,
-string, list, dict or null; times are ISO-8601 UTC (``2024-01-02T10:00:00.000Z``). ``fills_csv``
-renders the fills of a report as CSV. Formulas live in measures, shortfall and quality.
+rolls them up into the session's summary, costs, TCA and quality. Impact is our own: the book
+walked plus the mid our flow moved (``own_mid_impact``, whose source each parent and the summary
+name in ``impact_source``: simulator, model, none or mixed); timing is the market's own move.
+Every value is a JSON number, string, list, dict or null; times are ISO-8601 UTC
+(``2024-01-02T10:00:00.000Z``). ``fills_csv`` renders the fills of a report as CSV. Formulas live
+in measures, shortfall, own_impact and quality.
 """
 
 from __future__ import annotations
@@ -115,7 +118,7 @@ class ParentAnalysis:
 def analyse_parent(parent: ParentExecution) -> ParentAnalysis:
     """Resolve reference prices, sum the fills, decompose the shortfall, slice child slippage."""
     prices = reference_prices(parent)
-    totals = fill_totals(parent.fills, prices.arrival)
+    totals = fill_totals(parent.fills, prices.arrival, parent.unimpacted_mids)
     return ParentAnalysis(
         parent=parent,
         prices=prices,
@@ -130,6 +133,8 @@ def _tca_bps(shortfall: Shortfall) -> dict[str, float]:
     out = {"implementation_shortfall_bps": total}
     out.update({key: shortfall.bps(name) for key, name in _TCA_KEYS})
     out["total_cost_bps"] = total
+    out["own_mid_impact_bps"] = shortfall.bps("own_mid_impact")
+    out["opportunity_since_arrival_bps"] = shortfall.bps("opportunity_since_arrival")
     return out
 
 
@@ -149,6 +154,10 @@ def _costs(shortfall: Shortfall) -> dict[str, float]:
         "timing_cost_bps": shortfall.bps("timing"),
         "opportunity_cost_usd": float(shortfall.opportunity),
         "opportunity_cost_bps": shortfall.bps("opportunity"),
+        "own_mid_impact_usd": float(shortfall.own_mid_impact),
+        "own_mid_impact_bps": shortfall.bps("own_mid_impact"),
+        "opportunity_since_arrival_usd": float(shortfall.opportunity_since_arrival),
+        "opportunity_since_arrival_bps": shortfall.bps("opportunity_since_arrival"),
         "executed_cost_usd": float(shortfall.executed),
         "decision_notional_usd": float(shortfall.decision_notional),
     }
@@ -170,8 +179,9 @@ def _quality(
     latency_ms = latency["ack_p95_ms"]
     if latency_ms is None:
         latency_ms = latency["fill_p95_ms"]
+    counted = float(shortfall.executed + shortfall.opportunity_since_arrival)
     return quality_scores(
-        executed_cost_bps=safe_ratio(float(shortfall.executed), filled_base) * BPS,
+        cost_bps=safe_ratio(counted, float(shortfall.decision_notional)) * BPS,
         latency_ms=latency_ms,
         fill_rate=safe_ratio(filled_base, float(shortfall.decision_notional)),
         impact_bps=safe_ratio(float(shortfall.market_impact), filled_base) * BPS,
@@ -188,10 +198,12 @@ def _iso_times(stamps: Sequence[datetime]) -> list[str]:
     return [text + "Z" for text in np.datetime_as_string(as_dt64, unit="ms").tolist()]
 
 
-def _fill_rows(fills: Sequence[Fill]) -> list[dict[str, Any]]:
+def _fill_rows(fills: Sequence[Fill],
+               unimpacted_mids: Sequence[Decimal | None] = ()) -> list[dict[str, Any]]:
     times = _iso_times(
         [fill.ts if fill.ts.tzinfo else fill.ts.replace(tzinfo=UTC) for fill in fills]
     )
+    own = list(unimpacted_mids) if unimpacted_mids else [None] * len(fills)
     return [
         {
             "time": time,
@@ -204,8 +216,9 @@ def _fill_rows(fills: Sequence[Fill]) -> list[dict[str, Any]]:
             "client_order_id": fill.client_order_id,
             "mid_price": None if fill.mid_price is None else float(fill.mid_price),
             "half_spread": None if fill.half_spread is None else float(fill.half_spread),
+            "unimpacted_mid": _num(unimpacted),
         }
-        for fill, time in zip(fills, times, strict=True)
+        for fill, time, unimpacted in zip(fills, times, own, strict=True)
     ]
 
 
@@ -222,6 +235,7 @@ def _parent_dict(analysis: ParentAnalysis) -> dict[str, Any]:
         "algo_reason": parent.algo_reason,
         "state": parent.state,
         "end_reason": parent.end_reason,
+        "impact_source": parent.impact_source,
         "quantity": float(parent.quantity),
         "filled_quantity": float(totals.quantity),
         "filled_notional_usd": float(totals.notional),
@@ -249,6 +263,8 @@ def _parent_dict(analysis: ParentAnalysis) -> dict[str, Any]:
         "tca": _tca_bps(analysis.shortfall),
         "costs_usd": {
             **{name: float(value) for name, value in analysis.shortfall.usd().items()},
+            "own_mid_impact": float(analysis.shortfall.own_mid_impact),
+            "opportunity_since_arrival": float(analysis.shortfall.opportunity_since_arrival),
             "decision_notional": float(analysis.shortfall.decision_notional),
         },
         "quality": _quality([analysis], analysis.shortfall, latency).as_dict(),
@@ -261,7 +277,7 @@ def _parent_dict(analysis: ParentAnalysis) -> dict[str, Any]:
                 strict=True,
             )
         ],
-        "fills": _fill_rows(parent.fills),
+        "fills": _fill_rows(parent.fills, parent.unimpacted_mids),
     }
 
 
@@ -309,7 +325,16 @@ def _summary(
         "risk_violations": len(session.risk_violations),
         "circuit_breakers_tripped": len(session.breakers_tripped),
         "latency": latency,
+        "impact_source": _impact_source(analyses),
     }
+
+
+def _impact_source(analyses: Sequence[ParentAnalysis]) -> str:
+    """The parents' common impact source; "mixed" when they differ, "none" without parents."""
+    sources = {a.parent.impact_source for a in analyses}
+    if not sources:
+        return "none"
+    return sources.pop() if len(sources) == 1 else "mixed"
 
 
 def build_execution_report(session: SessionExecution, generated_at: datetime) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def test_pooled_dispersion_ignores_differences_between_parents() -> None:
 def test_overall_is_the_documented_weighted_mean() -> None:
     # Arrange / Act
     scores = quality_scores(
-        executed_cost_bps=25.0, latency_ms=200.0, fill_rate=0.9, impact_bps=5.0, dispersion_bps=10.0
+        cost_bps=25.0, latency_ms=200.0, fill_rate=0.9, impact_bps=5.0, dispersion_bps=10.0
     )
     # Assert
     assert sum(QUALITY_WEIGHTS.values()) == pytest.approx(1.0)

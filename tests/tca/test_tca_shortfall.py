@@ -28,7 +28,8 @@ TCA_COMPONENT_KEYS = (
 
 def _shortfall(parent) -> Shortfall:  # type: ignore[no-untyped-def]
     prices = reference_prices(parent)
-    return decompose(parent, prices, fill_totals(parent.fills, prices.arrival))
+    return decompose(parent, prices,
+                     fill_totals(parent.fills, prices.arrival, parent.unimpacted_mids))
 
 
 def _price(low: int, high: int) -> st.SearchStrategy[Decimal]:
@@ -62,12 +63,17 @@ def random_parents(draw: st.DrawFn):  # type: ignore[no-untyped-def]
         )
     filled = sum((f.quantity for f in fills), Decimal(0))
     extra = Decimal(draw(st.integers(0, 50_000))) / 10_000
+    # sometimes the mids without our own flow are known (the impact / timing split)
+    unimpacted = draw(st.one_of(st.just(()), st.lists(st.one_of(st.none(), _price(9_000, 11_000)),
+                                                      min_size=count, max_size=count)))
     parent = replace(
         worked_parent(side, fills),
         quantity=filled + extra,
         decision_price=draw(st.one_of(st.none(), _price(9_000, 11_000))),
         arrival_price=draw(st.one_of(st.none(), _price(9_000, 11_000))),
         end_price=draw(st.one_of(st.none(), _price(9_000, 11_000))),
+        unimpacted_mids=tuple(unimpacted),
+        impact_source="model" if unimpacted else "none",
     )
     return parent
 
