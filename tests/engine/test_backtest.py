@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from oms.algos.shortfall import DEFAULT_SIGMA_PER_SQRT_MINUTE, ShortfallAlgo
+from oms.algos.shortfall import DEFAULT_SIGMA_1M, VOLATILITY_LOOKBACK, ShortfallAlgo
+from oms.market.calibration import CALIBRATION
 from oms.backtest import BacktestSpec, run_backtest
 from oms.cli import main
 from oms.errors import ValidationError
@@ -89,9 +90,9 @@ def test_replay_mode_trades_the_symbols_of_the_file(binance_data: Path, tmp_path
         oms.close()
 
 
-def file_sigma_last_hour(path: Path, start: datetime) -> float:
-    """Sample std of the 1-minute log returns of the closes of the hour before ``start``."""
-    lo = int((start - timedelta(hours=1)).timestamp() * 1000)
+def file_sigma_before(path: Path, start: datetime, lookback: timedelta) -> float:
+    """Sample std of the 1-minute log returns of the closes in ``lookback`` before ``start``."""
+    lo = int((start - lookback).timestamp() * 1000)
     hi = int(start.timestamp() * 1000)
     closes: list[float] = []
     with gzip.open(path, "rt") as fh:
@@ -121,7 +122,9 @@ def test_an_is_backtest_measures_the_files_volatility(binance_data: Path,
 
     run_backtest(spec)
 
-    price, sigma_usd, _ = seen[0]
-    expected = file_sigma_last_hour(binance_data / BTC_FILE, start)
-    assert sigma_usd / price == pytest.approx(expected, rel=1e-9)
-    assert abs(sigma_usd / price - DEFAULT_SIGMA_PER_SQRT_MINUTE) > 1e-5
+    _, sigma_1m, _ = seen[0]
+    expected = file_sigma_before(binance_data / BTC_FILE, start, VOLATILITY_LOOKBACK)
+    assert sigma_1m == pytest.approx(expected, rel=1e-9)
+    # neither fallback: the calibrated figure nor the default for unknown symbols
+    assert abs(sigma_1m - CALIBRATION["BTCUSDT"]["sigma_1m"]) > 1e-5
+    assert abs(sigma_1m - DEFAULT_SIGMA_1M) > 1e-5
