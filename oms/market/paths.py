@@ -24,24 +24,31 @@ __all__ = ["KNOTS", "BarPaths", "bar_uniforms", "knots_from_ohlc", "volume_share
 
 KNOTS = 7
 _PER_BAR = ("open_s", "open", "high", "low", "close", "volume", "quote_volume", "trades",
-            "taker_buy", "knot_t", "knot_p", "knot_v", "depth_scale", "spread_ticks")
+            "taker_buy", "knot_t", "knot_p", "knot_v", "depth_scale", "spread_ticks",
+            "touch_rate")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
 class BarPaths:
     """Per-bar arrays of one symbol: OHLCV, knots and derived prefix sums (appended at the end,
-    dropped from the start)."""
+    dropped from the start).
+
+    ``depth_scale``, ``spread_ticks`` (the narrowest spread the bar quotes) and ``touch_rate``
+    (touch events per second, oms.market.touch) are set from earlier bars only: what the market
+    shows during a minute never depends on that minute's final volume or range.
+    """
 
     __slots__ = ("close", "cum_quote", "cum_volume", "depth_scale", "high", "knot_p", "knot_t",
                  "knot_v", "low", "open", "open_s", "quote_volume", "spread_ticks", "taker_buy",
-                 "trades", "volume")
+                 "touch_rate", "trades", "volume")
 
     def __init__(self, open_s: IntArray, ohlcv: tuple[FloatArray, FloatArray, FloatArray,
                                                         FloatArray, FloatArray, FloatArray],
                  trades: IntArray, taker_buy: FloatArray,
                  knots: tuple[FloatArray, FloatArray, FloatArray],
-                 depth_scale: FloatArray, spread_ticks: FloatArray) -> None:
+                 depth_scale: FloatArray, spread_ticks: FloatArray,
+                 touch_rate: FloatArray | None = None) -> None:
         self.open_s = open_s
         self.open, self.high, self.low, self.close, self.volume, self.quote_volume = ohlcv
         self.trades = trades
@@ -49,6 +56,8 @@ class BarPaths:
         self.knot_t, self.knot_p, self.knot_v = knots
         self.depth_scale = depth_scale
         self.spread_ticks = spread_ticks
+        self.touch_rate = (np.full(open_s.size, 2.0) if touch_rate is None
+                           else np.asarray(touch_rate, dtype=np.float64))
         self.cum_volume = np.concatenate(([0.0], np.cumsum(self.volume)))
         self.cum_quote = np.concatenate(([0.0], np.cumsum(self.quote_volume)))
 

@@ -58,10 +58,12 @@ class MarketView:
         price = top.ask if side is Side.BUY else top.bid
         return self.sim.touch_notional(symbol) * top.scale / price
 
-    def record_own_trade(self, symbol: str, side: Side, quantity: float, t: float) -> None:
-        """Feed our trade to the impact model (simulated markets only)."""
+    def record_own_trade(self, symbol: str, side: Side, quantity: float, t: float, *,
+                         passive: bool = False) -> None:
+        """Feed our trade to the impact model (simulated markets only; ``passive``: a maker
+        fill, which moves the price less)."""
         if self.sim is not None:
-            self.sim.record_own_trade(symbol, side, quantity, t)
+            self.sim.record_own_trade(symbol, side, quantity, t, passive=passive)
 
     def volume_through(self, symbol: str, side: Side, price: float, t0: float,
                        t1: float) -> tuple[float, bool]:

@@ -59,7 +59,7 @@ def test_no_trades_no_impact_and_zero_mean_moves() -> None:
 
     standard_error = moves.std() / np.sqrt(moves.size)
     assert abs(moves.mean()) < 3 * standard_error
-    assert market.quote("BTCUSDT").bid <= Decimal(repr(market.path_mid("BTCUSDT")))
+    assert market.quote("BTCUSDT").bid <= Decimal(repr(market.path_mid("BTCUSDT", quoted=True)))
 
 
 def _sliced_buy_cost_bps(total: Decimal, model: str = "sqrt") -> float:
@@ -75,8 +75,8 @@ def _sliced_buy_cost_bps(total: Decimal, model: str = "sqrt") -> float:
         venue.submit(ChildOrder(f"c{k}", "p", "BTCUSDT", Side.BUY, total / 100,
                                 OrderType.MARKET, now, "paper"), now)
         fills += [e.fill for e in venue.poll(now) if isinstance(e, OrderFilled)]
-    costs = [(float(f.price) / market.path_mid("BTCUSDT", f.ts) - 1) * 1e4 * float(f.quantity)
-             for f in fills]
+    costs = [(float(f.price) / market.path_mid("BTCUSDT", f.ts, quoted=True) - 1) * 1e4
+             * float(f.quantity) for f in fills]
     return sum(costs) / float(sum(f.quantity for f in fills))
 
 
