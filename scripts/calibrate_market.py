@@ -48,13 +48,14 @@ from oms.market.micro_stats import (  # noqa: E402
     Tape,
     maker_taker_ratio,
     p_change_within,
+    p_marketable_on_arrival,
     spread_distribution,
     trade_stats,
 )
 from oms.progress import Progress  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from market_compare import compare_table, requote_share  # noqa: E402 - scripts/: simulator side
+from market_compare import _instants, compare_table, touch_figures  # noqa: E402 - simulator side
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 CAL_START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -66,7 +67,6 @@ RECORDING = "l2_trades/{tag}_{stream}.csv.gz"
 FIT_RECORDINGS = ("BTCUSDT_20240808T2354_20240809T0005", "ETHUSDT_20240808T2354_20240809T0005")
 CHECK_RECORDINGS = ("BTCUSDT_20230405T0000_20230405T0007",)  # compared against, not fitted
 TOUCH_HORIZON_S = 0.01  # the 10 ms over which P(touch changes) is fitted
-SAMPLES = 20_000  # seeded random instants for the vectorised figures
 WIDEST_SPREAD = 5  # spread shares are kept for 1..4 ticks and 5 or more
 SLOW_PHI = 0.9985  # per-minute persistence of the slow volume/volatility regime
 FAST_PHI = 0.4
@@ -182,21 +182,28 @@ def load_tape(base: Path, tag: str) -> tuple[Tape, float]:
 def micro_stats(tape: Tape, offset: float, symbol: str) -> dict[str, object]:
     """Intra-minute constants of one symbol from a recording (see the module docstring).
 
-    The touch event rate is the Poisson rate that gives the recorded P(touch changes within
-    10 ms of a random instant): real touch changes come in bursts (about 10 a second, most of
-    them inside a few milliseconds of each other), and what an order with a 10 ms latency meets
-    is the rate of the bursts, not of the changes. An event re-quotes around the path mid and
-    may round to the same prices: the rate is divided by the share of events that change the
-    quote in the simulator replaying the recording's own minutes (market_compare.requote_share).
+    Touch events: real touch changes come in bursts (about 10 a second, most within a few
+    milliseconds of each other, many undoing themselves); what an order with a 10 ms latency
+    meets is the rate of the bursts and where they leave the quote. So the event rate is fitted
+    on P(touch changes within 10 ms of a random instant), and the share of flickering events
+    (oms.market.touch) on P(marketable on arrival) / P(touch change within 10 ms), both
+    against the simulator replaying the recording's own minutes (market_compare.touch_figures):
+    first the flicker share at the Poisson rate of the recorded figure, then the rate rescaled
+    so that the simulated P(change within 10 ms) is the recorded one.
     """
-    rng = np.random.default_rng(20240808)
-    sends = np.sort(rng.uniform(tape.start, tape.end - TOUCH_HORIZON_S, SAMPLES))
-    p_change = p_change_within(tape, TOUCH_HORIZON_S, sends)
-    changes = float(-np.log1p(-p_change) / TOUCH_HORIZON_S)
-    rate = changes / requote_share(tape, offset, symbol, changes)
+    instants, delays, sides = _instants(np.random.default_rng(11), tape.start, tape.end)
+    p_change = p_change_within(tape, TOUCH_HORIZON_S, instants)
+    p_marketable = p_marketable_on_arrival(tape, instants, delays, sides)
+    rate = float(-np.log1p(-p_change) / TOUCH_HORIZON_S)
+    base_change, base_marketable = touch_figures(tape, offset, symbol, rate, 0.0)
+    flicker = float(np.clip(1.0 - (p_marketable / p_change) / (base_marketable / base_change),
+                            0.0, 0.8))
+    simulated_change = touch_figures(tape, offset, symbol, rate, flicker)[0]
+    rate *= float(np.log1p(-p_change) / np.log1p(-simulated_change))
     trades = trade_stats(tape)
     return {
         "touch_events_per_s": round(rate, 4),
+        "flicker_share": round(flicker, 4),
         "spread_ticks_shares": tuple(round(x, 5) for x in spread_distribution(
             tape, 0.01, WIDEST_SPREAD)),
         "trades_per_s": round(trades["trades_per_s"], 3),
@@ -210,9 +217,11 @@ def micro_stats(tape: Tape, offset: float, symbol: str) -> dict[str, object]:
 def micro_default(micro: dict[str, dict[str, object]]) -> dict[str, object]:
     """What symbols without a recording use: the mean rate and spread shares of those with one."""
     rates = [float(m["touch_events_per_s"]) for m in micro.values()]  # type: ignore[arg-type]
+    flickers = [float(m["flicker_share"]) for m in micro.values()]  # type: ignore[arg-type]
     shares = np.mean(np.array([m["spread_ticks_shares"] for m in micro.values()], dtype=float),
                      axis=0)
     return {"touch_events_per_s": round(float(np.mean(rates)), 4),
+            "flicker_share": round(float(np.mean(flickers)), 4),
             "spread_ticks_shares": tuple(round(float(x), 5) for x in shares)}
 
 

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Tape", "maker_taker_ratio", "p_change_within", "p_marketable_on_arrival",
-           "p_passive_fill", "spread_median_ticks", "trade_stats"]
+__all__ = ["Tape", "bars_from_trades", "maker_taker_ratio", "p_change_within",
+           "p_marketable_on_arrival", "p_passive_fill", "spread_distribution",
+           "spread_median_ticks", "trade_stats"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]

@@ -27,7 +27,7 @@ Besides the MarketData protocol, simulated markets offer what the paper venue ne
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -40,13 +40,7 @@ from oms.market.base import HISTORY_HORIZON
 from oms.market.book import LevelGrid
 from oms.market.impact import ImpactModel, ImpactParams
 from oms.market.paths import BarPaths
-from oms.market.touch import (
-    bar_touch,
-    bid_ticks,
-    micro_key,
-    spread_probabilities,
-    touch_volume_share,
-)
+from oms.market.touch import TouchParams, bar_touch, bid_ticks, micro_key, touch_volume_share
 from oms.market.types import Bar, Book, BookLevel, Quote
 from oms.model.enums import Side
 
@@ -98,12 +92,12 @@ class _BarInfo:
 
     __slots__ = ("end", "index", "scale", "start", "touch")
 
-    def __init__(self, paths: BarPaths, i: int, key: int, spreads: tuple[float, ...]) -> None:
+    def __init__(self, paths: BarPaths, i: int, key: int, params: TouchParams) -> None:
         self.index = i
         self.start = float(paths.open_s[i])
         self.end = self.start + 60.0
         self.scale = float(paths.depth_scale[i])
-        self.touch = bar_touch(paths, i, key, spreads)
+        self.touch = bar_touch(paths, i, key, params)
 
 
 def _iso(t: float) -> str:
@@ -115,11 +109,13 @@ class SimulatedMarket:
 
     def __init__(self, specs: dict[str, SymbolSpec], paths: dict[str, BarPaths],
                  start: datetime, *, history: timedelta | None = HISTORY_HORIZON,
-                 seed: int = 7) -> None:
+                 seed: int = 7, touch: Mapping[str, TouchParams] | None = None) -> None:
         """``history``: how far back bars are kept (None keeps everything: studies of long
-        synthetic series, reference markets in tests); ``seed`` drives the touch events."""
+        synthetic series, reference markets in tests); ``seed`` drives the touch events;
+        ``touch`` overrides the calibrated touch parameters (the calibration script)."""
         self._keys = {s: micro_key(seed, s) for s in specs}
-        self._spreads = {s: spread_probabilities(s) for s in specs}
+        self._touch_params = {s: (touch or {}).get(s) or TouchParams.calibrated(s)
+                              for s in specs}
         self._touch_cache: dict[str, dict[float, _BarInfo]] = {s: {} for s in specs}
         self._history_s = None if history is None else history.total_seconds()
         self._specs = specs
@@ -199,7 +195,8 @@ class SimulatedMarket:
         if info is None or info.index != i:
             if len(cache) > 16:
                 cache.clear()
-            info = cache[start] = _BarInfo(paths, i, self._keys[symbol], self._spreads[symbol])
+            info = cache[start] = _BarInfo(paths, i, self._keys[symbol],
+                                           self._touch_params[symbol])
         return info
 
     @staticmethod
