@@ -73,6 +73,29 @@ class BarPaths:
         self.cum_quote = np.concatenate(
             (self.cum_quote, self.cum_quote[-1] + np.cumsum(other.quote_volume)))
 
+    def cumulative(self, t: float, quote: bool) -> float:
+        """Volume (``quote``: quote volume) traded before epoch second ``t``, counted from the
+        first bar ever held, released along each bar's knots."""
+        i = int(np.searchsorted(self.open_s, t, side="right")) - 1
+        cum = self.cum_quote if quote else self.cum_volume
+        if i < 0:
+            return float(cum[0])  # before the first bar held: the volume before it
+        total = self.quote_volume if quote else self.volume
+        offset = t - float(self.open_s[i])
+        if offset >= 60.0:
+            return float(cum[i + 1])
+        share = float(np.interp(offset, self.knot_t[i], self.knot_v[i]))
+        return float(cum[i]) + float(total[i]) * share
+
+    def rows(self, lo: int, hi: int) -> list[tuple[int, float, float, float, float, float, float,
+                                                   int]]:
+        """(open_s, open, high, low, close, volume, quote_volume, trades) of bars lo..hi-1."""
+        sl = slice(lo, hi)
+        return list(zip(self.open_s[sl].tolist(), self.open[sl].tolist(),
+                        self.high[sl].tolist(), self.low[sl].tolist(), self.close[sl].tolist(),
+                        self.volume[sl].tolist(), self.quote_volume[sl].tolist(),
+                        self.trades[sl].tolist(), strict=True))
+
     def drop_first(self, count: int) -> None:
         """Forget the first ``count`` bars. The prefix sums keep their values (differences of
         them, the traded volume of a window, are unchanged to the last bit); every array is

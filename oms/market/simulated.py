@@ -360,17 +360,7 @@ class SimulatedMarket:
 
     # ----------------------------------------------------------------- volume and history
     def _cum(self, symbol: str, t: float, quote: bool) -> float:
-        paths = self._paths[symbol]
-        i = int(np.searchsorted(paths.open_s, t, side="right")) - 1
-        cum = paths.cum_quote if quote else paths.cum_volume
-        if i < 0:
-            return float(cum[0])  # before the first bar held: the volume before it
-        total = paths.quote_volume if quote else paths.volume
-        offset = t - float(paths.open_s[i])
-        if offset >= 60.0:
-            return float(cum[i + 1])
-        share = float(np.interp(offset, paths.knot_t[i], paths.knot_v[i]))
-        return float(cum[i]) + float(total[i]) * share
+        return self._paths[symbol].cumulative(t, quote)
 
     def traded_volume(self, symbol: str, start: datetime, end: datetime) -> Decimal:
         """Market volume (base asset) in [start, end) up to now."""
@@ -402,12 +392,8 @@ class SimulatedMarket:
         hi = int(np.searchsorted(paths.open_s, t1, side="left"))
         if hi <= lo:
             return []
-        sl = slice(lo, hi)
-        rows = zip(paths.open_s[sl].tolist(), paths.open[sl].tolist(), paths.high[sl].tolist(),
-                   paths.low[sl].tolist(), paths.close[sl].tolist(), paths.volume[sl].tolist(),
-                   paths.quote_volume[sl].tolist(), paths.trades[sl].tolist(), strict=True)
         return [Bar(symbol, _EPOCH + timedelta(seconds=s), o, h, lo_, c, v, q, int(n))
-                for s, o, h, lo_, c, v, q, n in rows]
+                for s, o, h, lo_, c, v, q, n in self._paths[symbol].rows(lo, hi)]
 
     def volume_through(self, symbol: str, resting_side: Side, price: float, t0: float,
                        t1: float) -> tuple[float, bool]:
