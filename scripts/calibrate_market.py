@@ -1,8 +1,29 @@
 """Recompute the market-simulator constants in oms/market/calibration.py from ../shared/data.
 
-Usage: ``python scripts/calibrate_market.py [--data-dir DIR] [--write]``. Uses only
+Usage: ``python scripts/calibrate_market.py [--data-dir DIR] [--write | --compare]``. Uses only
 2024-01-01..2024-04-30 klines (May-June is reserved for evaluation), the 2024-08-08 L2 depth
-snapshots and bookTicker streams. Prints the module text; ``--write`` replaces calibration.py.
+snapshots, and the bookTicker and trade recordings (l2_trades/). Prints the module text;
+``--write`` replaces calibration.py; ``--compare`` prints the simulator beside the recordings.
+
+The intra-minute figures (MICRO) come from the 2024-08-08 BTCUSDT and ETHUSDT recordings; the
+2023-04-05 BTCUSDT recording is only compared against (out of sample). Recorded streams are put on
+the recorder's local clock (bookTicker has no exchange time; the trades' local receive time is on
+the same clock); bars for the simulator are built from the trades by EXCHANGE time (the local
+clock ran ~1.25 s behind).
+
+``--compare`` replays, for each recording, the 1-minute bars built from its own trades in the
+kline replay market with the paper venue (default settings) and measures, on both sides, at the
+same number of seeded random send instants (oms.market.micro_stats gives the exact definitions):
+
+- P(touch change within 10 ms): the best bid or ask price changes within 10 ms of the instant;
+- P(marketable on arrival): a limit order priced at its own side's best at the instant (a buy at
+  the bid, a sell at the ask, sides 50/50) arrives after half a round trip drawn from the paper
+  venue's default latency model (median 20 ms, jitter 10 ms); it is marketable if the opposite
+  best has reached its price by then (in the simulator: the paper venue fills it as a taker);
+- P(passive fill within 1 min): the same order, if it rests, gets a fill within 60 s of its
+  send, with the displayed touch size ahead of it (recording: a trade through its price, or
+  aggressor volume at its price beyond the queue; simulator: the paper venue's queue model);
+- spread median: time-weighted, in ticks.
 """
 
 from __future__ import annotations
@@ -23,7 +44,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from oms.market.klines import kline_arrays  # noqa: E402
+from oms.market.micro_stats import (  # noqa: E402
+    Tape,
+    maker_taker_ratio,
+    p_change_within,
+    p_marketable_on_arrival,
+    spread_distribution,
+    trade_stats,
+)
 from oms.progress import Progress  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from market_compare import _instants, compare_table, touch_figures  # noqa: E402 - simulator side
 
 SYMBOLS = ("BTCUSDT", "ETHUSDT", "SOLUSDT")
 CAL_START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -31,6 +63,11 @@ CAL_END = datetime(2024, 5, 1, tzinfo=UTC)
 KLINE_FILE = "klines_1m/{symbol}-1m-2024-01-01_2024-06-25.csv.gz"
 SNAPSHOT_FILE = "l2_trades/{symbol}_20240808T2354_20240809T0005_depth_snapshot_1000.json"
 BOOKTICKER_FILE = "l2_trades/{symbol}_20240808T2354_20240809T0005_bookTicker.csv.gz"
+RECORDING = "l2_trades/{tag}_{stream}.csv.gz"
+FIT_RECORDINGS = ("BTCUSDT_20240808T2354_20240809T0005", "ETHUSDT_20240808T2354_20240809T0005")
+CHECK_RECORDINGS = ("BTCUSDT_20230405T0000_20230405T0007",)  # compared against, not fitted
+TOUCH_HORIZON_S = 0.01  # the 10 ms over which P(touch changes) is fitted
+WIDEST_SPREAD = 5  # spread shares are kept for 1..4 ticks and 5 or more
 SLOW_PHI = 0.9985  # per-minute persistence of the slow volume/volatility regime
 FAST_PHI = 0.4
 
@@ -121,13 +158,88 @@ def spread_stats(path: Path) -> dict[str, float]:
             "touch_qty_median": round(float(touch.median()), 5)}
 
 
+def load_tape(base: Path, tag: str) -> tuple[Tape, float]:
+    """A recording as a Tape on the recorder's clock, and the exchange-minus-local offset (s)."""
+    def read(stream: str) -> pd.DataFrame:
+        with gzip.open(base / RECORDING.format(tag=tag, stream=stream)) as handle:
+            return pd.read_csv(handle)
+
+    ticker = read("bookTicker").sort_values("update_id", kind="stable")
+    trades = read("trades").sort_values("trade_id", kind="stable")
+
+    def col(frame: pd.DataFrame, name: str) -> np.ndarray:
+        return frame[name].to_numpy(dtype=np.float64)
+
+    tape = Tape(col(ticker, "local_recv_ts_ns") / 1e9, col(ticker, "best_bid_price"),
+                col(ticker, "best_ask_price"), col(ticker, "best_bid_qty"),
+                col(ticker, "best_ask_qty"), col(trades, "local_recv_ts_ns") / 1e9,
+                col(trades, "price"), col(trades, "qty"),
+                trades["is_buyer_maker"].astype(str).str.lower().eq("true").to_numpy())
+    offset = float(np.median(col(trades, "event_time_ms") / 1e3 - tape.trade_times))
+    return tape, offset
+
+
+def micro_stats(tape: Tape, offset: float, symbol: str) -> dict[str, object]:
+    """Intra-minute constants of one symbol from a recording (see the module docstring).
+
+    Touch events: real touch changes come in bursts (about 10 a second, most within a few
+    milliseconds of each other, many undoing themselves); what an order with a 10 ms latency
+    meets is the rate of the bursts and where they leave the quote. So the event rate is fitted
+    on P(touch changes within 10 ms of a random instant), and the share of flickering events
+    (oms.market.touch) on P(marketable on arrival) / P(touch change within 10 ms), both
+    against the simulator replaying the recording's own minutes (market_compare.touch_figures):
+    first the flicker share at the Poisson rate of the recorded figure, then the rate rescaled
+    so that the simulated P(change within 10 ms) is the recorded one.
+    """
+    instants, delays, sides = _instants(np.random.default_rng(11), tape.start, tape.end)
+    p_change = p_change_within(tape, TOUCH_HORIZON_S, instants)
+    p_marketable = p_marketable_on_arrival(tape, instants, delays, sides)
+    rate = float(-np.log1p(-p_change) / TOUCH_HORIZON_S)
+    base_change, base_marketable = touch_figures(tape, offset, symbol, rate, 0.0)
+    flicker = float(np.clip(1.0 - (p_marketable / p_change) / (base_marketable / base_change),
+                            0.0, 0.8))
+    simulated_change = touch_figures(tape, offset, symbol, rate, flicker)[0]
+    rate *= float(np.log1p(-p_change) / np.log1p(-simulated_change))
+    trades = trade_stats(tape)
+    return {
+        "touch_events_per_s": round(rate, 4),
+        "flicker_share": round(flicker, 4),
+        "spread_ticks_shares": tuple(round(x, 5) for x in spread_distribution(
+            tape, 0.01, WIDEST_SPREAD)),
+        "trades_per_s": round(trades["trades_per_s"], 3),
+        "trade_qty_median": round(trades["trade_qty_median"], 6),
+        "trade_qty_mean": round(trades["trade_qty_mean"], 6),
+        "taker_sell_share": round(trades["taker_sell_share"], 4),
+        "maker_taker_ratio": round(maker_taker_ratio(tape), 4),
+    }
+
+
+def micro_default(micro: dict[str, dict[str, object]]) -> dict[str, object]:
+    """What symbols without a recording use: the mean rate and spread shares of those with one."""
+    rates = [float(m["touch_events_per_s"]) for m in micro.values()]  # type: ignore[arg-type]
+    flickers = [float(m["flicker_share"]) for m in micro.values()]  # type: ignore[arg-type]
+    shares = np.mean(np.array([m["spread_ticks_shares"] for m in micro.values()], dtype=float),
+                     axis=0)
+    return {"touch_events_per_s": round(float(np.mean(rates)), 4),
+            "flicker_share": round(float(np.mean(flickers)), 4),
+            "spread_ticks_shares": tuple(round(float(x), 5) for x in shares)}
+
+
+def passive_ratio(base: Path) -> float:
+    """Median maker/taker impact ratio over every recording (fitted and checked ones)."""
+    ratios = [maker_taker_ratio(load_tape(base, tag)[0])
+              for tag in FIT_RECORDINGS + CHECK_RECORDINGS]
+    return round(float(np.clip(np.median(ratios), 0.05, 1.0)), 4)
+
+
 def _fmt(value: object) -> str:
     text = pprint.pformat(value, width=95, compact=True, sort_dicts=False)
     return "\n".join("    " + line for line in text.splitlines())
 
 
 def render(stats: dict[str, dict[str, object]], depth: dict[str, dict[str, object]],
-           spreads: dict[str, dict[str, float]]) -> str:
+           spreads: dict[str, dict[str, float]], micro: dict[str, dict[str, object]],
+           ratio: float) -> str:
     """The text of oms/market/calibration.py."""
     lines = [
         '"""Calibrated constants of the market simulator.',
@@ -135,6 +247,13 @@ def render(stats: dict[str, dict[str, object]], depth: dict[str, dict[str, objec
         "Generated by scripts/calibrate_market.py. Klines: 2024-01-01..2024-04-30 (1-minute bars).",
         "Depth: the 2024-08-08 23:54 REST snapshots (ask side); symbols without a snapshot reuse",
         "BTCUSDT's curve scaled by quote volume. Spread and touch size: bookTicker recordings.",
+        "MICRO: the 2024-08-08 bookTicker and trade recordings. touch_events_per_s and",
+        "flicker_share are fitted against the simulator replaying the recorded minutes (P(touch",
+        "change within 10 ms), P(marketable on arrival)); spread_ticks_shares are time shares of",
+        "1..4 and 5+ ticks; the trade figures describe the tape (the queue model releases bar",
+        "volume along the path and needs no trade sizes). PASSIVE_IMPACT_RATIO: the median over",
+        "the three recordings of the mid's response to limit-order flow at the touch relative to",
+        "taker flow (oms.market.micro_stats.maker_taker_ratio, 1-second OFI regression).",
         "Do not edit by hand: rerun the script.",
         '"""',
         "",
@@ -142,13 +261,20 @@ def render(stats: dict[str, dict[str, object]], depth: dict[str, dict[str, objec
         "",
         "from typing import Any",
         "",
-        '__all__ = ["CALIBRATION", "DEPTH", "SPREADS"]',
+        '__all__ = ["CALIBRATION", "DEPTH", "MICRO", "MICRO_DEFAULT", "PASSIVE_IMPACT_RATIO",',
+        '           "SPREADS"]',
         "",
         f"CALIBRATION: dict[str, dict[str, Any]] = (\n{_fmt(stats)}\n)",
         "",
         f"DEPTH: dict[str, dict[str, Any]] = (\n{_fmt(depth)}\n)",
         "",
         f"SPREADS: dict[str, dict[str, float]] = (\n{_fmt(spreads)}\n)",
+        "",
+        f"MICRO: dict[str, dict[str, Any]] = (\n{_fmt(micro)}\n)",
+        "",
+        f"MICRO_DEFAULT: dict[str, Any] = (\n{_fmt(micro_default(micro))}\n)",
+        "",
+        f"PASSIVE_IMPACT_RATIO: float = {ratio!r}",
         "",
     ]
     return "\n".join(lines)
@@ -159,12 +285,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data-dir")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--compare", action="store_true",
+                        help="print simulated vs recorded intra-minute figures and exit")
     args = parser.parse_args(argv)
     base = data_dir(args.data_dir)
+    if args.compare:
+        print(compare_table(base, FIT_RECORDINGS + CHECK_RECORDINGS, load_tape))
+        return 0
     stats: dict[str, dict[str, object]] = {}
     depth: dict[str, dict[str, object]] = {}
     spreads: dict[str, dict[str, float]] = {}
-    with Progress("calibration", len(SYMBOLS) * 3) as bar:
+    micro: dict[str, dict[str, object]] = {}
+    with Progress("calibration", len(SYMBOLS) * 3 + len(FIT_RECORDINGS)) as bar:
         for symbol in SYMBOLS:
             stats[symbol] = kline_stats(base / KLINE_FILE.format(symbol=symbol))
             bar.update()
@@ -176,7 +308,12 @@ def main(argv: list[str] | None = None) -> int:
             if snapshot.exists():
                 depth[symbol] = depth_curve(snapshot)
             bar.update()
-    text = render(stats, depth, spreads)
+        for tag in FIT_RECORDINGS:
+            symbol = tag.split("_", 1)[0]
+            tape, offset = load_tape(base, tag)
+            micro[symbol] = micro_stats(tape, offset, symbol)
+            bar.update()
+    text = render(stats, depth, spreads, micro, passive_ratio(base))
     if args.write:
         target = ROOT / "oms" / "market" / "calibration.py"
         target.write_text(text)

@@ -24,24 +24,31 @@ __all__ = ["KNOTS", "BarPaths", "bar_uniforms", "knots_from_ohlc", "volume_share
 
 KNOTS = 7
 _PER_BAR = ("open_s", "open", "high", "low", "close", "volume", "quote_volume", "trades",
-            "taker_buy", "knot_t", "knot_p", "knot_v", "depth_scale", "spread_ticks")
+            "taker_buy", "knot_t", "knot_p", "knot_v", "depth_scale", "spread_ticks",
+            "touch_rate")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
 class BarPaths:
     """Per-bar arrays of one symbol: OHLCV, knots and derived prefix sums (appended at the end,
-    dropped from the start)."""
+    dropped from the start).
+
+    ``depth_scale``, ``spread_ticks`` (the narrowest spread the bar quotes) and ``touch_rate``
+    (touch events per second, oms.market.touch) are set from earlier bars only: what the market
+    shows during a minute never depends on that minute's final volume or range.
+    """
 
     __slots__ = ("close", "cum_quote", "cum_volume", "depth_scale", "high", "knot_p", "knot_t",
                  "knot_v", "low", "open", "open_s", "quote_volume", "spread_ticks", "taker_buy",
-                 "trades", "volume")
+                 "touch_rate", "trades", "volume")
 
     def __init__(self, open_s: IntArray, ohlcv: tuple[FloatArray, FloatArray, FloatArray,
                                                         FloatArray, FloatArray, FloatArray],
                  trades: IntArray, taker_buy: FloatArray,
                  knots: tuple[FloatArray, FloatArray, FloatArray],
-                 depth_scale: FloatArray, spread_ticks: FloatArray) -> None:
+                 depth_scale: FloatArray, spread_ticks: FloatArray,
+                 touch_rate: FloatArray | None = None) -> None:
         self.open_s = open_s
         self.open, self.high, self.low, self.close, self.volume, self.quote_volume = ohlcv
         self.trades = trades
@@ -49,6 +56,8 @@ class BarPaths:
         self.knot_t, self.knot_p, self.knot_v = knots
         self.depth_scale = depth_scale
         self.spread_ticks = spread_ticks
+        self.touch_rate = (np.full(open_s.size, 2.0) if touch_rate is None
+                           else np.asarray(touch_rate, dtype=np.float64))
         self.cum_volume = np.concatenate(([0.0], np.cumsum(self.volume)))
         self.cum_quote = np.concatenate(([0.0], np.cumsum(self.quote_volume)))
 
@@ -63,6 +72,29 @@ class BarPaths:
             (self.cum_volume, self.cum_volume[-1] + np.cumsum(other.volume)))
         self.cum_quote = np.concatenate(
             (self.cum_quote, self.cum_quote[-1] + np.cumsum(other.quote_volume)))
+
+    def cumulative(self, t: float, quote: bool) -> float:
+        """Volume (``quote``: quote volume) traded before epoch second ``t``, counted from the
+        first bar ever held, released along each bar's knots."""
+        i = int(np.searchsorted(self.open_s, t, side="right")) - 1
+        cum = self.cum_quote if quote else self.cum_volume
+        if i < 0:
+            return float(cum[0])  # before the first bar held: the volume before it
+        total = self.quote_volume if quote else self.volume
+        offset = t - float(self.open_s[i])
+        if offset >= 60.0:
+            return float(cum[i + 1])
+        share = float(np.interp(offset, self.knot_t[i], self.knot_v[i]))
+        return float(cum[i]) + float(total[i]) * share
+
+    def rows(self, lo: int, hi: int) -> list[tuple[int, float, float, float, float, float, float,
+                                                   int]]:
+        """(open_s, open, high, low, close, volume, quote_volume, trades) of bars lo..hi-1."""
+        sl = slice(lo, hi)
+        return list(zip(self.open_s[sl].tolist(), self.open[sl].tolist(),
+                        self.high[sl].tolist(), self.low[sl].tolist(), self.close[sl].tolist(),
+                        self.volume[sl].tolist(), self.quote_volume[sl].tolist(),
+                        self.trades[sl].tolist(), strict=True))
 
     def drop_first(self, count: int) -> None:
         """Forget the first ``count`` bars. The prefix sums keep their values (differences of

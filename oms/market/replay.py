@@ -26,13 +26,7 @@ from oms.market.calibration import CALIBRATION
 from oms.market.klines import KlineArrays, kline_arrays
 from oms.market.paths import UNIFORMS_PER_BAR, BarPaths, bar_uniforms, knots_from_ohlc
 from oms.market.simulated import SimulatedMarket, SymbolSpec
-from oms.market.specs import (
-    DEFAULT_TICK,
-    bar_depth_scale,
-    bar_spread_ticks,
-    expected_volume,
-    make_spec,
-)
+from oms.market.specs import DEFAULT_TICK, expected_volume, make_spec, micro_arrays
 
 __all__ = ["KlineReplayMarket", "ReplaySource", "paths_from_klines"]
 
@@ -43,16 +37,17 @@ ReplaySource: TypeAlias = (
 
 
 def paths_from_klines(bars: KlineArrays, seed: int, spec: SymbolSpec) -> BarPaths:
-    """Sub-minute paths, depth scale and spread for every bar of ``bars``."""
+    """Sub-minute paths for every bar of ``bars``; depth, spread and touch activity from the
+    bars before each one (the first bar of the slice sees usual activity)."""
     uniforms = bar_uniforms(bars.open_s, seed, bars.symbol, UNIFORMS_PER_BAR)
     knots = knots_from_ohlc(bars.open, bars.high, bars.low, bars.close, uniforms)
     expected = expected_volume(bars.symbol, bars.open_s, spec.volume_per_minute)
+    depth, spread, rate, _ = micro_arrays(bars.symbol, bars.open, bars.high, bars.low,
+                                          bars.volume, expected)
     return BarPaths(
         bars.open_s,
         (bars.open, bars.high, bars.low, bars.close, bars.volume, bars.quote_volume),
-        bars.trades, bars.taker_buy_volume, knots,
-        bar_depth_scale(bars.volume, expected),
-        bar_spread_ticks(bars.symbol, bars.open, bars.high, bars.low),
+        bars.trades, bars.taker_buy_volume, knots, depth, spread, rate,
     )
 
 
@@ -114,7 +109,7 @@ class KlineReplayMarket(SimulatedMarket):
                               for a in loaded.values())
         self.last_close = max(datetime.fromtimestamp(int(a.open_s[-1]) + 60, UTC)
                               for a in loaded.values())
-        super().__init__(specs, paths, start or self.first_open, history=history)
+        super().__init__(specs, paths, start or self.first_open, history=history, seed=seed)
 
 
 def _sigma(bars: KlineArrays) -> float:

@@ -1,9 +1,13 @@
 """The simulation core shared by the kline replay and the synthetic market.
 
-A market holds, per symbol, 1-minute bars with sub-minute knots (oms.market.paths). At time t
-the path mid is linear between knots; our own trades (oms.market.impact) and scripted price
-shocks shift it multiplicatively. Quotes sit on the tick grid with the bar's spread; the L2 book
-comes from oms.market.book scaled by the bar's volume. Bars are looked up by index (searchsorted
+A market holds, per symbol, 1-minute bars with sub-minute knots (oms.market.paths): the path mid
+is linear between knots. The quoted touch is piecewise constant (oms.market.touch): it changes
+only at seeded touch events, re-quoted around the path mid of that instant, so an order joining
+the touch is rarely marketable a few milliseconds later, as on a real book. Our own trades
+(oms.market.impact) and scripted price shocks shift the quotes multiplicatively. The L2 book comes
+from oms.market.book scaled by the bar's depth scale. Depth, spread and touch activity come from
+earlier bars only (oms.market.specs.micro_arrays): nothing shown during a minute depends on that
+minute's final volume or range, nor on any later bar. Bars are looked up by index (searchsorted
 over bar starts), so moving time costs no Python loop over seconds. A missing bar is a closed
 market: ``is_open`` is False and ``quote``/``book`` raise MarketClosed.
 
@@ -23,7 +27,7 @@ Besides the MarketData protocol, simulated markets offer what the paper venue ne
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -36,6 +40,7 @@ from oms.market.base import HISTORY_HORIZON
 from oms.market.book import LevelGrid
 from oms.market.impact import ImpactModel, ImpactParams
 from oms.market.paths import BarPaths
+from oms.market.touch import TouchParams, bar_touch, bid_ticks, micro_key, touch_volume_share
 from oms.market.types import Bar, Book, BookLevel, Quote
 from oms.model.enums import Side
 
@@ -82,38 +87,36 @@ def _epoch(ts: datetime) -> float:
     return ts.timestamp()
 
 
-# current-bar cache: (index, start, end, knot times, knot prices, spread ticks, depth scale)
-_BarInfo = tuple[int, float, float, list[float], list[float], float, float]
+class _BarInfo:
+    """One bar's lookup cache: index, start, end, depth scale and touch events."""
 
+    __slots__ = ("end", "index", "scale", "start", "touch")
 
-def _bar_info(paths: BarPaths, i: int) -> _BarInfo:
-    start = float(paths.open_s[i])
-    return (i, start, start + 60.0, paths.knot_t[i].tolist(), paths.knot_p[i].tolist(),
-            float(paths.spread_ticks[i]), float(paths.depth_scale[i]))
+    def __init__(self, paths: BarPaths, i: int, key: int, params: TouchParams) -> None:
+        self.index = i
+        self.start = float(paths.open_s[i])
+        self.end = self.start + 60.0
+        self.scale = float(paths.depth_scale[i])
+        self.touch = bar_touch(paths, i, key, params)
 
 
 def _iso(t: float) -> str:
     return (_EPOCH + timedelta(seconds=t)).isoformat()
 
 
-def _interp(x: float, xs: list[float], ys: list[float]) -> float:
-    for k in range(1, len(xs)):
-        if x <= xs[k]:
-            x0 = xs[k - 1]
-            width = xs[k] - x0
-            if width <= 0:
-                return ys[k]
-            return ys[k - 1] + (ys[k] - ys[k - 1]) * (x - x0) / width
-    return ys[-1]
-
-
 class SimulatedMarket:
     """Bars-with-paths market implementing MarketData plus the paper venue's simulation surface."""
 
     def __init__(self, specs: dict[str, SymbolSpec], paths: dict[str, BarPaths],
-                 start: datetime, *, history: timedelta | None = HISTORY_HORIZON) -> None:
+                 start: datetime, *, history: timedelta | None = HISTORY_HORIZON,
+                 seed: int = 7, touch: Mapping[str, TouchParams] | None = None) -> None:
         """``history``: how far back bars are kept (None keeps everything: studies of long
-        synthetic series, reference markets in tests)."""
+        synthetic series, reference markets in tests); ``seed`` drives the touch events;
+        ``touch`` overrides the calibrated touch parameters (the calibration script)."""
+        self._keys = {s: micro_key(seed, s) for s in specs}
+        self._touch_params = {s: (touch or {}).get(s) or TouchParams.calibrated(s)
+                              for s in specs}
+        self._touch_cache: dict[str, dict[float, _BarInfo]] = {s: {} for s in specs}
         self._history_s = None if history is None else history.total_seconds()
         self._specs = specs
         self._paths = paths
@@ -168,6 +171,7 @@ class SimulatedMarket:
             # bars that closed by the cutoff go; the one covering it stays
             paths.drop_first(int(np.searchsorted(paths.open_s, cutoff - 60.0, side="right")))
             self._current[symbol] = None  # it holds an index into the arrays
+            self._touch_cache[symbol].clear()
 
     def retained_bars(self) -> dict[str, int]:
         """Bars held per symbol (past within the horizon plus any generated ahead)."""
@@ -177,11 +181,23 @@ class SimulatedMarket:
         t = self._t
         for symbol, paths in self._paths.items():
             current = self._current.get(symbol)
-            if current is not None and current[1] <= t < current[2]:
+            if current is not None and current.start <= t < current.end:
                 continue
             j = self._bar_at(paths, t)
             self._index[symbol] = j
-            self._current[symbol] = None if j < 0 else _bar_info(paths, j)
+            self._current[symbol] = None if j < 0 else self._info(symbol, paths, j)
+
+    def _info(self, symbol: str, paths: BarPaths, i: int) -> _BarInfo:
+        """Bar ``i``'s cache entry (touch events are drawn once per bar, kept for a few bars)."""
+        cache = self._touch_cache[symbol]
+        start = float(paths.open_s[i])
+        info = cache.get(start)
+        if info is None or info.index != i:
+            if len(cache) > 16:
+                cache.clear()
+            info = cache[start] = _BarInfo(paths, i, self._keys[symbol],
+                                           self._touch_params[symbol])
+        return info
 
     @staticmethod
     def _bar_at(paths: BarPaths, t: float) -> int:
@@ -209,27 +225,39 @@ class SimulatedMarket:
         return self._index.get(symbol, -1) >= 0
 
     # ----------------------------------------------------------------- prices
-    def _offset(self, symbol: str, t: float) -> float:
-        offset = self._impact[symbol].offset(t)
+    def _offset(self, symbol: str, t: float, event_t: float | None = None) -> float:
+        """Impact + shock log-shift at ``t``. With ``event_t`` (the touch event in force) the
+        temporary impact is read at that event or at our last trade, whichever is later, so the
+        quotes stay constant between events while our own trades still move them at once."""
+        impact = self._impact[symbol]
+        at = t if event_t is None else max(event_t, min(impact.last_ts, t))
+        offset = impact.offset(at)
         for at, shift in self._shocks[symbol]:
             if at <= t:
                 offset += shift
         return offset
 
-    def path_mid(self, symbol: str, ts: datetime | None = None) -> float:
-        """The market's own mid (no impact, no shocks) at ``ts`` (default now)."""
+    def path_mid(self, symbol: str, ts: datetime | None = None, *, quoted: bool = False) -> float:
+        """The market's own mid (no impact, no shocks) at ``ts`` (default now): the continuous
+        path, or with ``quoted`` the path mid the touch in force was quoted around."""
         t = self._t if ts is None else _epoch(ts)
-        return self._path_mid(symbol, t)[0]
+        info = self._bar_info_at(symbol, t)
+        offset = t - info.start
+        if quoted:
+            touch = info.touch
+            return touch.mids[touch.index_at(offset)]
+        paths = self._paths[symbol]
+        return float(np.interp(offset, paths.knot_t[info.index], paths.knot_p[info.index]))
 
-    def _path_mid(self, symbol: str, t: float) -> tuple[float, _BarInfo]:
+    def _bar_info_at(self, symbol: str, t: float) -> _BarInfo:
         info = self._current.get(symbol)
-        if info is None or not info[1] <= t < info[2]:
+        if info is None or not info.start <= t < info.end:
             paths = self._paths[symbol]
             i = self._bar_at(paths, t)
             if i < 0:
                 raise MarketClosed(f"{symbol}: no market data at {_iso(t)}")
-            info = _bar_info(paths, i)
-        return _interp(t - info[1], info[3], info[4]), info
+            info = self._info(symbol, paths, i)
+        return info
 
     def top(self, symbol: str, ts: datetime | float | None = None) -> Top:
         """Float top of book at ``ts`` (datetime or epoch seconds; default now, cached)."""
@@ -241,17 +269,32 @@ class SimulatedMarket:
         else:
             t = ts if isinstance(ts, float) else _epoch(ts)
         spec = self._spec(symbol)
-        path_mid, info = self._path_mid(symbol, t)
-        offset = self._offset(symbol, t)
-        mid = path_mid * math.exp(offset) if offset else path_mid
+        info = self._bar_info_at(symbol, t)
+        touch = info.touch
+        k = touch.index_at(t - info.start)
+        offset = self._offset(symbol, t, info.start + touch.times[k])
+        mid = touch.mids[k] * math.exp(offset) if offset else touch.mids[k]
         tick = spec.tick
-        width = info[5]
-        bid_ticks = math.floor((mid - (width - 1.0) * tick * 0.5) / tick)
-        top = Top(t, round(bid_ticks * tick, 10), round((bid_ticks + width) * tick, 10),
-                  info[6], info[0])
+        width = touch.widths[k]
+        bid = bid_ticks(mid, width, tick)
+        top = Top(t, round(bid * tick, 10), round((bid + width) * tick, 10),
+                  info.scale, info.index)
         if ts is None:
             self._tops[symbol] = top
         return top
+
+    def touch_events(self, symbol: str, t0: float, t1: float) -> list[float]:
+        """Epoch seconds of the touch events in [t0, t1) (the quotes can change only there; an
+        event may re-quote the same prices). Bar starts count as events."""
+        self._spec(symbol)
+        paths = self._paths[symbol]
+        out: list[float] = []
+        i = max(int(np.searchsorted(paths.open_s, t0, side="right")) - 1, 0)
+        while i < len(paths) and paths.open_s[i] < t1:
+            info = self._info(symbol, paths, i)
+            out.extend(t for t in (info.start + x for x in info.touch.times) if t0 <= t < t1)
+            i += 1
+        return out
 
     def _dec(self, spec: SymbolSpec, price: float) -> Decimal:
         return Decimal(round(price / spec.tick)) * spec.tick_decimal
@@ -298,10 +341,12 @@ class SimulatedMarket:
         return self._impact[symbol]
 
     def record_own_trade(self, symbol: str, side: Side, quantity: float,
-                         ts: datetime | float | None = None) -> None:
-        """Tell the market we traded: the mid moves by the impact model from ``ts`` on."""
+                         ts: datetime | float | None = None, *, passive: bool = False) -> None:
+        """Tell the market we traded: the mid moves by the impact model from ``ts`` on
+        (``passive``: a maker fill, which moves it less; oms.market.impact)."""
         t = self._t if ts is None else (ts if isinstance(ts, float) else _epoch(ts))
-        self._impact[symbol].record(quantity if side is Side.BUY else -quantity, t)
+        self._impact[symbol].record(quantity if side is Side.BUY else -quantity, t,
+                                    passive=passive)
         self._tops.pop(symbol, None)
         self._quotes.pop(symbol, None)
 
@@ -315,17 +360,7 @@ class SimulatedMarket:
 
     # ----------------------------------------------------------------- volume and history
     def _cum(self, symbol: str, t: float, quote: bool) -> float:
-        paths = self._paths[symbol]
-        i = int(np.searchsorted(paths.open_s, t, side="right")) - 1
-        cum = paths.cum_quote if quote else paths.cum_volume
-        if i < 0:
-            return float(cum[0])  # before the first bar held: the volume before it
-        total = paths.quote_volume if quote else paths.volume
-        offset = t - float(paths.open_s[i])
-        if offset >= 60.0:
-            return float(cum[i + 1])
-        share = float(np.interp(offset, paths.knot_t[i], paths.knot_v[i]))
-        return float(cum[i]) + float(total[i]) * share
+        return self._paths[symbol].cumulative(t, quote)
 
     def traded_volume(self, symbol: str, start: datetime, end: datetime) -> Decimal:
         """Market volume (base asset) in [start, end) up to now."""
@@ -357,74 +392,40 @@ class SimulatedMarket:
         hi = int(np.searchsorted(paths.open_s, t1, side="left"))
         if hi <= lo:
             return []
-        sl = slice(lo, hi)
-        rows = zip(paths.open_s[sl].tolist(), paths.open[sl].tolist(), paths.high[sl].tolist(),
-                   paths.low[sl].tolist(), paths.close[sl].tolist(), paths.volume[sl].tolist(),
-                   paths.quote_volume[sl].tolist(), paths.trades[sl].tolist(), strict=True)
         return [Bar(symbol, _EPOCH + timedelta(seconds=s), o, h, lo_, c, v, q, int(n))
-                for s, o, h, lo_, c, v, q, n in rows]
+                for s, o, h, lo_, c, v, q, n in self._paths[symbol].rows(lo, hi)]
 
     def volume_through(self, symbol: str, resting_side: Side, price: float, t0: float,
                        t1: float) -> tuple[float, bool]:
         """Aggressor volume that reached a resting order at ``price`` during (t0, t1].
 
-        For a resting buy: sell-aggressor volume (bar volume x taker-sell share) traded while the
-        bid was at or below ``price``; ``crossed`` is True if the ask fell to ``price`` or below
-        (the level was traded through). Mirror image for a resting sell. The impact/shock offset
-        is taken at ``t1`` for the whole interval.
+        For a resting buy: sell-aggressor volume (bar volume x taker-sell share, released along
+        the sub-minute path) traded while the quoted bid was at or below ``price``; ``crossed``
+        is True if the quoted ask fell to ``price`` or below (the level was traded through).
+        Mirror image for a resting sell. The touch is the piecewise-constant one ``top`` shows;
+        the impact/shock offset is taken at ``t1`` for the whole interval.
         """
         paths = self._paths[symbol]
         spec = self._spec(symbol)
         if t1 <= t0:
             return 0.0, False
         scale = math.exp(self._offset(symbol, t1))
-        tick = spec.tick
         buy = resting_side is Side.BUY
+        order = (buy, round(price / spec.tick))
         volume = 0.0
         crossed = False
         i = max(int(np.searchsorted(paths.open_s, t0, side="right")) - 1, 0)
         n = len(paths)
         while i < n and paths.open_s[i] < t1:
-            bar_start = float(paths.open_s[i])
-            width = float(paths.spread_ticks[i])
-            if buy:
-                touch_level = (price + tick * (width + 1) * 0.5) / scale
-                through_level = (price - tick * (width - 1) * 0.5) / scale
-            else:
-                touch_level = (price - tick * (width + 1) * 0.5) / scale
-                through_level = (price + tick * (width - 1) * 0.5) / scale
-            bar_volume = float(paths.volume[i])
-            taker_buy = float(paths.taker_buy[i]) / bar_volume if bar_volume > 0 else 0.5
-            share = (1.0 - taker_buy) if buy else taker_buy
-            xs = paths.knot_t[i].tolist()
-            ps = paths.knot_p[i].tolist()
-            vs = paths.knot_v[i].tolist()
-            lo, hi = max(t0 - bar_start, 0.0), min(t1 - bar_start, 60.0)
-            for k in range(1, len(xs)):
-                a, b = max(xs[k - 1], lo), min(xs[k], hi)
-                if b <= a:
-                    continue
-                pa = _interp(a, xs, ps)
-                pb = _interp(b, xs, ps)
-                seg_share = (_interp(b, xs, vs) - _interp(a, xs, vs))
-                frac = _fraction_beyond(pa, pb, touch_level, buy)
-                volume += bar_volume * share * seg_share * frac
-                if (min(pa, pb) < through_level) if buy else (max(pa, pb) >= through_level):
-                    crossed = True
+            info = self._info(symbol, paths, i)
+            lo, hi = max(t0 - info.start, 0.0), min(t1 - info.start, 60.0)
+            if hi > lo:
+                bar_volume = float(paths.volume[i])
+                taker_buy = float(paths.taker_buy[i]) / bar_volume if bar_volume > 0 else 0.5
+                share, through = touch_volume_share(
+                    info.touch, lo, hi, (paths.knot_t[i].tolist(), paths.knot_v[i].tolist()),
+                    order, spec.tick, scale)
+                volume += bar_volume * ((1.0 - taker_buy) if buy else taker_buy) * share
+                crossed = crossed or through
             i += 1
         return volume, crossed
-
-
-def _fraction_beyond(pa: float, pb: float, level: float, below: bool) -> float:
-    """Share of a linear piece from ``pa`` to ``pb`` below (or at/above) ``level``."""
-    if not below:
-        pa, pb, level = -pa, -pb, -level
-        below_a, below_b = pa <= level, pb <= level
-    else:
-        below_a, below_b = pa < level, pb < level
-    if below_a and below_b:
-        return 1.0
-    if not below_a and not below_b:
-        return 0.0
-    cross = (level - pa) / (pb - pa)
-    return cross if below_a else 1.0 - cross

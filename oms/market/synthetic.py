@@ -26,7 +26,7 @@ from oms.market.base import HISTORY_HORIZON
 from oms.market.calibration import CALIBRATION
 from oms.market.paths import KNOTS, BarPaths, FloatArray, volume_shares
 from oms.market.simulated import SimulatedMarket, SymbolSpec
-from oms.market.specs import bar_depth_scale, bar_spread_ticks, expected_volume, make_spec
+from oms.market.specs import PastState, expected_volume, make_spec, micro_arrays
 
 __all__ = ["DEFAULT_PROFILES", "SymbolProfile", "SyntheticMarket", "profile_from_calibration"]
 
@@ -87,6 +87,7 @@ class _Generator:
         self.fast = 0.0
         self.price = profile.start_price
         self.next_open_s = 0  # the open time of the next bar to generate
+        self.past = PastState()  # depth/spread/touch state the last chunk leaves to the next
 
     def _regimes(self, minutes: int) -> tuple[FloatArray, FloatArray]:
         slow_eps = self.rng.normal(0.0, self.slow_sd * math.sqrt(1 - _SLOW_PHI**2), minutes)
@@ -133,12 +134,13 @@ class _Generator:
         h: FloatArray = knot_p.max(axis=1)
         lo: FloatArray = knot_p.min(axis=1)
         expected = expected_volume(self.symbol, open_s, p.volume_per_minute)
+        depth, spread, rate, self.past = micro_arrays(
+            self.symbol, o, h, lo, volume, expected, before=self.past,
+            median_range_bps=p.median_range_bps or None)
         return BarPaths(
             open_s, (o, h, lo, c, volume, volume * knot_p.mean(axis=1)),
             np.zeros(minutes, dtype=np.int64), volume * buy_share,
-            (knot_t, knot_p, volume_shares(knot_t, knot_p)),
-            bar_depth_scale(volume, expected),
-            bar_spread_ticks(self.symbol, o, h, lo, p.median_range_bps or None),
+            (knot_t, knot_p, volume_shares(knot_t, knot_p)), depth, spread, rate,
         )
 
 
@@ -163,7 +165,7 @@ class SyntheticMarket(SimulatedMarket):
         self._profiles = {
             s: (profiles or {}).get(s) or DEFAULT_PROFILES.get(s, _FALLBACK) for s in symbols}
         specs, paths = self._build(utc(start))
-        super().__init__(specs, paths, utc(start), history=history)
+        super().__init__(specs, paths, utc(start), history=history, seed=seed)
 
     def _build(self, start: datetime) -> tuple[dict[str, SymbolSpec], dict[str, BarPaths]]:
         first = int(start.timestamp()) // 60 * 60
@@ -192,7 +194,8 @@ class SyntheticMarket(SimulatedMarket):
         if ts.timestamp() < self._origin_s:
             shocks = self._shocks
             specs, paths = self._build(utc(ts))
-            SimulatedMarket.__init__(self, specs, paths, utc(ts), history=self._history)
+            SimulatedMarket.__init__(self, specs, paths, utc(ts), history=self._history,
+                                    seed=self._seed)
             self._shocks = shocks  # scripted shocks are absolute times: keep them
             return
         super().advance_to(ts)

@@ -8,8 +8,9 @@ visible half a (fresh) latency after they happen. Events of one order never over
 
 Matching. Market orders, and the marketable part of limit orders, walk the simulated L2 book
 level by level (taker fee); the taker flow is reported to the market's impact model, which moves
-later prices. IOC keeps what fills and expires the rest, FOK fills completely or expires, GTC
-rests the rest, LIMIT_MAKER is rejected (-2010) if it would take liquidity.
+later prices; passive (maker) fills are reported too, with the smaller passive weight
+(oms.market.impact). IOC keeps what fills and expires the rest, FOK fills completely or expires,
+GTC rests the rest, LIMIT_MAKER is rejected (-2010) if it would take liquidity.
 
 Queue model (resting orders, maker fee). A resting order joins the back of its price level:
 ``queue_ahead`` = the level's displayed quantity when it arrives x ``queue_ahead_factor`` (0 if it
@@ -501,3 +502,7 @@ class PaperVenue(Venue):
             visible = now_t + self.latency.draw() * 0.5
             assert order.limit_price is not None
             self._fill(w, quantity, order.limit_price, Liquidity.MAKER, now, visible, mid, half)
+            # our resting order absorbed flow that would have moved the touch: it moves the
+            # price too, less than a take (oms.market.impact, passive_ratio)
+            self._view.record_own_trade(order.symbol, order.side, float(quantity), now_t,
+                                        passive=True)

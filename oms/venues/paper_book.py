@@ -48,8 +48,8 @@ class DepthMarket(Protocol):
         ...
 
     def record_own_trade(self, symbol: str, side: Side, quantity: float,
-                         ts: datetime | float | None = None) -> None:
-        """Our taker trade of ``quantity`` at ``ts``."""
+                         ts: datetime | float | None = None, *, passive: bool = False) -> None:
+        """Our trade of ``quantity`` at ``ts`` (``passive``: a maker fill)."""
         ...
 
     def tick_decimal(self, symbol: str) -> Decimal:
@@ -93,10 +93,12 @@ class MarketView:
         price = top.ask if side is Side.BUY else top.bid
         return self.sim.touch_notional(symbol) * top.scale / price
 
-    def record_own_trade(self, symbol: str, side: Side, quantity: float, t: float) -> None:
-        """Feed our trade to the market's impact model (depth markets only)."""
+    def record_own_trade(self, symbol: str, side: Side, quantity: float, t: float, *,
+                         passive: bool = False) -> None:
+        """Feed our trade to the market's impact model (depth markets only; ``passive``: a
+        maker fill, which moves the price less)."""
         if self.depth is not None:
-            self.depth.record_own_trade(symbol, side, quantity, t)
+            self.depth.record_own_trade(symbol, side, quantity, t, passive=passive)
 
     def volume_through(self, symbol: str, side: Side, price: float, t0: float,
                        t1: float) -> tuple[float, bool]:

@@ -1,4 +1,5 @@
-"""Impact of our own flow: square-root law across sizes, linear model, decay, zero when idle."""
+"""Impact of our own flow: square-root law across sizes, linear model, decay, zero when idle;
+permanent impact independent of slicing; passive fills move the price less than takes."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import numpy as np
 import pytest
 
 from oms.config import PaperVenueSettings
+from oms.market.calibration import PASSIVE_IMPACT_RATIO
 from oms.market.impact import ImpactModel, ImpactParams
 from oms.market.synthetic import SyntheticMarket
-from oms.model.enums import OrderType, Side
+from oms.model.enums import Liquidity, OrderType, Side
 from oms.model.orders import ChildOrder, Fill
 from oms.risk.halt import HaltGate
 from oms.venues.events import OrderFilled
@@ -59,7 +61,7 @@ def test_no_trades_no_impact_and_zero_mean_moves() -> None:
 
     standard_error = moves.std() / np.sqrt(moves.size)
     assert abs(moves.mean()) < 3 * standard_error
-    assert market.quote("BTCUSDT").bid <= Decimal(repr(market.path_mid("BTCUSDT")))
+    assert market.quote("BTCUSDT").bid <= Decimal(repr(market.path_mid("BTCUSDT", quoted=True)))
 
 
 def _sliced_buy_cost_bps(total: Decimal, model: str = "sqrt") -> float:
@@ -75,8 +77,8 @@ def _sliced_buy_cost_bps(total: Decimal, model: str = "sqrt") -> float:
         venue.submit(ChildOrder(f"c{k}", "p", "BTCUSDT", Side.BUY, total / 100,
                                 OrderType.MARKET, now, "paper"), now)
         fills += [e.fill for e in venue.poll(now) if isinstance(e, OrderFilled)]
-    costs = [(float(f.price) / market.path_mid("BTCUSDT", f.ts) - 1) * 1e4 * float(f.quantity)
-             for f in fills]
+    costs = [(float(f.price) / market.path_mid("BTCUSDT", f.ts, quoted=True) - 1) * 1e4
+             * float(f.quantity) for f in fills]
     return sum(costs) / float(sum(f.quantity for f in fills))
 
 
@@ -92,3 +94,85 @@ def test_linear_model_cost_grows_in_proportion_to_size() -> None:
     costs = [_sliced_buy_cost_bps(Decimal(q), model="linear") for q in ("4", "16")]
 
     assert costs[1] / costs[0] == pytest.approx(4.0, rel=0.2)
+
+
+def test_permanent_impact_follows_the_metaorder_total_not_its_slicing() -> None:
+    params = ImpactParams(permanent_fraction=0.5, decay_s=600.0)
+    at_once = ImpactModel(params, 0.0008, 30.0)
+    sliced = ImpactModel(params, 0.0008, 30.0)
+
+    at_once.record(5.0, 1000.0)
+    for k in range(60):
+        sliced.record(5.0 / 60, 1000.0 + 10.0 * k)
+
+    assert sliced.permanent == pytest.approx(at_once.permanent, rel=1e-9)
+    assert at_once.permanent == pytest.approx(0.5 * 0.7 * 0.0008 * np.sqrt(5.0 / 30.0))
+    # hours later only the permanent part is left, the same for both
+    assert sliced.offset(1e5) == pytest.approx(at_once.offset(1e5), rel=1e-6)
+
+
+def _venue_buys(slices: int) -> SyntheticMarket:
+    market = SyntheticMarket(["BTCUSDT"], START, seed=8)
+    venue = PaperVenue(HaltGate(), market, PaperVenueSettings(latency_ms=0, latency_jitter_ms=0),
+                       seed=8, balances={"USDT": Decimal(10**7)})
+    now = START
+    size = (Decimal(5) / slices).quantize(Decimal("0.00001"))
+    for k in range(slices):  # the last slice takes the rounding: 5 BTC in all
+        now += timedelta(seconds=60 // slices)
+        market.advance_to(now)
+        quantity = size if k < slices - 1 else Decimal(5) - size * (slices - 1)
+        venue.submit(ChildOrder(f"c{k}", "p", "BTCUSDT", Side.BUY, quantity,
+                                OrderType.MARKET, now, "paper"), now)
+        venue.poll(now)
+    market.advance_to(now + timedelta(hours=3))  # the temporary part has decayed
+    return market
+
+
+def test_the_venue_gives_5_btc_the_same_permanent_impact_at_once_or_in_60_slices() -> None:
+    once, sliced = _venue_buys(1), _venue_buys(60)
+
+    permanent_once = once.impact_model("BTCUSDT").permanent
+    permanent_sliced = sliced.impact_model("BTCUSDT").permanent
+
+    assert once.impact_model("BTCUSDT").net == pytest.approx(5.0)
+    assert sliced.impact_model("BTCUSDT").net == pytest.approx(5.0)
+    assert permanent_once > 0
+    assert permanent_sliced == pytest.approx(permanent_once, rel=0.03)  # was 1.16 vs 1.74 bps
+
+
+def test_a_passive_fill_moves_the_price_less_than_a_take() -> None:
+    model = ImpactModel(ImpactParams(), 0.0008, 30.0)
+    taker = ImpactModel(ImpactParams(), 0.0008, 30.0)
+
+    model.record(2.0, 1000.0, passive=True)
+    taker.record(2.0, 1000.0)
+
+    assert 0 < model.permanent < taker.permanent
+    assert model.net == pytest.approx(PASSIVE_IMPACT_RATIO * 2.0)
+    assert 0.05 <= PASSIVE_IMPACT_RATIO < 1.0
+
+
+def test_the_venue_feeds_passive_fills_to_the_impact_model() -> None:
+    market = SyntheticMarket(["BTCUSDT"], START, seed=8)
+    venue = PaperVenue(HaltGate(), market, PaperVenueSettings(latency_ms=0, latency_jitter_ms=0),
+                       seed=8, balances={"USDT": Decimal(10**7)})
+    now = START
+    filled = Decimal(0)
+    for k in range(20):  # rest a small buy at the bid until something fills passively
+        market.advance_to(now)
+        bid = market.quote("BTCUSDT").bid
+        venue.submit(ChildOrder(f"r{k}", "p", "BTCUSDT", Side.BUY, Decimal("0.01"),
+                                OrderType.LIMIT, now, "paper", limit_price=bid), now)
+        for _ in range(60):
+            now += timedelta(seconds=1)
+            market.advance_to(now)
+            filled += sum((e.fill.quantity for e in venue.poll(now)
+                           if isinstance(e, OrderFilled) and e.fill.liquidity is Liquidity.MAKER),
+                          Decimal(0))
+        if filled:
+            break
+        venue.cancel(f"r{k}", now)
+
+    assert filled > 0
+    assert market.impact_model("BTCUSDT").net == pytest.approx(
+        PASSIVE_IMPACT_RATIO * float(filled))

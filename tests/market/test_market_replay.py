@@ -85,7 +85,7 @@ def test_quotes_straddle_the_path_on_the_tick_grid(day_bars: dict[str, KlineArra
     for second in range(0, 3600, 37):
         market.advance_to(DAY + timedelta(seconds=second))
         quote = market.quote("BTCUSDT")
-        path = market.path_mid("BTCUSDT")
+        path = market.path_mid("BTCUSDT", quoted=True)
 
         assert quote.bid < quote.ask
         assert float(quote.bid) <= path <= float(quote.ask)

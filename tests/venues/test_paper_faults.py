@@ -126,10 +126,10 @@ def test_price_shock_moves_the_mid_at_its_time() -> None:
 
     market.advance_to(shock_at - MS)
     before = float(market.quote("BTCUSDT").mid)
-    path_before = market.path_mid("BTCUSDT")
+    path_before = market.path_mid("BTCUSDT", quoted=True)
     market.advance_to(shock_at)
     after = float(market.quote("BTCUSDT").mid)
-    path_after = market.path_mid("BTCUSDT")
+    path_after = market.path_mid("BTCUSDT", quoted=True)
 
     assert (after / path_after) / (before / path_before) == pytest.approx(0.97, abs=1e-4)
 
