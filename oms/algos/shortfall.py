@@ -6,19 +6,20 @@ discrete ``cosh(kappa tau) = 1 + kappa~^2 tau^2 / 2``, ``kappa~^2 = lambda sigma
 ``eta~ = eta - gamma tau / 2``. Units: USD, minutes, base-asset quantity.
 
 Impact coefficients (``calibrate``): the venue's law (oms.market.impact) moves the log-mid by
-``I(F) = Y sigma_1m (F / V_1m)^a`` (a = 1/2, the square-root law; a = 1 linear) of our decaying
-flow ``F`` (time constant ``theta = decay_s``), a share ``p`` of each step permanent. Trading the
-parent X at the constant rate ``v = X / T`` gives ``F(t) = v theta (1 - exp(-t / theta))``, and
-the expected impact cost (USD, S the price) splits into
+``I(F) = Y sigma_1m (F / V_1m)^a`` (a = 1/2, the square-root law; a = 1 linear): a temporary
+share ``1 - p`` of I of our decaying flow ``F`` (time constant ``theta = decay_s``) and a
+permanent ``p I(N)`` of our cumulative net quantity ``N`` (whatever the slicing). Trading the
+parent X at the constant rate ``v = X / T`` gives ``F(t) = v theta (1 - exp(-t / theta))`` and
+``N(t) = v t``, and the expected impact cost (USD, S the price) splits into
 
     temporary  C_tmp  = S (1 - p) v  integral_0^T I(F(t)) dt
-    permanent  C_perm = S p v^2      integral_0^T (T - s) I'(F(s)) ds,   I'(F) = a I(F) / F
+    permanent  C_perm = S p v        integral_0^T I(v t) dt     (= S p X I(X) / (1 + a))
 
-(the permanent shift at t is ``p v integral_0^t I'(F) ds``; every unit pays the shift it meets;
-spread and book depth are the venue's, outside this law). The law is concave, so the linear
-coefficients depend on the parent: for BTCUSDT (sigma_1m 8.3 bps, V_1m 31.7 BTC, S 60,672) over
-an hour, X = 20 BTC gives eta 15.5 USD min/BTC^2, gamma 1.23 USD/BTC^2 (2.9 bps), X = 190 BTC
-(10% of the volume) eta 5.0, gamma 0.40 (8.8 bps).
+(every unit pays the shift it meets; spread and book depth are the venue's, outside this law).
+The law is concave, so the linear coefficients depend on the parent: for BTCUSDT (sigma_1m
+8.3 bps, V_1m 31.7 BTC, S 60,672) over an hour, X = 20 BTC gives eta 15.5 USD min/BTC^2,
+gamma 0.94 USD/BTC^2 (0.85 + 1.54 = 2.4 bps), X = 190 BTC (10% of the volume) eta 5.0, gamma
+0.30 (2.6 + 4.8 = 7.4 bps).
 Linearising the law around this parent (its size X and horizon T) means choosing the
 Almgren-Chriss coefficients whose continuous-time cost of the same constant-rate trajectory,
 ``gamma X^2 / 2 + eta X^2 / T``, equals it part by part:
@@ -26,8 +27,8 @@ Almgren-Chriss coefficients whose continuous-time cost of the same constant-rate
     gamma = 2 C_perm / X^2        [USD / unit^2]
     eta   = C_tmp T / X^2         [USD min / unit^2]
 
-The integrals are computed by the midpoint rule after ``s = T u^2`` (which removes the
-``1/sqrt(s)`` singularity of ``I'``). ``sigma_1m`` is measured on the bars the algorithm sees
+The integrals are computed by the midpoint rule after ``s = T u^2`` (which smooths the
+``sqrt(s)`` at the start). ``sigma_1m`` is measured on the bars the algorithm sees
 (``VOLATILITY_LOOKBACK`` of 1-minute closes, at least ``MIN_RETURNS``), otherwise the
 instrument's calibrated figure (oms.market.calibration), otherwise ``DEFAULT_SIGMA_1M``;
 ``V_1m`` is the recent volume per minute (calibrated figure as fallback).
@@ -125,11 +126,10 @@ def venue_impact_cost(quantity: float, horizon_min: float, *, sigma_1m: float,
         u = (k + 0.5) / _QUADRATURE_POINTS
         s = horizon_min * u * u
         weight = 2.0 * horizon_min * u / _QUADRATURE_POINTS  # ds = 2 T u du
-        peak = scale * flow(s) ** exponent
-        temporary += peak * weight
-        permanent += (horizon_min - s) * exponent * peak / flow(s) * weight
+        temporary += scale * flow(s) ** exponent * weight
+        permanent += scale * (rate * s) ** exponent * weight
     fraction = law.permanent_fraction
-    return (1.0 - fraction) * rate * temporary, fraction * rate * rate * permanent
+    return (1.0 - fraction) * rate * temporary, fraction * rate * permanent
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ and the market's own move (timing); this module finds, per fill, the unimpacted 
 (oms.tca.shortfall has the formulas). Its sources, named in the report's ``impact_source``:
 
 - ``simulator`` (a simulated market: backtests, the paper venue): the market's unperturbed path
-  mid (``SimulatedMarket.path_mid``: no own impact, no shocks) at the fill, scaled so that it
+  mid the quote in force was built on (``SimulatedMarket.path_mid(..., quoted=True)``: no own
+  impact, no shocks; the quotes move only at touch events) at the fill, scaled so that it
   starts at the arrival mid: ``u_i = P(t_i) * A / P(t_start)``. The scaling keeps what was in
   the mid before the parent started (an earlier parent's permanent impact, a shock) out of this
   parent's impact. Limits: a scripted shock during the window and the decay of an earlier
@@ -63,8 +64,8 @@ def simulator_unimpacted_mids(market: SimulatedMarket, symbol: str, fills: Seque
                               start: datetime, arrival: Decimal) -> tuple[Decimal, ...]:
     """``u_i = P(t_i) * A / P(start)`` from the simulator's unperturbed path (raises
     MarketClosed when a time is outside the bars it holds)."""
-    anchor = float(arrival) / market.path_mid(symbol, start)
-    return tuple(_dec(market.path_mid(symbol, fill.ts) * anchor) for fill in fills)
+    anchor = float(arrival) / market.path_mid(symbol, start, quoted=True)
+    return tuple(_dec(market.path_mid(symbol, fill.ts, quoted=True) * anchor) for fill in fills)
 
 
 def model_unimpacted_mids(fills: Sequence[Fill], *, side: Side, sigma_1m: float,

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from oms.algos.shortfall import DEFAULT_SIGMA_1M, VOLATILITY_LOOKBACK, ShortfallAlgo
-from oms.market.calibration import CALIBRATION
 from oms.backtest import BacktestSpec, run_backtest
 from oms.cli import main
 from oms.errors import ValidationError
+from oms.market.calibration import CALIBRATION
 
 BTC_FILE = "klines_1m/BTCUSDT-1m-2024-01-01_2024-06-25.csv.gz"
 

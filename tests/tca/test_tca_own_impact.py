@@ -157,14 +157,15 @@ def test_simulator_source_is_the_unperturbed_path_anchored_at_arrival() -> None:
                               end=T0 + timedelta(minutes=1), arrival=arrival, bars=[],
                               market_volume=None)
     # Assert: u = P(t) * A / P(start); the mid our 20 BTC moved is what separates it from m
-    path_now = market.path_mid("BTCUSDT", T0 + timedelta(seconds=30))
-    path_start = market.path_mid("BTCUSDT", T0 + timedelta(seconds=1))
+    path_now = market.path_mid("BTCUSDT", T0 + timedelta(seconds=30), quoted=True)
+    path_start = market.path_mid("BTCUSDT", T0 + timedelta(seconds=1), quoted=True)
     assert own.source == "simulator"
     assert float(own.unimpacted_mids[0] or 0) == pytest.approx(
         path_now * float(arrival) / path_start, rel=1e-12)
     shift = math.log(impacted / float(own.unimpacted_mids[0] or 1))
-    assert shift == pytest.approx(market.impact_model("BTCUSDT").offset(
-        (T0 + timedelta(seconds=30)).timestamp()), rel=0.01)
+    now = (T0 + timedelta(seconds=30)).timestamp()
+    quoted_at = max(market.touch_events("BTCUSDT", now - 60.0, now + 1e-9))  # quote in force
+    assert shift == pytest.approx(market.impact_model("BTCUSDT").offset(quoted_at), rel=0.01)
 
 
 def test_without_a_simulator_the_model_estimates_and_without_inputs_nothing() -> None:
