@@ -116,16 +116,16 @@ SPREADS: dict[str, dict[str, float]] = (
 )
 
 MICRO: dict[str, dict[str, Any]] = (
-    {'BTCUSDT': {'touch_events_per_s': 2.7222,
-                 'flicker_share': 0.1886,
+    {'BTCUSDT': {'touch_events_per_s': 2.7437,
+                 'flicker_share': 0.1771,
                  'spread_ticks_shares': (0.99292, 0.00022, 8e-05, 0.00011, 0.00668),
                  'trades_per_s': 30.601,
                  'trade_qty_median': 0.00067,
                  'trade_qty_mean': 0.022001,
                  'taker_sell_share': 0.533,
                  'maker_taker_ratio': 0.1505},
-     'ETHUSDT': {'touch_events_per_s': 2.9136,
-                 'flicker_share': 0.2062,
+     'ETHUSDT': {'touch_events_per_s': 2.9817,
+                 'flicker_share': 0.2126,
                  'spread_ticks_shares': (0.99404, 0.00092, 0.00066, 0.00055, 0.00383),
                  'trades_per_s': 22.313,
                  'trade_qty_median': 0.0078,
@@ -135,8 +135,8 @@ MICRO: dict[str, dict[str, Any]] = (
 )
 
 MICRO_DEFAULT: dict[str, Any] = (
-    {'touch_events_per_s': 2.8179,
-     'flicker_share': 0.1974,
+    {'touch_events_per_s': 2.8627,
+     'flicker_share': 0.1949,
      'spread_ticks_shares': (0.99348, 0.00057, 0.00037, 0.00033, 0.00526)}
 )
 

@@ -47,6 +47,7 @@ from oms.model.enums import Side
 __all__ = ["SimulatedMarket", "SymbolSpec", "Top"]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_TOUCH_CACHE_BARS = 128  # about 2 MB of touch events per symbol
 _TRIM_SLACK_S = 86_400.0  # history is dropped a day at a time, not on every advance
 
 
@@ -188,13 +189,14 @@ class SimulatedMarket:
             self._current[symbol] = None if j < 0 else self._info(symbol, paths, j)
 
     def _info(self, symbol: str, paths: BarPaths, i: int) -> _BarInfo:
-        """Bar ``i``'s cache entry (touch events are drawn once per bar, kept for a few bars)."""
+        """Bar ``i``'s cache entry (touch events are drawn once per bar; the last
+        ``_TOUCH_CACHE_BARS`` bars are kept, so a report over a parent's window reuses them)."""
         cache = self._touch_cache[symbol]
         start = float(paths.open_s[i])
         info = cache.get(start)
         if info is None or info.index != i:
-            if len(cache) > 16:
-                cache.clear()
+            if len(cache) >= _TOUCH_CACHE_BARS:
+                del cache[next(iter(cache))]  # the oldest drawn
             info = cache[start] = _BarInfo(paths, i, self._keys[symbol],
                                            self._touch_params[symbol])
         return info

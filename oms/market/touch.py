@@ -8,8 +8,8 @@ that instant, with a spread drawn from the recorded spread distribution, plus th
 previous bars' ranges call for (``paths.spread_ticks[i] - 1``). Some events flicker (the quote
 comes back a millisecond later, see ``bar_touch``). Between events nothing changes.
 
-Randomness is a pure function of (seed, symbol, bar start), ``numpy.random.default_rng`` seeded
-with that key: a given minute gets the same events whatever slice of the data is replayed.
+Randomness is a pure function of (seed, symbol, bar start), a PCG64 generator seeded with that
+key: a given minute gets the same events whatever slice of the data is replayed.
 Nothing here reads the bar's final volume, high or low, except through the path itself.
 """
 
@@ -20,6 +20,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from oms.market.calibration import MICRO, MICRO_DEFAULT
 from oms.market.paths import BarPaths
@@ -83,39 +84,51 @@ def bar_touch(paths: BarPaths, i: int, key: int, params: TouchParams) -> BarTouc
     quote). The share is fitted so that P(marketable on arrival) / P(touch change within 10 ms)
     matches the recordings.
     """
-    rng = np.random.default_rng([key, int(paths.open_s[i])])
+    # PCG64 seeded with one integer: a pure function of (key, bar start), cheaper to build
+    # than a SeedSequence of a list
+    rng = np.random.Generator(np.random.PCG64((key << 34) ^ int(paths.open_s[i])))
     rate = float(paths.touch_rate[i])
     count = min(int(rng.poisson(max(rate, 0.0) * 60.0)), _MAX_EVENTS)
     offsets = np.concatenate(([0.0], np.sort(rng.uniform(0.0, 60.0, count))))
     knot_t = paths.knot_t[i]
-    mids = np.interp(offsets, knot_t, paths.knot_p[i]).tolist()
-    weights = np.asarray(params.spread_ticks_shares, dtype=np.float64)
-    drawn = rng.choice(weights.size, size=count + 1, p=weights / weights.sum()) + 1.0
-    widths = (drawn + (float(paths.spread_ticks[i]) - 1.0)).tolist()
-    times = offsets.tolist()
+    mids = np.interp(offsets, knot_t, paths.knot_p[i])
+    weights = np.cumsum(np.asarray(params.spread_ticks_shares, dtype=np.float64))
+    drawn = np.searchsorted(weights / weights[-1], rng.random(count + 1), side="right")
+    widths = np.minimum(drawn, weights.size - 1) + float(paths.spread_ticks[i])
+    times = offsets
     if params.flicker_share > 0.0 and count:
-        flicker = (rng.random(count + 1) < params.flicker_share).tolist()
+        flicker = rng.random(count + 1) < params.flicker_share
         times, mids, widths = _with_flickers(times, mids, widths, flicker)
-    shares = np.interp(np.asarray(times), knot_t, paths.knot_v[i]).tolist()
-    return BarTouch(times, mids, widths, shares)
+    shares = np.interp(times, knot_t, paths.knot_v[i])
+    return BarTouch(times.tolist(), mids.tolist(), widths.tolist(), shares.tolist())
 
 
-def _with_flickers(times: list[float], mids: list[float], widths: list[float],
-                   flicker: list[bool]) -> tuple[list[float], list[float], list[float]]:
-    """Insert, after each flickering event, the return of the quote before it."""
-    out_t, out_m, out_w = [times[0]], [mids[0]], [widths[0]]
-    previous = (mids[0], widths[0])
-    for k in range(1, len(times)):
-        out_t.append(times[k])
-        out_m.append(mids[k])
-        out_w.append(widths[k])
-        back = times[k] + FLICKER_S
-        if flicker[k] and back < (times[k + 1] if k + 1 < len(times) else 60.0):
-            out_t.append(back)
-            out_m.append(previous[0])
-            out_w.append(previous[1])
-        else:
-            previous = (mids[k], widths[k])
+FloatArray = npt.NDArray[np.float64]
+
+
+def _with_flickers(times: FloatArray, mids: FloatArray, widths: FloatArray,
+                   flicker: npt.NDArray[np.bool_]) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Insert, after each flickering event, the return of the quote before it (the last event
+    that did not flicker); an event whose return would not come before the next event does not
+    flicker. Event 0 (the bar's opening quote) never does."""
+    n = times.size
+    back = times + FLICKER_S
+    following = np.append(times[1:], 60.0)
+    flickers = flicker & (back < following)
+    flickers[0] = False
+    # the quote each flicker falls back to: the latest event before it that did not flicker
+    standing = np.where(~flickers, np.arange(n), 0)
+    previous = np.maximum.accumulate(standing)
+    returns = np.flatnonzero(flickers)
+    restore = previous[returns - 1]
+    # interleave: event k at slot k + (flickers before k), its return right after it
+    slot = np.arange(n) + np.concatenate(([0], np.cumsum(flickers)[:-1]))
+    size = n + returns.size
+    out_t, out_m, out_w = np.empty(size), np.empty(size), np.empty(size)
+    out_t[slot], out_m[slot], out_w[slot] = times, mids, widths
+    back_slot = slot[returns] + 1
+    out_t[back_slot], out_m[back_slot], out_w[back_slot] = (back[returns], mids[restore],
+                                                            widths[restore])
     return out_t, out_m, out_w
 
 
