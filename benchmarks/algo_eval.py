@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.vwap_baseline import BASELINE, baseline_row
+from oms.errors import MarketClosed
 from oms.execution_harness import VenueFactory, paper_venue, run_parent
 from oms.market.base import MarketData
 from oms.market.klines import KlineArrays, kline_arrays
@@ -55,6 +56,7 @@ from oms.model.enums import AlgoName, Liquidity, Side
 from oms.model.orders import ChildOrder, Fill
 from oms.progress import Progress
 from oms.risk.halt import HaltGate
+from oms.tca.own_impact import simulator_unimpacted_mids
 from oms.venues.base import OrderStatusReport, Venue
 from oms.venues.events import OrderAccepted, OrderFilled, VenueEvent
 from oms.venues.filters import SymbolFilters
@@ -239,8 +241,30 @@ def run_order(arrays: KlineArrays, order: EvalOrder, seed: int,
                 row[f"vs_{bench}_bps"] = _bps(order.side, price, value)
                 row[f"vs_{bench}_fees_bps"] = row[f"vs_{bench}_bps"] + fee_bps
             row["passive_ratio"] = maker / filled
+            own = _own_mid_impact_bps(market, order, result.fills, parent.arrival_price)
+            if own is not None:
+                row["own_impact_bps"] = own
         rows.append(row)
     return rows
+
+
+def _own_mid_impact_bps(market: KlineReplayMarket, order: EvalOrder, fills: list[Fill],
+                        arrival: Decimal) -> float | None:
+    """How far our own flow had moved the mid at our fills, in bps of what they paid (volume
+    weighted; oms.tca.own_impact): the part of the cost vs the recorded interval VWAP that a
+    live VWAP, printed in the market we moved, would partly contain. None without mids."""
+    priced = [f for f in fills if f.mid_price is not None]
+    if not priced:
+        return None
+    try:
+        unimpacted = simulator_unimpacted_mids(market, order.symbol, priced, start=order.start,
+                                               arrival=arrival)
+    except MarketClosed:
+        return None
+    moved = sum(float(f.quantity) * (float(f.mid_price or 0) - float(u))
+                for f, u in zip(priced, unimpacted, strict=True))
+    paid = sum(float(f.quantity) * float(f.mid_price or 0) for f in priced)
+    return order.side.sign * moved / paid * 10_000
 
 
 _ARRAYS: KlineArrays | None = None
@@ -301,6 +325,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, float
                 ratio = _baseline_ratio(rows, mine)
                 if ratio is not None:
                     stats["vwap_abs_dev_x_baseline"] = round(ratio, 3)
+            own = [r["own_impact_bps"] for r in mine if "own_impact_bps" in r]
+            if own:
+                stats["own_impact_bps_mean"] = round(float(np.mean(own)), 3)
             stats["fill_rate_mean"] = round(float(np.mean([r["fill_rate"] for r in mine])), 4)
             passive = [r["passive_ratio"] for r in mine if "passive_ratio" in r]
             stats["passive_ratio_mean"] = round(float(np.mean(passive)), 4) if passive else 0.0
@@ -326,8 +353,8 @@ def render_table(summary: dict[str, dict[str, dict[str, float]]]) -> str:
     """A markdown table of the summary (mean / median bps; |tracking| vs VWAP, mean / median and
     over the baseline's mean)."""
     head = ("| algo | size | vs arrival | vs arrival +fees | vs VWAP | vs VWAP +fees | vs TWAP "
-            "| vs TWAP +fees | abs dev vs VWAP | x baseline | fill rate | passive |")
-    lines = [head, "|" + "---|" * 12]
+            "| vs TWAP +fees | abs dev vs VWAP | x baseline | own impact | fill rate | passive |")
+    lines = [head, "|" + "---|" * 13]
     for name, by_size in summary.items():
         for size, s in by_size.items():
             cells = [f"{s.get(f'{m}_mean', float('nan')):.2f} / "
@@ -338,6 +365,7 @@ def render_table(summary: dict[str, dict[str, dict[str, float]]]) -> str:
                          + f" | {s.get('vwap_abs_dev_bps_mean', float('nan')):.2f} / "
                          + f"{s.get('vwap_abs_dev_bps_median', float('nan')):.2f}"
                          + f" | {s.get('vwap_abs_dev_x_baseline', float('nan')):.2f}"
+                         + f" | {s.get('own_impact_bps_mean', float('nan')):.2f}"
                          + f" | {s['fill_rate_mean']:.3f} | {s['passive_ratio_mean']:.2f} |")
     return "\n".join(lines)
 
