@@ -123,8 +123,11 @@ class PaperVenueSettings(BaseModel):
     reject_rate: float = 0.0
     impact_model: Literal["sqrt", "linear"] = "sqrt"
     impact_coefficient: float = 0.7  # Y in impact ~ Y * sigma * sqrt(Q / V)
-    impact_permanent_fraction: float = 0.5  # share of each impact step that never decays
+    impact_permanent_fraction: float = 0.5  # permanent shift = this x I(cumulative net quantity)
     impact_decay_s: float = 600.0  # time constant of the temporary impact (seconds)
+    # a maker fill's impact weight against a taker fill's; None: the figure fitted on the
+    # Binance recordings (oms.market.calibration.PASSIVE_IMPACT_RATIO)
+    impact_passive_ratio: float | None = Field(default=None, ge=0.0, le=1.0)
     queue_ahead_factor: float = 1.0  # share of the displayed level ahead of a new resting order
     max_open_orders: int | None = None  # None: the symbol's MAX_NUM_ORDERS filter (200)
     cancel_latency_ms: float | None = None  # median cancel round trip; None: latency_ms

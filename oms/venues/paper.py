@@ -56,6 +56,7 @@ import itertools
 import random
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -155,10 +156,13 @@ class PaperVenue(Venue):
         self._accepted: deque[tuple[str, datetime]] = deque(maxlen=ACCEPTED_KEPT)
         self._now: datetime | None = None  # the latest time the venue was called at
         if self._view.sim is not None:
-            self._view.sim.configure_impact(ImpactParams(
+            params = ImpactParams(
                 kind=self.settings.impact_model, coefficient=self.settings.impact_coefficient,
                 permanent_fraction=self.settings.impact_permanent_fraction,
-                decay_s=self.settings.impact_decay_s))
+                decay_s=self.settings.impact_decay_s)
+            if self.settings.impact_passive_ratio is not None:
+                params = replace(params, passive_ratio=self.settings.impact_passive_ratio)
+            self._view.sim.configure_impact(params)
 
     # ------------------------------------------------------------------ rules and faults
     def filters(self, symbol: str) -> SymbolFilters:

@@ -152,10 +152,12 @@ def test_a_passive_fill_moves_the_price_less_than_a_take() -> None:
     assert 0.05 <= PASSIVE_IMPACT_RATIO < 1.0
 
 
-def test_the_venue_feeds_passive_fills_to_the_impact_model() -> None:
+@pytest.mark.parametrize("setting", [None, 0.1])
+def test_the_venue_feeds_passive_fills_to_the_impact_model(setting: float | None) -> None:
     market = SyntheticMarket(["BTCUSDT"], START, seed=8)
-    venue = PaperVenue(HaltGate(), market, PaperVenueSettings(latency_ms=0, latency_jitter_ms=0),
-                       seed=8, balances={"USDT": Decimal(10**7)})
+    settings = PaperVenueSettings(latency_ms=0, latency_jitter_ms=0,
+                                  impact_passive_ratio=setting)
+    venue = PaperVenue(HaltGate(), market, settings, seed=8, balances={"USDT": Decimal(10**7)})
     now = START
     filled = Decimal(0)
     for k in range(20):  # rest a small buy at the bid until something fills passively
@@ -174,5 +176,5 @@ def test_the_venue_feeds_passive_fills_to_the_impact_model() -> None:
         venue.cancel(f"r{k}", now)
 
     assert filled > 0
-    assert market.impact_model("BTCUSDT").net == pytest.approx(
-        PASSIVE_IMPACT_RATIO * float(filled))
+    ratio = PASSIVE_IMPACT_RATIO if setting is None else setting  # OMS_PAPER__IMPACT_PASSIVE_RATIO
+    assert market.impact_model("BTCUSDT").net == pytest.approx(ratio * float(filled))
