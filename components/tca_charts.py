@@ -122,8 +122,14 @@ def execution_chart(report: dict[str, Any], parent_id: str | None = None) -> go.
                    yaxis_title="bps vs arrival")
 
 
-def waterfall_chart(tca: dict[str, Any] | None) -> go.Figure:
-    """Implementation shortfall decomposed (bps, positive = cost) ending in the total."""
+_IMPACT_SOURCES = {"simulator": "the simulator's unperturbed mid",
+                   "model": "a model estimate (impact law over our fills)",
+                   "mixed": "the simulator and a model estimate"}
+
+
+def waterfall_chart(tca: dict[str, Any] | None, impact_source: str | None = None) -> go.Figure:
+    """Implementation shortfall decomposed (bps, positive = cost) ending in the total; the title
+    says how much of the impact is the mid our own flow moved, and from what source."""
     if not tca:
         return empty_figure("no cost decomposition yet")
     labels = [label for _, label in WATERFALL_PARTS] + ["Total"]
@@ -135,7 +141,12 @@ def waterfall_chart(tca: dict[str, Any] | None) -> go.Figure:
         text=[f"{v:+.1f}" for v in values], textposition="outside",
         increasing={"marker": {"color": "#ff6b6b"}}, decreasing={"marker": {"color": "#2fcc71"}},
         totals={"marker": {"color": "#4da3ff"}}, connector={"line": {"color": "#3a4554"}}))
-    return _layout(fig, "Implementation shortfall (bps, + = cost)", yaxis_title="bps")
+    title = "Implementation shortfall (bps, + = cost)"
+    own = to_float(tca.get("own_mid_impact_bps"))
+    if impact_source in _IMPACT_SOURCES and own is not None:
+        title += (f"<br><sup>impact includes {own:+.1f} bps of mid moved by our own flow, "
+                  f"from {_IMPACT_SOURCES[impact_source]}</sup>")
+    return _layout(fig, title, yaxis_title="bps")
 
 
 def _child_slippage(parent: dict[str, Any]) -> list[float]:

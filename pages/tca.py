@@ -126,8 +126,9 @@ def refresh_tca(session_id: str | None, parent_id: str | None, _ready: Any) -> t
                   None)
     tca = parent.get("tca") if parent else report.get("tca")
     quality = parent.get("quality") if parent else report.get("quality")
+    source = (parent or report.get("summary") or {}).get("impact_source")
     return (summary_kpis(report, parent_id if parent else None),
-            execution_chart(report, parent_id if parent else None), waterfall_chart(tca),
+            execution_chart(report, parent_id if parent else None), waterfall_chart(tca, source),
             slippage_histogram(report, parent_id if parent else None), quality_chart(quality))
 
 

@@ -114,6 +114,17 @@ def test_tca_figures_from_a_report() -> None:
 def test_tca_figures_say_why_they_are_empty() -> None:
     assert execution_chart({"parents": []}).layout.annotations[0].text.startswith("no parent")
     assert waterfall_chart(None).layout.annotations
+
+
+def test_the_waterfall_says_how_much_impact_was_our_own_mid_move() -> None:
+    tca = {"market_impact_bps": 3.0, "own_mid_impact_bps": 2.5, "total_cost_bps": 3.0}
+
+    simulated = waterfall_chart(tca, "simulator").layout.title.text
+    live = waterfall_chart(tca, "model").layout.title.text
+
+    assert "+2.5 bps of mid moved by our own flow" in simulated and "simulator" in simulated
+    assert "model estimate" in live
+    assert "own flow" not in waterfall_chart(tca, "none").layout.title.text
     assert slippage_histogram({"parents": [{"fills": []}]}).layout.annotations
 
 
