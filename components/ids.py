@@ -9,6 +9,7 @@ __all__ = [
     "BREAKER_RESET",
     "BREAKER_RESET_NAME",
     "BREAKER_SUMMARY",
+    "CANCEL_CONFIRM",
     "CANCEL_FEEDBACK",
     "CANCEL_PARENT",
     "CHILD_GRID",
@@ -31,6 +32,10 @@ __all__ = [
     "PARENT_FILLS",
     "PARENT_GRID",
     "REBALANCE_ALGO",
+    "REBALANCE_CONFIRM",
+    "REBALANCE_CONFIRM_BACK",
+    "REBALANCE_CONFIRM_BODY",
+    "REBALANCE_CONFIRM_DIALOG",
     "REBALANCE_DURATION",
     "REBALANCE_FEEDBACK",
     "REBALANCE_FROM_TABLE",
@@ -103,6 +108,8 @@ TCA_SUMMARY = "tca-summary"
 TCA_EXECUTION_CHART = "tca-execution-chart"
 TCA_WATERFALL = "tca-waterfall"
 TCA_DOWNLOAD_JSON = "tca-download-json"
+# issue 17: the confirmation a submit opens (rebalance-submit validates, then asks)
+REBALANCE_CONFIRM = "rebalance-confirm"
 
 # -- frame -------------------------------------------------------------------------------------
 LIVE_INTERVAL = "live-interval"
@@ -127,6 +134,9 @@ OVERVIEW_EQUITY = "overview-equity"
 REBALANCE_TABLE = "rebalance-table"
 REBALANCE_TABLE_ADD = "rebalance-table-add"
 REBALANCE_FROM_TABLE = "rebalance-from-table"
+REBALANCE_CONFIRM_DIALOG = "rebalance-confirm-dialog"
+REBALANCE_CONFIRM_BODY = "rebalance-confirm-body"
+REBALANCE_CONFIRM_BACK = "rebalance-confirm-back"
 SIGNAL_SYMBOL = "signal-symbol"
 SIGNAL_SIDE = "signal-side"
 SIGNAL_SIZE = "signal-size"
@@ -142,6 +152,7 @@ PARENT_DETAIL = "parent-detail"
 PARENT_FILLS = "parent-fills"
 CANCEL_PARENT = "cancel-parent"
 CANCEL_FEEDBACK = "cancel-feedback"
+CANCEL_CONFIRM = "cancel-confirm"  # the ConfirmDialogProvider around the cancel button
 ORDERS_REFRESH = "orders-refresh"
 ORDERS_COUNTS = "orders-counts"
 

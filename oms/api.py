@@ -26,7 +26,15 @@ import flask
 from werkzeug.exceptions import HTTPException
 
 from oms.auth import USER_KEY
-from oms.errors import FieldError, OmsError, PersistenceError, TradingHalted, ValidationError
+from oms.errors import (
+    FieldError,
+    NotFound,
+    OmsError,
+    PersistenceError,
+    TradingHalted,
+    ValidationError,
+)
+from oms.pretrade_estimate import estimate_json, totals
 from oms.service import OmsService
 from oms.web_limits import DASH_CALLBACK_PATH
 
@@ -109,6 +117,8 @@ def _handled(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
+        except NotFound as exc:
+            return _error(404, exc.errors)
         except ValidationError as exc:
             return _error(422, exc.errors)
         except TradingHalted as exc:
@@ -175,10 +185,18 @@ def _rebalance() -> tuple[flask.Response, int] | flask.Response:
     service = _service()
     on_limit = body.get("on_limit", "reject")
     if body.get("dry_run", False):
-        plan = service.preview_rebalance(targets, on_limit)
+        estimate = service.estimate_rebalance(targets, body.get("algo", "auto"),
+                                              body.get("duration_minutes"),
+                                              body.get("urgency", 0.5), on_limit=on_limit)
+        plan = estimate.plan
+        cost_usd, notional_usd = totals(estimate.parents)
         return flask.jsonify(jsonable({
-            "dry_run": True, "parents": plan.parents, "skipped": plan.skipped,
-            "superseded": plan.superseded,
+            "dry_run": True, "parents": estimate_json(estimate), "skipped": plan.skipped,
+            "superseded": plan.superseded, "refused": estimate.refused,
+            "total": {"expected_cost_usd": f"{cost_usd:.2f}",
+                      "notional_usd": f"{notional_usd:.2f}",
+                      "expected_cost_bps": round(cost_usd / notional_usd * 10_000, 2)
+                      if notional_usd else 0.0},
             "errors": [{"field": e.field, "message": e.message} for e in plan.breaches]}))
     result = service.submit_rebalance(targets, body.get("algo", "auto"),
                                       body.get("duration_minutes"), body.get("urgency", 0.5),

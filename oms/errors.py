@@ -5,6 +5,7 @@ Each class says how the operator (or the calling code) must react::
     OmsError
     ├── ConfigError              bad settings: stop and fix the configuration (needs a person)
     ├── ValidationError          bad input: reject it whole, nothing applied; carries field errors
+    │   └── NotFound             the order (or other thing) named does not exist: nothing applied
     ├── InvalidTransition        an order state change the transition table forbids; order unchanged
     ├── TradingHalted            the halt gate is closed: no order may leave the process
     ├── MarketClosed             no prices (exchange halt, data gap): do not invent one
@@ -26,6 +27,7 @@ __all__ = [
     "FieldError",
     "InvalidTransition",
     "MarketClosed",
+    "NotFound",
     "OmsError",
     "OrderStatusUnknown",
     "PersistenceError",
@@ -63,6 +65,10 @@ class ValidationError(OmsError):
     def __init__(self, errors: list[FieldError] | FieldError) -> None:
         self.errors = [errors] if isinstance(errors, FieldError) else list(errors)
         super().__init__("; ".join(str(e) for e in self.errors))
+
+
+class NotFound(ValidationError):
+    """The input names something that does not exist (an unknown parent id); REST answers 404."""
 
 
 class InvalidTransition(OmsError):

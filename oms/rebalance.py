@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from oms.errors import FieldError, ValidationError
 from oms.model.enums import Side
+from oms.model.filters import SymbolFilters, round_to_step
 
 __all__ = ["ON_LIMIT", "PlanInputs", "PlanLimits", "PlannedParent", "RebalancePlan",
            "parse_targets_text", "plan_rebalance", "validate_targets"]
@@ -58,6 +59,16 @@ class PlanInputs:
     min_notional: Decimal
     limits: PlanLimits
     working: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # the venue's rules per symbol: the preview's estimate slices and formats by them
+    filters: Mapping[str, SymbolFilters] = field(default_factory=dict)
+
+    def round_quantity(self, symbol: str, quantity: Decimal) -> Decimal:
+        """``quantity`` rounded down by the venue's rules for ``symbol`` (the submit's rounding:
+        both plan through ``plan_rebalance``, which calls this)."""
+        rules = self.filters.get(symbol)
+        if rules is not None:
+            return rules.round_quantity(quantity)
+        return round_to_step(quantity, self.steps.get(symbol))
 
     def held(self, symbol: str) -> Decimal:
         """What ``symbol`` holds once its open children are done: position plus in flight."""
@@ -144,12 +155,6 @@ def validate_targets(targets: Mapping[str, object], allowed_symbols: Iterable[st
     return clean
 
 
-def _round_down(quantity: Decimal, step: Decimal | None) -> Decimal:
-    if not step:
-        return quantity
-    return (quantity / step).to_integral_value(ROUND_DOWN) * step
-
-
 def _usd(value: Decimal) -> Decimal:
     return value.quantize(_CENT)
 
@@ -210,7 +215,7 @@ def plan_rebalance(targets: Mapping[str, Decimal], inputs: PlanInputs, *,
             skipped.append((symbol, f"difference {abs(diff):.2f} USD is under the minimum notional "
                                     f"{inputs.min_notional} USD"))
             continue
-        quantity = _round_down(abs(diff) / mid, inputs.steps.get(symbol))
+        quantity = inputs.round_quantity(symbol, abs(diff) / mid)
         if quantity * mid < inputs.min_notional:
             skipped.append((symbol, "quantity rounds below the minimum notional"))
             continue

@@ -24,9 +24,10 @@ from oms.commands import (
 )
 from oms.config import CircuitBreakerSettings, Settings
 from oms.engine import ExecutionEngine, SubmitResult
-from oms.errors import FieldError, OmsError, PersistenceError, ValidationError
+from oms.errors import FieldError, NotFound, OmsError, PersistenceError, ValidationError
 from oms.model import AlgoName, Side, TradingState
 from oms.persistence.repository import Page, Repository
+from oms.pretrade_estimate import RebalanceEstimate, estimate_rebalance
 from oms.rebalance import (
     ON_LIMIT,
     RebalancePlan,
@@ -106,6 +107,9 @@ def _algo(value: object) -> AlgoName:
 
 
 def _positive_float(name: str, value: object, *, upper: float | None = None) -> float:
+    if value is None or isinstance(value, bool):
+        raise ValidationError(FieldError(name, f"{name} must be a positive number; the field is "
+                                               "empty or not a number"))
     try:
         number = float(str(value))
     except (TypeError, ValueError):
@@ -113,8 +117,9 @@ def _positive_float(name: str, value: object, *, upper: float | None = None) -> 
     if number != number or number in (float("inf"), float("-inf")):
         raise ValidationError(FieldError(name, f"must be finite, got {value!r}"))
     if number <= 0 or (upper is not None and number > upper):
-        bound = f" and at most {upper}" if upper is not None else ""
-        raise ValidationError(FieldError(name, f"must be greater than 0{bound}, got {value!r}"))
+        bound = f" and at most {upper:g}" if upper is not None else ""
+        raise ValidationError(FieldError(name, f"{name} must be positive (greater than 0{bound}), "
+                                               f"got {value!r}"))
     return number
 
 
@@ -190,13 +195,28 @@ class OmsService:
             raise OmsError("the engine has not published its state yet; try again")
         return plan_rebalance(clean, inputs, on_limit=mode)
 
-    def submit_rebalance(self, targets: Mapping[str, object] | str, algo: object = "auto",
-                         duration_minutes: object | None = None, urgency: object = 0.5, *,
-                         on_limit: object = "reject", actor: str = "api",
-                         wait: bool = True) -> SubmitResult:
-        """Validate everything, then queue the rebalance; raises ValidationError, nothing sent
-        (the engine refuses it whole, with the numbers, when a parent would breach a limit,
-        unless ``on_limit="clip"``)."""
+    def estimate_rebalance(self, targets: Mapping[str, object] | str, algo: object = "auto",
+                           duration_minutes: object | None = None, urgency: object = 0.5, *,
+                           on_limit: object = "reject") -> RebalanceEstimate:
+        """The pre-trade estimate of a rebalance as of the latest snapshot (nothing sent): the
+        preview's plan, and per parent its children, expected cost and the limits it would hit.
+        Every field is validated as the submit validates it (ValidationError, all fields)."""
+        values = self._rebalance_values(targets, algo, duration_minutes, urgency, on_limit)
+        snap = self.snapshot()
+        inputs = snap.plan_inputs
+        if inputs is None:
+            raise OmsError("the engine has not published its state yet; try again")
+        plan = plan_rebalance(values["targets"], inputs, on_limit=values["on_limit"])
+        state = TradingState.HALTED if self.gate.is_halted else TradingState(snap.trading_state)
+        return estimate_rebalance(plan, algo=values["algo"], duration_minutes=values["duration"],
+                                  urgency=values["urgency"], now=snap.ts, settings=self.settings,
+                                  filters=inputs.filters, quotes=snap.quotes, cash=snap.cash,
+                                  daily_pnl=snap.daily_pnl, trading_state=state)
+
+    def _rebalance_values(self, targets: Mapping[str, object] | str, algo: object,
+                          duration_minutes: object | None, urgency: object,
+                          on_limit: object) -> dict[str, Any]:
+        """Every rebalance field checked (all errors together), or ValidationError."""
         errors: list[FieldError] = []
         values: dict[str, Any] = {}
         for name, check in (("targets", lambda: self.parse_targets(targets)),
@@ -210,6 +230,16 @@ class OmsService:
                 errors.extend(exc.errors)
         if errors:
             raise ValidationError(errors)
+        return values
+
+    def submit_rebalance(self, targets: Mapping[str, object] | str, algo: object = "auto",
+                         duration_minutes: object | None = None, urgency: object = 0.5, *,
+                         on_limit: object = "reject", actor: str = "api",
+                         wait: bool = True) -> SubmitResult:
+        """Validate everything, then queue the rebalance; raises ValidationError, nothing sent
+        (the engine refuses it whole, with the numbers, when a parent would breach a limit,
+        unless ``on_limit="clip"``)."""
+        values = self._rebalance_values(targets, algo, duration_minutes, urgency, on_limit)
         command = SubmitRebalance(values["targets"], values["algo"], values["duration"],
                                   values["urgency"], values["on_limit"], actor=actor)
         result: SubmitResult = self._call(command, wait)
@@ -272,8 +302,19 @@ class OmsService:
         return result
 
     def cancel_parent(self, parent_id: str, *, actor: str = "api", wait: bool = True) -> Any:
-        """Cancel a working parent and its children."""
-        return self._call(CancelParent(parent_id, actor=actor), wait)
+        """Cancel a working parent and its children. NotFound when no parent has that id;
+        ValidationError when it exists but is no longer working (its state named)."""
+        if not wait:
+            return self._call(CancelParent(parent_id, actor=actor), False)
+        try:
+            return self._call(CancelParent(parent_id, actor=actor), True)
+        except NotFound:
+            state = self.repository.parent_state(parent_id)
+            if state is None:
+                shown = parent_id if len(parent_id) <= 64 else parent_id[:64] + "..."
+                raise NotFound(FieldError("parent_id", f"no parent order {shown!r}")) from None
+            raise ValidationError(FieldError("parent_id", f"{parent_id} is not working (it is "
+                                                          f"{state})")) from None
 
     def kill(self, reason: object = "kill switch", *, actor: str = "api",
              wait: bool = False) -> Any:

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from oms.market.types import Quote
 from oms.model import Fill, ParentOrder, TradingState
 from oms.rebalance import PlanInputs
 from oms.reconciliation import ReconcileView
@@ -100,3 +101,4 @@ class EngineSnapshot:
     venue_status: str = "OK"
     plan_inputs: PlanInputs | None = None  # what a rebalance would plan against (the preview)
     reconciliation: ReconcileView | None = None  # last run, open mismatches (oms.reconciliation)
+    quotes: dict[str, Quote] = field(default_factory=dict)  # the tick's touch (pre-trade spread)

@@ -24,8 +24,8 @@ from components.registry import clientside_callback, register_page
 from components.tables import Column, section, table
 from oms.errors import OmsError
 
-__all__ = ["cancel_parent", "child_rows", "layout", "parent_detail", "parent_rows", "register",
-           "select_parent"]
+__all__ = ["cancel_message", "cancel_parent", "child_rows", "layout", "parent_detail",
+           "parent_rows", "register", "select_parent"]
 
 _SHOW_ALL = "orders-show-all-children"
 
@@ -43,8 +43,12 @@ def layout(**_query: Any) -> html.Div:
                 html.Div(html.Span("no parent selected: the child blotter shows all children",
                                    className="muted"), id=ids.PARENT_DETAIL),
                 html.Div(className="buttons", children=[
-                    html.Button("Cancel parent", id=ids.CANCEL_PARENT, n_clicks=0,
-                                className="btn btn-warn", disabled=True),
+                    # a cancel asks first (the kill switch stays one click)
+                    dcc.ConfirmDialogProvider(
+                        html.Button("Cancel parent", id=ids.CANCEL_PARENT, n_clicks=0,
+                                    className="btn btn-warn", disabled=True),
+                        id=ids.CANCEL_CONFIRM,
+                        message="Cancel the selected parent and its working children?"),
                     html.Button("Show all children", id=_SHOW_ALL, n_clicks=0,
                                 className="btn btn-small"),
                 ]),
@@ -130,8 +134,17 @@ def parent_detail(selected: dict[str, str] | None, _n: int | None) -> tuple[Any,
     return _detail(row), fills_table, not working
 
 
+def cancel_message(selected: dict[str, str] | None) -> str:
+    """The question the cancel confirmation asks, naming the parent."""
+    parent_id = (selected or {}).get("parent_id")
+    if not parent_id:
+        return "No parent selected."
+    return (f"Cancel parent {parent_id} and its working children? Filled quantity stays; the "
+            "unfilled rest is not sent.")
+
+
 def cancel_parent(n_clicks: int | None, selected: dict[str, str] | None) -> Any:
-    """Cancel the selected parent and its working children."""
+    """Cancel the selected parent and its working children (once the trader confirmed)."""
     if not n_clicks or not selected or not selected.get("parent_id"):
         raise dash.exceptions.PreventUpdate
     parent_id = selected["parent_id"]
@@ -158,7 +171,10 @@ def register(app: dash.Dash) -> None:
                  Output(ids.CANCEL_PARENT, "disabled"),
                  Input(ids.SELECTED_PARENT, "data"),
                  Input(ids.LIVE_INTERVAL, "n_intervals"))(parent_detail)
-    app.callback(Output(ids.CANCEL_FEEDBACK, "children"), Input(ids.CANCEL_PARENT, "n_clicks"),
+    app.callback(Output(ids.CANCEL_CONFIRM, "message"), Input(ids.SELECTED_PARENT, "data"))(
+        cancel_message)
+    app.callback(Output(ids.CANCEL_FEEDBACK, "children"),
+                 Input(ids.CANCEL_CONFIRM, "submit_n_clicks"),
                  State(ids.SELECTED_PARENT, "data"), prevent_initial_call=True)(cancel_parent)
     clientside_callback(
         app, ClientsideFunction(namespace="oms", function_name="refreshGrids"),

@@ -1,5 +1,7 @@
 """/rebalance: targets as text and as an editable table, algorithm, duration, urgency, a preview
-of the parents before submitting, per-line errors; a second form submits a strategy signal."""
+of the parents with their pre-trade estimate, per-line errors; Submit validates and opens a
+confirmation showing the estimate, and only its confirm button sends. A second form submits a
+strategy signal."""
 
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ from dash import Input, Output, State, ctx, dcc, html
 
 from components import ids
 from components.context import current_actor, current_oms, service
+from components.estimate_view import estimate_panel
 from components.forms import (
     ALGO_OPTIONS,
     error_list,
-    preview_table,
     rows_to_text,
     submitted_message,
     text_to_rows,
@@ -24,8 +26,10 @@ from components.inputs import number_value, rows_value, text_value
 from components.registry import register_page
 from components.tables import section
 from oms.errors import OmsError, ValidationError
+from oms.pretrade_estimate import RebalanceEstimate
 
-__all__ = ["layout", "preview", "register", "submit_rebalance", "submit_signal", "sync_targets"]
+__all__ = ["close_confirmation", "layout", "preview", "register", "request_rebalance",
+           "submit_rebalance", "submit_signal", "sync_targets"]
 
 log = logging.getLogger(__name__)
 _EXAMPLE = "BTCUSDT 3000\nETHUSDT 2000\nSOLUSDT 1000"
@@ -78,11 +82,28 @@ def _rebalance_form(default_duration: float) -> html.Section:
         ]),
         dcc.Loading(html.Div(id=ids.REBALANCE_FEEDBACK, className="feedback-box"),
                     type="dot", delay_show=300),
+        _confirmation(),
         html.H4("Preview", className="sub-head"),
         html.Div(html.Div("Press Preview to see the parent orders before submitting.",
                           className="muted"), id=ids.REBALANCE_PREVIEW_TABLE),
     ])
     return section("Rebalance to target portfolio", body)
+
+
+def _confirmation() -> html.Div:
+    """The confirmation a valid submit opens: the estimate, then confirm or go back."""
+    box = html.Div(className="confirm-box", role="dialog", children=[
+        html.H3("Confirm rebalance: nothing is sent until you confirm"),
+        html.Div(id=ids.REBALANCE_CONFIRM_BODY),
+        html.Div(className="buttons", children=[
+            html.Button("Confirm and submit", id=ids.REBALANCE_CONFIRM, n_clicks=0,
+                        className="btn btn-primary"),
+            html.Button("Back (do not send)", id=ids.REBALANCE_CONFIRM_BACK, n_clicks=0,
+                        className="btn"),
+        ]),
+    ])
+    return html.Div(box, id=ids.REBALANCE_CONFIRM_DIALOG, className="confirm-overlay",
+                    hidden=True)
 
 
 def _signal_form(symbols: list[str]) -> html.Section:
@@ -94,7 +115,8 @@ def _signal_form(symbols: list[str]) -> html.Section:
                                       inline=True, className="radio")),
         _field("Kind", dcc.RadioItems(id=ids.SIGNAL_KIND, options=["entry", "exit"],
                                       value="entry", inline=True, className="radio")),
-        _field("Size USD", dcc.Input(id=ids.SIGNAL_SIZE, type="number", value=1000, min=0,
+        # no min: the browser would blank a negative size, and the service names the problem
+        _field("Size USD", dcc.Input(id=ids.SIGNAL_SIZE, type="number", value=1000,
                                      className="input num-input")),
         _field("Confidence", dcc.Input(id=ids.SIGNAL_CONFIDENCE, type="number", value=0.6,
                                        min=0, max=1, step=0.05, className="input num-input")),
@@ -131,24 +153,69 @@ def sync_targets(text: str | None, _changed: Any, _add: int | None,
         raise dash.exceptions.PreventUpdate from None
 
 
+def _estimate(text: str | None, algo: str | None, duration: float | str | None,
+              urgency: float | None) -> RebalanceEstimate:
+    """The service's pre-trade estimate of the form's rebalance (ValidationError when bad)."""
+    targets = text_value("targets", text)
+    algo_name = text_value("algo", algo) or "auto"
+    urgency_value = number_value("urgency", urgency, 0.5)
+    return service().estimate_rebalance(targets, algo_name, "" if duration is None else duration,
+                                        urgency_value)
+
+
 def preview(n_clicks: int | None, text: str | None, algo: str | None,
-            urgency: float | None) -> Any:
-    """The parents the rebalance would create (nothing is sent)."""
+            urgency: float | None, duration: float | str | None = None) -> Any:
+    """The parents the rebalance would create with their estimate (nothing is sent)."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     try:
-        targets = text_value("targets", text)
-        algo_name = text_value("algo", algo) or "auto"
-        urgency_value = number_value("urgency", urgency, 0.5)
-        plan = service().preview_rebalance(targets)
+        estimate = _estimate(text, algo, duration, urgency)
     except ValidationError as exc:
         return error_list(exc.errors, "Preview", text if isinstance(text, str) else None)
-    return preview_table(plan, algo_name, urgency_value)
+    except OmsError as exc:
+        return html.Div(f"No preview: {exc}", className="feedback feedback-error")
+    return estimate_panel(estimate)
+
+
+def request_rebalance(n_clicks: int | None, text: str | None, algo: str | None,
+                      duration: float | str | None, urgency: float | None) -> tuple[Any, Any, Any]:
+    """Submit pressed: validate at once (errors in the feedback, no confirmation for input that
+    cannot be sent); otherwise open the confirmation with the estimate. Returns the feedback,
+    the dialog's ``hidden`` and its body."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    where = text if isinstance(text, str) else None
+    try:
+        estimate = _estimate(text, algo, duration, urgency)
+    except ValidationError as exc:
+        return error_list(exc.errors, "Rebalance rejected", where), True, dash.no_update
+    except OmsError as exc:
+        return (html.Div(f"Rebalance not submitted: {exc}", className="feedback feedback-error"),
+                True, dash.no_update)
+    if estimate.plan.breaches:
+        return error_list(estimate.plan.breaches, "Rebalance refused", where), True, dash.no_update
+    halted = [h for p in estimate.parents for h in p.limits if h.code == "TRADING_HALTED"]
+    if halted:
+        return (html.Div(f"Rebalance not submitted: {halted[0].message}",
+                         className="feedback feedback-error"), True, dash.no_update)
+    if not estimate.parents:
+        return estimate_panel(estimate), True, dash.no_update
+    waiting = html.Div("Check the estimate and confirm: nothing is sent yet",
+                       className="feedback feedback-info")
+    return waiting, False, estimate_panel(estimate)
+
+
+def close_confirmation(n_clicks: int | None) -> tuple[Any, bool]:
+    """Back pressed: close the confirmation, nothing sent."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    return html.Div("Not submitted (back from the confirmation)", className="feedback"), True
 
 
 def submit_rebalance(n_clicks: int | None, text: str | None, algo: str | None,
                      duration: float | str | None, urgency: float | None) -> Any:
-    """Validate and queue the rebalance; per-line errors and nothing submitted when bad."""
+    """Confirmed: validate again and queue the rebalance; per-line errors and nothing
+    submitted when bad (the market or the account may have moved since the estimate)."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
     try:
@@ -195,12 +262,26 @@ def register(app: dash.Dash) -> None:
     app.callback(Output(ids.REBALANCE_PREVIEW_TABLE, "children"),
                  Input(ids.REBALANCE_PREVIEW, "n_clicks"), State(ids.REBALANCE_TEXT, "value"),
                  State(ids.REBALANCE_ALGO, "value"), State(ids.REBALANCE_URGENCY, "value"),
+                 State(ids.REBALANCE_DURATION, "value"),
                  prevent_initial_call=True)(preview)
+    form = (State(ids.REBALANCE_TEXT, "value"), State(ids.REBALANCE_ALGO, "value"),
+            State(ids.REBALANCE_DURATION, "value"), State(ids.REBALANCE_URGENCY, "value"))
     app.callback(Output(ids.REBALANCE_FEEDBACK, "children"),
-                 Input(ids.REBALANCE_SUBMIT, "n_clicks"), State(ids.REBALANCE_TEXT, "value"),
-                 State(ids.REBALANCE_ALGO, "value"), State(ids.REBALANCE_DURATION, "value"),
-                 State(ids.REBALANCE_URGENCY, "value"),
+                 Output(ids.REBALANCE_CONFIRM_DIALOG, "hidden"),
+                 Output(ids.REBALANCE_CONFIRM_BODY, "children"),
+                 Input(ids.REBALANCE_SUBMIT, "n_clicks"), *form,
+                 prevent_initial_call=True)(request_rebalance)
+    app.callback(Output(ids.REBALANCE_FEEDBACK, "children", allow_duplicate=True),
+                 Input(ids.REBALANCE_CONFIRM, "n_clicks"), *form,
                  prevent_initial_call=True)(submit_rebalance)
+    # the confirm closes the dialog at once, before the submit's answer (no double send)
+    app.clientside_callback("function(n) { return true; }",  # type: ignore[no-untyped-call]
+                            Output(ids.REBALANCE_CONFIRM_DIALOG, "hidden", allow_duplicate=True),
+                            Input(ids.REBALANCE_CONFIRM, "n_clicks"), prevent_initial_call=True)
+    app.callback(Output(ids.REBALANCE_FEEDBACK, "children", allow_duplicate=True),
+                 Output(ids.REBALANCE_CONFIRM_DIALOG, "hidden", allow_duplicate=True),
+                 Input(ids.REBALANCE_CONFIRM_BACK, "n_clicks"),
+                 prevent_initial_call=True)(close_confirmation)
     app.callback(Output(ids.SIGNAL_FEEDBACK, "children"), Input(ids.SIGNAL_SUBMIT, "n_clicks"),
                  State(ids.SIGNAL_SYMBOL, "value"), State(ids.SIGNAL_SIDE, "value"),
                  State(ids.SIGNAL_SIZE, "value"), State(ids.SIGNAL_CONFIDENCE, "value"),

@@ -149,6 +149,42 @@ def test_rebalance_dry_run_previews_without_submitting(api: Api) -> None:
     assert api.get("/orders").get_json()["total"] == 0
 
 
+def _decimals(text: str) -> int:
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def test_dry_run_answers_the_pre_trade_estimate_per_parent(api: Api) -> None:
+    # Act: a 3-minute TWAP (one slice: max(1, min(20, 3 // 2)))
+    response = api.post("/rebalance", {"targets": {"BTCUSDT": 3000, "SOLUSDT": 1000},
+                                       "algo": "twap", "duration_minutes": 3,
+                                       "dry_run": True})
+
+    # Assert
+    body = response.get_json()
+    assert response.status_code == 200 and body["refused"] is False
+    btc, sol = body["parents"]
+    assert btc["planned_children"] == 1 and "ONE child" in btc["schedule"]["basis"]
+    assert float(btc["expected_cost_bps"]) > 10  # at least the 10 bps taker fee
+    assert Decimal(btc["expected_cost_usd"]) > 0
+    assert set(btc["cost_breakdown"]) == {"spread", "impact", "fees"}
+    low, high = btc["range_1sd_bps"]
+    assert low <= btc["expected_cost_bps"] <= high
+    assert btc["limit_breaches"] == []
+    # quantities with the step's decimals (BTC 0.00001, SOL 0.01), prices with the tick's
+    assert _decimals(btc["quantity"]) == 5 and _decimals(sol["quantity"]) == 2
+    assert btc["schedule"]["total"] == btc["quantity"]
+    assert _decimals(btc["market_inputs"]["ask"]) == 2
+    assert api.get("/orders").get_json()["total"] == 0
+
+
+def test_dry_run_reports_the_limits_it_would_hit(api: Api) -> None:
+    body = api.post("/rebalance", {"targets": {"BTCUSDT": 50000}, "dry_run": True}).get_json()
+    codes = {b["code"]: b for b in body["parents"][0]["limit_breaches"]}
+    assert body["refused"] is True
+    assert codes["POSITION_LIMIT"]["effect"] == "refused"
+    assert codes["MAX_ORDER_NOTIONAL"]["numbers"]["limit_usd"] == "5000"
+
+
 def test_rebalance_over_the_position_limit_is_refused_with_the_numbers(api: Api) -> None:
     preview = api.post("/rebalance", {"targets": {"BTCUSDT": 50000}, "dry_run": True})
     assert preview.status_code == 200
@@ -183,6 +219,15 @@ def test_signal_success_and_field_errors(api: Api) -> None:
     assert ok.status_code == 201 and ok.get_json()["parent_ids"]
     assert bad.status_code == 422
     assert _fields(bad) == {"symbol", "side", "size_usd", "confidence"}
+
+
+@pytest.mark.parametrize("size", [-5, 0, None], ids=repr)
+def test_a_signal_size_that_is_not_positive_names_the_field(api: Api, size: Any) -> None:
+    response = api.post("/signals", {"symbol": "ETHUSDT", "side": "BUY", "size_usd": size,
+                                     "confidence": 0.6})
+    (error,) = response.get_json()["errors"]
+    assert response.status_code == 422 and error["field"] == "size_usd"
+    assert "size_usd must be" in error["message"] and "positive" in error["message"]
 
 
 def test_kill_halts_at_once_blocks_submits_and_resume_needs_a_reason(api: Api) -> None:
@@ -318,6 +363,14 @@ def test_cancel_parent(api: Api) -> None:
     response = api.post(f"/orders/{parent_id}/cancel", {})
     assert response.status_code == 200
     until(lambda: api.get("/orders").get_json()["rows"][0]["state"] == "CANCELED")
+    again = api.post(f"/orders/{parent_id}/cancel", {})  # known, no longer working: 422
+    assert again.status_code == 422 and "CANCELED" in again.get_json()["error"]
+
+
+def test_cancel_of_an_unknown_parent_is_404(api: Api) -> None:
+    response = api.post("/orders/p-does-not-exist/cancel", {})
+    assert response.status_code == 404
+    assert response.get_json()["errors"][0]["field"] == "parent_id"
 
 
 # -- reports -----------------------------------------------------------------------------------

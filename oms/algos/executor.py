@@ -38,7 +38,7 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from oms.algos.base import AlgoContext, CancelIntent, ChildIntent, ExecutionAlgo, Intent
@@ -389,10 +389,7 @@ class TargetExecutor(ExecutionAlgo):
         return ctx.parent.arrival_price or ctx.parent.decision_price or Decimal(1)
 
     def _round(self, quantity: Decimal) -> Decimal:
-        if quantity <= 0:
-            return ZERO
-        step = self.filters.step_size
-        return (quantity / step).to_integral_value(ROUND_DOWN) * step
+        return self.filters.round_quantity(quantity)
 
     def child_for(self, intent_id: str) -> str | None:
         """The client order id of the child that answers ``intent_id`` (None until one has)."""

@@ -13,8 +13,9 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 
+from oms.model.filters import round_to_step
 from oms.venues.filters import SymbolFilters
 
 __all__ = [
@@ -49,12 +50,6 @@ def default_slice_count(
     return max(min_slices, min(max_slices, count))
 
 
-def _round_down(quantity: Decimal, step: Decimal) -> Decimal:
-    if quantity <= 0:
-        return ZERO
-    return (quantity / step).to_integral_value(ROUND_DOWN) * step
-
-
 def is_tradable(quantity: Decimal, price: Decimal, filters: SymbolFilters) -> bool:
     """True when ``quantity`` at ``price`` passes the lot-size and minimum-notional filters."""
     return (
@@ -81,7 +76,7 @@ def split_quantity(total: Decimal, weights: Sequence[float], step: Decimal) -> l
     for weight in weights[:-1]:
         cumulative_weight += weight
         share = Decimal(repr(cumulative_weight / weight_sum))
-        target = min(_round_down(total * share, step), total)
+        target = min(round_to_step(total * share, step), total)
         pieces.append(max(target - done, ZERO))
         done = max(done, target)
     pieces.append(total - done)

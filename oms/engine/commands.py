@@ -29,7 +29,7 @@ from oms.engine.book import OrderBook
 from oms.engine.lifecycle import OrderLifecycle
 from oms.engine.sessions import SessionDesk, SubmitResult
 from oms.engine.signals import SignalDesk
-from oms.errors import FieldError, OmsError, ValidationError
+from oms.errors import FieldError, NotFound, OmsError, ValidationError
 from oms.journal import Journal
 from oms.model import TradingState
 from oms.rebalance import PlanInputs, plan_rebalance
@@ -168,8 +168,11 @@ class CommandHandler:
 
     def _cancel_parent(self, command: CancelParent, now: datetime) -> str:
         parent = self.book.parent(command.parent_id)
-        if parent is None or parent.state.is_terminal:
-            raise ValidationError(FieldError("parent_id", f"{command.parent_id} is not working"))
+        if parent is None:  # retired or never existed: the service tells the two apart
+            raise NotFound(FieldError("parent_id", f"no working parent {command.parent_id}"))
+        if parent.state.is_terminal:
+            raise ValidationError(FieldError("parent_id", f"{command.parent_id} is not working "
+                                                          f"(it is {parent.state.value})"))
         self.lifecycle.cancel_parent(parent, now, f"canceled by {command.actor}")
         return parent.state.value
 

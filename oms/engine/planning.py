@@ -38,9 +38,10 @@ def plan_inputs(*, book: BookView, account: Account, quotes: QuoteBoard,
     for parent in book.parents.values():
         if not parent.state.is_terminal:
             working.setdefault(parent.symbol, []).append(parent.parent_id)
+    rules = {s: filters(s) for s in traded}
     return PlanInputs(
         positions={s: p.quantity for s, p in account.positions.items() if p.quantity},
         in_flight={s: q for s, q in in_flight.items() if q},
-        mids=quotes.mids(), steps={s: filters(s).step_size for s in traded},
+        mids=quotes.mids(), steps={s: r.step_size for s, r in rules.items()},
         min_notional=settings.min_notional, limits=plan_limits(settings),
-        working={s: tuple(ids) for s, ids in working.items()})
+        working={s: tuple(ids) for s, ids in working.items()}, filters=rules)

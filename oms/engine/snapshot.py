@@ -68,5 +68,5 @@ def build_snapshot(*, book: BookView, account: Account, quotes: QuoteBoard, risk
                 "open_children": len(book.open_children),
                 "cancels_unconfirmed": cancels_unconfirmed, "sends_unresolved": unresolved},
         last_error=last_error, venue_status=venue_status, plan_inputs=plan_inputs,
-        reconciliation=reconciliation,
+        reconciliation=reconciliation, quotes=dict(quotes.quotes),
     )

@@ -14,7 +14,7 @@ from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_FLOOR, Decimal
 from oms.model.assets import split_symbol
 from oms.model.enums import OrderType, Side
 
-__all__ = ["TRADING", "FilterViolation", "SymbolFilters"]
+__all__ = ["TRADING", "FilterViolation", "SymbolFilters", "round_to_step"]
 
 _ZERO = Decimal(0)
 TRADING = "TRADING"  # the only symbol status in which Binance accepts new orders
@@ -42,6 +42,17 @@ def _failure(name: str) -> FilterViolation:
 def _outside(value: Decimal, low: Decimal, high: Decimal) -> bool:
     """True when ``value`` is below an enabled ``low`` or above an enabled ``high`` (0: off)."""
     return (low > 0 and value < low) or (high > 0 and value > high)
+
+
+def round_to_step(quantity: Decimal, step: Decimal | None) -> Decimal:
+    """``quantity`` rounded DOWN to a multiple of ``step`` (never up past what was asked); 0 for
+    a quantity that is not positive; unchanged when the step is 0 or unknown. The one rounding
+    of quantities: the rebalance plan (preview and submit), the schedules and the executor."""
+    if quantity <= 0:
+        return Decimal(0)
+    if not step or step <= 0:
+        return quantity
+    return (quantity / step).to_integral_value(ROUND_DOWN) * step
 
 
 def _off_step(value: Decimal, step: Decimal) -> bool:
@@ -101,12 +112,8 @@ class SymbolFilters:
         return self.max_qty
 
     def round_quantity(self, quantity: Decimal) -> Decimal:
-        """Round down to the step size (never up past what was asked)."""
-        if quantity <= 0:
-            return Decimal(0)
-        if self.step_size <= 0:
-            return quantity
-        return (quantity / self.step_size).to_integral_value(ROUND_DOWN) * self.step_size
+        """Round down to the step size (never up past what was asked): ``round_to_step``."""
+        return round_to_step(quantity, self.step_size)
 
     def round_price(self, price: Decimal, side: Side) -> Decimal:
         """Round to the tick, passively: buys down, sells up."""

@@ -346,6 +346,13 @@ class Repository:
                           _sort_key(ParentOrderRow, order_by, descending,
                                     text_money=self._fast is not None))
 
+    def parent_state(self, parent_id: str) -> str | None:
+        """The stored state of one parent, None when no parent has that id."""
+        with self.db.session() as s:
+            state = s.scalar(select(ParentOrderRow.state)
+                             .where(ParentOrderRow.parent_id == parent_id))
+        return None if state is None else str(state)
+
     def children_page(self, *, page: int = 0, page_size: int = 100,
                       parent_id: str | None = None, state: str | None = None,
                       symbol: str | None = None, order_by: str = "created_at",

@@ -1,0 +1,361 @@
+"""Pre-trade estimate of a rebalance: per parent, the exact quantity sent, the planned children,
+the expected cost (spread, impact, fees, with a 1-SD range) and the limits it would hit.
+
+Cost model, in bps of the parent's notional at the mid:
+
+- spread: half the quoted spread, as if every child crossed (children filled passively save it;
+  an upper estimate);
+- impact: the paper venue's own law (``oms.market.impact``, the settings' ImpactParams) through
+  ``venue_impact_cost``, the same integrals the IS algorithm calibrates on, over the horizon the
+  children go out in (one child: all at once);
+- fees: the taker fee on all of it (maker fills pay ``maker_fee_bps``);
+- range: expected +- one SD of the price move while the parent executes at a constant rate,
+  ``sigma_1m * sqrt(T / 3)`` (Almgren-Chriss: the variance of a linear trajectory over T minutes).
+
+sigma_1m and the volume per minute are the instrument's calibrated figures (the synthetic
+market's, ``oms.market.calibration``; DEFAULT_SIGMA_1M for an unknown symbol), the fallback the IS
+algorithm uses when it has no bars. The schedule comes from ``oms.pretrade_schedule``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from oms.algos.selection import select_algo
+from oms.algos.shortfall import DEFAULT_SIGMA_1M, venue_impact_cost
+from oms.config import Settings
+from oms.market.calibration import CALIBRATION
+from oms.market.impact import ImpactParams
+from oms.market.types import Quote
+from oms.model import AlgoName, ParentOrder, Side, TradingState
+from oms.model.filters import SymbolFilters
+from oms.pretrade_schedule import PlannedSchedule, planned_schedule
+from oms.rebalance import PlannedParent, RebalancePlan
+from oms.risk.checks import check_daily_loss, check_order_rate, reserved_cash
+from oms.risk.violations import ViolationCode
+
+__all__ = ["CostEstimate", "LimitHit", "MarketInputs", "ParentEstimate", "RebalanceEstimate",
+           "cost_estimate", "estimate_json", "estimate_rebalance", "impact_params",
+           "market_inputs", "mid_text", "parent_json", "price_text", "qty_text", "totals"]
+
+_BPS = 10_000.0
+_CENT = Decimal("0.01")
+_INSTANT_MIN = 1.0 / 60.0  # one child goes out at once: its impact over a second
+
+
+@dataclass(frozen=True, slots=True)
+class MarketInputs:
+    """What the estimate knows of the instrument now."""
+
+    bid: Decimal
+    ask: Decimal
+    sigma_1m: float  # 1-minute log-return volatility
+    volume_per_minute: float  # base asset
+    source: str  # where sigma and volume come from
+
+    @property
+    def mid(self) -> Decimal:
+        """(bid + ask) / 2."""
+        return (self.bid + self.ask) / 2
+
+    @property
+    def half_spread_bps(self) -> float:
+        """Half the quoted spread, bps of the mid."""
+        mid = self.mid
+        return float((self.ask - self.bid) / 2 / mid) * _BPS if mid > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CostEstimate:
+    """Expected cost of one parent in bps of its notional, and in USD."""
+
+    notional_usd: float
+    spread_bps: float
+    temporary_impact_bps: float
+    permanent_impact_bps: float
+    fees_bps: float
+    sd_bps: float
+    horizon_min: float
+
+    @property
+    def impact_bps(self) -> float:
+        """Temporary plus permanent impact."""
+        return self.temporary_impact_bps + self.permanent_impact_bps
+
+    @property
+    def total_bps(self) -> float:
+        """Spread + impact + fees."""
+        return self.spread_bps + self.impact_bps + self.fees_bps
+
+    def usd(self, bps: float) -> float:
+        """``bps`` of the notional in USD."""
+        return self.notional_usd * bps / _BPS
+
+
+@dataclass(frozen=True, slots=True)
+class LimitHit:
+    """A pre-trade limit the parent would hit: the code, what it does, and the numbers.
+
+    ``effect``: ``refused`` (the submit is refused whole), ``denied`` (children would be denied
+    at send), ``shapes`` (the algorithm slices around it), ``unfilled`` (part of the parent is
+    expected to be left at the window's end)."""
+
+    code: str
+    effect: str
+    message: str
+    numbers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ParentEstimate:
+    """The estimate of one planned parent."""
+
+    planned: PlannedParent
+    algo: AlgoName
+    algo_reason: str
+    filters: SymbolFilters
+    market: MarketInputs
+    schedule: PlannedSchedule
+    cost: CostEstimate
+    limits: tuple[LimitHit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RebalanceEstimate:
+    """The plan and the estimate of each of its parents."""
+
+    plan: RebalancePlan
+    parents: tuple[ParentEstimate, ...]
+    algo: AlgoName
+    duration_minutes: float
+    urgency: float
+
+    @property
+    def refused(self) -> bool:
+        """True when the submit would be refused whole (a limit breach of the plan)."""
+        return bool(self.plan.breaches)
+
+
+def impact_params(settings: Settings) -> ImpactParams:
+    """The impact law the paper venue charges (as it builds it from the settings)."""
+    paper = settings.paper
+    params = ImpactParams(kind=paper.impact_model, coefficient=paper.impact_coefficient,
+                          permanent_fraction=paper.impact_permanent_fraction,
+                          decay_s=paper.impact_decay_s)
+    if paper.impact_passive_ratio is not None:
+        params = replace(params, passive_ratio=paper.impact_passive_ratio)
+    return params
+
+
+def market_inputs(symbol: str, quote: Quote | None, mid: Decimal) -> MarketInputs:
+    """The instrument's touch (the mid on both sides when no quote is known) and its
+    calibrated volatility and volume."""
+    calibrated = CALIBRATION.get(symbol, {})
+    sigma = float(calibrated.get("sigma_1m", DEFAULT_SIGMA_1M))
+    volume = float(calibrated.get("volume_per_minute", 0.0))
+    source = "calibration" if calibrated else "default (symbol not calibrated)"
+    bid, ask = (quote.bid, quote.ask) if quote is not None else (mid, mid)
+    return MarketInputs(bid, ask, sigma, volume, source)
+
+
+def cost_estimate(quantity: Decimal, market: MarketInputs, horizon_min: float, *,
+                  taker_fee_bps: Decimal, params: ImpactParams) -> CostEstimate:
+    """Spread, impact and fees of trading ``quantity`` over ``horizon_min`` (0: at once)."""
+    mid = float(market.mid)
+    qty = float(quantity)
+    notional = qty * mid
+    horizon = max(horizon_min, _INSTANT_MIN)
+    temporary = permanent = 0.0
+    if qty > 0 and market.volume_per_minute > 0:
+        temporary, permanent = venue_impact_cost(qty, horizon, sigma_1m=market.sigma_1m,
+                                                 volume_per_minute=market.volume_per_minute,
+                                                 params=params)
+    # venue_impact_cost answers a share of price x quantity units: per unit, times 10^4
+    temporary_bps = temporary / qty * _BPS if qty > 0 else 0.0
+    permanent_bps = permanent / qty * _BPS if qty > 0 else 0.0
+    sd_bps = market.sigma_1m * math.sqrt(max(horizon_min, 0.0) / 3.0) * _BPS
+    return CostEstimate(notional, market.half_spread_bps, temporary_bps, permanent_bps,
+                        float(taker_fee_bps), sd_bps, max(horizon_min, 0.0))
+
+
+def _parent(planned: PlannedParent, algo: AlgoName, reason: str, duration_minutes: float,
+            urgency: float, now: datetime, settings: Settings) -> ParentOrder:
+    """The parent the engine would create (sessions.SessionDesk.new_parent's fields)."""
+    parent = ParentOrder(
+        parent_id="preview", session_id="preview", symbol=planned.symbol, side=planned.side,
+        quantity=planned.quantity, algo=algo, created_at=now, duration_minutes=duration_minutes,
+        urgency=urgency, algo_reason=reason,
+        algo_params={"max_child_notional": str(settings.risk.max_order_notional_usd)},
+        decision_price=planned.mid, seed=settings.seed * 1_000_003 + 1)
+    parent.started_at = now
+    return parent
+
+
+def _limits(planned: PlannedParent, plan: RebalancePlan, schedule: PlannedSchedule,
+            market: MarketInputs, settings: Settings, *, cash_left: Decimal,
+            daily_pnl: Decimal, trading_state: TradingState) -> list[LimitHit]:
+    """Every pre-trade limit the parent would hit, with the numbers."""
+    risk = settings.risk
+    hits: list[LimitHit] = []
+    if trading_state is TradingState.HALTED:
+        hits.append(LimitHit(ViolationCode.TRADING_HALTED, "refused",
+                             "trading is HALTED: resume with a reason before submitting"))
+    for error in plan.breaches:
+        if error.field in (f"targets.{planned.symbol}", "targets"):
+            code, _, text = error.message.partition(": ")
+            hits.append(LimitHit(code, "refused", text or error.message))
+    notional = planned.quantity * market.mid
+    if notional > risk.max_order_notional_usd:
+        hits.append(LimitHit(ViolationCode.MAX_ORDER_NOTIONAL, "shapes", (
+            "the parent is over the fat-finger limit per order: its children are capped at "
+            "the limit"), {"notional_usd": str(notional.quantize(_CENT)),
+                           "limit_usd": str(risk.max_order_notional_usd)}))
+    per_minute = _busiest_minute(schedule)
+    rate = check_order_rate(per_minute - 1, risk.max_orders_per_minute, symbol=planned.symbol)
+    if per_minute > risk.max_orders_per_minute and rate is not None:
+        hits.append(LimitHit(rate.code, "denied", (
+            f"{per_minute} children in one minute, over the limit of "
+            f"{risk.max_orders_per_minute}: the rest wait"), {"children_per_minute": str(
+                per_minute), "limit": str(risk.max_orders_per_minute)}))
+    if planned.side is Side.BUY:
+        reserve = reserved_cash(planned.quantity, market.ask, risk.buy_reserve_buffer_bps)
+        if reserve > cash_left:
+            hits.append(LimitHit(ViolationCode.INSUFFICIENT_CASH, "denied", (
+                "spot account: the buys of this rebalance need more cash than is free"), {
+                "order_usd": str(reserve.quantize(_CENT)),
+                "cash_usd": str(max(cash_left, Decimal(0)).quantize(_CENT))}))
+    loss = check_daily_loss(daily_pnl, risk.max_daily_loss_usd, reducing=planned.side is Side.SELL
+                            and planned.target_usd < planned.current_usd, symbol=planned.symbol)
+    if loss is not None:
+        hits.append(LimitHit(loss.code, "denied", loss.message,
+                             {k: str(v) for k, v in loss.numbers.items()}))
+    cap = schedule.participation_cap
+    if cap is not None and market.volume_per_minute > 0:
+        minutes = max(schedule.horizon_min, _INSTANT_MIN)
+        allowed = cap * market.volume_per_minute * (minutes + 1.0)  # one minute of look-ahead
+        if float(planned.quantity) > allowed:
+            hits.append(LimitHit("PARTICIPATION_CAP", "unfilled", (
+                f"at {cap:.0%} of the expected volume the window allows about {allowed:.6g} of "
+                f"{planned.quantity}"), {"participation_cap": f"{cap:g}",
+                                         "expected_volume": f"{market.volume_per_minute:.6g}/min"}))
+    return hits
+
+
+def _busiest_minute(schedule: PlannedSchedule) -> int:
+    """The most children planned in any 60 s (the order-rate window)."""
+    return schedule.count if schedule.horizon_min <= 1.0 else max(
+        1, math.ceil(schedule.count / schedule.horizon_min))
+
+
+def estimate_rebalance(plan: RebalancePlan, *, algo: AlgoName, duration_minutes: float,
+                       urgency: float, now: datetime, settings: Settings,
+                       filters: Mapping[str, SymbolFilters], quotes: Mapping[str, Quote],
+                       cash: Decimal, daily_pnl: Decimal,
+                       trading_state: TradingState) -> RebalanceEstimate:
+    """Estimate every parent of ``plan`` as the engine would run it now."""
+    params = impact_params(settings)
+    estimates: list[ParentEstimate] = []
+    cash_left = cash
+    for planned in plan.parents:
+        chosen, reason = (select_algo(planned.quantity * planned.mid, urgency, None)
+                          if algo is AlgoName.AUTO else (algo, "chosen by the trader"))
+        rules = filters.get(planned.symbol) or SymbolFilters(planned.symbol)
+        market = market_inputs(planned.symbol, quotes.get(planned.symbol), planned.mid)
+        quote = quotes.get(planned.symbol) or Quote(planned.symbol, now, market.bid, market.ask,
+                                                    Decimal(0), Decimal(0))
+        parent = _parent(planned, chosen, reason, duration_minutes, urgency, now, settings)
+        schedule = planned_schedule(parent, quote, rules,
+                                    volume_per_minute=market.volume_per_minute,
+                                    max_child_notional=settings.risk.max_order_notional_usd)
+        cost = cost_estimate(planned.quantity, market, schedule.horizon_min,
+                             taker_fee_bps=settings.paper.taker_fee_bps, params=params)
+        limits = _limits(planned, plan, schedule, market, settings, cash_left=cash_left,
+                         daily_pnl=daily_pnl, trading_state=trading_state)
+        if planned.side is Side.BUY:
+            cash_left -= reserved_cash(planned.quantity, market.ask,
+                                       settings.risk.buy_reserve_buffer_bps)
+        estimates.append(ParentEstimate(planned, chosen, reason, rules, market, schedule, cost,
+                                        tuple(limits)))
+    return RebalanceEstimate(plan, tuple(estimates), algo, duration_minutes, urgency)
+
+
+def _decimals(unit: Decimal) -> Decimal:
+    """The quantum of ``unit`` (0.00001 -> 0.00001, 0.010 -> 0.01; 0: whole numbers)."""
+    return unit.normalize() if unit > 0 else Decimal(1)
+
+
+def qty_text(quantity: Decimal, filters: SymbolFilters) -> str:
+    """A quantity with the step's decimals (exact: quantities are step multiples)."""
+    return str(quantity.quantize(_decimals(filters.step_size), rounding=ROUND_HALF_EVEN))
+
+
+def price_text(price: Decimal, filters: SymbolFilters) -> str:
+    """A price with the tick's decimals."""
+    return str(price.quantize(_decimals(filters.tick_size), rounding=ROUND_HALF_EVEN))
+
+
+def mid_text(mid: Decimal, filters: SymbolFilters) -> str:
+    """A mid with half-tick decimals (a mid of a one-tick spread sits between two ticks)."""
+    return str(mid.quantize(_decimals(filters.tick_size / 2), rounding=ROUND_HALF_EVEN))
+
+
+def _usd_text(value: float | Decimal) -> str:
+    return str(Decimal(repr(float(value))).quantize(_CENT, rounding=ROUND_HALF_EVEN))
+
+
+def parent_json(estimate: ParentEstimate) -> dict[str, Any]:
+    """One parent of a dry run: quantities and prices as exact strings."""
+    p, f, cost, sched = estimate.planned, estimate.filters, estimate.cost, estimate.schedule
+    usd = _usd_text
+    return {
+        "symbol": p.symbol, "side": p.side.value, "quantity": qty_text(p.quantity, f),
+        "mid": mid_text(p.mid, f), "notional_usd": str(p.notional_usd.quantize(_CENT)),
+        "current_usd": str(p.current_usd.quantize(_CENT)),
+        "target_usd": str(p.target_usd.quantize(_CENT)),
+        "clipped_from_usd": None if p.clipped_from_usd is None
+        else str(p.clipped_from_usd.quantize(_CENT)),
+        "algo": estimate.algo.value, "algo_reason": estimate.algo_reason,
+        "planned_children": sched.count,
+        "schedule": {
+            "children": sched.count, "first_at": sched.first_at, "last_at": sched.last_at,
+            "typical_child": qty_text(sched.typical_child, f),
+            "largest_child": qty_text(sched.largest_child, f),
+            "total": qty_text(sched.total, f), "exact": sched.exact, "basis": sched.basis},
+        "expected_cost_bps": round(cost.total_bps, 2),
+        "expected_cost_usd": usd(cost.usd(cost.total_bps)),
+        "cost_breakdown": {
+            "spread": {"bps": round(cost.spread_bps, 2), "usd": usd(cost.usd(cost.spread_bps))},
+            "impact": {"bps": round(cost.impact_bps, 2), "usd": usd(cost.usd(cost.impact_bps)),
+                       "temporary_bps": round(cost.temporary_impact_bps, 2),
+                       "permanent_bps": round(cost.permanent_impact_bps, 2)},
+            "fees": {"bps": round(cost.fees_bps, 2), "usd": usd(cost.usd(cost.fees_bps))}},
+        "range_1sd_bps": [round(cost.total_bps - cost.sd_bps, 2),
+                          round(cost.total_bps + cost.sd_bps, 2)],
+        "range_1sd_usd": [usd(cost.usd(cost.total_bps - cost.sd_bps)),
+                          usd(cost.usd(cost.total_bps + cost.sd_bps))],
+        "market_inputs": {"bid": price_text(estimate.market.bid, f),
+                          "ask": price_text(estimate.market.ask, f),
+                          "sigma_1m": estimate.market.sigma_1m,
+                          "volume_per_minute": estimate.market.volume_per_minute,
+                          "horizon_min": round(cost.horizon_min, 3),
+                          "source": estimate.market.source},
+        "limit_breaches": [{"code": str(h.code), "effect": h.effect, "message": h.message,
+                            "numbers": h.numbers} for h in estimate.limits],
+    }
+
+
+def estimate_json(estimate: RebalanceEstimate) -> list[dict[str, Any]]:
+    """Every parent of a dry run (see ``parent_json``)."""
+    return [parent_json(p) for p in estimate.parents]
+
+
+def totals(parents: Sequence[ParentEstimate]) -> tuple[float, float]:
+    """(expected cost USD, notional USD) over ``parents``."""
+    cost = sum(p.cost.usd(p.cost.total_bps) for p in parents)
+    notional = sum(p.cost.notional_usd for p in parents)
+    return cost, notional
