@@ -41,8 +41,10 @@ def _limits(p: ParentEstimate) -> Any:
 
 def _row(p: ParentEstimate) -> dict[str, Any]:
     planned, cost, sched, rules = p.planned, p.cost, p.schedule, p.filters
-    times = (fmt_time(sched.first_at) if sched.first_at == sched.last_at
+    times = (f"{fmt_time(sched.first_at)} (at once)" if sched.first_at == sched.last_at
              else f"{fmt_time(sched.first_at)} – {fmt_time(sched.last_at)}")
+    spread = (f"{cost.total_bps - cost.sd_bps:.2f} to {cost.total_bps + cost.sd_bps:.2f}"
+              if cost.sd_bps >= 0.005 else "no timing risk")
     return {
         "symbol": planned.symbol,
         "side": html.Span(planned.side.value, className=f"side-{planned.side.value.lower()}"),
@@ -53,8 +55,8 @@ def _row(p: ParentEstimate) -> dict[str, Any]:
                            html.Span(p.algo_reason, className="muted")]),
         "children": f"{sched.count}{'' if sched.exact else ' (est.)'}",
         "child": qty_text(sched.typical_child, rules), "times": times,
-        "bps": f"{cost.total_bps:.2f} ({cost.total_bps - cost.sd_bps:.1f} to "
-               f"{cost.total_bps + cost.sd_bps:.1f})",
+        "bps": html.Span([f"{cost.total_bps:.2f}", html.Br(),
+                          html.Span(spread, className="muted")]),
         "usd": fmt_usd(cost.usd(cost.total_bps)),
         "split": f"{fmt_usd(cost.usd(cost.spread_bps))} / {fmt_usd(cost.usd(cost.impact_bps))}"
                  f" / {fmt_usd(cost.usd(cost.fees_bps))}",

@@ -1,5 +1,6 @@
-"""Building blocks of the rebalance and signal forms: targets text <-> table rows, the preview
-table (with the algorithm the policy will choose and why) and the feedback messages."""
+"""Building blocks of the rebalance and signal forms: targets text <-> table rows, the algorithm
+the policy will choose and why, and the feedback messages (the preview's estimate table lives in
+components/estimate_view.py)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from dash import html
 
-from components.format import fmt_price, fmt_qty, fmt_usd
-from components.tables import Column, table
 from oms.errors import FieldError
 
 if TYPE_CHECKING:
     from oms.engine.sessions import SubmitResult
-    from oms.rebalance import RebalancePlan
 
-__all__ = ["ALGO_OPTIONS", "algo_choice", "error_list", "preview_table", "rows_to_text",
+__all__ = ["ALGO_OPTIONS", "algo_choice", "error_list", "rows_to_text",
            "submitted_message", "text_to_rows"]
 
 ALGO_OPTIONS = [
@@ -64,36 +62,6 @@ def algo_choice(notional_usd: Decimal, algo: str, urgency: float) -> tuple[str, 
 
     chosen, reason = select_algo(notional_usd, urgency, None)
     return chosen.value.upper(), reason
-
-
-def preview_table(plan: RebalancePlan, algo: str, urgency: float) -> html.Div:
-    """The parents a rebalance will create, and the symbols it skips with the reason."""
-    rows = []
-    for p in plan.parents:
-        chosen, why = algo_choice(p.notional_usd, algo, urgency)
-        rows.append({
-            "symbol": p.symbol,
-            "side": html.Span(p.side.value, className=f"side-{p.side.value.lower()}"),
-            "qty": fmt_qty(p.quantity), "mid": fmt_price(p.mid),
-            "notional": fmt_usd(p.notional_usd), "current": fmt_usd(p.current_usd),
-            "target": fmt_usd(p.target_usd), "algo": chosen, "why": why})
-    columns = [Column("Symbol", "symbol"), Column("Side", "side"), Column("Qty", "qty", True),
-               Column("Mid", "mid", True), Column("Notional USD", "notional", True),
-               Column("Current USD", "current", True), Column("Target USD", "target", True),
-               Column("Algo", "algo"), Column("Why", "why")]
-    skipped = [html.Li(f"{symbol}: {reason}") for symbol, reason in plan.skipped]
-    breaches = [html.Li([html.B(e.field), f": {e.message}"]) for e in plan.breaches]
-    superseded = (f"Replaces {len(plan.superseded)} working parent"
-                  f"{'s' if len(plan.superseded) != 1 else ''}: {', '.join(plan.superseded)}"
-                  if plan.superseded else None)
-    return html.Div([
-        html.Div([html.Div("Would be refused: a limit would be breached", className="fb-title"),
-                  html.Ul(breaches)], className="feedback feedback-error")
-        if breaches else None,
-        table(columns, rows, empty="nothing to trade: positions already match the targets"),
-        html.Div(superseded, className="superseded") if superseded else None,
-        html.Ul(skipped, className="skipped") if skipped else None,
-    ], className="preview-plan")
 
 
 def _line_numbers(text: str) -> dict[str, int]:

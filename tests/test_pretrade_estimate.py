@@ -7,7 +7,6 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
-
 from pathlib import Path
 
 from oms_harness import make_harness

@@ -73,6 +73,56 @@ def _submit_rebalance(dash_duo: Any, duration: str = "2") -> None:
     _type(dash_duo, "#rebalance-duration", duration)
 
 
+def _confirm(dash_duo: Any) -> None:
+    """The confirmation a valid submit opens: wait for it, then confirm."""
+    dash_duo.wait_for_element_by_css_selector("#rebalance-confirm-dialog:not([hidden])",
+                                              timeout=15)
+    dash_duo.find_element("#rebalance-confirm").click()
+
+
+def _dialog_open(dash_duo: Any) -> bool:
+    return bool(dash_duo.driver.execute_script(
+        "const d = document.querySelector('#rebalance-confirm-dialog');"
+        "return !!d && !d.hidden;"))
+
+
+def test_submit_asks_for_confirmation_with_the_estimate(dash_duo: Any, live_app: Any,
+                                                         screenshot_dir: Path) -> None:
+    # Arrange
+    dash_duo.start_server(live_app)
+    dash_duo.wait_for_text_to_equal("#trading-state", "ACTIVE", timeout=10)
+    _submit_rebalance(dash_duo, duration="3")
+
+    # Act: submit opens the confirmation with the estimate; nothing is sent yet
+    dash_duo.find_element("#rebalance-submit").click()
+    dash_duo.wait_for_element_by_css_selector("#rebalance-confirm-dialog:not([hidden])",
+                                              timeout=15)
+    dash_duo.wait_for_contains_text("#rebalance-confirm-body", "expected cost", timeout=10)
+    body = dash_duo.find_element("#rebalance-confirm-body").text
+    # the desk's screen: a 1600x1000 viewport
+    dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 1600, "height": 1000, "deviceScaleFactor": 1, "mobile": False})
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "rebalance-confirm.png"))
+    dash_duo.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    sent_before = live_app.server.config["OMS"].service.parent_orders().total
+
+    # Assert: each parent's children and cost; a 3-minute TWAP is one child and says why
+    for symbol in ("BTCUSDT", "ETHUSDT", "SOLUSDT"):
+        assert symbol in body
+    assert "ONE child for the whole quantity" in body
+    assert "cost bps" in body.lower()  # the headers are upper-cased by the stylesheet
+    assert sent_before == 0
+
+    # Act: confirm
+    dash_duo.find_element("#rebalance-confirm").click()
+
+    # Assert: the feedback says what was submitted, the dialog is closed
+    dash_duo.wait_for_contains_text("#rebalance-feedback", "Submitted 3 parent orders",
+                                    timeout=15)
+    assert not _dialog_open(dash_duo)
+    assert _severe(dash_duo) == []
+
+
 def test_rebalance_fills_and_kill_switch_halts(dash_duo: Any, live_app: Any,
                                                screenshot_dir: Path) -> None:
     # Arrange
@@ -83,6 +133,7 @@ def test_rebalance_fills_and_kill_switch_halts(dash_duo: Any, live_app: Any,
     # Act: submit a rebalance through the form
     _submit_rebalance(dash_duo)
     dash_duo.find_element("#rebalance-submit").click()
+    _confirm(dash_duo)
 
     # Assert: three parents submitted, visible on /orders with their children
     dash_duo.wait_for_contains_text("#rebalance-feedback", "Submitted 3 parent orders",
@@ -115,6 +166,7 @@ def test_full_session_preview_fills_tca_and_resume(dash_duo: Any, live_app: Any,
     dash_duo.wait_for_contains_text("#rebalance-preview-table", "ETHUSDT", timeout=10)
     dash_duo.driver.save_screenshot(str(screenshot_dir / "rebalance-preview.png"))
     dash_duo.find_element("#rebalance-submit").click()
+    _confirm(dash_duo)
     dash_duo.wait_for_contains_text("#rebalance-feedback", "Submitted 3 parent orders",
                                     timeout=15)
 
@@ -184,6 +236,7 @@ def test_bad_input_shows_per_line_errors_and_submits_nothing(dash_duo: Any, live
     dash_duo.wait_for_contains_text("#rebalance-feedback", "nothing submitted", timeout=10)
     text = dash_duo.find_element("#rebalance-feedback").text
     assert "FOOUSDT" in text and "ETHUSDT" in text and "duration" in text
+    assert not _dialog_open(dash_duo)  # input that cannot be sent asks for no confirmation
     dash_duo.driver.save_screenshot(str(screenshot_dir / "rebalance-errors.png"))
     assert live_app.server.config["OMS"].service.parent_orders().total == 0
     assert _severe(dash_duo) == []
