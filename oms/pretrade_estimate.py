@@ -215,13 +215,11 @@ def _limits(planned: PlannedParent, plan: RebalancePlan, schedule: PlannedSchedu
             "the parent is over the fat-finger limit per order: its children are capped at "
             "the limit"), {"notional_usd": str(notional.quantize(_CENT)),
                            "limit_usd": str(risk.max_order_notional_usd)}))
-    per_minute = _busiest_minute(schedule)
-    rate = check_order_rate(per_minute - 1, risk.max_orders_per_minute, symbol=planned.symbol)
-    if per_minute > risk.max_orders_per_minute and rate is not None:
-        hits.append(LimitHit(rate.code, "denied", (
-            f"{per_minute} children in one minute, over the limit of "
-            f"{risk.max_orders_per_minute}: the rest wait"), {"children_per_minute": str(
-                per_minute), "limit": str(risk.max_orders_per_minute)}))
+    symbol_limit = risk.max_orders_per_minute_per_symbol.get(planned.symbol)
+    if symbol_limit is not None:
+        hit = _rate_hit(_busiest_minute(schedule), symbol_limit, planned.symbol)
+        if hit is not None:
+            hits.append(hit)
     if planned.side is Side.BUY:
         reserve = reserved_cash(planned.quantity, market.ask, risk.buy_reserve_buffer_bps)
         if reserve > cash_left:
@@ -244,6 +242,19 @@ def _limits(planned: PlannedParent, plan: RebalancePlan, schedule: PlannedSchedu
                 f"{planned.quantity}"), {"participation_cap": f"{cap:g}",
                                          "expected_volume": f"{market.volume_per_minute:.6g}/min"}))
     return hits
+
+
+def _rate_hit(per_minute: int, limit: int, symbol: str | None) -> LimitHit | None:
+    """The order-rate check of the children planned in the busiest minute: the one past the
+    limit is the first denied (``check_order_rate`` counts those already sent)."""
+    rate = check_order_rate(per_minute - 1, limit, symbol=symbol)
+    if rate is None:
+        return None
+    scope = f"{symbol} " if symbol else "the account's "
+    return LimitHit(rate.code, "denied", (
+        f"{per_minute} children planned in one minute, over {scope}limit of {limit} per "
+        "minute: the rest are denied and retried after a back-off"),
+        {"children_per_minute": str(per_minute), "limit": str(limit)})
 
 
 def _busiest_minute(schedule: PlannedSchedule) -> int:
@@ -281,6 +292,12 @@ def estimate_rebalance(plan: RebalancePlan, *, algo: AlgoName, duration_minutes:
                                        settings.risk.buy_reserve_buffer_bps)
         estimates.append(ParentEstimate(planned, chosen, reason, rules, market, schedule, cost,
                                         tuple(limits)))
+    # the account's order rate counts every parent's children: the busiest minutes add up
+    # (an upper estimate: the parents' busiest minutes may not coincide)
+    account = _rate_hit(sum(_busiest_minute(e.schedule) for e in estimates),
+                        settings.risk.max_orders_per_minute, None)
+    if account is not None:
+        estimates = [replace(e, limits=(*e.limits, account)) for e in estimates]
     return RebalanceEstimate(plan, tuple(estimates), algo, duration_minutes, urgency)
 
 

@@ -193,6 +193,26 @@ def test_limits_are_reported_with_their_numbers() -> None:
     assert hits["INSUFFICIENT_CASH"].numbers == {"order_usd": str(reserve), "cash_usd": "1000.00"}
 
 
+def test_children_over_the_account_order_rate_are_reported() -> None:
+    # Arrange: a MARKET buy of 9,000 USD with a 1,000 USD child cap -> 9 children at once,
+    # against 5 orders a minute
+    settings = Settings(risk={"max_order_notional_usd": 1000, "max_orders_per_minute": 5})
+    plan = plan_rebalance({"BTCUSDT": D(9_000)}, _inputs())
+
+    # Act
+    estimate = estimate_rebalance(plan, algo=AlgoName.MARKET, duration_minutes=1, urgency=0.5,
+                                  now=NOW, settings=settings, filters={"BTCUSDT": BTC},
+                                  quotes={"BTCUSDT": QUOTE}, cash=D(100_000), daily_pnl=D(0),
+                                  trading_state=TradingState.ACTIVE)
+
+    # Assert: 0.15 BTC in pieces of 0.01666 BTC (1,000 / 60,000 rounded down): 9 children
+    (parent,) = estimate.parents
+    assert parent.schedule.count == 9
+    rate = next(h for h in parent.limits if h.code == "ORDER_RATE")
+    assert rate.effect == "denied"
+    assert rate.numbers == {"children_per_minute": "9", "limit": "5"}
+
+
 def test_a_halted_account_is_refused_in_the_estimate() -> None:
     plan = plan_rebalance({"BTCUSDT": D(1000)}, _inputs())
     estimate = estimate_rebalance(plan, algo=AlgoName.MARKET, duration_minutes=1, urgency=0.5,
