@@ -1,6 +1,7 @@
-"""The notification centre in the frame: a bell with the count of unseen alerts and a panel of
-the latest alerts, newest first (UTC time, severity, what happened). ``alerts_view`` is pure
-(unit-tested); the callbacks only wire it. The outbound destinations are shown redacted."""
+"""The notification centre in the frame: a button (the bell) with the count of unseen alerts
+and a panel of the latest alerts, newest first (UTC time, severity, what happened).
+``alerts_view`` is pure (unit-tested); the callbacks only wire it. The outbound destinations
+are shown redacted."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ def alerts_centre() -> html.Div:
     """The bell, its badge and the (closed) panel, for the frame's top bar."""
     return html.Div(className="alerts-centre", children=[
         dcc.Store(id=ids.ALERTS_SEEN, data=0),
-        html.Button([html.Span("🔔", className="alerts-bell"),
+        html.Button([html.Span("ALERTS", className="alerts-bell"),
                      html.Span("", id=ids.ALERTS_BADGE, className="alerts-badge")],
                     id=ids.ALERTS_BUTTON, n_clicks=0, className="btn btn-alerts",
                     title="Alerts: breaker trips, halts, reject bursts, parents, reconciliation"),

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from oms.alerts.model import Alert, AlertKind, Severity
 from oms.config import AlertSettings
 from oms.persistence.repository import WriteBatch
+from oms.persistence.rows import JsonText
 
 __all__ = ["MAX_ALERTS", "AlertFeed", "AlertSink"]
 
@@ -40,8 +41,10 @@ class AlertSink(Protocol):
 
 
 def _payload(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's JSON payload: the journal's encoded ``JsonText`` (or plain JSON text)."""
+    raw = row.get("payload")
     try:
-        value = json.loads(row.get("payload") or "{}")
+        value = raw.value() if isinstance(raw, JsonText) else json.loads(raw or "{}")
     except (TypeError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}

@@ -23,6 +23,7 @@ from oms.alerts.notify import Notifier
 from oms.alerts.redact import redact_url
 from oms.config import AlertSettings, RiskLimits, Settings
 from oms.persistence.repository import WriteBatch
+from oms.persistence.rows import json_text
 
 LIFTED = RiskLimits(max_orders_per_minute=1000, max_position_usd=10**7,
                     max_gross_exposure_usd=10**7, max_order_notional_usd=10**7)
@@ -113,9 +114,12 @@ def test_a_breaker_trip_reaches_the_webhook_with_the_expected_json(
     try:
         _trip_high_rejection(h)
 
-        kinds = [a.kind for a in h.oms.alerts.latest()]
-        assert AlertKind.BREAKER_TRIP in kinds and AlertKind.HALT in kinds
-        assert AlertKind.REJECT_BURST in kinds
+        alerts = {a.kind: a for a in h.oms.alerts.latest()}
+        assert {AlertKind.BREAKER_TRIP, AlertKind.HALT, AlertKind.REJECT_BURST} <= set(alerts)
+        assert alerts[AlertKind.BREAKER_TRIP].severity is Severity.CRITICAL  # it halts
+        # read from the committed payloads: the venue's code, never a placeholder
+        assert "?" not in alerts[AlertKind.REJECT_BURST].message
+        assert "HALTED" not in alerts[AlertKind.REJECT_BURST].message  # halt denials left out
         bodies = receiver.wait_for(1)
         trip = next(b for b in bodies if "Breaker high_rejection tripped" in b["title"])
         assert trip["title"] == "[OMS CRITICAL] Breaker high_rejection tripped"
@@ -199,7 +203,7 @@ def test_the_feed_derives_each_kind_from_committed_rows() -> None:
     batch = WriteBatch()
     batch.risk_events = [
         {"ts": T0, "kind": "BREAKER_TRIP", "code": "high_latency", "message": "5 > 1000 ms",
-         "actor": "breaker:high_latency", "payload": '{"action": "REDUCING"}'},
+         "actor": "breaker:high_latency", "payload": json_text({"action": "REDUCING"})},
         {"ts": T0, "kind": "TRADING_STATE", "code": "HALTED", "message": "kill switch",
          "actor": "desk", "payload": "{}"},
         {"ts": T0, "kind": "TRADING_STATE", "code": "REDUCING", "message": "x",
@@ -209,12 +213,13 @@ def test_the_feed_derives_each_kind_from_committed_rows() -> None:
     ]
     batch.audit = [
         {"ts": T0, "event": "ParentCompleted", "entity_id": "P-1",
-         "payload": '{"reason": "done", "filled": "2", "quantity": "2"}'},
-        {"ts": T0, "event": "ParentFailed", "entity_id": "P-2", "payload": '{"reason": "x"}'},
+         "payload": json_text({"reason": "done", "filled": "2", "quantity": "2"})},
+        {"ts": T0, "event": "ParentFailed", "entity_id": "P-2",
+         "payload": json_text({"reason": "x"})},
         *({"ts": T0, "event": "OrderDenied", "entity_id": f"c{i}",
-           "payload": '{"source": "HALT", "code": "HALTED"}'} for i in range(5)),
+           "payload": json_text({"source": "HALT", "code": "HALTED"})} for i in range(5)),
         *({"ts": T0, "event": "OrderRejected", "entity_id": f"r{i}",
-           "payload": '{"source": "VENUE", "code": "-2010"}'} for i in range(3)),
+           "payload": json_text({"source": "VENUE", "code": "-2010"})} for i in range(3)),
     ]
 
     feed.tap(batch)
