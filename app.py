@@ -93,7 +93,7 @@ def serve(settings: Settings) -> None:
     oms = build_oms(settings)
     try:
         app = create_app(settings, oms, start_engine=True)
-        log.info("dashboard on http://%s:%s (venue %s, speed x%g)", settings.host,
+        log.info("dashboard on http://%s:%s (waitress; venue %s, speed x%g)", settings.host,
                  settings.port, settings.venue, settings.speed)
         if settings.debug:
             app.enable_dev_tools(debug=True, dev_tools_hot_reload=False)

@@ -130,7 +130,7 @@ def install_metrics(server: flask.Flask, oms: Oms) -> CollectorRegistry:
     registry = build_registry(oms)
 
     def metrics() -> flask.Response:
-        return flask.Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        return flask.Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
     server.add_url_rule(METRICS_PATH, "oms_metrics", metrics, methods=["GET"])
     return registry
