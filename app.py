@@ -1,5 +1,6 @@
 """Composition root of the dashboard: ``create_app(settings)`` builds (or takes) the OMS, the Dash
-pages, the REST API and the security layer; ``serve(settings)`` runs it; ``python app.py`` too."""
+pages, the REST API, /metrics and the security layer; ``serve(settings)`` runs it under waitress;
+``python app.py`` too."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from oms.auth import auth_configured, install_security
 from oms.bootstrap import Oms, build_oms
 from oms.config import Settings
 from oms.errors import ConfigError
+from oms.metrics import install_metrics
+from oms.server import create_server
 
 __all__ = ["PAGE_MODULES", "create_app", "is_loopback", "serve"]
 
@@ -49,6 +52,7 @@ def create_app(settings: Settings, oms: Oms | None = None, *,
     server.config["JSON_SORT_KEYS"] = False
     install_security(server, settings)
     install_api(server)
+    install_metrics(server, oms)
     for name in PAGE_MODULES:
         cast(_PageModule, importlib.import_module(name)).register(app)
     register_frame_callbacks(app)
@@ -74,23 +78,26 @@ def is_loopback(host: str) -> bool:
 def serve(settings: Settings) -> None:
     """Run engine + dashboard until interrupted (used by ``oms run`` and ``python app.py``).
 
-    Refuses a non-loopback bind address unless authentication is configured; debug mode only
-    when ``settings.debug``; the reloader is always off (it would start a second engine).
+    Refuses a non-loopback bind address unless authentication is configured; serves through
+    waitress (threaded, this process: the engine's scheduler thread runs beside it); Dash's
+    dev tools only when ``settings.debug``, never a reloader (it would start a second engine).
     """
     if not is_loopback(settings.host) and not auth_configured(settings):
         raise ConfigError(
             f"refusing to serve on {settings.host}: a non-loopback address needs authentication "
             "(set OMS_AUTH_USERS and OMS_API_TOKEN) or bind 127.0.0.1")
     if not settings.debug:  # one line per tick / per callback would drown the log
-        for name in ("apscheduler.executors.default", "apscheduler.scheduler", "werkzeug"):
+        for name in ("apscheduler.executors.default", "apscheduler.scheduler", "werkzeug",
+                     "waitress.queue"):
             logging.getLogger(name).setLevel(logging.WARNING)
     oms = build_oms(settings)
     try:
         app = create_app(settings, oms, start_engine=True)
-        log.info("dashboard on http://%s:%s (venue %s, speed x%g)", settings.host,
+        log.info("dashboard on http://%s:%s (waitress; venue %s, speed x%g)", settings.host,
                  settings.port, settings.venue, settings.speed)
-        app.run(host=settings.host, port=settings.port, debug=settings.debug,
-                use_reloader=False, dev_tools_hot_reload=False)
+        if settings.debug:
+            app.enable_dev_tools(debug=True, dev_tools_hot_reload=False)
+        create_server(app.server, host=settings.host, port=settings.port).run()
     finally:
         oms.close()
 

@@ -1,5 +1,6 @@
 """The frame on every page: navigation, trading state, kill switch, breakers, venue and market
-clock, engine health. ``frame_view`` is pure (unit-tested); the callbacks only wire it."""
+clock, engine health, the notification centre (components/alerts.py). ``frame_view`` is pure
+(unit-tested); the callbacks only wire it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import dash
 from dash import Input, Output, dcc, html
 
 from components import ids
+from components.alerts import alerts_centre, register_alert_callbacks
 from components.context import current_actor, current_oms, engine_health, service
 from components.format import fmt_time
 from components.inputs import clicks_value
@@ -121,6 +123,7 @@ def frame_layout(content: Any) -> html.Div:
                      href="/risk", className="chips", title="circuit breakers (details on Risk)"),
             html.Span("", id=ids.VENUE_CLOCK, className="clock"),
             html.Span("", id=ids.ENGINE_HEALTH, className="health"),
+            alerts_centre(),
             html.Button("KILL SWITCH", id=ids.KILL_SWITCH, n_clicks=0, className="btn btn-kill",
                         title="Halt trading now and cancel every working order"),
         ]),
@@ -198,3 +201,4 @@ def register_frame_callbacks(app: dash.Dash) -> None:
                  Input(ids.FRAME_ACTION, "data"))(refresh_frame)
     app.callback(Output(ids.FRAME_ACTION, "data"), Input(ids.KILL_SWITCH, "n_clicks"),
                  prevent_initial_call=True)(kill_switch)
+    register_alert_callbacks(app)

@@ -5,6 +5,12 @@ from __future__ import annotations
 
 __all__ = [
     "ACCOUNT_STRIP",
+    "ALERTS_BADGE",
+    "ALERTS_BUTTON",
+    "ALERTS_FOOTER",
+    "ALERTS_LIST",
+    "ALERTS_PANEL",
+    "ALERTS_SEEN",
     "BREAKER_IDS",
     "BREAKER_RESET",
     "BREAKER_RESET_NAME",
@@ -122,6 +128,12 @@ HALT_REASON = "halt-reason"
 ACCOUNT_STRIP = "account-strip"
 EQUITY_HISTORY = "equity-history"
 EQUITY_POINT = "equity-point"
+ALERTS_BUTTON = "alerts-button"  # the notification centre (components/alerts.py)
+ALERTS_BADGE = "alerts-badge"
+ALERTS_PANEL = "alerts-panel"
+ALERTS_LIST = "alerts-list"
+ALERTS_FOOTER = "alerts-footer"
+ALERTS_SEEN = "alerts-seen"
 
 # -- overview ----------------------------------------------------------------------------------
 OVERVIEW_KPIS = "overview-kpis"

@@ -5,7 +5,8 @@ With ``settings.auth_users`` empty the dashboard is open (it then binds loopback
 ``app.serve``) and answers only requests whose Host is a loopback name (127.0.0.1, localhost,
 [::1], or the loopback address it is bound to), so a page on another host name cannot reach it
 through DNS rebinding. With users configured, every page, asset, Dash callback and API route
-needs HTTP Basic credentials; the API also takes ``Authorization: Bearer <OMS_API_TOKEN>``.
+needs HTTP Basic credentials; the API and ``/metrics`` (read by programs: Prometheus) also take
+``Authorization: Bearer <OMS_API_TOKEN>``.
 Secrets are compared in constant time and never logged or echoed; an empty password never
 authenticates (``Settings`` refuses one at load). Body size and JSON depth: ``oms.web_limits``.
 """
@@ -26,11 +27,12 @@ from werkzeug.security import check_password_hash
 from oms.config import Settings
 from oms.web_limits import PAGE_MAX_BODY_BYTES, limit_body
 
-__all__ = ["SECURITY_HEADERS", "USER_KEY", "auth_configured", "check_user", "install_security",
-           "loopback_host"]
+__all__ = ["METRICS_PATH", "SECURITY_HEADERS", "USER_KEY", "auth_configured", "check_user",
+           "install_security", "loopback_host"]
 
 log = logging.getLogger(__name__)
 USER_KEY = "oms_user"
+METRICS_PATH = "/metrics"  # Prometheus scrapes it: guarded as the API is (Bearer or Basic)
 _STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _HASH_PREFIXES = ("scrypt:", "pbkdf2:")
 _LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
@@ -112,6 +114,11 @@ def _bearer_ok(settings: Settings) -> bool:
     return hmac.compare_digest(header[7:].strip().encode(), token.get_secret_value().encode())
 
 
+def _machine_path(path: str) -> bool:
+    """The REST API and /metrics: read by programs, so a Bearer token is accepted there."""
+    return path.startswith("/api/") or path == METRICS_PATH
+
+
 def _error(status: int, field: str, message: str) -> flask.Response:
     response = flask.jsonify({"error": message, "errors": [{"field": field,
                                                              "message": message}]})
@@ -132,7 +139,7 @@ def _same_origin() -> bool:
 
 def _guard(settings: Settings) -> flask.Response | None:
     request = flask.request
-    is_api = request.path.startswith("/api/")
+    is_api = _machine_path(request.path)
     host = request.environ.get("HTTP_HOST")  # raw: request.host drops a trailing ":80"
     host = request.host if host is None else str(host)
     if not auth_configured(settings) and not loopback_host(host, settings.host):
@@ -168,7 +175,7 @@ def _guard(settings: Settings) -> flask.Response | None:
 def _headers(response: flask.Response) -> flask.Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if flask.request.path.startswith("/api/"):
+    if _machine_path(flask.request.path):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from oms.alerts.feed import AlertFeed
+from oms.alerts.notify import Notifier
 from oms.clock import Clock, LiveClock, ReplayClock
 from oms.config import Settings
 from oms.engine import ExecutionEngine
@@ -35,10 +37,14 @@ class Oms:
     engine: ExecutionEngine
     service: OmsService
     runtime: EngineRuntime
+    alerts: AlertFeed
+    notifier: Notifier | None = None  # only with OMS_ALERTS__URLS
 
     def close(self) -> None:
-        """Stop the scheduler, close the venue and the database."""
+        """Stop the scheduler and the alert sender, close the venue and the database."""
         self.runtime.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
         self.venue.close()
         self.database.dispose()
 
@@ -122,6 +128,11 @@ def _assemble(settings: Settings, database: Database, repository: Repository, ga
                              repository=repository, gate=gate, ids=ids)
     service = OmsService(engine, repository, settings, gate)
     runtime = EngineRuntime(engine, settings.tick_interval_ms)
+    notifier = Notifier(settings.alerts) if settings.alerts.urls else None
+    alerts = AlertFeed(settings.alerts, notifier)
+    engine.journal.taps.append(alerts.tap)  # alerts are derived from what was committed
+    if notifier is not None:
+        notifier.start()
     return Oms(settings, database, repository, gate, clock, market, venue, engine, service,
-               runtime)
+               runtime, alerts, notifier)
 

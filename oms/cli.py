@@ -215,10 +215,15 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise
     args = _parser().parse_args(argv)
     handlers = {"run": _run, "backtest": _backtest, "report": _report, "bench": _bench}
+    from pydantic import ValidationError as SettingsError
+
     try:
         return handlers[args.command](args)
     except OmsError as exc:
         print(f"oms {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except SettingsError as exc:  # a refused setting: its name and why (inputs never echoed)
+        print(f"oms {args.command}: invalid settings: {exc}", file=sys.stderr)
         return 2
 
 

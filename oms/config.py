@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, SecretStr, field_validator, model_validat
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
+    "AlertSettings",
     "BinanceSettings",
     "BreakerSettings",
     "CircuitBreakerSettings",
@@ -159,6 +160,53 @@ class BinanceSettings(BaseModel):
     use_market_stream: bool = True  # websockets for quotes/trades/klines (REST fallback always on)
 
 
+class AlertSettings(BaseModel):
+    """Alerts (``OMS_ALERTS__*``): where they are sent and how often (oms.alerts).
+
+    ``urls`` are apprise URLs (``slack://...``, ``tgram://...``, ``mailtos://...``,
+    ``json://host:port/path``); each holds tokens, so they are secrets: never logged or shown
+    whole. At most ``rate_limit_count`` notifications of one kind leave per
+    ``rate_limit_window_s`` (``rate_limit_per_kind`` overrides the count for a kind, e.g.
+    ``{"reject_burst": 1}``); the rest are counted as suppressed. The sender's queue holds
+    ``queue_size`` alerts; when full the oldest is dropped (and counted).
+    """
+
+    urls: list[SecretStr] = Field(default_factory=list)
+    rate_limit_count: int = Field(default=5, gt=0)
+    rate_limit_window_s: float = Field(default=300.0, gt=0, allow_inf_nan=False)
+    rate_limit_per_kind: dict[str, int] = Field(default_factory=dict)
+    queue_size: int = Field(default=100, gt=0)
+    send_timeout_s: float = Field(default=5.0, gt=0, allow_inf_nan=False)
+    # a reject burst: this many rejected or denied children within the window
+    reject_burst_count: int = Field(default=5, gt=0)
+    reject_burst_window_s: float = Field(default=60.0, gt=0, allow_inf_nan=False)
+
+    @field_validator("urls")
+    @classmethod
+    def _apprise_urls(cls, value: list[SecretStr]) -> list[SecretStr]:
+        from oms.alerts.redact import unusable_url  # apprise loads its plugins: only when set
+
+        for index, url in enumerate(value):
+            problem = unusable_url(url.get_secret_value())
+            if problem is not None:  # the URL holds tokens: name its position, never its text
+                raise ValueError(f"OMS_ALERTS__URLS[{index}] is refused: {problem}")
+        return value
+
+    @field_validator("rate_limit_per_kind")
+    @classmethod
+    def _known_kinds(cls, value: dict[str, int]) -> dict[str, int]:
+        from oms.alerts.model import AlertKind
+
+        known = {kind.value for kind in AlertKind}
+        for kind, count in value.items():
+            if kind not in known:
+                raise ValueError(f"OMS_ALERTS__RATE_LIMIT_PER_KIND: unknown kind {kind[:40]!r} "
+                                 f"(one of {', '.join(sorted(known))})")
+            if count <= 0:
+                raise ValueError(f"OMS_ALERTS__RATE_LIMIT_PER_KIND[{kind}] must be positive")
+        return value
+
+
 class Settings(BaseSettings):
     """All configuration of one OMS process."""
 
@@ -200,6 +248,7 @@ class Settings(BaseSettings):
     breakers: CircuitBreakerSettings = Field(default_factory=CircuitBreakerSettings)
     paper: PaperVenueSettings = Field(default_factory=PaperVenueSettings)
     binance: BinanceSettings = Field(default_factory=BinanceSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @field_validator("symbols")
     @classmethod

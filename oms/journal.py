@@ -45,6 +45,9 @@ class Journal:
         #: called at each flush for the state rows they changed since the last one (the paper
         #: venue's exchange state), written in the same transaction as the engine's rows
         self.state_sources: list[Callable[[], StateChanges | None]] = []
+        #: called with each batch once it is committed (engine thread): readers of what was
+        #: recorded (the alert feed). A tap must be quick and must not block or raise.
+        self.taps: list[Callable[[WriteBatch], None]] = []
 
     def audit(self, ts: datetime, event: str, entity_id: str, payload: dict[str, Any],
               actor: str = "engine") -> None:
@@ -120,6 +123,8 @@ class Journal:
         if batch:
             self.repository.write(batch)
             self.writes += 1
+            for tap in self.taps:
+                tap(batch)
         self.children_written += len(batch.children)
         self._batch = WriteBatch()
         self._new_parents.clear()

@@ -1,10 +1,11 @@
-"""A tiny stderr progress bar for commands that run more than a few seconds (benchmarks,
-calibration, measurements)."""
+"""A stderr progress bar for commands that run more than a few seconds (benchmarks,
+calibration, measurements), backed by tqdm (rate, ETA, terminal width, non-tty output)."""
 
 from __future__ import annotations
 
 import sys
-import time
+
+from tqdm import tqdm
 
 __all__ = ["Progress"]
 
@@ -19,38 +20,34 @@ class Progress:
         self.total = max(total, 1)
         self.width = width
         self.done = 0
-        self._last = 0.0
-        self._start = time.perf_counter()
+        self._bar: tqdm[int] | None = None
 
     def __enter__(self) -> Progress:
-        self._draw()
+        if self.enabled:
+            self._bar = tqdm(total=self.total, desc=f"{self.label:<24}", file=sys.stderr,
+                             mininterval=0.1, leave=True, dynamic_ncols=True,
+                             bar_format=("{desc} {bar:" + str(self.width) + "} {n_fmt}/{total_fmt}"
+                                         " {elapsed} ({rate_fmt}, eta {remaining})"))
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self.done = self.total
-        self._draw(force=True)
-        if self.enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        self.set(self.total)
+        if self._bar is not None:  # close() prints the final bar and the newline
+            self._bar.close()
+            self._bar = None
 
     def update(self, n: int = 1) -> None:
         """Advance by ``n`` steps."""
         self.set(self.done + n)
 
     def set(self, done: int) -> None:
-        """Show ``done`` steps done."""
+        """Show ``done`` steps done (at most ``total``)."""
         self.done = min(self.total, done)
-        self._draw()
-
-    def _draw(self, force: bool = False) -> None:
-        if not self.enabled:
+        bar = self._bar
+        if bar is None:
             return
-        now = time.perf_counter()
-        if not force and now - self._last < 0.1:
-            return
-        self._last = now
-        filled = int(self.width * self.done / self.total)
-        elapsed = now - self._start
-        sys.stderr.write(f"\r{self.label:<24} [{'#' * filled}{'.' * (self.width - filled)}] "
-                         f"{self.done}/{self.total} {elapsed:6.1f}s")
-        sys.stderr.flush()
+        if self.done >= bar.n:
+            bar.update(self.done - bar.n)  # throttled by tqdm (mininterval): cheap in loops
+        else:  # moved back (a caller re-counting): redraw at once
+            bar.n = self.done
+            bar.refresh()

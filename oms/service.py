@@ -379,6 +379,10 @@ class OmsService:
 
     # -- reads ----------------------------------------------------------------------------
 
+    def command_queue_depth(self) -> int:
+        """Commands queued for the engine and not yet taken by a tick."""
+        return self._engine.queued_commands()
+
     def snapshot(self) -> EngineSnapshot:
         """The latest engine snapshot."""
         return self._engine.snapshot

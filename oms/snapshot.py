@@ -12,7 +12,7 @@ from oms.model import Fill, ParentOrder, TradingState
 from oms.rebalance import PlanInputs
 from oms.reconciliation import ReconcileView
 
-__all__ = ["EngineSnapshot", "ParentView", "PositionView", "parent_view"]
+__all__ = ["EngineSnapshot", "ExecutionCounts", "ParentView", "PositionView", "parent_view"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +76,20 @@ def parent_view(p: ParentOrder, now: datetime, working_children: int,
 
 
 @dataclass(frozen=True, slots=True)
+class ExecutionCounts:
+    """Children sent, filled and rejected (by reason code) since the process started, and the
+    venue round trips (count, sum, last): the counters behind /metrics."""
+
+    sent: int = 0
+    filled: int = 0
+    fills: int = 0
+    rejected: tuple[tuple[str, int], ...] = ()
+    latency_count: int = 0
+    latency_sum_ms: float = 0.0
+    last_latency_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EngineSnapshot:
     """Everything the live panels show, as of one tick."""
 
@@ -102,3 +116,4 @@ class EngineSnapshot:
     plan_inputs: PlanInputs | None = None  # what a rebalance would plan against (the preview)
     reconciliation: ReconcileView | None = None  # last run, open mismatches (oms.reconciliation)
     quotes: dict[str, Quote] = field(default_factory=dict)  # the tick's touch (pre-trade spread)
+    executions: ExecutionCounts = field(default_factory=ExecutionCounts)

@@ -129,16 +129,17 @@ def test_a_body_over_64_kib_is_413_and_one_at_the_limit_is_read(site: Site) -> N
 
 @pytest.fixture
 def served(site: Site) -> Iterator[tuple[Site, int]]:
-    """The site behind a real threaded HTTP server on a free loopback port."""
-    from werkzeug.serving import make_server
+    """The site behind the production server of ``oms run`` (waitress, threaded) on a free
+    loopback port."""
+    from oms.server import create_server, stop_server
 
-    server = make_server("127.0.0.1", 0, site.app.server, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server = create_server(site.app.server, host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        yield site, server.server_port
+        yield site, server.effective_port
     finally:
-        server.shutdown()
+        stop_server(server)
         thread.join(timeout=5)
 
 

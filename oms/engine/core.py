@@ -125,6 +125,10 @@ class ExecutionEngine:
         self._commands.put(command)
         return command.reply
 
+    def queued_commands(self) -> int:
+        """Commands waiting for the next tick (approximate while other threads enqueue)."""
+        return self._commands.qsize()
+
     @property
     def snapshot(self) -> EngineSnapshot:
         """The latest published snapshot (an immutable object; reading it is thread-safe)."""
@@ -290,4 +294,5 @@ class ExecutionEngine:
             settings=self.settings, now=now, tick=self.tick_count, venue=self.venue.name,
             venue_status=self.venue.status_text(), halt_reason=self.gate.reason,
             market_symbols=list(self.market.symbols), last_error=self.last_error,
-            plan_inputs=self.plan_inputs(), reconciliation=self.reconciler.view())
+            plan_inputs=self.plan_inputs(), reconciliation=self.reconciler.view(),
+            executions=self.lifecycle.counters.freeze())

@@ -88,6 +88,7 @@ class Dispatcher:
             # it may be at the venue: it counts as sent, and a cancel must ask the venue
             child.sent_at = now
             child.reason = f"status unknown, reconciling: {exc}"
+            self.lifecycle.counters.sent += 1
             self.journal.child_changed(child)
             return
         except VenueUnavailable as exc:  # it never reached the venue: not an order result
@@ -101,4 +102,5 @@ class Dispatcher:
                 child, Rejection(RejectionSource.VENUE, type(exc).__name__, str(exc)), now)
             return
         child.sent_at = now  # on the row; the audit trail records state changes
+        self.lifecycle.counters.sent += 1
         self.journal.child_changed(child)

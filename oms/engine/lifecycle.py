@@ -15,6 +15,7 @@ from typing import Protocol
 
 from oms.algos.base import AlgoContext, ChildIntent, ExecutionAlgo, Intent
 from oms.engine.book import OrderBook
+from oms.engine.counters import ExecutionCounters
 from oms.engine.quotes import QuoteBoard
 from oms.errors import OmsError, VenueError
 from oms.journal import Journal
@@ -68,6 +69,7 @@ class OrderLifecycle:
         self.risk: RiskFeed | None = None  # wired by the core
         self.fill_listeners: list[FillListener] = []
         self.parent_end_listeners: list[ParentEndListener] = []
+        self.counters = ExecutionCounters()  # sent / filled / rejected, for /metrics
         # cancels the venue refused to take (outage, ban): cid -> (attempts, next try)
         self._cancel_retries: dict[str, tuple[int, datetime]] = {}
 
@@ -179,6 +181,7 @@ class OrderLifecycle:
         """Close a child as REJECTED (denied by risk or the halt, or refused by the venue)."""
         text = str(rejection)
         child.transition(ChildState.REJECTED, ts, text)
+        self.counters.rejected[rejection.code] += 1
         self.journal.child_changed(child)
         denied = rejection.source is not RejectionSource.VENUE
         self.journal.audit(ts, "OrderDenied" if denied else "OrderRejected",
@@ -256,6 +259,7 @@ class OrderLifecycle:
         # often the engine polls (ticks of 1 s or 1 min in backtests)
         one_way = (event.ts - child.sent_at).total_seconds() * 1000
         risk.on_latency(max(one_way, 0.0) * 2, now)
+        self.counters.on_latency(max(one_way, 0.0) * 2)
 
     def _apply_fill(self, child: ChildOrder, fill: Fill, now: datetime) -> None:
         if not child.apply_fill(fill):
@@ -277,6 +281,9 @@ class OrderLifecycle:
             payload |= {"fee_asset": fill.fee_asset, "fee_quantity": fill.fee_quantity,
                         "fee_price": fill.fee_price, "fee_valued": fill.fee_valued}
         self.journal.audit(fill.ts, "OrderFilled", child.client_order_id, payload)
+        self.counters.fills += 1
+        if child.state is ChildState.FILLED:
+            self.counters.filled += 1
         if child.state.is_terminal:
             self._closed(child, now)
         self._follow_up(parent, now, lambda algo, ctx: algo.on_fill(ctx, child, fill))

@@ -13,7 +13,7 @@ from oms.engine.quotes import QuoteBoard
 from oms.model import Account, TradingState
 from oms.rebalance import PlanInputs
 from oms.reconciliation import ReconcileView
-from oms.snapshot import EngineSnapshot, PositionView, parent_view
+from oms.snapshot import EngineSnapshot, ExecutionCounts, PositionView, parent_view
 
 __all__ = ["MAX_LIVE_PARENTS", "RiskReadout", "build_snapshot"]
 
@@ -37,7 +37,8 @@ def build_snapshot(*, book: BookView, account: Account, quotes: QuoteBoard, risk
                    settings: Settings, now: datetime, tick: int, venue: str, venue_status: str,
                    halt_reason: str, market_symbols: list[str], last_error: str | None,
                    plan_inputs: PlanInputs | None,
-                   reconciliation: ReconcileView | None = None) -> EngineSnapshot:
+                   reconciliation: ReconcileView | None = None,
+                   executions: ExecutionCounts | None = None) -> EngineSnapshot:
     """Freeze what the live panels need: positions, working parents, fills, risk state."""
     mids = quotes.mids()
     symbols = list(dict.fromkeys([*settings.symbols, *account.positions]))
@@ -69,4 +70,5 @@ def build_snapshot(*, book: BookView, account: Account, quotes: QuoteBoard, risk
                 "cancels_unconfirmed": cancels_unconfirmed, "sends_unresolved": unresolved},
         last_error=last_error, venue_status=venue_status, plan_inputs=plan_inputs,
         reconciliation=reconciliation, quotes=dict(quotes.quotes),
+        executions=executions or ExecutionCounts(),
     )
