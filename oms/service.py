@@ -305,7 +305,8 @@ class OmsService:
         return self._result(future) if wait else future
 
     def resume(self, reason: object, *, actor: str = "api", wait: bool = True) -> Any:
-        """Return to ACTIVE (an explicit act with a reason)."""
+        """Return to ACTIVE (an explicit act with a reason); answers a ``ResumeResult`` (with
+        ``wait``), whose ``changed`` is False when trading was already ACTIVE (nothing written)."""
         return self._call(Resume(validate_reason(reason), actor=actor), wait)
 
     def reset_breaker(self, name: object, reason: object, *, actor: str = "api",
