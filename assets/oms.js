@@ -37,6 +37,9 @@
 
   window.dash_clientside = window.dash_clientside || {};
   var HISTORY_POINTS = 900;  /* components/live.py HISTORY_POINTS */
+  /* the chart holds the stored history (oms/persistence/history.py MAX_CHART_POINTS) plus the
+     live points since: keep both, bounded */
+  var CHART_POINTS = 6000;
   window.dash_clientside.oms = {
     /* Keep the P&L history in the browser: append the newest sample (one per engine tick). */
     appendPoint: function (point, history) {
@@ -50,7 +53,7 @@
     /* Extend the overview's P&L chart by one point (no full redraw). */
     extendPnl: function (point) {
       if (!point) { return window.dash_clientside.no_update; }
-      return [{x: [[point.t]], y: [[point.pnl]]}, [0], HISTORY_POINTS];
+      return [{x: [[point.t]], y: [[point.pnl]]}, [0], CHART_POINTS];
     },
     /* Re-request the visible blocks of the server-side blotters (keeps rows on screen). */
     refreshGrids: function () {

@@ -23,6 +23,7 @@ __all__ = [
     "ORDERS_COUNTS",
     "ORDERS_REFRESH",
     "OVERVIEW_EQUITY",
+    "OVERVIEW_EQUITY_RANGE",
     "OVERVIEW_FILLS",
     "OVERVIEW_KPIS",
     "OVERVIEW_PARENTS",
@@ -122,6 +123,7 @@ OVERVIEW_POSITIONS = "overview-positions"
 OVERVIEW_PARENTS = "overview-parents"
 OVERVIEW_FILLS = "overview-fills"
 OVERVIEW_EQUITY = "overview-equity"
+OVERVIEW_EQUITY_RANGE = "overview-equity-range"  # session / day / all, read from the database
 
 # -- rebalance and signal forms ----------------------------------------------------------------
 REBALANCE_TABLE = "rebalance-table"

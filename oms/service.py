@@ -26,6 +26,7 @@ from oms.config import CircuitBreakerSettings, Settings
 from oms.engine import ExecutionEngine, SubmitResult
 from oms.errors import FieldError, OmsError, PersistenceError, ValidationError
 from oms.model import AlgoName, Side, TradingState
+from oms.persistence.history import EquitySample, HistoryRange
 from oms.persistence.repository import Page, Repository
 from oms.rebalance import (
     ON_LIMIT,
@@ -347,6 +348,17 @@ class OmsService:
         """Running reconciliation as of the latest snapshot: last run, open mismatches."""
         view = self.snapshot().reconciliation
         return view if view is not None else ReconcileView(enabled=False, interval_s=0.0)
+
+    def equity_history(self, span: object = "session") -> list[EquitySample]:
+        """Equity and P&L samples from the database (``session``: this engine run, ``day``:
+        the market's UTC day, ``all``), oldest first, at most a chart's worth of points."""
+        try:
+            chosen = HistoryRange(str(span).strip().lower())
+        except ValueError:
+            allowed = ", ".join(r.value for r in HistoryRange)
+            raise ValidationError(FieldError("range", f"must be one of {allowed}, got "
+                                                      f"{span!r:.40}")) from None
+        return self.repository.equity_history(chosen)
 
     def parent_orders(self, **filters: Any) -> Page:
         """Parent orders from the database (paged; see Repository.parents_page)."""

@@ -16,6 +16,7 @@ from ui_helpers import text_of, triggered
 from components import ids
 from components.blotter import grid_query
 from components.frame import frame_view, kill_switch, refresh_frame
+from oms.errors import ValidationError
 from oms.runtime import EngineHealth
 from pages import orders, overview, rebalance, risk, tca
 
@@ -293,11 +294,21 @@ def test_grid_sorting_is_server_side_when_the_repository_supports_it() -> None:
         assert "order_by" not in query
 
 
-def test_pnl_samples_and_chart(app: dash.Dash) -> None:
+def test_pnl_samples_and_chart_from_the_stored_history(app: dash.Dash) -> None:
+    # Arrange: the engine (market 120x) samples every 5 s of market time into the database
+    until(lambda: len(_oms(app).service.equity_history("session")) >= 3)
+
+    # Act
     point = overview.record_equity(1)
-    figure = overview.draw_equity(ids.OVERVIEW_EQUITY, [point, {**point, "tick": 2, "pnl": 5.0}])
+    figures = {span: overview.draw_equity(span) for span in ("session", "day", "all")}
+
+    # Assert
     assert set(point) == {"tick", "t", "pnl"} and point["pnl"] == 0.0
-    assert list(figure.data[0].y) == [0.0, 5.0]
+    for figure in figures.values():
+        assert len(figure.data[0].x) >= 3 and set(figure.data[0].y) == {0.0}
+        assert list(figure.data[0].x) == sorted(figure.data[0].x)
+    with pytest.raises(ValidationError):
+        _oms(app).service.equity_history("week")
 
 
 def test_valid_signal_is_submitted(app: dash.Dash) -> None:
