@@ -57,7 +57,7 @@
     },
     /* Re-request the visible blocks of the server-side blotters (keeps rows on screen). */
     refreshGrids: function () {
-      var gridIds = Array.prototype.slice.call(arguments, 2);
+      var gridIds = Array.prototype.slice.call(arguments, -2);  /* the two State ids, last */
       gridIds.forEach(function (gridId) {
         try {
           var api = window.dash_ag_grid && window.dash_ag_grid.getApi(gridId);

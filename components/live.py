@@ -115,10 +115,10 @@ def fills_panel(snap: EngineSnapshot, limit: int = 15) -> html.Table:
     rows = [{"ts": fmt_time(f.ts), "symbol": f.symbol,
              "side": html.Span(f.side.value, className=f"side-{f.side.value.lower()}"),
              "qty": fmt_qty(f.quantity), "price": fmt_price(f.price),
-             "notional": fmt_usd(f.price * f.quantity), "fee": fmt_usd(f.fee, decimals=4),
+             "notional": fmt_usd(f.price * f.quantity), "fee": fmt_usd(f.fee),
              "liq": str(f.liquidity.value if hasattr(f.liquidity, "value") else f.liquidity)}
             for f in list(snap.recent_fills)[:limit]]
-    columns = [Column("Time", "ts"), Column("Symbol", "symbol"), Column("Side", "side"),
+    columns = [Column("Time UTC", "ts"), Column("Symbol", "symbol"), Column("Side", "side"),
                Column("Qty", "qty", True), Column("Price", "price", True),
                Column("Notional", "notional", True), Column("Fee", "fee", True),
                Column("Liq", "liq")]

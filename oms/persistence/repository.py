@@ -354,9 +354,13 @@ class Repository:
 
     def parents_page(self, *, page: int = 0, page_size: int = 100, state: str | None = None,
                      symbol: str | None = None, session_id: str | None = None,
-                     order_by: str = "created_at", descending: bool = True) -> Page:
-        """Parent orders filtered, sorted (newest first by default) and paged."""
+                     order_by: str = "created_at", descending: bool = True,
+                     working_only: bool = False) -> Page:
+        """Parent orders filtered, sorted (newest first by default) and paged;
+        ``working_only``: parents not yet in a terminal state."""
         stmt = _filtered(ParentOrderRow, state=state, symbol=symbol, session_id=session_id)
+        if working_only:
+            stmt = stmt.where(ParentOrderRow.state.in_(_OPEN_PARENT))
         return self._page(stmt, ParentOrderRow, page, page_size,
                           _sort_key(ParentOrderRow, order_by, descending,
                                     text_money=self._fast is not None))
@@ -364,9 +368,12 @@ class Repository:
     def children_page(self, *, page: int = 0, page_size: int = 100,
                       parent_id: str | None = None, state: str | None = None,
                       symbol: str | None = None, order_by: str = "created_at",
-                      descending: bool = True) -> Page:
-        """Child orders filtered, sorted (newest first by default) and paged."""
+                      descending: bool = True, working_only: bool = False) -> Page:
+        """Child orders filtered, sorted (newest first by default) and paged;
+        ``working_only``: children that may still fill."""
         stmt = _filtered(ChildOrderRow, parent_id=parent_id, state=state, symbol=symbol)
+        if working_only:
+            stmt = stmt.where(ChildOrderRow.state.in_(_OPEN_CHILD))
         return self._page(stmt, ChildOrderRow, page, page_size,
                           _sort_key(ChildOrderRow, order_by, descending,
                                     text_money=self._fast is not None))
