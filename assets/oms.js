@@ -19,10 +19,22 @@
       if (Math.abs(Number(v)) < 0.05) { return "0.0"; }
       return (Number(v) > 0 ? "+" : "") + fixed(v, 1);
     },
-    fmtPct: function (v) { return finite(v) ? (Number(v) * 100).toFixed(1) + "%" : "—"; }
+    fmtPct: function (v) { return finite(v) ? (Number(v) * 100).toFixed(1) + "%" : "—"; },
+    /* ids share their process token and differ at the end: show the end (tooltip: all of it) */
+    fmtId: function (v) {
+      if (v === null || v === undefined) { return ""; }
+      var s = String(v);
+      return s.length > 14 ? "…" + s.slice(-13) : s;
+    }
   };
   var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
   Object.keys(fmt).forEach(function (k) { dagfuncs[k] = fmt[k]; });
+  /* A blotter row's id as the string AG Grid requires (warning #25 otherwise); the grid's
+     expression evaluator knows only these functions, not the browser's String. */
+  dagfuncs.rowId = function (params, field) {
+    var data = params && params.data;
+    return data && data[field] !== null && data[field] !== undefined ? String(data[field]) : "";
+  };
   /* The dark desk theme for AG Grid's Theming API (called with themeQuartz). */
   dagfuncs.omsTheme = function (base) {
     return base.withParams({

@@ -76,6 +76,7 @@ def _text(field: str, header: str, width: int = 110, *, filterable: bool = False
     return column
 
 
+_ID = {"valueFormatter": {"function": "fmtId(params.value)"}}  # the distinct end of an id
 _SIDE_CLASSES = {"side-buy": "params.value == 'BUY'", "side-sell": "params.value == 'SELL'"}
 _PINNED: dict[str, Any] = {"pinned": "left", "lockPinned": True}
 _CREATED_WIDTH = 158  # "2024-03-04 14:05:09 UTC" in the grid's 12 px font
@@ -87,7 +88,7 @@ PARENT_COLUMNS = [
     _text("side", "Side", 56, cellClassRules=_SIDE_CLASSES, **_PINNED),
     _text("state", "State", 102, filterable=True, cellClassRules=_STATE_CLASSES, **_PINNED),
     _text("created", "Created", _CREATED_WIDTH, tooltipField="created"),
-    _text("parent_id", "Parent", 118, tooltipField="parent_id"),
+    _text("parent_id", "Parent", 118, tooltipField="parent_id", **_ID),
     _text("algo", "Algo", 60, tooltipField="algo_reason"),
     _num("quantity", "Qty", "fmtQty", 84),
     _num("filled_quantity", "Filled", "fmtQty", 84),
@@ -99,7 +100,7 @@ PARENT_COLUMNS = [
     _num("fees", "Fees", "fmtUsd", 70),
     _num("resumes", "Restarts", "num", 72),
     _num("duration_minutes", "Dur min", "num", 68),
-    _text("session_id", "Session", 118, filterable=True, tooltipField="session_id"),
+    _text("session_id", "Session", 118, filterable=True, tooltipField="session_id", **_ID),
     _text("end_reason", "End reason", tooltipField="end_reason", **_FILL),
 ]
 
@@ -108,8 +109,8 @@ CHILD_COLUMNS = [
     _text("side", "Side", 56, cellClassRules=_SIDE_CLASSES, **_PINNED),
     _text("state", "State", 128, filterable=True, cellClassRules=_STATE_CLASSES, **_PINNED),
     _text("created", "Created", _CREATED_WIDTH, tooltipField="created"),
-    _text("client_order_id", "Client id", 130, tooltipField="client_order_id"),
-    _text("parent_id", "Parent", 118, filterable=True, tooltipField="parent_id"),
+    _text("client_order_id", "Client id", 118, tooltipField="client_order_id", **_ID),
+    _text("parent_id", "Parent", 118, filterable=True, tooltipField="parent_id", **_ID),
     _text("order_type", "Type", 66),
     _text("time_in_force", "TIF", 52),
     _num("quantity", "Qty", "fmtQty", 84),
@@ -156,7 +157,7 @@ def blotter(grid_id: str, columns: list[dict[str, Any]], row_id: str, *, box_id:
     grid = dag.AgGrid(
         id=grid_id, rowModelType="infinite", columnDefs=columns_shown(columns, optional, []),
         # AG Grid wants a string id (warning #25 otherwise), whatever the column holds
-        getRowId=f"String(params.data.{row_id})",
+        getRowId=f"rowId(params, {row_id!r})",  # assets/oms.js
         defaultColDef={"sortable": False, "resizable": True, "suppressHeaderMenuButton": False},
         dashGridOptions={
             "rowSelection": {"mode": "singleRow", "checkboxes": False,

@@ -48,7 +48,7 @@ def layout(**_query: Any) -> html.Div:
     ])
     grid = dag.AgGrid(
         id=ids.RISK_VIOLATIONS_GRID, rowData=[], columnDefs=RISK_EVENT_COLUMNS,
-        getRowId="params.data.id",
+        getRowId="rowId(params, 'id')",  # a string (AG Grid warning #25): assets/oms.js
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={"pagination": True, "paginationPageSize": 50, "rowHeight": 26,
                          "headerHeight": 28, "animateRows": False, "suppressCellFocus": True,
