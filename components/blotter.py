@@ -76,7 +76,8 @@ def _text(field: str, header: str, width: int = 110, *, filterable: bool = False
     return column
 
 
-_ID = {"valueFormatter": {"function": "fmtId(params.value)"}}  # the distinct end of an id
+# ids share a process token and differ at their end: the grid shows the end (assets/oms.js)
+_ID: dict[str, Any] = {"valueFormatter": {"function": "fmtId(params.value)"}}
 _SIDE_CLASSES = {"side-buy": "params.value == 'BUY'", "side-sell": "params.value == 'SELL'"}
 _PINNED: dict[str, Any] = {"pinned": "left", "lockPinned": True}
 _CREATED_WIDTH = 158  # "2024-03-04 14:05:09 UTC" in the grid's 12 px font

@@ -250,7 +250,7 @@ class ExecutionEngine:
         """Sample equity and P&L into the tick's transaction (the overview's history survives
         page loads and restarts), and thin the old samples when due (oms.engine.history)."""
         sampler = self._equity
-        if sampler is None:
+        if sampler is None or not sampler.due(now):  # most ticks: no valuation at all
             return
         equity = self.account.equity(self.board.mids())
         row = sampler.sample(now, equity=equity, cash=self.account.cash,

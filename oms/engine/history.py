@@ -40,10 +40,14 @@ class EquitySampler:
         self._last_minute: datetime | None = None
         self._prune_at: datetime | None = None
 
+    def due(self, now: datetime) -> bool:
+        """True when a sample is due at ``now`` (the next 5 s boundary is reached)."""
+        return self._next_at is None or now >= self._next_at
+
     def sample(self, now: datetime, *, equity: Decimal, cash: Decimal,
                pnl: Decimal) -> dict[str, Any] | None:
         """The row to write at ``now``, or None when the next 5 s boundary is not reached."""
-        if self._next_at is not None and now < self._next_at:
+        if not self.due(now):
             return None
         steps = (now - _EPOCH) // SAMPLE_EVERY
         self._next_at = _EPOCH + (steps + 1) * SAMPLE_EVERY
