@@ -19,10 +19,22 @@
       if (Math.abs(Number(v)) < 0.05) { return "0.0"; }
       return (Number(v) > 0 ? "+" : "") + fixed(v, 1);
     },
-    fmtPct: function (v) { return finite(v) ? (Number(v) * 100).toFixed(1) + "%" : "—"; }
+    fmtPct: function (v) { return finite(v) ? (Number(v) * 100).toFixed(1) + "%" : "—"; },
+    /* ids share their process token and differ at the end: show the end (tooltip: all of it) */
+    fmtId: function (v) {
+      if (v === null || v === undefined) { return ""; }
+      var s = String(v);
+      return s.length > 14 ? "…" + s.slice(-13) : s;
+    }
   };
   var dagfuncs = (window.dashAgGridFunctions = window.dashAgGridFunctions || {});
   Object.keys(fmt).forEach(function (k) { dagfuncs[k] = fmt[k]; });
+  /* A blotter row's id as the string AG Grid requires (warning #25 otherwise); the grid's
+     expression evaluator knows only these functions, not the browser's String. */
+  dagfuncs.rowId = function (params, field) {
+    var data = params && params.data;
+    return data && data[field] !== null && data[field] !== undefined ? String(data[field]) : "";
+  };
   /* The dark desk theme for AG Grid's Theming API (called with themeQuartz). */
   dagfuncs.omsTheme = function (base) {
     return base.withParams({
@@ -37,6 +49,9 @@
 
   window.dash_clientside = window.dash_clientside || {};
   var HISTORY_POINTS = 900;  /* components/live.py HISTORY_POINTS */
+  /* the chart holds the stored history (oms/persistence/history.py MAX_CHART_POINTS) plus the
+     live points since: keep both, bounded */
+  var CHART_POINTS = 6000;
   window.dash_clientside.oms = {
     /* Keep the P&L history in the browser: append the newest sample (one per engine tick). */
     appendPoint: function (point, history) {
@@ -50,11 +65,11 @@
     /* Extend the overview's P&L chart by one point (no full redraw). */
     extendPnl: function (point) {
       if (!point) { return window.dash_clientside.no_update; }
-      return [{x: [[point.t]], y: [[point.pnl]]}, [0], HISTORY_POINTS];
+      return [{x: [[point.t]], y: [[point.pnl]]}, [0], CHART_POINTS];
     },
     /* Re-request the visible blocks of the server-side blotters (keeps rows on screen). */
     refreshGrids: function () {
-      var gridIds = Array.prototype.slice.call(arguments, 2);
+      var gridIds = Array.prototype.slice.call(arguments, -2);  /* the two State ids, last */
       gridIds.forEach(function (gridId) {
         try {
           var api = window.dash_ag_grid && window.dash_ag_grid.getApi(gridId);

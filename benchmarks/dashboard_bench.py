@@ -137,6 +137,7 @@ def measure(quick: bool = False, repeats: int | None = None) -> dict[str, Any]:
                 "frame": lambda: refresh_frame(1, None),
                 "overview": lambda: overview.refresh_overview(1),
                 "pnl_sample": lambda: overview.record_equity(1),
+                "pnl_history_day": lambda: overview.draw_equity("day"),
                 "risk": lambda: risk.refresh_risk(1),
                 "risk_events": lambda: risk.refresh_violations(1, None),
                 "tca_poll": lambda: tca.poll_sessions(1, None, None, None),
@@ -146,6 +147,8 @@ def measure(quick: bool = False, repeats: int | None = None) -> dict[str, Any]:
                 "parents_by_state": lambda: orders.parent_rows({
                     "startRow": 0, "endRow": 100,
                     "filterModel": {"state": {"filter": "COMPLETED"}}}),
+                "parents_working_only": lambda: orders.parent_rows(
+                    {"startRow": 0, "endRow": 100}, ["working"]),
                 "children_page0": lambda: orders.child_rows({"startRow": 0, "endRow": 100}, None),
                 "children_deep": lambda: orders.child_rows(deep_child, None),
                 "children_of_parent": lambda: orders.child_rows({"startRow": 0, "endRow": 100},

@@ -1,6 +1,11 @@
 """Parent and child blotters: AG Grid in the infinite row model, paged server-side (the grid asks
 for rows startRow..endRow; we answer with one SQL page and the total), so 100k child orders
-stay fast. Column definitions, the request -> query translation and the row formatting."""
+stay fast. Column definitions, the request -> query translation and the row formatting.
+
+Layout: symbol, side and state are pinned left; the default columns fit a 1366 px wide screen
+(Session and End reason included, End reason takes what is left); the rarely needed ones are
+off by default and come back through the column chooser. An empty grid says so instead of
+AG Grid's "Page 0 of 0"."""
 
 from __future__ import annotations
 
@@ -10,11 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 import dash_ag_grid as dag
+from dash import dcc, html
 
-from components.format import to_float
+from components.format import fmt_datetime, to_float
 
-__all__ = ["CHILD_COLUMNS", "FILTERABLE", "PAGE_SIZE", "PARENT_COLUMNS", "SORTABLE", "blotter",
-           "child_grid_rows", "grid_query", "parent_grid_rows", "rows_response"]
+__all__ = ["CHILD_COLUMNS", "CHILD_OPTIONAL", "FILTERABLE", "PAGE_SIZE", "PARENT_COLUMNS",
+           "PARENT_OPTIONAL", "SORTABLE", "WORKING_ONLY", "blotter", "blotter_controls",
+           "child_grid_rows", "columns_shown", "empty_state", "grid_query", "parent_grid_rows",
+           "rows_response"]
 
 PAGE_SIZE = 100
 # Columns the repository can filter on (exact match), per blotter.
@@ -52,7 +60,7 @@ _STATE_CLASSES = {
 }
 
 
-def _num(field: str, header: str, fmt: str = "num", width: int = 110,
+def _num(field: str, header: str, fmt: str = "num", width: int = 90,
          **extra: Any) -> dict[str, Any]:
     return {"field": field, "headerName": header, "type": "rightAligned", "width": width,
             "valueFormatter": {"function": f"{fmt}(params.value)"},
@@ -68,55 +76,89 @@ def _text(field: str, header: str, width: int = 110, *, filterable: bool = False
     return column
 
 
+# ids share a process token and differ at their end: the grid shows the end (assets/oms.js)
+_ID: dict[str, Any] = {"valueFormatter": {"function": "fmtId(params.value)"}}
+_SIDE_CLASSES = {"side-buy": "params.value == 'BUY'", "side-sell": "params.value == 'SELL'"}
+_PINNED: dict[str, Any] = {"pinned": "left", "lockPinned": True}
+_CREATED_WIDTH = 158  # "2024-03-04 14:05:09 UTC" in the grid's 12 px font
+# the column that takes the width left over (at least its minimum), so no gap and no clipping
+_FILL: dict[str, Any] = {"flex": 1, "minWidth": 150}
+
 PARENT_COLUMNS = [
-    _text("created", "Created", 130),
-    _text("parent_id", "Parent", 150, tooltipField="parent_id"),
-    _text("symbol", "Symbol", 100, filterable=True),
-    _text("side", "Side", 70, cellClassRules={"side-buy": "params.value == 'BUY'",
-                                               "side-sell": "params.value == 'SELL'"}),
-    _text("algo", "Algo", 80, tooltipField="algo_reason"),
-    _text("state", "State", 110, filterable=True, cellClassRules=_STATE_CLASSES),
-    _num("resumes", "Restarts", "num", 85),
-    _num("quantity", "Qty", "fmtQty"),
-    _num("filled_quantity", "Filled", "fmtQty"),
-    _num("progress", "Fill %", "fmtPct", 80),
-    _num("avg_price", "Avg px", "fmtPrice"),
-    _num("arrival_price", "Arrival", "fmtPrice"),
-    _num("slippage_bps", "Slip bps", "fmtBps", 90),
-    _num("filled_notional", "Notional", "fmtUsd"),
-    _num("fees", "Fees", "fmtUsd", 90),
-    _num("duration_minutes", "Dur min", "num", 80),
-    _text("session_id", "Session", 150, filterable=True),
-    _text("end_reason", "End reason", 220, tooltipField="end_reason"),
+    _text("symbol", "Symbol", 86, filterable=True, **_PINNED),
+    _text("side", "Side", 56, cellClassRules=_SIDE_CLASSES, **_PINNED),
+    _text("state", "State", 102, filterable=True, cellClassRules=_STATE_CLASSES, **_PINNED),
+    _text("created", "Created", _CREATED_WIDTH, tooltipField="created"),
+    _text("parent_id", "Parent", 118, tooltipField="parent_id", **_ID),
+    _text("algo", "Algo", 60, tooltipField="algo_reason"),
+    _num("quantity", "Qty", "fmtQty", 84),
+    _num("filled_quantity", "Filled", "fmtQty", 84),
+    _num("progress", "Fill %", "fmtPct", 64),
+    _num("avg_price", "Avg px", "fmtPrice", 88),
+    _num("slippage_bps", "Slip bps", "fmtBps", 72),
+    _num("arrival_price", "Arrival", "fmtPrice", 88),
+    _num("filled_notional", "Notional", "fmtUsd", 92),
+    _num("fees", "Fees", "fmtUsd", 70),
+    _num("resumes", "Restarts", "num", 72),
+    _num("duration_minutes", "Dur min", "num", 68),
+    _text("session_id", "Session", 118, filterable=True, tooltipField="session_id", **_ID),
+    _text("end_reason", "End reason", tooltipField="end_reason", **_FILL),
 ]
 
 CHILD_COLUMNS = [
-    _text("created", "Created", 130),
-    _text("client_order_id", "Client id", 160),
-    _text("parent_id", "Parent", 150, filterable=True),
-    _text("symbol", "Symbol", 100, filterable=True),
-    _text("side", "Side", 70, cellClassRules={"side-buy": "params.value == 'BUY'",
-                                               "side-sell": "params.value == 'SELL'"}),
-    _text("order_type", "Type", 80),
-    _text("time_in_force", "TIF", 60),
-    _num("quantity", "Qty", "fmtQty"),
-    _num("limit_price", "Limit", "fmtPrice"),
-    _text("state", "State", 130, filterable=True, cellClassRules=_STATE_CLASSES),
-    _num("filled_quantity", "Filled", "fmtQty"),
-    _num("avg_price", "Avg px", "fmtPrice"),
-    _num("fees", "Fees", "fmtUsd", 90),
-    _text("venue", "Venue", 80),
-    _text("tag", "Tag", 130),
-    _text("reason", "Reason", 200, tooltipField="reason"),
+    _text("symbol", "Symbol", 86, filterable=True, **_PINNED),
+    _text("side", "Side", 56, cellClassRules=_SIDE_CLASSES, **_PINNED),
+    _text("state", "State", 128, filterable=True, cellClassRules=_STATE_CLASSES, **_PINNED),
+    _text("created", "Created", _CREATED_WIDTH, tooltipField="created"),
+    _text("client_order_id", "Client id", 118, tooltipField="client_order_id", **_ID),
+    _text("parent_id", "Parent", 118, filterable=True, tooltipField="parent_id", **_ID),
+    _text("order_type", "Type", 66),
+    _text("time_in_force", "TIF", 52),
+    _num("quantity", "Qty", "fmtQty", 84),
+    _num("limit_price", "Limit", "fmtPrice", 88),
+    _num("filled_quantity", "Filled", "fmtQty", 84),
+    _num("avg_price", "Avg px", "fmtPrice", 88),
+    _num("fees", "Fees", "fmtUsd", 70),
+    _text("venue", "Venue", 70),
+    _text("tag", "Tag", 110, tooltipField="tag"),
+    _text("reason", "Reason", tooltipField="reason", **_FILL),
 ]
 
+#: columns off by default (the column chooser shows them): what the detail panel already shows
+#: or a desk rarely reads, so that the default set fits a 1366 px screen
+PARENT_OPTIONAL = ("arrival_price", "filled_notional", "fees", "resumes", "duration_minutes")
+CHILD_OPTIONAL = ("time_in_force", "fees", "venue", "tag")
+WORKING_ONLY = "working"
 
-def blotter(grid_id: str, columns: list[dict[str, Any]], row_id: str,
-            height: str = "300px") -> dag.AgGrid:
-    """An AG Grid blotter paged from the server (infinite row model with pagination)."""
-    return dag.AgGrid(
-        id=grid_id, rowModelType="infinite", columnDefs=columns,
-        getRowId=f"params.data.{row_id}",
+
+def columns_shown(columns: list[dict[str, Any]], optional: tuple[str, ...],
+                  shown: list[str] | None) -> list[dict[str, Any]]:
+    """``columns`` with the optional ones not in ``shown`` hidden (the column chooser)."""
+    chosen = set(shown or [])
+    return [{**c, "hide": c["field"] in optional and c["field"] not in chosen} for c in columns]
+
+
+def blotter_controls(chooser_id: str, working_id: str, columns: list[dict[str, Any]],
+                     optional: tuple[str, ...]) -> html.Div:
+    """The working-only toggle and the column chooser of one blotter."""
+    headers = {c["field"]: c["headerName"] for c in columns}
+    return html.Div(className="blotter-controls", children=[
+        dcc.Checklist(id=working_id, options=[{"label": "working only", "value": WORKING_ONLY}],
+                      value=[], inline=True, className="toggle"),
+        dcc.Dropdown(id=chooser_id, multi=True, value=[], placeholder="more columns…",
+                     options=[{"label": headers[f], "value": f} for f in optional],
+                     className="column-chooser", clearable=True, searchable=False),
+    ])
+
+
+def blotter(grid_id: str, columns: list[dict[str, Any]], row_id: str, *, box_id: str,
+            empty_id: str, optional: tuple[str, ...] = (), height: str = "300px") -> html.Div:
+    """An AG Grid blotter paged from the server (infinite row model with pagination), in a box
+    that shows ``empty_id``'s note instead of the paging panel while there are no rows."""
+    grid = dag.AgGrid(
+        id=grid_id, rowModelType="infinite", columnDefs=columns_shown(columns, optional, []),
+        # AG Grid wants a string id (warning #25 otherwise), whatever the column holds
+        getRowId=f"rowId(params, {row_id!r})",  # assets/oms.js
         defaultColDef={"sortable": False, "resizable": True, "suppressHeaderMenuButton": False},
         dashGridOptions={
             "rowSelection": {"mode": "singleRow", "checkboxes": False,
@@ -129,11 +171,30 @@ def blotter(grid_id: str, columns: list[dict[str, Any]], row_id: str,
             "theme": {"function": "omsTheme(themeQuartz)"},
         },
         className="blotter", style={"height": height, "width": "100%"})
+    return html.Div([grid, html.Div(id=empty_id, className="blotter-empty-note")], id=box_id,
+                    className="blotter-box")
+
+
+def empty_state(total: int, request: dict[str, Any] | None, *, noun: str,
+                working_only: bool = False) -> tuple[str, str]:
+    """The blotter box's class and the note it shows: nothing yet, nothing matching, or ""."""
+    if total > 0:
+        return "blotter-box", ""
+    filtered = any((m or {}).get("filter") for m in
+                   ((request or {}).get("filterModel") or {}).values())
+    working = "working " if working_only else ""
+    if filtered:
+        note = f"no {working}{noun} match the filters"
+    else:
+        note = f"no working {noun}" if working_only else f"no {noun} yet"
+    return "blotter-box is-empty", note
 
 
 def grid_query(request: dict[str, Any] | None, kind: str,
-               extra: dict[str, str] | None = None) -> dict[str, Any]:
-    """Translate an AG Grid getRowsRequest into repository paging and equality filters."""
+               extra: dict[str, str] | None = None, *,
+               working_only: bool = False) -> dict[str, Any]:
+    """Translate an AG Grid getRowsRequest into repository paging and equality filters
+    (``working_only``: open orders only)."""
     request = request or {}
     start = max(0, int(request.get("startRow") or 0))
     end = int(request.get("endRow") or start + PAGE_SIZE)
@@ -150,6 +211,8 @@ def grid_query(request: dict[str, Any] | None, kind: str,
     if SORTABLE and sort:
         filters["order_by"] = _DB_COLUMNS[sort[0]["colId"]]
         filters["descending"] = sort[0].get("sort") != "asc"
+    if working_only:
+        filters["working_only"] = True
     return {"page": start // size, "page_size": size, **filters}
 
 
@@ -171,7 +234,7 @@ def _avg(row: dict[str, Any]) -> float | None:
 
 def _created(row: dict[str, Any]) -> str:
     created = row.get("created_at")
-    return created.strftime("%m-%d %H:%M:%S") if isinstance(created, datetime) else ""
+    return fmt_datetime(created) if isinstance(created, datetime) else ""
 
 
 def parent_grid_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ import math
 from datetime import UTC, datetime
 from decimal import Decimal
 
-__all__ = ["fmt_bps", "fmt_pct", "fmt_price", "fmt_qty", "fmt_time", "fmt_usd", "to_float"]
+__all__ = ["fmt_bps", "fmt_datetime", "fmt_pct", "fmt_price", "fmt_qty", "fmt_time", "fmt_usd",
+           "to_float"]
 
 Number = Decimal | float | int | str | None
 
@@ -68,15 +69,30 @@ def fmt_pct(value: Number, *, decimals: int = 0) -> str:
     return f"{number * 100:.{decimals}f}%"
 
 
-def fmt_time(value: datetime | str | None, *, seconds: bool = True) -> str:
-    """UTC wall time ``HH:MM:SS`` of a datetime or ISO string; an em dash when unknown."""
-    if value is None or value == "":
-        return "—"
+def _utc(value: datetime | str) -> datetime | str:
+    """``value`` as an aware UTC datetime (naive means UTC here), or the text it was."""
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            return str(value)
+            return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%H:%M:%S" if seconds else "%H:%M")
+    return value.astimezone(UTC)
+
+
+def fmt_time(value: datetime | str | None, *, seconds: bool = True) -> str:
+    """UTC wall time ``HH:MM:SS`` of a datetime or ISO string; an em dash when unknown."""
+    if value is None or value == "":
+        return "—"
+    utc = _utc(value)
+    return utc if isinstance(utc, str) else utc.strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def fmt_datetime(value: datetime | str | None) -> str:
+    """``2024-03-04 14:05:09 UTC``: date, time and zone, where a row may be days old (the
+    blotters, the parent detail); an em dash when unknown."""
+    if value is None or value == "":
+        return "—"
+    utc = _utc(value)
+    return utc if isinstance(utc, str) else utc.strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -18,7 +18,11 @@ __all__ = [
     "CANCEL_CONFIRM",
     "CANCEL_FEEDBACK",
     "CANCEL_PARENT",
+    "CHILD_COLUMNS_CHOICE",
     "CHILD_GRID",
+    "CHILD_GRID_BOX",
+    "CHILD_GRID_EMPTY",
+    "CHILD_WORKING_ONLY",
     "ENGINE_HEALTH",
     "EQUITY_HISTORY",
     "EQUITY_POINT",
@@ -30,13 +34,18 @@ __all__ = [
     "ORDERS_COUNTS",
     "ORDERS_REFRESH",
     "OVERVIEW_EQUITY",
+    "OVERVIEW_EQUITY_RANGE",
     "OVERVIEW_FILLS",
     "OVERVIEW_KPIS",
     "OVERVIEW_PARENTS",
     "OVERVIEW_POSITIONS",
+    "PARENT_COLUMNS_CHOICE",
     "PARENT_DETAIL",
     "PARENT_FILLS",
     "PARENT_GRID",
+    "PARENT_GRID_BOX",
+    "PARENT_GRID_EMPTY",
+    "PARENT_WORKING_ONLY",
     "REBALANCE_ALGO",
     "REBALANCE_CONFIRM",
     "REBALANCE_CONFIRM_BACK",
@@ -141,6 +150,16 @@ OVERVIEW_POSITIONS = "overview-positions"
 OVERVIEW_PARENTS = "overview-parents"
 OVERVIEW_FILLS = "overview-fills"
 OVERVIEW_EQUITY = "overview-equity"
+# blotter boxes (the empty-state note), working-only toggles and column choosers (/orders)
+PARENT_GRID_BOX = "parent-orders-box"
+PARENT_GRID_EMPTY = "parent-orders-empty"
+PARENT_WORKING_ONLY = "parent-orders-working-only"
+PARENT_COLUMNS_CHOICE = "parent-orders-columns"
+CHILD_GRID_BOX = "child-orders-box"
+CHILD_GRID_EMPTY = "child-orders-empty"
+CHILD_WORKING_ONLY = "child-orders-working-only"
+CHILD_COLUMNS_CHOICE = "child-orders-columns"
+OVERVIEW_EQUITY_RANGE = "overview-equity-range"  # session / day / all, read from the database
 
 # -- rebalance and signal forms ----------------------------------------------------------------
 REBALANCE_TABLE = "rebalance-table"

@@ -13,9 +13,11 @@ from components.format import fmt_bps, fmt_pct, fmt_price, fmt_qty, fmt_time, fm
 from components.tables import Column, kpi, progress_bar, table
 
 if TYPE_CHECKING:
+    from oms.persistence.history import EquitySample
     from oms.snapshot import EngineSnapshot, ParentView
 
-__all__ = ["HISTORY_POINTS", "equity_figure", "equity_point", "fills_panel", "kpi_strip",
+__all__ = ["HISTORY_POINTS", "equity_figure", "equity_point", "fills_panel", "history_points",
+           "kpi_strip",
            "parent_rows", "parents_panel", "positions_panel",
            "positions_rows"]
 
@@ -113,10 +115,10 @@ def fills_panel(snap: EngineSnapshot, limit: int = 15) -> html.Table:
     rows = [{"ts": fmt_time(f.ts), "symbol": f.symbol,
              "side": html.Span(f.side.value, className=f"side-{f.side.value.lower()}"),
              "qty": fmt_qty(f.quantity), "price": fmt_price(f.price),
-             "notional": fmt_usd(f.price * f.quantity), "fee": fmt_usd(f.fee, decimals=4),
+             "notional": fmt_usd(f.price * f.quantity), "fee": fmt_usd(f.fee),
              "liq": str(f.liquidity.value if hasattr(f.liquidity, "value") else f.liquidity)}
             for f in list(snap.recent_fills)[:limit]]
-    columns = [Column("Time", "ts"), Column("Symbol", "symbol"), Column("Side", "side"),
+    columns = [Column("Time UTC", "ts"), Column("Symbol", "symbol"), Column("Side", "side"),
                Column("Qty", "qty", True), Column("Price", "price", True),
                Column("Notional", "notional", True), Column("Fee", "fee", True),
                Column("Liq", "liq")]
@@ -128,8 +130,13 @@ def equity_point(snap: EngineSnapshot) -> dict[str, Any]:
     return {"tick": snap.tick, "t": snap.ts.isoformat(), "pnl": to_float(snap.pnl)}
 
 
+def history_points(samples: list[EquitySample]) -> list[dict[str, Any]]:
+    """Stored samples as the chart's points (the shape ``equity_point`` gives live ones)."""
+    return [{"t": s.ts.isoformat(), "pnl": to_float(s.pnl)} for s in samples]
+
+
 def equity_figure(history: list[dict[str, Any]] | None) -> go.Figure:
-    """P&L since the start of this view (market time on x)."""
+    """P&L over the stored history, then extended live (market time on x)."""
     points = history or []
     pnl = [p.get("pnl") or 0.0 for p in points]
     fig = go.Figure(go.Scatter(x=[p["t"] for p in points], y=pnl, mode="lines",

@@ -232,9 +232,11 @@ def _kill() -> flask.Response:
 
 def _resume() -> flask.Response:
     body = _body(_REASON_KEYS, {"reason"})
-    state = _service().resume(body["reason"], actor=_actor())
-    log.warning("resume by %s: %s", _actor(), body["reason"])
-    return flask.jsonify({"trading_state": jsonable(state)})
+    result = _service().resume(body["reason"], actor=_actor())
+    if result.changed:  # an already-ACTIVE account: nothing happened, nothing to log
+        log.warning("resume by %s: %s", _actor(), body["reason"])
+    return flask.jsonify({"trading_state": result.state.value, "changed": result.changed,
+                          "message": result.message})
 
 
 def _cancel(parent_id: str) -> flask.Response:

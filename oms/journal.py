@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from oms.model import ChildOrder, Fill, ParentOrder
+from oms.persistence.history import EquityPrune
 from oms.persistence.repository import Repository, WriteBatch
 from oms.persistence.rows import (
     child_row,
@@ -109,6 +110,14 @@ class Journal:
         """Store an ExecutionReport."""
         self._batch.reports.append({"session_id": session_id, "generated_at": generated_at,
                                     "report": report})
+
+    def equity_sample(self, row: dict[str, Any]) -> None:
+        """Insert one equity and P&L sample (oms.engine.history shapes it)."""
+        self._batch.equity_samples.append(row)
+
+    def prune_equity(self, prune: EquityPrune) -> None:
+        """Thin the equity history in this flush's transaction."""
+        self._batch.equity_prune = prune
 
     def flush(self) -> None:
         """Write everything pending in one transaction (PersistenceError leaves it pending)."""

@@ -26,6 +26,7 @@ from oms.config import CircuitBreakerSettings, Settings
 from oms.engine import ExecutionEngine, SubmitResult
 from oms.errors import FieldError, NotFound, OmsError, PersistenceError, ValidationError
 from oms.model import AlgoName, Side, TradingState
+from oms.persistence.history import EquitySample, HistoryRange
 from oms.persistence.repository import Page, Repository
 from oms.pretrade_estimate import RebalanceEstimate, estimate_rebalance
 from oms.rebalance import (
@@ -346,7 +347,8 @@ class OmsService:
         return self._result(future) if wait else future
 
     def resume(self, reason: object, *, actor: str = "api", wait: bool = True) -> Any:
-        """Return to ACTIVE (an explicit act with a reason)."""
+        """Return to ACTIVE (an explicit act with a reason); answers a ``ResumeResult`` (with
+        ``wait``), whose ``changed`` is False when trading was already ACTIVE (nothing written)."""
         return self._call(Resume(validate_reason(reason), actor=actor), wait)
 
     def reset_breaker(self, name: object, reason: object, *, actor: str = "api",
@@ -391,6 +393,17 @@ class OmsService:
         """Running reconciliation as of the latest snapshot: last run, open mismatches."""
         view = self.snapshot().reconciliation
         return view if view is not None else ReconcileView(enabled=False, interval_s=0.0)
+
+    def equity_history(self, span: object = "session") -> list[EquitySample]:
+        """Equity and P&L samples from the database (``session``: this engine run, ``day``:
+        the market's UTC day, ``all``), oldest first, at most a chart's worth of points."""
+        try:
+            chosen = HistoryRange(str(span).strip().lower())
+        except ValueError:
+            allowed = ", ".join(r.value for r in HistoryRange)
+            raise ValidationError(FieldError("range", f"must be one of {allowed}, got "
+                                                      f"{span!r:.40}")) from None
+        return self.repository.equity_history(chosen)
 
     def parent_orders(self, **filters: Any) -> Page:
         """Parent orders from the database (paged; see Repository.parents_page)."""

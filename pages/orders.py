@@ -11,21 +11,27 @@ from dash import ClientsideFunction, Input, Output, State, ctx, dcc, html
 from components import ids
 from components.blotter import (
     CHILD_COLUMNS,
+    CHILD_OPTIONAL,
     PARENT_COLUMNS,
+    PARENT_OPTIONAL,
+    WORKING_ONLY,
     blotter,
+    blotter_controls,
     child_grid_rows,
+    columns_shown,
+    empty_state,
     grid_query,
     parent_grid_rows,
     rows_response,
 )
 from components.context import current_actor, service
-from components.format import fmt_bps, fmt_pct, fmt_price, fmt_qty, fmt_time, fmt_usd
+from components.format import fmt_bps, fmt_datetime, fmt_pct, fmt_price, fmt_qty, fmt_usd
 from components.registry import clientside_callback, register_page
 from components.tables import Column, section, table
 from oms.errors import OmsError
 
-__all__ = ["cancel_message", "cancel_parent", "child_rows", "layout", "parent_detail",
-           "parent_rows", "register", "select_parent"]
+__all__ = ["cancel_message", "cancel_parent", "child_columns", "child_rows", "layout",
+           "parent_columns", "parent_detail", "parent_rows", "register", "select_parent"]
 
 _SHOW_ALL = "orders-show-all-children"
 
@@ -35,9 +41,16 @@ def layout(**_query: Any) -> html.Div:
     return html.Div(className="page page-orders", children=[
         dcc.Store(id=ids.SELECTED_PARENT),
         dcc.Store(id=ids.ORDERS_REFRESH),
-        section("Parent orders", blotter(ids.PARENT_GRID, PARENT_COLUMNS, "parent_id"),
-                extra=html.Span("click a row to see its children and fills · filter Symbol, "
-                                "State, Session", className="muted")),
+        section("Parent orders", blotter(ids.PARENT_GRID, PARENT_COLUMNS, "parent_id",
+                                         box_id=ids.PARENT_GRID_BOX,
+                                         empty_id=ids.PARENT_GRID_EMPTY,
+                                         optional=PARENT_OPTIONAL),
+                extra=html.Div([
+                    html.Span("click a row to see its children and fills · filter Symbol, "
+                              "State, Session", className="muted"),
+                    blotter_controls(ids.PARENT_COLUMNS_CHOICE, ids.PARENT_WORKING_ONLY,
+                                     PARENT_COLUMNS, PARENT_OPTIONAL)],
+                    className="panel-extra-row")),
         html.Div(className="grid-side-main", children=[
             section("Selected parent", html.Div([
                 html.Div(html.Span("no parent selected: the child blotter shows all children",
@@ -57,27 +70,51 @@ def layout(**_query: Any) -> html.Div:
             section("Fills of the selected parent", html.Div(id=ids.PARENT_FILLS,
                                                               className="scroll-y")),
         ]),
-        section("Child orders", blotter(ids.CHILD_GRID, CHILD_COLUMNS, "client_order_id"),
-                extra=html.Span("filter Symbol, State, Parent", className="muted")),
+        section("Child orders", blotter(ids.CHILD_GRID, CHILD_COLUMNS, "client_order_id",
+                                        box_id=ids.CHILD_GRID_BOX, empty_id=ids.CHILD_GRID_EMPTY,
+                                        optional=CHILD_OPTIONAL),
+                extra=html.Div([
+                    html.Span("filter Symbol, State, Parent", className="muted"),
+                    blotter_controls(ids.CHILD_COLUMNS_CHOICE, ids.CHILD_WORKING_ONLY,
+                                     CHILD_COLUMNS, CHILD_OPTIONAL)],
+                    className="panel-extra-row")),
     ])
 
 
-def parent_rows(request: dict[str, Any] | None) -> dict[str, Any]:
-    """One server-side page of parent orders for the grid."""
+def parent_rows(request: dict[str, Any] | None,
+                working: list[str] | None = None) -> tuple[dict[str, Any], str, str]:
+    """One server-side page of parent orders for the grid, and the box's empty state."""
     if request is None:
         raise dash.exceptions.PreventUpdate
-    page = service().parent_orders(**grid_query(request, "parents"))
-    return rows_response(parent_grid_rows(page.rows), page.total)
+    working_only = WORKING_ONLY in (working or [])
+    page = service().parent_orders(**grid_query(request, "parents", working_only=working_only))
+    return (rows_response(parent_grid_rows(page.rows), page.total),
+            *empty_state(page.total, request, noun="parent orders", working_only=working_only))
 
 
-def child_rows(request: dict[str, Any] | None,
-               selected: dict[str, str] | None) -> dict[str, Any]:
-    """One server-side page of child orders (of the selected parent, if any)."""
+def child_rows(request: dict[str, Any] | None, selected: dict[str, str] | None,
+               working: list[str] | None = None) -> tuple[dict[str, Any], str, str]:
+    """One server-side page of child orders (of the selected parent, if any), and the box's
+    empty state."""
     if request is None:
         raise dash.exceptions.PreventUpdate
-    query = grid_query(request, "children", {"parent_id": (selected or {}).get("parent_id", "")})
+    working_only = WORKING_ONLY in (working or [])
+    query = grid_query(request, "children", {"parent_id": (selected or {}).get("parent_id", "")},
+                       working_only=working_only)
     page = service().child_orders(**query)
-    return rows_response(child_grid_rows(page.rows), page.total)
+    noun = "child orders of this parent" if (selected or {}).get("parent_id") else "child orders"
+    return (rows_response(child_grid_rows(page.rows), page.total),
+            *empty_state(page.total, request, noun=noun, working_only=working_only))
+
+
+def parent_columns(shown: list[str] | None) -> list[dict[str, Any]]:
+    """The parent blotter's columns with the chosen optional ones shown."""
+    return columns_shown(PARENT_COLUMNS, PARENT_OPTIONAL, shown)
+
+
+def child_columns(shown: list[str] | None) -> list[dict[str, Any]]:
+    """The child blotter's columns with the chosen optional ones shown."""
+    return columns_shown(CHILD_COLUMNS, CHILD_OPTIONAL, shown)
 
 
 def select_parent(rows: list[dict[str, Any]] | None, _show_all: int | None) -> tuple[Any, Any]:
@@ -101,8 +138,9 @@ def _detail(row: dict[str, Any]) -> html.Dl:
                                f"{fmt_price(row['arrival_price'])}"),
              ("Slippage", fmt_bps(row["slippage_bps"])), ("Fees USDT", fmt_usd(row["fees"])),
              ("Window", f"{row['duration_minutes']:g} min from "
-                        f"{fmt_time(row.get('started_at') or row.get('created_at'))}"),
-             ("Restarts", f"resumed {row['resumes']}× (last at {fmt_time(row['resumed_at'])})"
+                        f"{fmt_datetime(row.get('started_at') or row.get('created_at'))}"),
+             ("Restarts", f"resumed {row['resumes']}× (last at "
+                          f"{fmt_datetime(row['resumed_at'])})"
                           if row.get("resumes") else "none"),
              ("End", row.get("end_reason") or "—")]
     return html.Dl([item for k, v in pairs for item in (html.Dt(k), html.Dd(v))],
@@ -123,8 +161,8 @@ def parent_detail(selected: dict[str, str] | None, _n: int | None) -> tuple[Any,
         return html.Span(f"{parent_id}: not in the database (yet)", className="muted"), None, True
     row = parent_grid_rows(found)[0]
     fills = oms_service.fills(parent_id=parent_id)
-    fill_rows = [{"ts": fmt_time(f.ts), "qty": fmt_qty(f.quantity), "price": fmt_price(f.price),
-                  "fee": fmt_usd(f.fee, decimals=4), "liq": str(f.liquidity),
+    fill_rows = [{"ts": fmt_datetime(f.ts), "qty": fmt_qty(f.quantity),
+                  "price": fmt_price(f.price), "fee": fmt_usd(f.fee), "liq": str(f.liquidity),
                   "coid": f.client_order_id} for f in reversed(fills[-200:])]
     fills_table = table([Column("Time", "ts"), Column("Qty", "qty", True),
                          Column("Price", "price", True), Column("Fee", "fee", True),
@@ -160,10 +198,20 @@ def register(app: dash.Dash) -> None:
     register_page(__name__, path="/orders", name="Orders", order=2,
                        title="Orders · DipMaster OMS", layout=layout)
     app.callback(Output(ids.PARENT_GRID, "getRowsResponse"),
-                 Input(ids.PARENT_GRID, "getRowsRequest"))(parent_rows)
+                 Output(ids.PARENT_GRID_BOX, "className"),
+                 Output(ids.PARENT_GRID_EMPTY, "children"),
+                 Input(ids.PARENT_GRID, "getRowsRequest"),
+                 State(ids.PARENT_WORKING_ONLY, "value"))(parent_rows)
     app.callback(Output(ids.CHILD_GRID, "getRowsResponse"),
+                 Output(ids.CHILD_GRID_BOX, "className"),
+                 Output(ids.CHILD_GRID_EMPTY, "children"),
                  Input(ids.CHILD_GRID, "getRowsRequest"),
-                 State(ids.SELECTED_PARENT, "data"))(child_rows)
+                 State(ids.SELECTED_PARENT, "data"),
+                 State(ids.CHILD_WORKING_ONLY, "value"))(child_rows)
+    app.callback(Output(ids.PARENT_GRID, "columnDefs"),
+                 Input(ids.PARENT_COLUMNS_CHOICE, "value"))(parent_columns)
+    app.callback(Output(ids.CHILD_GRID, "columnDefs"),
+                 Input(ids.CHILD_COLUMNS_CHOICE, "value"))(child_columns)
     app.callback(Output(ids.SELECTED_PARENT, "data"), Output(ids.PARENT_GRID, "deselectAll"),
                  Input(ids.PARENT_GRID, "selectedRows"), Input(_SHOW_ALL, "n_clicks"),
                  prevent_initial_call=True)(select_parent)
@@ -179,5 +227,6 @@ def register(app: dash.Dash) -> None:
     clientside_callback(
         app, ClientsideFunction(namespace="oms", function_name="refreshGrids"),
         Output(ids.ORDERS_REFRESH, "data"), Input(ids.LIVE_INTERVAL, "n_intervals"),
-        Input(ids.SELECTED_PARENT, "data"),
+        Input(ids.SELECTED_PARENT, "data"), Input(ids.PARENT_WORKING_ONLY, "value"),
+        Input(ids.CHILD_WORKING_ONLY, "value"),
         State(ids.PARENT_GRID, "id"), State(ids.CHILD_GRID, "id"))

@@ -1,5 +1,6 @@
 """/ Overview: equity and P&L, positions vs targets, working parents with progress, latest
-fills, live slippage; refreshed every second from the latest engine snapshot."""
+fills, live slippage; refreshed every second from the latest engine snapshot. The P&L chart
+starts from the stored history (a reload shows it) and is extended live."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from components.live import (
     equity_figure,
     equity_point,
     fills_panel,
+    history_points,
     kpi_strip,
     parents_panel,
     positions_panel,
@@ -31,10 +33,16 @@ def layout(**_query: Any) -> html.Div:
         html.Div(className="grid-2", children=[
             html.Div(className="stack", children=[
                 section("Positions vs targets", html.Div(id=ids.OVERVIEW_POSITIONS)),
-                section("P&L (USDT, market time)", dcc.Graph(
+                section("P&L (USDT, market time UTC)", dcc.Graph(
                     id=ids.OVERVIEW_EQUITY, figure=equity_figure([]),
                     config={"displayModeBar": False, "responsive": True},
-                    style={"height": "150px"})),
+                    style={"height": "150px"}),
+                    extra=dcc.RadioItems(
+                        id=ids.OVERVIEW_EQUITY_RANGE, value="session", inline=True,
+                        className="range-choice",
+                        options=[{"label": "session", "value": "session"},
+                                 {"label": "day", "value": "day"},
+                                 {"label": "all", "value": "all"}])),
             ]),
             section("Latest fills", html.Div(id=ids.OVERVIEW_FILLS)),
         ]),
@@ -54,10 +62,10 @@ def record_equity(_n: int | None) -> dict[str, Any]:
     return equity_point(service().snapshot())
 
 
-def draw_equity(_mounted: str, history: list[dict[str, Any]] | None) -> Any:
-    """The P&L chart from the browser's history, once when the page mounts (then extended
-    point by point in the browser)."""
-    return equity_figure(history)
+def draw_equity(span: str | None) -> Any:
+    """The P&L chart from the database (this engine run, the market day or everything), drawn
+    when the page mounts or the range changes, then extended point by point in the browser."""
+    return equity_figure(history_points(service().equity_history(span or "session")))
 
 
 def register(app: dash.Dash) -> None:
@@ -69,8 +77,8 @@ def register(app: dash.Dash) -> None:
                  Input(ids.LIVE_INTERVAL, "n_intervals"))(refresh_overview)
     app.callback(Output(ids.EQUITY_POINT, "data"),
                  Input(ids.LIVE_INTERVAL, "n_intervals"))(record_equity)
-    app.callback(Output(ids.OVERVIEW_EQUITY, "figure"), Input(ids.OVERVIEW_EQUITY, "id"),
-                 State(ids.EQUITY_HISTORY, "data"))(draw_equity)
+    app.callback(Output(ids.OVERVIEW_EQUITY, "figure"),
+                 Input(ids.OVERVIEW_EQUITY_RANGE, "value"))(draw_equity)
     clientside_callback(app, ClientsideFunction(namespace="oms", function_name="appendPoint"),
                         Output(ids.EQUITY_HISTORY, "data"), Input(ids.EQUITY_POINT, "data"),
                         State(ids.EQUITY_HISTORY, "data"), State(ids.EQUITY_HISTORY, "id"))

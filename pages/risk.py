@@ -48,7 +48,7 @@ def layout(**_query: Any) -> html.Div:
     ])
     grid = dag.AgGrid(
         id=ids.RISK_VIOLATIONS_GRID, rowData=[], columnDefs=RISK_EVENT_COLUMNS,
-        getRowId="params.data.id",
+        getRowId="rowId(params, 'id')",  # a string (AG Grid warning #25): assets/oms.js
         defaultColDef={"sortable": True, "resizable": True},
         dashGridOptions={"pagination": True, "paginationPageSize": 50, "rowHeight": 26,
                          "headerHeight": 28, "animateRows": False, "suppressCellFocus": True,
@@ -137,9 +137,12 @@ def resume_or_reset(_resume: int | None, _reset: int | None, reason: str | None,
     actor = current_actor()
     try:
         if trigger == ids.RESUME_TRADING:
-            state = service().resume(reason or "", actor=actor)
+            result = service().resume(reason or "", actor=actor)
+            if not result.changed:  # already ACTIVE: said so, nothing was written
+                return html.Div(result.message[:1].upper() + result.message[1:],
+                                className="feedback feedback-info")
             log.warning("trading resumed by %s: %s", actor, reason)
-            return html.Div(f"Resumed by {actor}: trading state {state}",
+            return html.Div(f"Resumed by {actor}: trading state {result.state.value}",
                             className="feedback feedback-ok")
         if not breaker:
             return html.Div("choose a breaker to re-arm", className="feedback feedback-error")

@@ -248,6 +248,22 @@ def test_kill_halts_at_once_blocks_submits_and_resume_needs_a_reason(api: Api) -
     until(lambda: api.get("/status").get_json()["trading_state"] == "ACTIVE")  # next snapshot
 
 
+def test_resume_while_active_says_so_and_writes_nothing(api: Api) -> None:
+    # Arrange
+    audit = len(api.oms.repository.audit(limit=10_000))
+    risk = len(api.oms.repository.risk_events(limit=10_000))
+
+    # Act
+    response = api.post("/resume", {"reason": "nothing to resume"})
+
+    # Assert
+    body = response.get_json()
+    assert response.status_code == 200 and body["trading_state"] == "ACTIVE"
+    assert body["changed"] is False and "already ACTIVE" in body["message"]
+    assert len(api.oms.repository.audit(limit=10_000)) == audit
+    assert len(api.oms.repository.risk_events(limit=10_000)) == risk
+
+
 def test_kill_answers_only_once_the_halt_is_committed(api: Api) -> None:
     # Act
     killed = api.post("/kill", {"reason": "  durable drill  "})

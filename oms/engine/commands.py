@@ -34,7 +34,7 @@ from oms.journal import Journal
 from oms.model import TradingState
 from oms.rebalance import PlanInputs, plan_rebalance
 from oms.risk.halt import HaltGate
-from oms.risk.state import TradingStateChanged, TradingStateMachine
+from oms.risk.state import ResumeResult, TradingStateChanged, TradingStateMachine
 
 __all__ = ["CommandHandler", "HaltControl", "ReconcileControl"]
 
@@ -196,14 +196,21 @@ class CommandHandler:
                                actor=actor)
         return self.lifecycle.halt_orders(reason, now)
 
-    def _resume(self, command: Resume, now: datetime) -> str:
+    def _resume(self, command: Resume, now: datetime) -> ResumeResult:
+        """Leave HALTED or REDUCING for ACTIVE. Already ACTIVE: nothing is written or changed
+        (no state change, no risk event, no audit row) and the answer says so."""
         if not command.reason.strip():
             raise ValidationError(FieldError("reason", "a resume needs a reason"))
         state = self.risk.state
         if state.state is TradingState.ACTIVE:
-            if self.gate.is_halted:  # the kill switch closed the gate just now
-                self.gate.reopen()
-            return state.state.value
+            if self.gate.is_halted:
+                # a kill closed the gate and its command is still queued behind this resume:
+                # reopening would let children leave after the kill was acknowledged
+                raise ValidationError(FieldError(
+                    "resume", "a kill is being applied (the halt gate is closed); resume once "
+                              "trading shows HALTED"))
+            return ResumeResult(TradingState.ACTIVE, False,
+                                "trading was already ACTIVE: nothing to resume, nothing changed")
         try:
             blockers = list(self.risk.tripped_breakers())
             if self.reconcile is not None:  # an open reconciliation mismatch blocks too
@@ -217,7 +224,8 @@ class CommandHandler:
         self.risk.record_state_change(change)
         self.journal.risk_event(now, "RESUME", change.current.value, command.reason,
                                 actor=command.actor)
-        return change.current.value
+        return ResumeResult(change.current, True,
+                            f"resumed: {change.previous.value} -> {change.current.value}")
 
     def _reset_breaker(self, command: ResetBreaker, now: datetime) -> str:
         try:

@@ -27,6 +27,7 @@ from oms.config import Settings
 from oms.engine.book import OrderBook, Pending
 from oms.engine.commands import CommandHandler
 from oms.engine.dispatch import Dispatcher
+from oms.engine.history import EquitySampler
 from oms.engine.lifecycle import OrderLifecycle
 from oms.engine.planning import plan_inputs
 from oms.engine.quotes import QuoteBoard
@@ -117,6 +118,7 @@ class ExecutionEngine:
         self._started = False
         self._clock_written: datetime | None = None
         self._writes_seen = 0
+        self._equity: EquitySampler | None = None  # from start(): samples carry the start time
 
     # -- thread-safe entry points -------------------------------------------------------
 
@@ -177,6 +179,7 @@ class ExecutionEngine:
                           now=now)
         self.market.advance_to(now)
         self.board.refresh(self.market)
+        self._equity = EquitySampler(now)
         for resume in resumes:  # re-planned with this instant's quotes, sent by the first tick
             ctx = self.lifecycle.context(resume.parent, now)
             self.book.defer(resume.parent, resume.algo.resume(ctx, resume.history))
@@ -222,6 +225,7 @@ class ExecutionEngine:
         self._apply_risk_decisions(now)
         for session_id in self.lifecycle.end_finished_parents(now):
             self.sessions.session_finished(session_id, now)
+        self._record_equity(now)
         self._record_clock(now)
         self.journal.flush()
         self.handler.answer()
@@ -245,6 +249,22 @@ class ExecutionEngine:
                     "wall_time": datetime.now(UTC).isoformat()}})
             self._clock_written = now
             self._writes_seen = self.journal.writes + 1  # the flush that follows writes it
+
+    def _record_equity(self, now: datetime) -> None:
+        """Sample equity and P&L into the tick's transaction (the overview's history survives
+        page loads and restarts), and thin the old samples when due (oms.engine.history)."""
+        sampler = self._equity
+        if sampler is None or not sampler.due(now):  # most ticks: no valuation at all
+            return
+        equity = self.account.equity(self.board.mids())
+        row = sampler.sample(now, equity=equity, cash=self.account.cash,
+                             pnl=equity - self.settings.starting_balance)
+        if row is None:
+            return
+        self.journal.equity_sample(row)
+        prune = sampler.prune(now)
+        if prune is not None:
+            self.journal.prune_equity(prune)
 
     def _failed(self, exc: Exception, now: datetime) -> None:
         self.failures += 1

@@ -15,6 +15,14 @@ from sqlalchemy.orm import Session
 from oms.errors import FieldError, PersistenceError, ValidationError
 from oms.model import ChildOrder, ChildState, Fill, ParentOrder, ParentState
 from oms.persistence.database import Database
+from oms.persistence.history import (
+    EQUITY_TABLE,
+    EquityPrune,
+    EquitySample,
+    HistoryRange,
+    equity_history,
+    prune_equity,
+)
 from oms.persistence.rows import (
     JsonText,
     child_from_row,
@@ -59,6 +67,8 @@ class WriteBatch:
     audit: list[dict[str, Any]] = field(default_factory=list)
     risk_events: list[dict[str, Any]] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
+    equity_samples: list[dict[str, Any]] = field(default_factory=list)
+    equity_prune: EquityPrune | None = None  # a thinning of equity_samples (after the inserts)
     # keyed state tables (engine_state, paper_orders, paper_state): table -> key -> the whole
     # row to store (replacing any row of that key), or None to delete it
     state: dict[str, dict[str, dict[str, Any] | None]] = field(default_factory=dict)
@@ -66,7 +76,8 @@ class WriteBatch:
     def __bool__(self) -> bool:
         return any((self.sessions, self.session_updates, self.parents, self.parent_updates,
                     self.children, self.child_updates, self.fills, self.audit,
-                    self.risk_events, self.reports, self.state))
+                    self.risk_events, self.reports, self.equity_samples, self.state,
+                    self.equity_prune))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +103,7 @@ class _Tables:
     session, parent, child = _table(SessionRow), _table(ParentOrderRow), _table(ChildOrderRow)
     fill, audit = _table(FillRow), _table(AuditRow)
     risk, report = _table(RiskEventRow), _table(ExecutionReportRow)
+    equity = EQUITY_TABLE
 
     def inserts_first(self, b: WriteBatch) -> list[tuple[Table, Rows]]:
         return [(t, r) for t, r in ((self.session, b.sessions), (self.parent, b.parents),
@@ -104,7 +116,8 @@ class _Tables:
 
     def inserts_last(self, b: WriteBatch) -> list[tuple[Table, Rows]]:
         return [(t, r) for t, r in ((self.fill, b.fills), (self.audit, b.audit),
-                                    (self.risk, b.risk_events), (self.report, b.reports)) if r]
+                                    (self.risk, b.risk_events), (self.report, b.reports),
+                                    (self.equity, b.equity_samples)) if r]
 
 
 _tables = _Tables()
@@ -259,6 +272,8 @@ class Repository:
                     session.execute(insert(table), _decoded(table, rows))
             if batch.state:
                 _write_state(session, batch.state, self._fast)
+            if batch.equity_prune is not None:
+                prune_equity(session, batch.equity_prune)
             session.commit()
         except SQLAlchemyError as exc:
             session.rollback()
@@ -339,9 +354,13 @@ class Repository:
 
     def parents_page(self, *, page: int = 0, page_size: int = 100, state: str | None = None,
                      symbol: str | None = None, session_id: str | None = None,
-                     order_by: str = "created_at", descending: bool = True) -> Page:
-        """Parent orders filtered, sorted (newest first by default) and paged."""
+                     order_by: str = "created_at", descending: bool = True,
+                     working_only: bool = False) -> Page:
+        """Parent orders filtered, sorted (newest first by default) and paged;
+        ``working_only``: parents not yet in a terminal state."""
         stmt = _filtered(ParentOrderRow, state=state, symbol=symbol, session_id=session_id)
+        if working_only:
+            stmt = stmt.where(ParentOrderRow.state.in_(_OPEN_PARENT))
         return self._page(stmt, ParentOrderRow, page, page_size,
                           _sort_key(ParentOrderRow, order_by, descending,
                                     text_money=self._fast is not None))
@@ -356,9 +375,12 @@ class Repository:
     def children_page(self, *, page: int = 0, page_size: int = 100,
                       parent_id: str | None = None, state: str | None = None,
                       symbol: str | None = None, order_by: str = "created_at",
-                      descending: bool = True) -> Page:
-        """Child orders filtered, sorted (newest first by default) and paged."""
+                      descending: bool = True, working_only: bool = False) -> Page:
+        """Child orders filtered, sorted (newest first by default) and paged;
+        ``working_only``: children that may still fill."""
         stmt = _filtered(ChildOrderRow, parent_id=parent_id, state=state, symbol=symbol)
+        if working_only:
+            stmt = stmt.where(ChildOrderRow.state.in_(_OPEN_CHILD))
         return self._page(stmt, ChildOrderRow, page, page_size,
                           _sort_key(ChildOrderRow, order_by, descending,
                                     text_money=self._fast is not None))
@@ -426,6 +448,11 @@ class Repository:
     def audit(self, *, entity_id: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
         """Recent audit rows, newest first."""
         return self._newest(AuditRow, AuditRow.id, limit, entity_id=entity_id)
+
+    def equity_history(self, span: HistoryRange) -> list[EquitySample]:
+        """Equity and P&L samples of ``span``, oldest first (oms.persistence.history)."""
+        with self.db.session() as s:
+            return equity_history(s, span)
 
     def report(self, session_id: str | None = None) -> dict[str, Any] | None:
         """The newest stored ExecutionReport of ``session_id`` (or of any session)."""

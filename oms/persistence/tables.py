@@ -6,7 +6,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from oms.persistence.types import Money, UtcDateTime
@@ -16,6 +26,7 @@ __all__ = [
     "Base",
     "ChildOrderRow",
     "EngineStateRow",
+    "EquitySampleRow",
     "ExecutionReportRow",
     "FillRow",
     "PaperOrderRow",
@@ -195,6 +206,25 @@ class PaperStateRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EquitySampleRow(Base):
+    """The account's equity and P&L at one instant of market time (the overview's history).
+
+    Written by the engine every few seconds of market time and thinned as it ages
+    (``oms.engine.history``); ``minute_mark`` flags the first sample of its minute, the one a
+    thinning keeps. ``run_started_at`` is the market time the engine process that wrote it
+    started (the chart's "session" range).
+    """
+
+    __tablename__ = "equity_samples"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    run_started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    equity: Mapped[Decimal] = mapped_column(Money)
+    cash: Mapped[Decimal] = mapped_column(Money)
+    pnl: Mapped[Decimal] = mapped_column(Money)
+    minute_mark: Mapped[bool] = mapped_column(Boolean)
 
 
 Index("ix_child_parent_state", ChildOrderRow.parent_id, ChildOrderRow.state)

@@ -23,7 +23,7 @@ from oms.errors import InvalidTransition
 from oms.model.enums import TradingState
 from oms.risk.halt import HaltGate
 
-__all__ = ["TradingStateChanged", "TradingStateMachine"]
+__all__ = ["ResumeResult", "TradingStateChanged", "TradingStateMachine"]
 
 _SEVERITY = {TradingState.ACTIVE: 0, TradingState.REDUCING: 1, TradingState.HALTED: 2}
 
@@ -40,6 +40,16 @@ class TradingStateChanged:
 
     def __str__(self) -> str:
         return f"{self.previous} -> {self.current} by {self.who}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeResult:
+    """The answer to a resume: the trading state after it, whether it changed, and a sentence
+    for the operator (a resume while ACTIVE changes nothing and says so)."""
+
+    state: TradingState
+    changed: bool
+    message: str
 
 
 class TradingStateMachine:

@@ -87,4 +87,4 @@ def test_a_kill_during_a_venue_outage_retries_its_cancels_and_refuses_resume_unt
     assert left == []
     assert {r["entity_id"] for r in retried} == working
     assert max(r["payload"]["attempt"] for r in retried) >= 2
-    assert resumed == "ACTIVE"
+    assert getattr(resumed, "state", None) is TradingState.ACTIVE

@@ -205,7 +205,7 @@ def test_an_open_mismatch_blocks_resume_until_resolved(tmp_path: Path) -> None:
 
     # Assert
     assert mismatch.mismatch_id in str(err.value)
-    assert resumed.result(timeout=1) == "ACTIVE"
+    assert resumed.result(timeout=1).state is TradingState.ACTIVE
 
 
 # -- actions -----------------------------------------------------------------------------------

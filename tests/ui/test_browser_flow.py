@@ -58,9 +58,9 @@ def _overview(dash_duo: Any) -> tuple[str, list[str]]:
 
 def _child_symbols(dash_duo: Any) -> set[str]:
     """Symbols shown in the child blotter (read in one script call: the grid refreshes)."""
-    cells = dash_duo.driver.execute_script(
+    cells = dash_duo.driver.execute_script(  # the symbol column is pinned left
         "return Array.from(document.querySelectorAll("
-        "'#child-orders-grid .ag-center-cols-container [col-id=\"symbol\"]'))"
+        "'#child-orders-grid .ag-pinned-left-cols-container [col-id=\"symbol\"]'))"
         ".map(c => c.innerText);")
     return {str(c) for c in cells}
 

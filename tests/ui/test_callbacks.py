@@ -16,6 +16,7 @@ from ui_helpers import text_of, triggered
 from components import ids
 from components.blotter import grid_query
 from components.frame import frame_view, kill_switch, refresh_frame
+from oms.errors import ValidationError
 from oms.runtime import EngineHealth
 from pages import orders, overview, rebalance, risk, tca
 
@@ -137,24 +138,64 @@ def test_preview_lists_parents_with_algorithm_and_reason(app: dash.Dash) -> None
 
 
 def test_submit_creates_parents_visible_in_the_server_side_blotters(app: dash.Dash) -> None:
+    # Arrange: an empty blotter says so (no "Page 0 of 0")
+    empty, empty_box, empty_note = orders.parent_rows({"startRow": 0, "endRow": 100})
+
     # Act
     feedback = rebalance.submit_rebalance(1, TARGETS, "twap", 2, 0.5)
 
     # Assert
+    assert empty["rowCount"] == 0 and "is-empty" in empty_box
+    assert empty_note == "no parent orders yet"
     assert "Submitted 3 parent orders" in text_of(feedback)
     until(lambda: _oms(app).service.child_orders().total >= 3)
-    parents = orders.parent_rows({"startRow": 0, "endRow": 100})
-    assert parents["rowCount"] == 3
+    parents, box, note = orders.parent_rows({"startRow": 0, "endRow": 100})
+    assert parents["rowCount"] == 3 and "is-empty" not in box and note == ""
     assert {r["symbol"] for r in parents["rowData"]} == {"BTCUSDT", "ETHUSDT", "SOLUSDT"}
+    assert all(r["created"].endswith(" UTC") and r["created"][:2] == "20"
+               for r in parents["rowData"])
     one = parents["rowData"][0]
-    children = orders.child_rows({"startRow": 0, "endRow": 100},
-                                 {"parent_id": one["parent_id"],
-                                  "session_id": one["session_id"]})
+    children, _, _ = orders.child_rows({"startRow": 0, "endRow": 100},
+                                       {"parent_id": one["parent_id"],
+                                        "session_id": one["session_id"]})
     assert children["rowCount"] >= 1
     assert {r["parent_id"] for r in children["rowData"]} == {one["parent_id"]}
-    filtered = orders.parent_rows({"startRow": 0, "endRow": 100, "filterModel": {
+    filtered, _, _ = orders.parent_rows({"startRow": 0, "endRow": 100, "filterModel": {
         "symbol": {"filterType": "text", "type": "equals", "filter": "ethusdt"}}})
     assert filtered["rowCount"] == 1
+    nothing, _, why = orders.parent_rows({"startRow": 0, "endRow": 100, "filterModel": {
+        "symbol": {"filterType": "text", "type": "equals", "filter": "dogeusdt"}}})
+    assert nothing["rowCount"] == 0 and why == "no parent orders match the filters"
+
+
+def test_the_working_only_toggle_shows_open_orders_only(app: dash.Dash) -> None:
+    # Arrange: three parents, one canceled
+    rebalance.submit_rebalance(1, TARGETS, "twap", 30, 0.5)
+    until(lambda: _oms(app).service.parent_orders().total == 3)
+    first = _oms(app).service.parent_orders().rows[0]["parent_id"]
+    _oms(app).service.cancel_parent(first)
+    until(lambda: _oms(app).service.parent_orders(state="CANCELED").total == 1)
+
+    # Act
+    working, _, _ = orders.parent_rows({"startRow": 0, "endRow": 100}, ["working"])
+    every, _, _ = orders.parent_rows({"startRow": 0, "endRow": 100}, [])
+    open_children, _, _ = orders.child_rows({"startRow": 0, "endRow": 100}, None, ["working"])
+
+    # Assert
+    assert every["rowCount"] == 3 and working["rowCount"] == 2
+    assert first not in {r["parent_id"] for r in working["rowData"]}
+    assert all(r["state"] in ("PENDING_NEW", "NEW", "PARTIALLY_FILLED", "PENDING_CANCEL")
+               for r in open_children["rowData"])
+
+
+def test_the_column_chooser_shows_optional_columns_and_never_hides_session_or_end_reason(
+) -> None:
+    default = {c["field"]: c["hide"] for c in orders.parent_columns([])}
+    chosen = {c["field"]: c["hide"] for c in orders.parent_columns(["fees"])}
+    assert not default["session_id"] and not default["end_reason"] and default["fees"]
+    assert not chosen["fees"] and chosen["arrival_price"]
+    pinned = [c["field"] for c in orders.child_columns([]) if c.get("pinned") == "left"]
+    assert pinned == ["symbol", "side", "state"]
 
 
 def test_submit_signal_validates_every_field(app: dash.Dash) -> None:
@@ -213,7 +254,7 @@ def test_parent_selection_detail_and_cancel(app: dash.Dash) -> None:
     assert parent_id in text_of(detail) and "TWAP" in text_of(detail)
     assert cancel_disabled is False
     assert "Cancel requested" in text_of(feedback)
-    until(lambda: orders.parent_rows({"startRow": 0, "endRow": 10})["rowData"][0]["state"]
+    until(lambda: orders.parent_rows({"startRow": 0, "endRow": 10})[0]["rowData"][0]["state"]
            == "CANCELED")
 
 
@@ -293,11 +334,21 @@ def test_grid_sorting_is_server_side_when_the_repository_supports_it() -> None:
         assert "order_by" not in query
 
 
-def test_pnl_samples_and_chart(app: dash.Dash) -> None:
+def test_pnl_samples_and_chart_from_the_stored_history(app: dash.Dash) -> None:
+    # Arrange: the engine (market 120x) samples every 5 s of market time into the database
+    until(lambda: len(_oms(app).service.equity_history("session")) >= 3)
+
+    # Act
     point = overview.record_equity(1)
-    figure = overview.draw_equity(ids.OVERVIEW_EQUITY, [point, {**point, "tick": 2, "pnl": 5.0}])
+    figures = {span: overview.draw_equity(span) for span in ("session", "day", "all")}
+
+    # Assert
     assert set(point) == {"tick", "t", "pnl"} and point["pnl"] == 0.0
-    assert list(figure.data[0].y) == [0.0, 5.0]
+    for figure in figures.values():
+        assert len(figure.data[0].x) >= 3 and set(figure.data[0].y) == {0.0}
+        assert list(figure.data[0].x) == sorted(figure.data[0].x)
+    with pytest.raises(ValidationError):
+        _oms(app).service.equity_history("week")
 
 
 def test_valid_signal_is_submitted(app: dash.Dash) -> None:
@@ -413,7 +464,7 @@ def test_rebalance_callbacks_with_malformed_payloads_show_errors(app: dash.Dash)
             assert field in text_of(feedback), (field, text_of(feedback))
             assert "feedback-error" in feedback.className
     time.sleep(0.2)
-    assert orders.parent_rows({"startRow": 0, "endRow": 10})["rowData"] == []
+    assert orders.parent_rows({"startRow": 0, "endRow": 10})[0]["rowData"] == []
 
 
 def test_targets_sync_ignores_a_malformed_payload(app: dash.Dash) -> None:

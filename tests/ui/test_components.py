@@ -71,7 +71,7 @@ def test_blotter_rows_compute_fill_avg_price_and_slippage() -> None:
     row = parent_grid_rows([parent])[0]
     assert row["progress"] == 0.5 and row["avg_price"] == 99.0
     assert row["slippage_bps"] == pytest.approx(100.0)  # sold 1 % below arrival: a cost
-    assert row["created"] == "03-04 14:00:00" and "algo_params" not in row
+    assert row["created"] == "2024-03-04 14:00:00 UTC" and "algo_params" not in row
     child = child_grid_rows([{"filled_quantity": Decimal(0), "filled_notional": Decimal(0),
                               "created_at": ts}])[0]
     assert child["avg_price"] is None
