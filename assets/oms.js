@@ -48,20 +48,10 @@
   };
 
   window.dash_clientside = window.dash_clientside || {};
-  var HISTORY_POINTS = 900;  /* components/live.py HISTORY_POINTS */
   /* the chart holds the stored history (oms/persistence/history.py MAX_CHART_POINTS) plus the
      live points since: keep both, bounded */
   var CHART_POINTS = 6000;
   window.dash_clientside.oms = {
-    /* Keep the P&L history in the browser: append the newest sample (one per engine tick). */
-    appendPoint: function (point, history) {
-      var points = (history || []).slice();
-      if (!point || (points.length && points[points.length - 1].tick === point.tick)) {
-        return window.dash_clientside.no_update;
-      }
-      points.push(point);
-      return points.length > HISTORY_POINTS ? points.slice(-HISTORY_POINTS) : points;
-    },
     /* Extend the overview's P&L chart by one point (no full redraw). */
     extendPnl: function (point) {
       if (!point) { return window.dash_clientside.no_update; }

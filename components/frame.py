@@ -132,7 +132,6 @@ def frame_layout(content: Any) -> html.Div:
         dcc.Interval(id=ids.LIVE_INTERVAL, interval=1000, n_intervals=0),
         dcc.Store(id=ids.FRAME_ACTION),
         dcc.Store(id=ids.EQUITY_POINT),
-        dcc.Store(id=ids.EQUITY_HISTORY, storage_type="memory", data=[]),
         header,
         html.Div("", id=ids.FRAME_NOTICE, className="notice"),
         html.Main(content, className="content"),

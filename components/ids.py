@@ -24,7 +24,6 @@ __all__ = [
     "CHILD_GRID_EMPTY",
     "CHILD_WORKING_ONLY",
     "ENGINE_HEALTH",
-    "EQUITY_HISTORY",
     "EQUITY_POINT",
     "FRAME_ACTION",
     "FRAME_NOTICE",
@@ -135,7 +134,6 @@ VENUE_CLOCK = "venue-clock"
 ENGINE_HEALTH = "engine-health"
 HALT_REASON = "halt-reason"
 ACCOUNT_STRIP = "account-strip"
-EQUITY_HISTORY = "equity-history"
 EQUITY_POINT = "equity-point"
 ALERTS_BUTTON = "alerts-button"  # the notification centre (components/alerts.py)
 ALERTS_BADGE = "alerts-badge"

@@ -16,13 +16,11 @@ if TYPE_CHECKING:
     from oms.persistence.history import EquitySample
     from oms.snapshot import EngineSnapshot, ParentView
 
-__all__ = ["HISTORY_POINTS", "equity_figure", "equity_point", "fills_panel", "history_points",
-           "kpi_strip",
+__all__ = ["equity_figure", "equity_point", "fills_panel", "history_points", "kpi_strip",
            "parent_rows", "parents_panel", "positions_panel",
            "positions_rows"]
 
 _ACTIVE = ("PENDING", "WORKING")
-HISTORY_POINTS = 900  # 15 minutes of one-second samples
 
 
 def _tone(value: Decimal | float | None) -> str:

@@ -79,9 +79,6 @@ def register(app: dash.Dash) -> None:
                  Input(ids.LIVE_INTERVAL, "n_intervals"))(record_equity)
     app.callback(Output(ids.OVERVIEW_EQUITY, "figure"),
                  Input(ids.OVERVIEW_EQUITY_RANGE, "value"))(draw_equity)
-    clientside_callback(app, ClientsideFunction(namespace="oms", function_name="appendPoint"),
-                        Output(ids.EQUITY_HISTORY, "data"), Input(ids.EQUITY_POINT, "data"),
-                        State(ids.EQUITY_HISTORY, "data"), State(ids.EQUITY_HISTORY, "id"))
     clientside_callback(app, ClientsideFunction(namespace="oms", function_name="extendPnl"),
                         Output(ids.OVERVIEW_EQUITY, "extendData"),
                         Input(ids.EQUITY_POINT, "data"), State(ids.OVERVIEW_EQUITY, "id"))

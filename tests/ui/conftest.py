@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,35 @@ def pytest_setup_options() -> Any:
                      "--window-size=1600,1000", "--force-device-scale-factor=1"):
         options.add_argument(argument)
     return options
+
+
+# dash's runner numbers its servers from 58050, inside the kernel's ephemeral range, where any
+# client socket (chromedriver's, a test's HTTP call) may hold the port; a failed bind makes it
+# retry after injecting SystemExit into every thread started since, the engine's scheduler
+# worker included, and the engine then never answers. Ours start below that range.
+DASH_PORTS = range(21050, 21950)
+
+
+def _free_port(start: int) -> int:
+    """The first port from ``start`` (kept inside DASH_PORTS) nothing listens on."""
+    port = start if start in DASH_PORTS else DASH_PORTS.start
+    while port in DASH_PORTS:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                port += 1
+                continue
+        return port
+    raise RuntimeError(f"no free port in {DASH_PORTS}")
+
+
+@pytest.fixture(autouse=True)
+def dash_port() -> None:
+    """Point dash's next test server at a free port below the ephemeral range."""
+    from dash.testing.application_runners import BaseDashRunner
+
+    BaseDashRunner._next_port = _free_port(BaseDashRunner._next_port)
 
 
 @pytest.fixture

@@ -173,11 +173,13 @@ def test_the_restored_state_is_the_crashed_one(tmp_path: Path) -> None:
 
 
 def test_nothing_is_invented_for_the_time_the_oms_was_down(tmp_path: Path) -> None:
-    # Arrange: a resting buy at the bid, a market buy on its way, then ten minutes of downtime
+    # Arrange: a buy resting behind the bid, a market buy on its way, then ten minutes of
+    # downtime (five ticks behind: at the touch, a quote event that widens the spread can put it
+    # at the front and fill all 50 within seconds)
     market = SyntheticMarket(SYMBOLS, START, seed=3)
     crashed = venue_on(market)
-    bid = market.quote("SOLUSDT").bid
-    crashed.submit(child("rest", "50", OrderType.LIMIT, price=bid, symbol="SOLUSDT"), START)
+    behind = market.quote("SOLUSDT").bid - Decimal("0.05")
+    crashed.submit(child("rest", "50", OrderType.LIMIT, price=behind, symbol="SOLUSDT"), START)
     run(market, crashed, START, 5)
     crash = START + timedelta(seconds=5)
     crashed.submit(child("late", "0.2"), crash)  # reaches the exchange after the crash
