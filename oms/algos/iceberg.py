@@ -31,6 +31,7 @@ from typing import Any
 
 from oms.algos.base import AlgoContext, ChildIntent, Intent
 from oms.algos.executor import ExecutorOptions, TargetExecutor
+from oms.algos.placement import aggressive_child
 from oms.model.enums import OrderType, Side, TimeInForce
 from oms.model.orders import ChildOrder, ParentOrder
 from oms.venues.filters import SymbolFilters
@@ -126,16 +127,8 @@ class IcebergAlgo(TargetExecutor):
     def aggressive_intent(self, ctx: AlgoContext, quantity: Decimal, tag: str) -> ChildIntent:
         """The end's cross: MARKET, or a LIMIT IOC at the parent's limit when there is one."""
         limit = self.parent.limit_price
-        if limit is None:
-            return super().aggressive_intent(ctx, quantity, tag)
-        return ChildIntent(
-            quantity=quantity,
-            order_type=OrderType.LIMIT,
-            limit_price=self.filters.round_price(limit, self.parent.side),
-            time_in_force=TimeInForce.IOC,
-            tag=f"{tag}:cross",
-            intent_id=tag,
-        )
+        return aggressive_child(quantity, tag, None if limit is None
+                                else self.filters.round_price(limit, self.parent.side))
 
     def _display_price(self, ctx: AlgoContext) -> Decimal:
         """Our own touch, held at the parent's limit."""

@@ -14,8 +14,9 @@ from typing import Any
 
 from oms.algos.base import AlgoContext, ChildIntent
 from oms.algos.executor import ExecutorOptions, TargetExecutor
+from oms.algos.placement import aggressive_child
 from oms.errors import OmsError
-from oms.model.enums import OrderType, Side, TimeInForce
+from oms.model.enums import Side
 from oms.model.orders import ParentOrder
 from oms.venues.filters import SymbolFilters
 
@@ -83,13 +84,5 @@ class MarketAlgo(TargetExecutor):
     def aggressive_intent(self, ctx: AlgoContext, quantity: Decimal, tag: str) -> ChildIntent:
         """MARKET, or a LIMIT IOC at the price limit when there is one."""
         limit = self.parent.limit_price
-        if limit is None:
-            return super().aggressive_intent(ctx, quantity, tag)
-        return ChildIntent(
-            quantity=quantity,
-            order_type=OrderType.LIMIT,
-            limit_price=self.filters.round_price(limit, self.parent.side),
-            time_in_force=TimeInForce.IOC,
-            tag=f"{tag}:ioc",
-            intent_id=tag,
-        )
+        return aggressive_child(quantity, tag, None if limit is None
+                                else self.filters.round_price(limit, self.parent.side))

@@ -58,7 +58,12 @@ def passive_child(
     )
 
 
-def aggressive_child(quantity: Decimal, tag: str) -> ChildIntent:
-    """A MARKET child (takes liquidity at once); ``tag`` is also the intent's id."""
-    return ChildIntent(quantity=quantity, order_type=OrderType.MARKET, tag=f"{tag}:cross",
-                       intent_id=tag)
+def aggressive_child(quantity: Decimal, tag: str, limit: Decimal | None = None) -> ChildIntent:
+    """A child that takes liquidity at once: MARKET, or a LIMIT IOC at ``limit`` (a parent's
+    price limit, already on the tick) so it never trades beyond it; ``tag`` is also the
+    intent's id."""
+    if limit is None:
+        return ChildIntent(quantity=quantity, order_type=OrderType.MARKET, tag=f"{tag}:cross",
+                           intent_id=tag)
+    return ChildIntent(quantity=quantity, order_type=OrderType.LIMIT, limit_price=limit,
+                       time_in_force=TimeInForce.IOC, tag=f"{tag}:cross", intent_id=tag)

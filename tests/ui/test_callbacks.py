@@ -11,7 +11,7 @@ from typing import Any
 import dash
 import pytest
 from oms_harness import until
-from ui_helpers import text_of, triggered
+from ui_helpers import text_of, ticking_app, triggered
 
 from components import ids
 from components.blotter import grid_query
@@ -26,19 +26,8 @@ TARGETS = "BTCUSDT 3000\nETHUSDT 2000\nSOLUSDT 1000"
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[dash.Dash]:
     """An app with a ticking engine on its own database (market clock 120x)."""
-    from app import create_app
-    from oms.bootstrap import build_oms
-    from oms.config import Settings
-
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'cb.db'}", speed=120.0,
-                        tick_interval_ms=50)
-    oms = build_oms(settings)
-    application = create_app(settings, oms, start_engine=True)
-    try:
-        with application.server.test_request_context("/"):
-            yield application
-    finally:
-        oms.close()
+    with ticking_app(tmp_path / "cb.db") as application:
+        yield application
 
 
 def _oms(app: dash.Dash) -> Any:

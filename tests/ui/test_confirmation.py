@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dash
 import pytest
-from ui_helpers import text_of
+from ui_helpers import text_of, ticking_app
 
 from pages import orders, rebalance
 
@@ -19,19 +19,8 @@ TARGETS = "BTCUSDT 3000\nETHUSDT 2000\nSOLUSDT 1000"
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[dash.Dash]:
     """An app with a ticking engine on its own database (market clock 120x)."""
-    from app import create_app
-    from oms.bootstrap import build_oms
-    from oms.config import Settings
-
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'confirm.db'}", speed=120.0,
-                        tick_interval_ms=50)
-    oms = build_oms(settings)
-    application = create_app(settings, oms, start_engine=True)
-    try:
-        with application.server.test_request_context("/"):
-            yield application
-    finally:
-        oms.close()
+    with ticking_app(tmp_path / "confirm.db") as application:
+        yield application
 
 
 def _parents(app: dash.Dash) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 import dash
 import pytest
 from oms_harness import until
-from ui_helpers import text_of, triggered
+from ui_helpers import text_of, ticking_app, triggered
 
 from components import ids
 from components.reconcile_panel import action_id
@@ -25,19 +25,8 @@ from pages import risk
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[dash.Dash]:
     """An app with a ticking engine (market clock 120x) reconciling every 2 s of market time."""
-    from app import create_app
-    from oms.bootstrap import build_oms
-    from oms.config import Settings
-
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'rc.db'}", speed=120.0,
-                        tick_interval_ms=50, reconcile_interval_s=2)
-    oms = build_oms(settings)
-    application = create_app(settings, oms, start_engine=True)
-    try:
-        with application.server.test_request_context("/"):
-            yield application
-    finally:
-        oms.close()
+    with ticking_app(tmp_path / "rc.db", reconcile_interval_s=2) as application:
+        yield application
 
 
 def _oms(app: dash.Dash) -> Any:
