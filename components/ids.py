@@ -66,6 +66,9 @@ __all__ = [
     "RECONCILE_REASON",
     "RECONCILE_SHOWN",
     "RECONCILE_STATUS",
+    "RESUBMIT_CONFIRM",
+    "RESUBMIT_FEEDBACK",
+    "RESUBMIT_PARENT",
     "RESUME_REASON",
     "RESUME_TRADING",
     "RISK_BREAKERS",
@@ -182,6 +185,9 @@ PARENT_FILLS = "parent-fills"
 CANCEL_PARENT = "cancel-parent"
 CANCEL_FEEDBACK = "cancel-feedback"
 CANCEL_CONFIRM = "cancel-confirm"  # the ConfirmDialogProvider around the cancel button
+RESUBMIT_PARENT = "resubmit-parent"
+RESUBMIT_CONFIRM = "resubmit-confirm"  # the ConfirmDialogProvider around the resubmit button
+RESUBMIT_FEEDBACK = "resubmit-feedback"
 ORDERS_REFRESH = "orders-refresh"
 ORDERS_COUNTS = "orders-counts"
 

@@ -1,8 +1,8 @@
 """REST API under /api/v1 on the dashboard's Flask server: JSON in, JSON out.
 
 Routes: GET status, GET orders, POST rebalance, POST signals, POST kill, POST resume,
-POST orders/<parent_id>/cancel, GET reports/<session_id> (and its fills as CSV),
-GET reconciliation, POST reconciliation/<mismatch_id>/resolve.
+POST orders/<parent_id>/cancel, POST orders/<parent_id>/resubmit, GET reports/<session_id>
+(and its fills as CSV), GET reconciliation, POST reconciliation/<mismatch_id>/resolve.
 Errors are 4xx JSON bodies ``{"error": ..., "errors": [{"field", "message"}]}``; a request is
 validated whole before anything is queued, so nothing is half-applied. Authentication, the Host
 check, JSON-only bodies and security headers are enforced by ``oms.auth`` for every route, body
@@ -49,6 +49,7 @@ _REBALANCE_KEYS = {"targets", "algo", "duration_minutes", "urgency", "dry_run", 
 _SIGNAL_KEYS = {"symbol", "side", "size_usd", "confidence", "urgency", "kind"}
 _REASON_KEYS = {"reason"}
 _RESOLVE_KEYS = {"action", "reason"}
+_RESUBMIT_KEYS = {"duration_minutes"}
 
 
 def jsonable(value: Any) -> Any:
@@ -245,6 +246,18 @@ def _cancel(parent_id: str) -> flask.Response:
     return flask.jsonify({"parent_id": parent_id, "cancel": "requested"})
 
 
+def _resubmit(parent_id: str) -> tuple[flask.Response, int]:
+    """A new parent for the unfilled rest of an ended parent; body optional:
+    {"duration_minutes": ...} (default: the old parent's horizon)."""
+    raw = flask.request.get_data(cache=True)
+    body = _body(_RESUBMIT_KEYS, set()) if raw.strip() else {}
+    result = _service().resubmit_remaining(parent_id, body.get("duration_minutes"),
+                                           actor=_actor())
+    return flask.jsonify(jsonable({"resubmitted_from": parent_id,
+                                   "parent_id": result.parent_ids[0],
+                                   "session_id": result.session_id})), 201
+
+
 def _reconciliation() -> flask.Response:
     """Running reconciliation: last run, next run, the open mismatches with both views."""
     return flask.jsonify(jsonable(_service().reconciliation()))
@@ -310,6 +323,7 @@ def api_blueprint() -> flask.Blueprint:
         ("/kill", "kill", _kill, ["POST"]),
         ("/resume", "resume", _resume, ["POST"]),
         ("/orders/<parent_id>/cancel", "cancel", _cancel, ["POST"]),
+        ("/orders/<parent_id>/resubmit", "resubmit", _resubmit, ["POST"]),
         ("/reports/<session_id>", "report", _report, ["GET"]),
         ("/reports/<session_id>/fills.csv", "report_csv", _report_csv, ["GET"]),
         ("/reconciliation", "reconciliation", _reconciliation, ["GET"]),

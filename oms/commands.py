@@ -16,6 +16,7 @@ __all__ = [
     "KillSwitch",
     "ResetBreaker",
     "ResolveMismatch",
+    "ResubmitRemaining",
     "Resume",
     "SubmitParentOrder",
     "SubmitRebalance",
@@ -82,6 +83,15 @@ class CancelParent(_Command):
 
 
 @dataclass(frozen=True, slots=True)
+class ResubmitRemaining(_Command):
+    """Start a new parent for the unfilled rest of a HALTED, CANCELED or FAILED parent: same
+    symbol, side, algorithm and options; ``duration_minutes`` None keeps the old horizon."""
+
+    parent_id: str
+    duration_minutes: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class KillSwitch(_Command):
     """Halt trading: cancel every working child, halt every working parent.
 
@@ -118,5 +128,5 @@ class ResolveMismatch(_Command):
     reason: str = ""
 
 
-Command = (SubmitRebalance | SubmitParentOrder | SubmitSignal | CancelParent | KillSwitch
-           | Resume | ResetBreaker | ResolveMismatch)
+Command = (SubmitRebalance | SubmitParentOrder | SubmitSignal | CancelParent | ResubmitRemaining
+           | KillSwitch | Resume | ResetBreaker | ResolveMismatch)

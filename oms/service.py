@@ -17,6 +17,7 @@ from oms.commands import (
     KillSwitch,
     ResetBreaker,
     ResolveMismatch,
+    ResubmitRemaining,
     Resume,
     SubmitParentOrder,
     SubmitRebalance,
@@ -316,6 +317,20 @@ class OmsService:
                 raise NotFound(FieldError("parent_id", f"no parent order {shown!r}")) from None
             raise ValidationError(FieldError("parent_id", f"{parent_id} is not working (it is "
                                                           f"{state})")) from None
+
+    def resubmit_remaining(self, parent_id: str, duration_minutes: object | None = None, *,
+                           actor: str = "api", wait: bool = True) -> SubmitResult:
+        """Queue a new parent for the unfilled rest of a HALTED, CANCELED or FAILED parent
+        (same symbol, side, algorithm and options; the old horizon unless one is given)."""
+        duration = (None if duration_minutes is None or duration_minutes == ""
+                    else _positive_float("duration_minutes", duration_minutes, upper=24 * 60))
+        result: SubmitResult = self._call(
+            ResubmitRemaining(parent_id, duration, actor=actor), wait)
+        return result
+
+    def resubmit_links(self, parent_id: str) -> dict[str, str]:
+        """``resubmitted_as`` / ``resubmitted_from``: the parents a resubmit links to this one."""
+        return self.repository.resubmit_links(parent_id)
 
     def kill(self, reason: object = "kill switch", *, actor: str = "api",
              wait: bool = False) -> Any:

@@ -1,8 +1,9 @@
 """/orders: parent and child blotters (AG Grid, filterable, paged server-side); select a parent
-to see its children and fills, and cancel it."""
+to see its children and fills, cancel it, or resubmit what a halt or a cancel left unfilled."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import dash
@@ -31,9 +32,11 @@ from components.tables import Column, section, table
 from oms.errors import OmsError
 
 __all__ = ["cancel_message", "cancel_parent", "child_columns", "child_rows", "layout",
-           "parent_columns", "parent_detail", "parent_rows", "register", "select_parent"]
+           "parent_columns", "parent_detail", "parent_rows", "register", "resubmit_disabled",
+           "resubmit_message", "resubmit_parent", "select_parent"]
 
 _SHOW_ALL = "orders-show-all-children"
+_RESUBMITTABLE = ("HALTED", "CANCELED", "FAILED")
 
 
 def layout(**_query: Any) -> html.Div:
@@ -62,10 +65,18 @@ def layout(**_query: Any) -> html.Div:
                                     className="btn btn-warn", disabled=True),
                         id=ids.CANCEL_CONFIRM,
                         message="Cancel the selected parent and its working children?"),
+                    dcc.ConfirmDialogProvider(
+                        html.Button("Resubmit remaining", id=ids.RESUBMIT_PARENT, n_clicks=0,
+                                    className="btn", disabled=True,
+                                    title="a new parent for the unfilled rest of a halted, "
+                                          "canceled or failed parent"),
+                        id=ids.RESUBMIT_CONFIRM,
+                        message="Resubmit the unfilled rest of the selected parent?"),
                     html.Button("Show all children", id=_SHOW_ALL, n_clicks=0,
                                 className="btn btn-small"),
                 ]),
                 html.Div(id=ids.CANCEL_FEEDBACK, className="feedback-box"),
+                html.Div(id=ids.RESUBMIT_FEEDBACK, className="feedback-box"),
             ])),
             section("Fills of the selected parent", html.Div(id=ids.PARENT_FILLS,
                                                               className="scroll-y")),
@@ -127,7 +138,10 @@ def select_parent(rows: list[dict[str, Any]] | None, _show_all: int | None) -> t
             dash.no_update)
 
 
-def _detail(row: dict[str, Any]) -> html.Dl:
+def _detail(row: dict[str, Any], links: dict[str, str]) -> html.Dl:
+    linked = [(label, links[key]) for key, label in (("resubmitted_from", "Resubmitted from"),
+                                                      ("resubmitted_as", "Resubmitted as"))
+              if key in links]
     pairs = [("Parent", row["parent_id"]), ("Session", row["session_id"]),
              ("Symbol", f"{row['side']} {row['symbol']}"),
              ("Algo", f"{str(row['algo']).upper()}: {row.get('algo_reason') or ''}"),
@@ -142,7 +156,7 @@ def _detail(row: dict[str, Any]) -> html.Dl:
              ("Restarts", f"resumed {row['resumes']}× (last at "
                           f"{fmt_datetime(row['resumed_at'])})"
                           if row.get("resumes") else "none"),
-             ("End", row.get("end_reason") or "—")]
+             ("End", row.get("end_reason") or "—"), *linked]
     return html.Dl([item for k, v in pairs for item in (html.Dt(k), html.Dd(v))],
                    className="detail")
 
@@ -169,7 +183,7 @@ def parent_detail(selected: dict[str, str] | None, _n: int | None) -> tuple[Any,
                          Column("Liq", "liq"), Column("Child", "coid")], fill_rows,
                         empty="no fills")
     working = row["state"] in ("PENDING", "WORKING")
-    return _detail(row), fills_table, not working
+    return _detail(row, oms_service.resubmit_links(parent_id)), fills_table, not working
 
 
 def cancel_message(selected: dict[str, str] | None) -> str:
@@ -191,6 +205,47 @@ def cancel_parent(n_clicks: int | None, selected: dict[str, str] | None) -> Any:
     except OmsError as exc:
         return html.Div(f"Cancel failed: {exc}", className="feedback feedback-error")
     return html.Div(f"Cancel requested for {parent_id}", className="feedback feedback-ok")
+
+
+def resubmit_disabled(selected: dict[str, str] | None, _n: int | None) -> bool:
+    """The resubmit button is enabled only for a HALTED, CANCELED or FAILED parent with an
+    unfilled rest, not yet resubmitted, while trading is not HALTED (the engine re-checks)."""
+    parent_id = (selected or {}).get("parent_id")
+    if not parent_id:
+        return True
+    oms_service = service()
+    if oms_service.gate.is_halted or str(oms_service.snapshot().trading_state) == "HALTED":
+        return True
+    rows = oms_service.parent_orders(page=0, page_size=1000,
+                                     session_id=(selected or {}).get("session_id")).rows
+    row = next((r for r in rows if r["parent_id"] == parent_id), None)
+    if row is None or row["state"] not in _RESUBMITTABLE:
+        return True
+    if Decimal(str(row["filled_quantity"])) >= Decimal(str(row["quantity"])):
+        return True
+    return "resubmitted_as" in oms_service.resubmit_links(parent_id)
+
+
+def resubmit_message(selected: dict[str, str] | None) -> str:
+    """The question the resubmit confirmation asks, naming the parent."""
+    parent_id = (selected or {}).get("parent_id")
+    if not parent_id:
+        return "No parent selected."
+    return (f"Resubmit the unfilled rest of {parent_id} as a new parent (same symbol, side and "
+            "algorithm, over the old horizon)? Every pre-trade check applies again.")
+
+
+def resubmit_parent(n_clicks: int | None, selected: dict[str, str] | None) -> Any:
+    """Start a new parent for the selected parent's unfilled rest (once confirmed)."""
+    if not n_clicks or not selected or not selected.get("parent_id"):
+        raise dash.exceptions.PreventUpdate
+    parent_id = selected["parent_id"]
+    try:
+        result = service().resubmit_remaining(parent_id, actor=current_actor())
+    except OmsError as exc:
+        return html.Div(f"Resubmit failed: {exc}", className="feedback feedback-error")
+    return html.Div(f"Resubmitted {parent_id} as {result.parent_ids[0]}",
+                    className="feedback feedback-ok")
 
 
 def register(app: dash.Dash) -> None:
@@ -224,6 +279,13 @@ def register(app: dash.Dash) -> None:
     app.callback(Output(ids.CANCEL_FEEDBACK, "children"),
                  Input(ids.CANCEL_CONFIRM, "submit_n_clicks"),
                  State(ids.SELECTED_PARENT, "data"), prevent_initial_call=True)(cancel_parent)
+    app.callback(Output(ids.RESUBMIT_PARENT, "disabled"), Input(ids.SELECTED_PARENT, "data"),
+                 Input(ids.LIVE_INTERVAL, "n_intervals"))(resubmit_disabled)
+    app.callback(Output(ids.RESUBMIT_CONFIRM, "message"), Input(ids.SELECTED_PARENT, "data"))(
+        resubmit_message)
+    app.callback(Output(ids.RESUBMIT_FEEDBACK, "children"),
+                 Input(ids.RESUBMIT_CONFIRM, "submit_n_clicks"),
+                 State(ids.SELECTED_PARENT, "data"), prevent_initial_call=True)(resubmit_parent)
     clientside_callback(
         app, ClientsideFunction(namespace="oms", function_name="refreshGrids"),
         Output(ids.ORDERS_REFRESH, "data"), Input(ids.LIVE_INTERVAL, "n_intervals"),

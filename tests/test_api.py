@@ -389,6 +389,58 @@ def test_cancel_of_an_unknown_parent_is_404(api: Api) -> None:
     assert response.get_json()["errors"][0]["field"] == "parent_id"
 
 
+def _resubmit_once_settled(api: Api, parent_id: str, body: Any = None) -> Any:
+    """POST resubmit, retried while the old parent's cancels are still being confirmed."""
+    response = None
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        response = api.post(f"/orders/{parent_id}/resubmit", body)
+        if not (response.status_code == 422 and "still open" in response.get_json()["error"]):
+            return response
+        time.sleep(0.05)
+    raise AssertionError(f"the cancels of {parent_id} were never confirmed: {response}")
+
+
+def test_resubmit_a_canceled_parent(api: Api) -> None:
+    # Arrange: a canceled TWAP parent
+    parent_id = api.post("/rebalance", {"targets": {"BTCUSDT": 2000}, "algo": "twap",
+                                        "duration_minutes": 60}).get_json()["parent_ids"][0]
+    api.post(f"/orders/{parent_id}/cancel", {})
+    until(lambda: api.get("/orders").get_json()["rows"][0]["state"] == "CANCELED")
+
+    # Act
+    response = _resubmit_once_settled(api, parent_id, {"duration_minutes": 5})
+
+    # Assert: a new parent for the rest, linked to the old one; a second resubmit is refused
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["resubmitted_from"] == parent_id and body["parent_id"] != parent_id
+    rows = {r["parent_id"]: r for r in api.get("/orders").get_json()["rows"]}
+    old, new = rows[parent_id], rows[body["parent_id"]]
+    assert Decimal(new["quantity"]) == Decimal(old["quantity"]) - Decimal(old["filled_quantity"])
+    assert new["duration_minutes"] == 5 and new["algo"] == "twap"
+    again = api.post(f"/orders/{parent_id}/resubmit", {})
+    assert again.status_code == 422 and "already resubmitted" in again.get_json()["error"]
+    working = api.client.post(f"/api/v1/orders/{body['parent_id']}/resubmit", data="",
+                              content_type="application/json")  # an empty body is accepted
+    assert working.status_code == 422 and _fields(working) == {"parent_id"}
+
+
+def test_resubmit_refusals_name_the_field(api: Api) -> None:
+    unknown = api.post("/orders/p-does-not-exist/resubmit", {})
+    assert unknown.status_code == 404 and _fields(unknown) == {"parent_id"}
+    extra = api.post("/orders/p-does-not-exist/resubmit", {"quantity": 1})
+    assert extra.status_code == 422 and _fields(extra) == {"quantity"}
+    bad = api.post("/orders/p-does-not-exist/resubmit", {"duration_minutes": -1})
+    assert bad.status_code == 422 and _fields(bad) == {"duration_minutes"}
+    parent_id = api.post("/rebalance", {"targets": {"BTCUSDT": 2000}, "algo": "twap",
+                                        "duration_minutes": 60}).get_json()["parent_ids"][0]
+    assert api.post("/kill", {"reason": "drill"}).status_code == 200
+    until(lambda: api.get("/orders").get_json()["rows"][0]["state"] == "HALTED")
+    halted = api.post(f"/orders/{parent_id}/resubmit", {})
+    assert halted.status_code == 409 and _fields(halted) == {"trading_state"}
+
+
 # -- reports -----------------------------------------------------------------------------------
 
 

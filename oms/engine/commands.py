@@ -20,6 +20,7 @@ from oms.commands import (
     KillSwitch,
     ResetBreaker,
     ResolveMismatch,
+    ResubmitRemaining,
     Resume,
     SubmitParentOrder,
     SubmitRebalance,
@@ -27,6 +28,7 @@ from oms.commands import (
 )
 from oms.engine.book import OrderBook
 from oms.engine.lifecycle import OrderLifecycle
+from oms.engine.resubmit import Resubmitter
 from oms.engine.sessions import SessionDesk, SubmitResult
 from oms.engine.signals import SignalDesk
 from oms.errors import FieldError, NotFound, OmsError, ValidationError
@@ -65,8 +67,10 @@ class CommandHandler:
     def __init__(self, *, book: OrderBook, lifecycle: OrderLifecycle, sessions: SessionDesk,
                  signals: SignalDesk, journal: Journal, gate: HaltGate, risk: HaltControl,
                  plan_inputs: Callable[[list[str]], PlanInputs],
-                 reconcile: ReconcileControl | None = None) -> None:
+                 reconcile: ReconcileControl | None = None,
+                 resubmitter: Resubmitter | None = None) -> None:
         self.reconcile = reconcile
+        self.resubmitter = resubmitter
         self.book = book
         self.lifecycle = lifecycle
         self.sessions = sessions
@@ -107,6 +111,10 @@ class CommandHandler:
             return self.signals.submit(command, now)
         if isinstance(command, CancelParent):
             return self._cancel_parent(command, now)
+        if isinstance(command, ResubmitRemaining):
+            if self.resubmitter is None:
+                raise ValidationError(FieldError("parent_id", "resubmits are not available"))
+            return self.resubmitter.resubmit(command, now)
         if isinstance(command, KillSwitch):
             return self.halt(command.reason, command.actor, now, durable=command.durable)
         if isinstance(command, Resume):

@@ -35,6 +35,7 @@ from oms.engine.reconcile import Reconciler, reconcile_interval
 from oms.engine.reconcile_actions import MismatchResolver
 from oms.engine.recovery import CLOCK_KEY, recover
 from oms.engine.reports import ReportBuilder
+from oms.engine.resubmit import Resubmitter
 from oms.engine.risk_guard import RiskGuard
 from oms.engine.sessions import SessionDesk
 from oms.engine.signals import SignalDesk
@@ -113,7 +114,11 @@ class ExecutionEngine:
         self.handler = CommandHandler(book=self.book, lifecycle=self.lifecycle,
                                       sessions=self.sessions, signals=self.signals,
                                       journal=self.journal, gate=gate, risk=self.risk,
-                                      plan_inputs=self.plan_inputs, reconcile=resolver)
+                                      plan_inputs=self.plan_inputs, reconcile=resolver,
+                                      resubmitter=Resubmitter(book=self.book,
+                                                              sessions=self.sessions,
+                                                              journal=self.journal,
+                                                              records=repository))
         self._snapshot: EngineSnapshot | None = None
         self._started = False
         self._clock_written: datetime | None = None

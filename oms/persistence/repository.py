@@ -3,6 +3,7 @@ kill switch's halt, committed from the caller's thread before the kill is acknow
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -44,10 +45,13 @@ from oms.persistence.tables import (
 )
 from oms.persistence.types import Money
 
-__all__ = ["STATE_TABLES", "Page", "Repository", "WriteBatch", "halt_rows"]
+__all__ = ["RESUBMIT_EVENTS", "STATE_TABLES", "Page", "Repository", "WriteBatch", "halt_rows"]
 
 _OPEN_CHILD = [s.value for s in ChildState if not s.is_terminal]
 _OPEN_PARENT = [s.value for s in ParentState if not s.is_terminal]
+# audit event -> the payload key naming the other parent of a resubmit
+RESUBMIT_EVENTS = {"ParentResubmitted": "resubmitted_as",
+                   "ParentResubmittedFrom": "resubmitted_from"}
 
 
 @dataclass(slots=True)
@@ -371,6 +375,27 @@ class Repository:
             state = s.scalar(select(ParentOrderRow.state)
                              .where(ParentOrderRow.parent_id == parent_id))
         return None if state is None else str(state)
+
+    def load_parent(self, parent_id: str) -> ParentOrder | None:
+        """One parent as a domain object, None when no parent has that id."""
+        with self.db.session() as s:
+            row = s.get(ParentOrderRow, parent_id)
+            return None if row is None else parent_from_row(row)
+
+    def resubmit_links(self, parent_id: str) -> dict[str, str]:
+        """How a parent is linked by resubmits: ``resubmitted_as`` (the parent that took over
+        its unfilled rest) and ``resubmitted_from`` (the parent whose rest it took over)."""
+        links: dict[str, str] = {}
+        with self.db.session() as s:
+            rows = s.scalars(select(AuditRow).where(
+                AuditRow.entity_id == parent_id,
+                AuditRow.event.in_(list(RESUBMIT_EVENTS))).order_by(AuditRow.id))
+            for row in rows:
+                payload = json.loads(row.payload) if isinstance(row.payload, str) else row.payload
+                key = RESUBMIT_EVENTS[row.event]
+                if isinstance(payload, dict) and isinstance(payload.get(key), str):
+                    links[key] = payload[key]
+        return links
 
     def children_page(self, *, page: int = 0, page_size: int = 100,
                       parent_id: str | None = None, state: str | None = None,
