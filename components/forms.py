@@ -15,8 +15,12 @@ from oms.errors import FieldError
 if TYPE_CHECKING:
     from oms.engine.sessions import SubmitResult
 
-__all__ = ["ALGO_OPTIONS", "algo_choice", "error_list", "rows_to_text",
+__all__ = ["ALGO_OPTIONS", "TARGETS_PLACEHOLDER", "algo_choice", "error_list", "rows_to_text",
            "submitted_message", "text_to_rows"]
+
+# Shown in the empty targets box: worded as an example so it is not read as content
+TARGETS_PLACEHOLDER = ("e.g. BTCUSDT 3000   (one 'SYMBOL USD' per line)\n"
+                       "e.g. ETHUSDT 2000")
 
 ALGO_OPTIONS = [
     {"label": "AUTO (policy chooses)", "value": "auto"},

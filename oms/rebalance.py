@@ -122,7 +122,9 @@ def validate_targets(targets: Mapping[str, object], allowed_symbols: Iterable[st
     errors: list[FieldError] = []
     clean: dict[str, Decimal] = {}
     if not targets:
-        raise ValidationError(FieldError("targets", "no targets given"))
+        raise ValidationError(FieldError(
+            "targets", "no targets given: type one 'SYMBOL USD' line per symbol, "
+                       "e.g. BTCUSDT 3000 (the grey text in an empty box is only an example)"))
     for symbol, raw in targets.items():
         field = f"targets.{symbol}"
         if not isinstance(symbol, str) or not _SYMBOL.match(symbol):

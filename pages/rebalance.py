@@ -17,6 +17,7 @@ from components.context import current_actor, current_oms, service
 from components.estimate_view import estimate_panel
 from components.forms import (
     ALGO_OPTIONS,
+    TARGETS_PLACEHOLDER,
     error_list,
     rows_to_text,
     submitted_message,
@@ -32,7 +33,6 @@ __all__ = ["close_confirmation", "layout", "preview", "register", "request_rebal
            "submit_rebalance", "submit_signal", "sync_targets"]
 
 log = logging.getLogger(__name__)
-_EXAMPLE = "BTCUSDT 3000\nETHUSDT 2000\nSOLUSDT 1000"
 
 
 def _field(label: str, control: Any, hint: str = "") -> html.Label:
@@ -55,7 +55,7 @@ def _rebalance_form(default_duration: float) -> html.Section:
     body = html.Div(className="form", children=[
         html.Div(className="grid-2 tight", children=[
             _field("Targets (one SYMBOL TARGET_USD per line; paste from a spreadsheet)",
-                   dcc.Textarea(id=ids.REBALANCE_TEXT, placeholder=_EXAMPLE, value="",
+                   dcc.Textarea(id=ids.REBALANCE_TEXT, placeholder=TARGETS_PLACEHOLDER, value="",
                                 className="targets-text", spellCheck=False)),
             html.Div([html.Span("Targets table (edit a cell to update the text)",
                                 className="field-label"),

@@ -86,3 +86,35 @@ def test_a_negative_signal_size_says_it_must_be_positive(app: dash.Dash) -> None
 def test_the_cancel_confirmation_names_the_parent() -> None:
     assert "p-42" in orders.cancel_message({"parent_id": "p-42", "session_id": "s-1"})
     assert orders.cancel_message(None) == "No parent selected."
+
+
+def test_the_resubmit_confirmation_names_the_parent() -> None:
+    assert "p-42" in orders.resubmit_message({"parent_id": "p-42", "session_id": "s-1"})
+    assert orders.resubmit_message(None) == "No parent selected."
+
+
+def test_resubmit_is_offered_only_for_an_ended_parent_and_only_once(app: dash.Dash) -> None:
+    # Arrange: a working TWAP parent
+    service = app.server.config["OMS"].service
+    result = service.submit_order("ETHUSDT", "BUY", "0.5", "twap", 30, actor="t")
+    selected = {"parent_id": result.parent_ids[0], "session_id": result.session_id}
+    assert orders.resubmit_disabled(selected, 1) is True  # working: not offered
+    assert orders.resubmit_disabled(None, 1) is True
+
+    # Act: cancel it, wait until its children are gone, resubmit from the page
+    service.cancel_parent(result.parent_ids[0])
+    deadline = time.monotonic() + 20
+    while orders.resubmit_disabled(selected, 1) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    offered = orders.resubmit_disabled(selected, 1)
+    feedback = orders.resubmit_parent(1, selected)
+    while "still open" in text_of(feedback) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the venue has not confirmed the cancels yet
+        feedback = orders.resubmit_parent(1, selected)
+
+    # Assert: offered once, the feedback names the new parent, then no longer offered
+    assert offered is False
+    assert f"Resubmitted {result.parent_ids[0]} as p-" in text_of(feedback)
+    assert orders.resubmit_disabled(selected, 1) is True
+    again = orders.resubmit_parent(1, selected)
+    assert "Resubmit failed" in text_of(again) and "already resubmitted" in text_of(again)
