@@ -314,12 +314,12 @@ class OmsService:
 
     def preview_signal(self, symbol: str, side: str | Side, size_usd: object,
                        confidence: object, urgency: object, kind: str = "entry", *,
-                       size: object = None) -> SubmitResult:
-        """Size a signal as the submit would, creating nothing (``sizing`` is None unless auto)."""
+                       size: object = None, wait: bool = True) -> Any:
+        """Size a signal as the submit would, creating nothing: a SubmitResult without session
+        or parents (``sizing`` is None unless auto); its future when not ``wait``."""
         command = self._signal_command(symbol, side, size_usd, confidence, urgency, kind, size,
                                        actor="preview", dry_run=True)
-        result: SubmitResult = self._call(command, True)
-        return result
+        return self._call(command, wait)
 
     def cancel_parent(self, parent_id: str, *, actor: str = "api", wait: bool = True) -> Any:
         """Cancel a working parent and its children. NotFound when no parent has that id;

@@ -89,9 +89,8 @@ def test_auto_signal_is_sized_by_kelly_and_the_computation_is_kept(tmp_path: Pat
 def test_auto_size_preview_creates_nothing_and_caps_at_the_order_limit(
         harness: OmsHarness) -> None:
     # equity 100,000: 13,066.70 x scale (< 1 for ETH at 0.5/yr) is above the 5,000 order cap
-    future = harness.service._call(  # the preview's command, answered by the next tick
-        harness.service._signal_command("ETHUSDT", "BUY", None, 0.6, 0.5, "entry", "auto",
-                                        actor="t", dry_run=True), False)
+    future = harness.service.preview_signal("ETHUSDT", "BUY", None, 0.6, 0.5, size="auto",
+                                            wait=False)
     harness.tick()
     sizing = future.result(timeout=1).sizing
     assert sizing["cap_usd"] == "5000" and sizing["cap_applied"] is True
