@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from oms.engine.sessions import SubmitResult
 
 __all__ = ["ALGO_OPTIONS", "TARGETS_PLACEHOLDER", "algo_choice", "error_list", "rows_to_text",
-           "submitted_message", "text_to_rows"]
+           "sizing_view", "submitted_message", "text_to_rows"]
 
 # Shown in the empty targets box: worded as an example so it is not read as content
 TARGETS_PLACEHOLDER = ("e.g. BTCUSDT 3000   (one 'SYMBOL USD' per line)\n"
@@ -107,4 +107,22 @@ def submitted_message(result: SubmitResult, what: str = "rebalance") -> html.Div
         className="fb-title")]
     if result.skipped:
         parts.append(html.Ul([html.Li(f"skipped {s}: {r}") for s, r in result.skipped]))
+    if result.sizing:
+        parts.append(sizing_view(result.sizing))
     return html.Div(parts, className="feedback feedback-ok")
+
+
+_SIZING_ROWS = (("Equity USD", "equity_usd"), ("Win rate", "win_rate"),
+                ("Payoff ratio", "payoff_ratio"), ("Full Kelly", "full_kelly"),
+                ("Kelly fraction", "kelly_fraction"), ("Kelly stake", "kelly_stake"),
+                ("Volatility (annual)", "measured_volatility"),
+                ("Volatility source", "volatility_source"),
+                ("Target volatility", "target_volatility"), ("Vol scale", "volatility_scale"),
+                ("Uncapped USD", "uncapped_usd"), ("Cap USD", "cap_usd"),
+                ("Cap applied", "cap_applied"), ("Size USD", "size_usd"))
+
+
+def sizing_view(sizing: dict[str, Any]) -> html.Table:
+    """The auto size's computation (``oms.sizing.AutoSize.as_dict``), one row per step."""
+    return html.Table(html.Tbody([html.Tr([html.Th(label), html.Td(str(sizing.get(key, "")))])
+                                  for label, key in _SIZING_ROWS]), className="sizing-table")

@@ -79,8 +79,11 @@ __all__ = [
     "SIGNAL_CONFIDENCE",
     "SIGNAL_FEEDBACK",
     "SIGNAL_KIND",
+    "SIGNAL_PREVIEW",
+    "SIGNAL_PREVIEW_BOX",
     "SIGNAL_SIDE",
     "SIGNAL_SIZE",
+    "SIGNAL_SIZE_MODE",
     "SIGNAL_SUBMIT",
     "SIGNAL_SYMBOL",
     "SIGNAL_URGENCY",
@@ -177,6 +180,9 @@ SIGNAL_URGENCY = "signal-urgency"
 SIGNAL_KIND = "signal-kind"
 SIGNAL_SUBMIT = "signal-submit"
 SIGNAL_FEEDBACK = "signal-feedback"
+SIGNAL_SIZE_MODE = "signal-size-mode"  # "usd" (the Size USD field) or "auto" (Kelly x vol)
+SIGNAL_PREVIEW = "signal-preview"
+SIGNAL_PREVIEW_BOX = "signal-preview-box"
 
 # -- orders ------------------------------------------------------------------------------------
 SELECTED_PARENT = "selected-parent"

@@ -46,7 +46,7 @@ _MAX_PAGE_SIZE = 1000
 F = TypeVar("F", bound=Callable[..., Any])
 
 _REBALANCE_KEYS = {"targets", "algo", "duration_minutes", "urgency", "dry_run", "on_limit"}
-_SIGNAL_KEYS = {"symbol", "side", "size_usd", "confidence", "urgency", "kind"}
+_SIGNAL_KEYS = {"symbol", "side", "size_usd", "size", "confidence", "urgency", "kind"}
 _REASON_KEYS = {"reason"}
 _RESOLVE_KEYS = {"action", "reason"}
 _RESUBMIT_KEYS = {"duration_minutes"}
@@ -207,10 +207,11 @@ def _rebalance() -> tuple[flask.Response, int] | flask.Response:
 
 
 def _signal() -> tuple[flask.Response, int]:
-    body = _body(_SIGNAL_KEYS, {"symbol", "side", "size_usd", "confidence"})
-    result = _service().submit_signal(str(body["symbol"]), str(body["side"]), body["size_usd"],
-                                      body["confidence"], body.get("urgency", 0.5),
-                                      str(body.get("kind", "entry")), actor=_actor())
+    body = _body(_SIGNAL_KEYS, {"symbol", "side", "confidence"})  # size_usd or size
+    result = _service().submit_signal(str(body["symbol"]), str(body["side"]),
+                                      body.get("size_usd"), body["confidence"],
+                                      body.get("urgency", 0.5), str(body.get("kind", "entry")),
+                                      size=body.get("size"), actor=_actor())
     log.info("signal %s submitted by %s", result.session_id, _actor())
     return flask.jsonify(jsonable(result)), 201
 

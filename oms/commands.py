@@ -65,14 +65,16 @@ class SubmitParentOrder(_Command):
 
 @dataclass(frozen=True, slots=True)
 class SubmitSignal(_Command):
-    """A strategy signal: enter or exit a position of ``size_usd``."""
+    """A strategy signal: enter or exit a position of ``size_usd`` (None: auto-sized by
+    ``oms.sizing.auto_size``); ``dry_run`` only sizes it (the preview) and creates nothing."""
 
     symbol: str
     side: Side
-    size_usd: Decimal
+    size_usd: Decimal | None
     confidence: float
     urgency: float
     kind: str  # "entry" or "exit"
+    dry_run: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ __all__ = [
     "PaperVenueSettings",
     "RiskLimits",
     "Settings",
+    "SizingSettings",
     "VenueName",
 ]
 
@@ -112,6 +113,18 @@ class RiskLimits(BaseModel):
     # its notional (limit price, else the touch) plus this buffer (fees, walking the book).
     spot: bool = True
     buy_reserve_buffer_bps: Decimal = Field(default=Decimal(50), ge=0)
+
+
+class SizingSettings(BaseModel):
+    """Auto size of a strategy signal (``"size": "auto"``): fractional Kelly from the strategy's
+    edge, scaled by volatility targeting; formula and sources in ``oms.sizing``."""
+
+    win_rate: Decimal = Field(default=Decimal("0.821"), gt=0, lt=1)  # DipMaster's 82.1% target
+    payoff_ratio: Decimal = Field(default=Decimal("0.6"), gt=0)  # average win / average loss
+    kelly_fraction: Decimal = Field(default=Decimal("0.25"), gt=0, le=1)  # quarter Kelly
+    target_volatility: Decimal = Field(default=Decimal("0.5"), gt=0)  # annualised
+    max_leverage: Decimal = Field(default=Decimal(1), gt=0)
+    volatility_lookback_minutes: int = Field(default=240, ge=3)  # recent 1-minute bars measured
 
 
 class PaperVenueSettings(BaseModel):
@@ -249,6 +262,7 @@ class Settings(BaseSettings):
     paper: PaperVenueSettings = Field(default_factory=PaperVenueSettings)
     binance: BinanceSettings = Field(default_factory=BinanceSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    sizing: SizingSettings = Field(default_factory=SizingSettings)
 
     @field_validator("symbols")
     @classmethod

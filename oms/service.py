@@ -39,11 +39,13 @@ from oms.rebalance import (
 )
 from oms.reconciliation import ReconcileView, ResolveAction
 from oms.risk.halt import HaltGate
+from oms.signals import parse_signal_size
 from oms.snapshot import EngineSnapshot
 
 __all__ = ["MAX_REASON_CHARS", "OmsService", "validate_reason"]
 
 log = logging.getLogger(__name__)
+_ZERO = Decimal(0)
 MAX_REASON_CHARS = 500
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MISMATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -275,10 +277,9 @@ class OmsService:
         result: SubmitResult = self._call(command, wait)
         return result
 
-    def submit_signal(self, symbol: str, side: str | Side, size_usd: object, confidence: object,
-                      urgency: object, kind: str = "entry", *, actor: str = "strategy",
-                      wait: bool = True) -> SubmitResult:
-        """Queue a strategy signal (entry or exit)."""
+    def _signal_command(self, symbol: str, side: str | Side, size_usd: object,
+                        confidence: object, urgency: object, kind: str, size: object, *,
+                        actor: str, dry_run: bool) -> SubmitSignal:
         errors: list[FieldError] = []
         if symbol not in self.settings.symbols:
             errors.append(FieldError("symbol", f"unknown symbol {symbol!r}"))
@@ -286,22 +287,40 @@ class OmsService:
             errors.append(FieldError("side", f"must be BUY or SELL, got {side!r}"))
         if kind not in ("entry", "exit"):
             errors.append(FieldError("kind", f"must be entry or exit, got {kind!r}"))
+        usd: Decimal | None = _ZERO
+        try:
+            usd = parse_signal_size(size_usd, size, upper=self.settings.risk.max_target_usd)
+        except ValidationError as exc:
+            errors.extend(exc.errors)
         values: dict[str, float] = {}
-        for name, value in (("size_usd", size_usd), ("confidence", confidence),
-                            ("urgency", urgency)):
+        for name, value in (("confidence", confidence), ("urgency", urgency)):
             try:
-                values[name] = (_positive_float(name, value,
-                                                upper=float(self.settings.risk.max_target_usd))
-                                if name == "size_usd" else _unit(name, value))
+                values[name] = _unit(name, value)
             except ValidationError as exc:
                 errors.extend(exc.errors)
         if errors:
             raise ValidationError(errors)
-        command = SubmitSignal(symbol, Side(str(side).upper()),
-                               Decimal(str(values["size_usd"])), values["confidence"],
-                               values["urgency"], kind, actor=actor)
+        return SubmitSignal(symbol, Side(str(side).upper()), usd, values["confidence"],
+                            values["urgency"], kind, dry_run=dry_run, actor=actor)
+
+    def submit_signal(self, symbol: str, side: str | Side, size_usd: object, confidence: object,
+                      urgency: object, kind: str = "entry", *, size: object = None,
+                      actor: str = "strategy", wait: bool = True) -> SubmitResult:
+        """Queue a strategy signal (entry or exit) of ``size_usd``, or of ``size`` (a number,
+        or "auto": fractional Kelly with volatility targeting, ``SubmitResult.sizing``)."""
+        command = self._signal_command(symbol, side, size_usd, confidence, urgency, kind, size,
+                                       actor=actor, dry_run=False)
         result: SubmitResult = self._call(command, wait)
         return result
+
+    def preview_signal(self, symbol: str, side: str | Side, size_usd: object,
+                       confidence: object, urgency: object, kind: str = "entry", *,
+                       size: object = None, wait: bool = True) -> Any:
+        """Size a signal as the submit would, creating nothing: a SubmitResult without session
+        or parents (``sizing`` is None unless auto); its future when not ``wait``."""
+        command = self._signal_command(symbol, side, size_usd, confidence, urgency, kind, size,
+                                       actor="preview", dry_run=True)
+        return self._call(command, wait)
 
     def cancel_parent(self, parent_id: str, *, actor: str = "api", wait: bool = True) -> Any:
         """Cancel a working parent and its children. NotFound when no parent has that id;

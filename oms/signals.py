@@ -5,15 +5,18 @@
 - Every position opened by an entry is closed at the latest ``EXIT_AFTER`` (180 minutes) after the
   entry's first fill, unless an exit signal for the symbol came first. ``SignalBook`` tracks entry
   fills and hands out each due exit once.
+- ``parse_signal_size`` reads the size a signal asks for: ``size_usd`` (a positive number) or
+  ``size`` (a positive number, or ``"auto"``: sized by ``oms.sizing.auto_size`` in the engine).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from oms.clock import utc
+from oms.errors import FieldError, ValidationError
 from oms.model.enums import Side
 
 __all__ = [
@@ -24,11 +27,50 @@ __all__ = [
     "SignalBook",
     "entry_duration_minutes",
     "next_boundary",
+    "parse_signal_size",
 ]
 
 BOUNDARY_MINUTES = 15
 EXIT_AFTER = timedelta(minutes=180)
 ZERO = Decimal(0)
+
+
+def _positive_usd(name: str, value: object, upper: Decimal) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValidationError(FieldError(
+            name, f"{name} must be a positive number, got {value!r:.40}"))
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError(FieldError(
+            name, f"{name} must be a positive number, got {value!r:.40}")) \
+            from None
+    if not number.is_finite() or number <= 0 or number > upper:
+        raise ValidationError(FieldError(
+            name, f"{name} must be positive (greater than 0 and at most {upper}), "
+                  f"got {value!r:.40}"))
+    return number
+
+
+def parse_signal_size(size_usd: object = None, size: object = None, *,
+                      upper: Decimal) -> Decimal | None:
+    """The USD size a signal asks for, or None for ``size="auto"``; ValidationError naming the
+    field when neither or both are given, or the value is not a positive number (nor "auto")."""
+    if size_usd is not None and size is not None:
+        raise ValidationError(FieldError(
+            "size", "give either size or size_usd, not both"))
+    if size is not None:
+        if isinstance(size, str) and size.strip().lower() == "auto":
+            return None
+        if isinstance(size, str) and not size.strip().replace(".", "", 1).isdigit():
+            raise ValidationError(FieldError(
+                "size", f"size must be a positive number or \"auto\", got {size!r:.40}"))
+        return _positive_usd("size", size, upper)
+    if size_usd is None:
+        raise ValidationError(FieldError(
+            "size_usd", "size_usd must be a positive number; required unless size is given "
+                        "(a number or \"auto\")"))
+    return _positive_usd("size_usd", size_usd, upper)
 
 
 def next_boundary(now: datetime, every_minutes: int = BOUNDARY_MINUTES) -> datetime:

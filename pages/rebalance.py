@@ -20,6 +20,7 @@ from components.forms import (
     TARGETS_PLACEHOLDER,
     error_list,
     rows_to_text,
+    sizing_view,
     submitted_message,
     text_to_rows,
 )
@@ -29,8 +30,8 @@ from components.tables import section
 from oms.errors import OmsError, ValidationError
 from oms.pretrade_estimate import RebalanceEstimate
 
-__all__ = ["close_confirmation", "layout", "preview", "register", "request_rebalance",
-           "submit_rebalance", "submit_signal", "sync_targets"]
+__all__ = ["close_confirmation", "layout", "preview", "preview_signal", "register",
+           "request_rebalance", "submit_rebalance", "submit_signal", "sync_targets"]
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +117,21 @@ def _signal_form(symbols: list[str]) -> html.Section:
         _field("Kind", dcc.RadioItems(id=ids.SIGNAL_KIND, options=["entry", "exit"],
                                       value="entry", inline=True, className="radio")),
         # no min: the browser would blank a negative size, and the service names the problem
+        _field("Size", dcc.RadioItems(id=ids.SIGNAL_SIZE_MODE,
+                                      options=[{"label": "USD", "value": "usd"},
+                                               {"label": "auto (Kelly x vol)", "value": "auto"}],
+                                      value="usd", inline=True, className="radio")),
         _field("Size USD", dcc.Input(id=ids.SIGNAL_SIZE, type="number", value=1000,
-                                     className="input num-input")),
+                                     className="input num-input"), "ignored when auto"),
         _field("Confidence", dcc.Input(id=ids.SIGNAL_CONFIDENCE, type="number", value=0.6,
                                        min=0, max=1, step=0.05, className="input num-input")),
         _field("Urgency", dcc.Input(id=ids.SIGNAL_URGENCY, type="number", value=0.5, min=0,
                                     max=1, step=0.05, className="input num-input")),
-        html.Div(html.Button("Submit signal", id=ids.SIGNAL_SUBMIT, n_clicks=0,
-                             className="btn btn-primary"), className="buttons"),
+        html.Div([html.Button("Preview size", id=ids.SIGNAL_PREVIEW, n_clicks=0,
+                              className="btn"),
+                  html.Button("Submit signal", id=ids.SIGNAL_SUBMIT, n_clicks=0,
+                              className="btn btn-primary")], className="buttons"),
+        html.Div(id=ids.SIGNAL_PREVIEW_BOX, className="feedback-box"),
         html.Div(id=ids.SIGNAL_FEEDBACK, className="feedback-box"),
     ])
     return section("Strategy signal", body, class_name="panel-narrow")
@@ -232,15 +240,45 @@ def submit_rebalance(n_clicks: int | None, text: str | None, algo: str | None,
     return submitted_message(result)
 
 
-def submit_signal(n_clicks: int | None, symbol: str | None, side: str | None,
-                  size: float | None, confidence: float | None, urgency: float | None,
-                  kind: str | None) -> Any:
-    """Queue a strategy signal."""
+def _signal_size(size: float | None, size_mode: str | None) -> dict[str, Any]:
+    """The size arguments of the service: ``size="auto"`` or ``size_usd``."""
+    if size_mode == "auto":
+        return {"size_usd": None, "size": "auto"}
+    return {"size_usd": size, "size": None}
+
+
+def preview_signal(n_clicks: int | None, symbol: str | None, side: str | None,
+                   size: float | None, confidence: float | None, urgency: float | None,
+                   kind: str | None, size_mode: str | None = None) -> Any:
+    """Size the signal as the submit would (nothing sent) and show the computation."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
+    sized = _signal_size(size, size_mode)
     try:
-        result = service().submit_signal(symbol or "", side or "", size, confidence,
-                                         urgency, kind or "entry", actor=current_actor())
+        result = service().preview_signal(symbol or "", side or "", sized["size_usd"],
+                                          confidence, urgency, kind or "entry",
+                                          size=sized["size"])
+    except ValidationError as exc:
+        return error_list(exc.errors, "Signal rejected")
+    except OmsError as exc:
+        return html.Div(f"No preview: {exc}", className="feedback feedback-error")
+    if result.sizing is None:
+        return html.Div(f"Fixed size: {size} USD", className="feedback feedback-ok")
+    return html.Div([html.Div(f"Auto size: {result.sizing['size_usd']} USD", className="fb-title"),
+                     sizing_view(result.sizing)], className="feedback feedback-ok")
+
+
+def submit_signal(n_clicks: int | None, symbol: str | None, side: str | None,
+                  size: float | None, confidence: float | None, urgency: float | None,
+                  kind: str | None, size_mode: str | None = None) -> Any:
+    """Queue a strategy signal (of the Size USD, or auto-sized)."""
+    if not n_clicks:
+        raise dash.exceptions.PreventUpdate
+    sized = _signal_size(size, size_mode)
+    try:
+        result = service().submit_signal(symbol or "", side or "", sized["size_usd"],
+                                         confidence, urgency, kind or "entry",
+                                         size=sized["size"], actor=current_actor())
     except ValidationError as exc:
         return error_list(exc.errors, "Signal rejected")
     except OmsError as exc:
@@ -282,8 +320,12 @@ def register(app: dash.Dash) -> None:
                  Output(ids.REBALANCE_CONFIRM_DIALOG, "hidden", allow_duplicate=True),
                  Input(ids.REBALANCE_CONFIRM_BACK, "n_clicks"),
                  prevent_initial_call=True)(close_confirmation)
+    signal = (State(ids.SIGNAL_SYMBOL, "value"), State(ids.SIGNAL_SIDE, "value"),
+              State(ids.SIGNAL_SIZE, "value"), State(ids.SIGNAL_CONFIDENCE, "value"),
+              State(ids.SIGNAL_URGENCY, "value"), State(ids.SIGNAL_KIND, "value"),
+              State(ids.SIGNAL_SIZE_MODE, "value"))
     app.callback(Output(ids.SIGNAL_FEEDBACK, "children"), Input(ids.SIGNAL_SUBMIT, "n_clicks"),
-                 State(ids.SIGNAL_SYMBOL, "value"), State(ids.SIGNAL_SIDE, "value"),
-                 State(ids.SIGNAL_SIZE, "value"), State(ids.SIGNAL_CONFIDENCE, "value"),
-                 State(ids.SIGNAL_URGENCY, "value"), State(ids.SIGNAL_KIND, "value"),
-                 prevent_initial_call=True)(submit_signal)
+                 *signal, prevent_initial_call=True)(submit_signal)
+    app.callback(Output(ids.SIGNAL_PREVIEW_BOX, "children"),
+                 Input(ids.SIGNAL_PREVIEW, "n_clicks"), *signal,
+                 prevent_initial_call=True)(preview_signal)

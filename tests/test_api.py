@@ -230,6 +230,27 @@ def test_a_signal_size_that_is_not_positive_names_the_field(api: Api, size: Any)
     assert "size_usd must be" in error["message"] and "positive" in error["message"]
 
 
+def test_auto_sized_signal_answers_its_computation(api: Api) -> None:
+    response = api.post("/signals", {"symbol": "BTCUSDT", "side": "BUY", "size": "auto",
+                                     "confidence": 0.6})
+    body = response.get_json()
+    assert response.status_code == 201 and body["parent_ids"]
+    sizing = body["sizing"]
+    assert sizing["win_rate"] == "0.821" and sizing["payoff_ratio"] == "0.6"
+    assert sizing["kelly_fraction"] == "0.25" and sizing["full_kelly"] == "0.522667"
+    assert Decimal(sizing["size_usd"]) == min(Decimal(sizing["uncapped_usd"]), Decimal(5000))
+
+
+@pytest.mark.parametrize(("extra", "field"), [
+    ({"size": "huge"}, "size"), ({"size": -3}, "size"),
+    ({"size": "auto", "size_usd": 500}, "size"), ({}, "size_usd"),
+], ids=repr)
+def test_a_bad_signal_size_names_the_field(api: Api, extra: dict[str, Any], field: str) -> None:
+    response = api.post("/signals", {"symbol": "ETHUSDT", "side": "BUY", "confidence": 0.6,
+                                     **extra})
+    assert response.status_code == 422 and _fields(response) == {field}
+
+
 def test_kill_halts_at_once_blocks_submits_and_resume_needs_a_reason(api: Api) -> None:
     # Act
     killed = api.post("/kill", {"reason": "desk drill"})

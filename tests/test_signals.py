@@ -7,8 +7,15 @@ from decimal import Decimal
 
 import pytest
 
+from oms.errors import ValidationError
 from oms.model.enums import Side
-from oms.signals import EXIT_AFTER, SignalBook, entry_duration_minutes, next_boundary
+from oms.signals import (
+    EXIT_AFTER,
+    SignalBook,
+    entry_duration_minutes,
+    next_boundary,
+    parse_signal_size,
+)
 
 
 def at(hour: int, minute: int, second: int = 0) -> datetime:
@@ -88,3 +95,27 @@ def test_next_due_at_and_unknown_fills_ignored() -> None:
 
     assert book.next_due_at() == at(13, 0)
     assert len(book.open_entries("BTCUSDT")) == 1
+
+
+# -- the size a signal asks for ----------------------------------------------------------------
+
+
+_UPPER = Decimal(1_000_000)
+
+
+def test_signal_size_is_usd_or_a_number_or_auto() -> None:
+    assert parse_signal_size(250, None, upper=_UPPER) == Decimal(250)
+    assert parse_signal_size(None, "300.5", upper=_UPPER) == Decimal("300.5")
+    assert parse_signal_size(None, " AUTO ", upper=_UPPER) is None
+
+
+@pytest.mark.parametrize(("size_usd", "size", "field"), [
+    (100, "auto", "size"), (None, "big", "size"), (None, -1, "size"), (None, True, "size"),
+    (None, 0, "size"), (-5, None, "size_usd"), (None, None, "size_usd"),
+    ("2e9", None, "size_usd"),
+], ids=repr)
+def test_bad_signal_size_is_refused_naming_the_field(size_usd: object, size: object,
+                                                     field: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        parse_signal_size(size_usd, size, upper=_UPPER)
+    assert [e.field for e in err.value.errors] == [field]

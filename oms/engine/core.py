@@ -99,7 +99,11 @@ class ExecutionEngine:
         self.signals = SignalDesk(sessions=self.sessions, quotes=self.board, book=self.book,
                                   filters=venue.filters,
                                   position=lambda s: self.account.position(s).quantity,
-                                  min_notional=settings.min_notional)
+                                  min_notional=settings.min_notional,
+                                  equity=lambda: self.account.equity(self.board.mids()),
+                                  bars=market.bars, sizing=settings.sizing,
+                                  cap_usd=min(settings.risk.max_position_usd,
+                                              settings.risk.max_order_notional_usd))
         self.lifecycle.fill_listeners.append(self.signals.on_fill)
         self.lifecycle.parent_end_listeners.append(self.signals.on_parent_ended)
         self.reconciler = Reconciler(

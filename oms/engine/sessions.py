@@ -29,6 +29,7 @@ class SubmitResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     algos: dict[str, tuple[str, str]] = field(default_factory=dict)  # parent -> (algo, reason)
     superseded: list[str] = field(default_factory=list)  # working parents this submit replaced
+    sizing: dict[str, Any] | None = None  # an auto-sized signal's computation (oms.sizing)
 
 
 class SessionDesk:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from oms_harness import T_START, OmsHarness
+from oms_harness import T_START, OmsHarness, make_harness
 
+from oms.config import SizingSettings
 from oms.errors import ValidationError
 
 
@@ -57,3 +60,39 @@ def test_bad_signal_names_every_field(harness: OmsHarness) -> None:
         harness.service.submit_signal("NOPE", "UP", -1, 2, -1, kind="maybe", wait=False)
     fields = {e.field for e in err.value.errors}
     assert fields == {"symbol", "side", "kind", "size_usd", "confidence", "urgency"}
+
+
+def test_auto_signal_is_sized_by_kelly_and_the_computation_is_kept(tmp_path: Path) -> None:
+    # equity 10,000; quarter Kelly of 0.821 / 0.6: 0.130667; target vol 10/yr: scale 1
+    h = make_harness(tmp_path, starting_balance=Decimal(10_000),
+                     sizing=SizingSettings(target_volatility=Decimal(10)))
+    try:
+        future = h.service.submit_signal("ETHUSDT", "BUY", None, 0.6, 0.5, size="auto",
+                                         wait=False)
+        h.tick()
+        result = future.result(timeout=1)  # type: ignore[attr-defined]
+        h.tick()
+        assert result.sizing["size_usd"] == "1306.67"
+        assert result.sizing["full_kelly"] == "0.522667"
+        assert Decimal(result.sizing["volatility_scale"]) == 1
+        assert result.sizing["volatility_source"].startswith(("measured", "calibration"))
+        parent = h.service.parent_orders(session_id=result.session_id).rows[0]
+        mid = h.service.snapshot().mids["ETHUSDT"]
+        assert abs(parent["quantity"] * mid - Decimal("1306.67")) <= mid * Decimal("0.001")
+        (session,) = [s for s in h.service.sessions() if s["session_id"] == result.session_id]
+        assert session["params"]["size"] == "auto"
+        assert session["params"]["sizing"]["size_usd"] == "1306.67"
+    finally:
+        h.oms.close()
+
+
+def test_auto_size_preview_creates_nothing_and_caps_at_the_order_limit(
+        harness: OmsHarness) -> None:
+    # equity 100,000: 13,066.70 x scale (< 1 for ETH at 0.5/yr) is above the 5,000 order cap
+    future = harness.service.preview_signal("ETHUSDT", "BUY", None, 0.6, 0.5, size="auto",
+                                            wait=False)
+    harness.tick()
+    sizing = future.result(timeout=1).sizing
+    assert sizing["cap_usd"] == "5000" and sizing["cap_applied"] is True
+    assert sizing["size_usd"] == "5000.00"
+    assert harness.service.parent_orders().total == 0

@@ -345,6 +345,29 @@ def test_valid_signal_is_submitted(app: dash.Dash) -> None:
     assert "Submitted 1 parent order (signal" in text_of(feedback)
 
 
+def test_signal_form_auto_size_previews_then_submits_the_computation(app: dash.Dash) -> None:
+    # Act: the Size USD field (800) is ignored when the size is auto
+    preview = text_of(rebalance.preview_signal(1, "ETHUSDT", "BUY", 800, 0.6, 0.4, "entry",
+                                               "auto"))
+    fixed = text_of(rebalance.preview_signal(1, "ETHUSDT", "BUY", 800, 0.6, 0.4, "entry",
+                                             "usd"))
+    parents_before = _oms(app).service.parent_orders().total
+    submitted = text_of(rebalance.submit_signal(1, "ETHUSDT", "BUY", 800, 0.6, 0.4, "entry",
+                                                "auto"))
+    # Assert: equity 100,000 x 0.130667 x vol scale is above the 5,000 order cap
+    assert "Auto size: 5000.00 USD" in preview and "0.522667" in preview
+    assert "Win rate" in preview and "0.821" in preview and "Cap applied" in preview
+    assert "Fixed size: 800 USD" in fixed
+    assert parents_before == 0
+    assert "Submitted 1 parent order (signal" in submitted and "5000.00" in submitted
+
+
+def test_signal_form_refuses_a_missing_size(app: dash.Dash) -> None:
+    feedback = text_of(rebalance.submit_signal(1, "ETHUSDT", "BUY", None, 0.6, 0.4, "entry",
+                                               "usd"))
+    assert "Signal rejected" in feedback and "size_usd" in feedback
+
+
 def test_tca_session_list_follows_new_sessions(app: dash.Dash) -> None:
     # Arrange
     empty = tca.poll_sessions(1, None, None, None)
