@@ -194,12 +194,15 @@ def _add_parent(fig: go.Figure, parent: dict[str, Any], color: str, *, single: b
     fig.add_trace(_scatter(len(fills))(
         x=[_axis_time(t) for t, _ in fills], y=[scale(p) for p in prices], mode="markers",
         name=f"{label} fills",
-        marker={"size": marker_sizes(quantities), "color": color, "opacity": 0.85,
+        # thousands of markers at full opacity would hide the mid line and each other
+        marker={"size": marker_sizes(quantities), "color": color,
+                "opacity": 0.85 if len(fills) <= WEBGL_FROM else 0.4,
                 "line": {"width": 1, "color": "#0d1117"}},
-        customdata=[[q, f.get("liquidity", ""), s] for q, (_, f), s
+        customdata=[[q, f.get("liquidity", ""), s, f.get("mid_price")] for q, (_, f), s
                     in zip(quantities, fills, slippage, strict=True)],
-        hovertemplate="%{x}<br>price %{y}<br>qty %{customdata[0]} · %{customdata[1]}"
-                      "<br>vs arrival %{customdata[2]:+.1f} bps (+ = cost)<extra>fill</extra>"))
+        hovertemplate="%{x}<br>price %{y} (mid %{customdata[3]})<br>qty %{customdata[0]} · "
+                      "%{customdata[1]}<br>vs arrival %{customdata[2]:+.1f} bps (+ = cost)"
+                      "<extra>fill</extra>"))
 
 
 def execution_chart(report: dict[str, Any], parent_id: str | None = None) -> go.Figure:
@@ -307,7 +310,9 @@ def histogram_bins(values: Sequence[float]) -> dict[str, float]:
 def slippage_histogram(report: dict[str, Any], parent_id: str | None = None) -> go.Figure:
     """Child-order slippage vs arrival (bps, positive = cost, fees excluded): one dot per child
     under DOT_PLOT_BELOW children (a histogram of three is one bar), else a histogram."""
-    rows = [row for p in _parents(report, parent_id) for row in _child_rows(p)]
+    parents = _parents(report, parent_id)
+    rows = [(f"{p.get('symbol')} {name}" if len(parents) > 1 else name, value, notional)
+            for p in parents for name, value, notional in _child_rows(p)]
     if not rows:
         return empty_figure("no filled child orders")
     values = [value for _, value, _ in rows]

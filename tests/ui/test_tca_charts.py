@@ -62,12 +62,16 @@ def big_report(count: int = 2000, seed: int = 7) -> dict[str, Any]:
                       "liquidity": rng.choice(["maker", "taker"]), "mid_price": price - 0.01,
                       "client_order_id": f"c{n}"})
     rng.shuffle(fills)
+    closes = [100.0]
+    for _ in range(60):
+        closes.append(closes[-1] + rng.gauss(0, 0.02))
     path = [{"time": (START.replace(second=0) + timedelta(minutes=m)).isoformat(),
-             "price": 100.0 + m * 0.01} for m in range(61)]
+             "price": close} for m, close in enumerate(closes)]
     children = [{"client_order_id": f"c{n}", "filled_notional_usd": 0.5,
                  "arrival_slippage_bps": rng.gauss(2.0, 3.0)} for n in range(count)]
     children[0]["arrival_slippage_bps"] = 900.0  # one wild outlier must not squash the rest
-    return {"parents": [_parent(fills, seconds=3600, path=path, children=children)]}
+    parent = _parent(fills, seconds=3600, path=path, children=children)
+    return {"parents": [{**parent, "end_price": closes[-1]}]}
 
 
 def _trace(figure: Any, name: str) -> Any:
@@ -125,7 +129,8 @@ def test_bar_closes_are_drawn_at_the_bar_close_time() -> None:
     # the bar opened at 14:00 closes at 14:01 with price 100.00; none before the start
     assert path[0] == (START, 100.0)
     assert path[1] == (datetime(2024, 3, 4, 14, 1, tzinfo=UTC), 100.0)
-    assert path[-1] == (START + timedelta(minutes=60), 100.2)  # the end mid closes the line
+    assert len(path) == 62  # start, 60 bar closes (14:01..15:00), end
+    assert path[-1][0] == START + timedelta(minutes=60)  # the end mid closes the line
 
 
 def test_thousands_of_children_get_sensible_bins_despite_an_outlier() -> None:
