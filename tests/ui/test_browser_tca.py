@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from dash.testing.wait import until
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 pytestmark = pytest.mark.browser
@@ -65,6 +66,10 @@ def test_small_sessions_read_well(dash_duo: Any, oms_app: tuple[Any, Any],
     assert "FEES INCLUDED" in (tile.get_attribute("title") or "")
     assert dash_duo.driver.find_elements(By.CSS_SELECTOR, "#tca-execution-chart .scatterlayer "
                                                           ".trace .js-line")
+    bars = dash_duo.driver.find_elements(By.CSS_SELECTOR, "#tca-waterfall .point")
+    ActionChains(dash_duo.driver).move_to_element(bars[4]).perform()  # the Fees bar
+    dash_duo.wait_for_contains_text("#tca-waterfall .hoverlayer", "commissions", timeout=5)
+    dash_duo.driver.save_screenshot(str(screenshot_dir / "tca-one-child-hover.png"))
     _show(dash_duo, twap, screenshot_dir / "tca-twap.png")
     _show(dash_duo, rebalance, screenshot_dir / "tca-rebalance.png")
     assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []
