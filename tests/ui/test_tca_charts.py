@@ -170,3 +170,22 @@ def test_tooltips_define_every_measure() -> None:
     assert set(bars) == {"Delay", "Spread", "Impact", "Timing", "Fees", "Opportunity", "Total"}
     assert "+0.4 bps is the mid moved by our own flow" in bars["Impact"].replace("<br>", " ")
     assert "fees are included" in bars["Total"].replace("<br>", " ")
+
+
+def test_a_session_never_joins_the_lines_of_different_parents() -> None:
+    # Arrange: two 2,000-fill parents of different symbols and price levels
+    first = big_report(seed=1)["parents"][0]
+    second = {**big_report(seed=2)["parents"][0], "parent_id": "p2", "symbol": "ETHUSDT"}
+    report = {"parents": [first, second]}
+
+    # Act
+    figure = execution_chart(report)
+
+    # Assert: one mid line and one WebGL fill trace per parent, each in time order, in bps
+    names = [t.name for t in figure.data]
+    assert names == ["BTCUSDT BUY market mid", "BTCUSDT BUY fills",
+                     "ETHUSDT BUY market mid", "ETHUSDT BUY fills"]
+    for trace in figure.data:
+        assert list(trace.x) == sorted(trace.x)
+        assert max(abs(y) for y in trace.y) < 200  # bps from each parent's own arrival
+    assert {figure.data[1].type, figure.data[3].type} == {"scattergl"}
