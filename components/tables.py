@@ -44,9 +44,13 @@ def progress_bar(fraction: float, label: str, *, kind: str = "qty") -> html.Div:
                      html.Span(label, className="bar-label")], className="bar")
 
 
-def kpi(label: str, value: str, *, tone: str = "", kpi_id: str | None = None) -> html.Div:
-    """One figure with its label (``tone``: pos, neg, warn or empty)."""
+def kpi(label: str, value: str, *, tone: str = "", kpi_id: str | None = None,
+        hint: str | None = None) -> html.Div:
+    """One figure with its label (``tone``: pos, neg, warn or empty); ``hint`` is its hover
+    text (what the figure measures)."""
     kwargs: dict[str, Any] = {"id": kpi_id} if kpi_id else {}
+    if hint:
+        kwargs["title"] = hint
     return html.Div([html.Div(label, className="kpi-label"),
                      html.Div(value, className=f"kpi-value {tone}".strip())],
                     className="kpi", **kwargs)

@@ -1,5 +1,6 @@
-"""/tca: choose a session or one of its parents; execution chart, cost waterfall, child slippage
-histogram, quality scores; download the ExecutionReport (JSON) and the fills (CSV)."""
+"""/tca: choose a session or one of its parents; KPI tiles (each defined on hover) and a legend
+line, execution chart, cost waterfall, child slippage (a dot per child, a histogram for many),
+quality scores; download the ExecutionReport (JSON) and the fills (CSV)."""
 
 from __future__ import annotations
 

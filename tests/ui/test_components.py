@@ -103,7 +103,7 @@ def test_tca_figures_from_a_report() -> None:
     quality = quality_chart(report["quality"])
     assert [t.name for t in single.data][:2] == ["BTCUSDT BUY market mid", "BTCUSDT BUY fills"]
     assert {"arrival", "interval VWAP", "our avg price"} <= {t.name for t in single.data}
-    assert list(single.data[1].marker.size)[-1] == pytest.approx(22.0)  # largest fill
+    assert list(single.data[1].marker.size)[-1] == pytest.approx(18.0)  # largest fill
     assert many.layout.yaxis.title.text == "bps vs arrival"
     assert list(waterfall.data[0].y) == [1.0, 2.0, 3.0, -1.0, 10.0, 0.0, 15.0]
     assert list(histogram.data[0].x) == [10.0, 30.0]
