@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -23,15 +22,14 @@ from oms.commands import (
     SubmitRebalance,
     SubmitSignal,
 )
-from oms.config import CircuitBreakerSettings, Settings
+from oms.config import Settings
 from oms.engine import ExecutionEngine, SubmitResult
 from oms.errors import FieldError, NotFound, OmsError, PersistenceError, ValidationError
-from oms.model import AlgoName, Side, TradingState
+from oms.model import Side, TradingState
 from oms.persistence.history import EquitySample, HistoryRange
 from oms.persistence.repository import Page, Repository
 from oms.pretrade_estimate import RebalanceEstimate, estimate_rebalance
 from oms.rebalance import (
-    ON_LIMIT,
     RebalancePlan,
     parse_targets_text,
     plan_rebalance,
@@ -39,6 +37,18 @@ from oms.rebalance import (
 )
 from oms.reconciliation import ReconcileView, ResolveAction
 from oms.risk.halt import HaltGate
+from oms.service_inputs import (
+    MAX_REASON_CHARS,
+    errors_of,
+    parse_algo,
+    parse_breaker_name,
+    parse_mismatch_id,
+    parse_on_limit,
+    parse_resolve_action,
+    positive_float,
+    unit_interval,
+    validate_reason,
+)
 from oms.signals import parse_signal_size
 from oms.snapshot import EngineSnapshot
 
@@ -46,112 +56,6 @@ __all__ = ["MAX_REASON_CHARS", "OmsService", "validate_reason"]
 
 log = logging.getLogger(__name__)
 _ZERO = Decimal(0)
-MAX_REASON_CHARS = 500
-_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_MISMATCH_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
-_JSON_KINDS = {type(None): "null", bool: "a boolean", int: "a number", float: "a number",
-               list: "a list", dict: "an object"}
-
-
-def validate_reason(value: object, *, field: str = "reason") -> str:
-    """The reason of a kill, resume or breaker reset: a non-empty string of at most
-    ``MAX_REASON_CHARS`` characters once stripped, on one line; ValidationError otherwise."""
-    if not isinstance(value, str):
-        kind = _JSON_KINDS.get(type(value), type(value).__name__)
-        raise ValidationError(FieldError(field, f"must be a non-empty string, got {kind}"))
-    text = value.strip()
-    if not text:
-        raise ValidationError(FieldError(field, "must not be empty or blank"))
-    if len(text) > MAX_REASON_CHARS:
-        raise ValidationError(FieldError(
-            field, f"must be at most {MAX_REASON_CHARS} characters, got {len(text)}"))
-    if _CONTROL_CHARS.search(text):
-        raise ValidationError(FieldError(
-            field, "must not contain control characters (newlines, tabs, escapes)"))
-    return text
-
-
-def _mismatch_id(value: object) -> str:
-    """A reconciliation mismatch id as the engine makes them (``rc-...``)."""
-    if not isinstance(value, str) or not _MISMATCH_ID.fullmatch(value):
-        shown = repr(value) if isinstance(value, str) and len(value) <= 40 else "that value"
-        raise ValidationError(FieldError("mismatch_id", f"unknown mismatch id {shown}; use an "
-                                                        "id listed by the reconciliation"))
-    return value
-
-
-def _resolve_action(value: object) -> ResolveAction:
-    allowed = ", ".join(a.value for a in ResolveAction)
-    if not isinstance(value, str):
-        kind = _JSON_KINDS.get(type(value), type(value).__name__)
-        raise ValidationError(FieldError("action", f"must be one of {allowed}, got {kind}"))
-    try:
-        return ResolveAction(value.strip().lower())
-    except ValueError:
-        raise ValidationError(FieldError("action", f"must be one of {allowed}, got "
-                                                   f"{value!r:.40}")) from None
-
-
-def _breaker_name(value: object) -> str:
-    names = sorted(CircuitBreakerSettings.model_fields)
-    if not isinstance(value, str) or value not in names:
-        shown = repr(value) if isinstance(value, str) and len(value) <= 40 else "that value"
-        raise ValidationError(FieldError("breaker", f"unknown breaker {shown}; use one of "
-                                                    f"{', '.join(names)}"))
-    return value
-
-
-def _algo(value: object) -> AlgoName:
-    try:
-        return AlgoName(str(value).strip().lower())
-    except ValueError:
-        allowed = ", ".join(a.value for a in AlgoName)
-        raise ValidationError(FieldError("algo", f"unknown algorithm {value!r}; use one of "
-                                                 f"{allowed}")) from None
-
-
-def _positive_float(name: str, value: object, *, upper: float | None = None) -> float:
-    if value is None or isinstance(value, bool):
-        raise ValidationError(FieldError(name, f"{name} must be a positive number; the field is "
-                                               "empty or not a number"))
-    try:
-        number = float(str(value))
-    except (TypeError, ValueError):
-        raise ValidationError(FieldError(name, f"must be a number, got {value!r}")) from None
-    if number != number or number in (float("inf"), float("-inf")):
-        raise ValidationError(FieldError(name, f"must be finite, got {value!r}"))
-    if number <= 0 or (upper is not None and number > upper):
-        bound = f" and at most {upper:g}" if upper is not None else ""
-        raise ValidationError(FieldError(name, f"{name} must be positive (greater than 0{bound}), "
-                                               f"got {value!r}"))
-    return number
-
-
-def _on_limit(value: object) -> str:
-    if value not in ON_LIMIT:
-        raise ValidationError(FieldError("on_limit", f"must be one of {', '.join(ON_LIMIT)}, "
-                                                     f"got {value!r:.40}"))
-    return str(value)
-
-
-def _unit(name: str, value: object) -> float:
-    try:
-        number = float(str(value))
-    except (TypeError, ValueError):
-        raise ValidationError(FieldError(name, f"must be a number in [0, 1], got {value!r}")) \
-            from None
-    if not 0.0 <= number <= 1.0:
-        raise ValidationError(FieldError(name, f"must be in [0, 1], got {value!r}"))
-    return number
-
-
-def _errors_of(check: Callable[[], object]) -> list[FieldError]:
-    """The field errors ``check`` raises (none when it passes)."""
-    try:
-        check()
-    except ValidationError as exc:
-        return exc.errors
-    return []
 
 
 class OmsService:
@@ -186,14 +90,14 @@ class OmsService:
     def _duration(self, duration_minutes: object | None) -> float:
         if duration_minutes is None or duration_minutes == "":
             return self.settings.default_duration_minutes
-        return _positive_float("duration_minutes", duration_minutes, upper=24 * 60)
+        return positive_float("duration_minutes", duration_minutes, upper=24 * 60)
 
     def preview_rebalance(self, targets: Mapping[str, object] | str,
                           on_limit: object = "reject") -> RebalancePlan:
         """What a rebalance would do as of the latest snapshot (nothing sent): the same plan
         function on the same inputs as the submit, so the preview is what is sent."""
         clean = self.parse_targets(targets)
-        mode = _on_limit(on_limit)
+        mode = parse_on_limit(on_limit)
         inputs = self.snapshot().plan_inputs
         if inputs is None:
             raise OmsError("the engine has not published its state yet; try again")
@@ -224,10 +128,10 @@ class OmsService:
         errors: list[FieldError] = []
         values: dict[str, Any] = {}
         for name, check in (("targets", lambda: self.parse_targets(targets)),
-                            ("algo", lambda: _algo(algo)),
+                            ("algo", lambda: parse_algo(algo)),
                             ("duration", lambda: self._duration(duration_minutes)),
-                            ("urgency", lambda: _unit("urgency", urgency)),
-                            ("on_limit", lambda: _on_limit(on_limit))):
+                            ("urgency", lambda: unit_interval("urgency", urgency)),
+                            ("on_limit", lambda: parse_on_limit(on_limit))):
             try:
                 values[name] = check()
             except ValidationError as exc:
@@ -269,8 +173,9 @@ class OmsService:
                 from None
         if not qty.is_finite() or qty <= 0:
             raise ValidationError(FieldError("quantity", f"must be positive, got {quantity!r}"))
-        command = SubmitParentOrder(symbol, side_, qty, _algo(algo),
-                                    self._duration(duration_minutes), _unit("urgency", urgency),
+        command = SubmitParentOrder(symbol, side_, qty, parse_algo(algo),
+                                    self._duration(duration_minutes),
+                                    unit_interval("urgency", urgency),
                                     confidence,
                                     algo_options=dict(algo_options or {}),
                                     session_kind=session_kind, actor=actor)
@@ -295,7 +200,7 @@ class OmsService:
         values: dict[str, float] = {}
         for name, value in (("confidence", confidence), ("urgency", urgency)):
             try:
-                values[name] = _unit(name, value)
+                values[name] = unit_interval(name, value)
             except ValidationError as exc:
                 errors.extend(exc.errors)
         if errors:
@@ -342,7 +247,7 @@ class OmsService:
         """Queue a new parent for the unfilled rest of a HALTED, CANCELED or FAILED parent
         (same symbol, side, algorithm and options; the old horizon unless one is given)."""
         duration = (None if duration_minutes is None or duration_minutes == ""
-                    else _positive_float("duration_minutes", duration_minutes, upper=24 * 60))
+                    else positive_float("duration_minutes", duration_minutes, upper=24 * 60))
         result: SubmitResult = self._call(
             ResubmitRemaining(parent_id, duration, actor=actor), wait)
         return result
@@ -388,12 +293,12 @@ class OmsService:
     def reset_breaker(self, name: object, reason: object, *, actor: str = "api",
                       wait: bool = True) -> Any:
         """Re-arm a tripped circuit breaker (an explicit act with a reason)."""
-        errors = [*_errors_of(lambda: _breaker_name(name)),
-                  *_errors_of(lambda: validate_reason(reason))]
+        errors = [*errors_of(lambda: parse_breaker_name(name)),
+                  *errors_of(lambda: validate_reason(reason))]
         if errors:
             raise ValidationError(errors)
-        return self._call(ResetBreaker(_breaker_name(name), validate_reason(reason), actor=actor),
-                          wait)
+        command = ResetBreaker(parse_breaker_name(name), validate_reason(reason), actor=actor)
+        return self._call(command, wait)
 
     def resolve_mismatch(self, mismatch_id: object, action: object, reason: object = None, *,
                          actor: str = "api", wait: bool = True) -> Any:
@@ -401,15 +306,15 @@ class OmsService:
         ``cancel`` (an unknown order, at the venue) or ``ignore`` (``reason`` required). Every
         field is checked before anything is queued; the engine refuses an action that does not
         fit the mismatch (ValidationError naming the field, nothing applied)."""
-        errors = [*_errors_of(lambda: _mismatch_id(mismatch_id)),
-                  *_errors_of(lambda: _resolve_action(action))]
+        errors = [*errors_of(lambda: parse_mismatch_id(mismatch_id)),
+                  *errors_of(lambda: parse_resolve_action(action))]
         given = reason is not None and reason != ""
         ignoring = isinstance(action, str) and action.strip().lower() == ResolveAction.IGNORE
         if given or ignoring:  # a reason is required to ignore, checked whenever given
-            errors += _errors_of(lambda: validate_reason(reason))
+            errors += errors_of(lambda: validate_reason(reason))
         if errors:
             raise ValidationError(errors)
-        command = ResolveMismatch(_mismatch_id(mismatch_id), _resolve_action(action),
+        command = ResolveMismatch(parse_mismatch_id(mismatch_id), parse_resolve_action(action),
                                   validate_reason(reason) if given else "", actor=actor)
         return self._call(command, wait)
 
