@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from oms.algos.base import AlgoContext
+from oms.algos.executor import notional_cap
 from oms.algos.iceberg import IcebergAlgo
 from oms.algos.pov import PovAlgo
 from oms.algos.registry import create_algo
@@ -121,13 +122,6 @@ def _capped(quantity: Decimal, cap: Decimal | None, price: Decimal,
     return pieces
 
 
-def _child_cap(max_child_notional: Decimal | None, price: Decimal,
-               filters: SymbolFilters) -> Decimal | None:
-    if max_child_notional is None or price <= 0:
-        return None
-    return filters.round_quantity(max_child_notional / price)
-
-
 def planned_schedule(parent: ParentOrder, quote: Quote, filters: SymbolFilters, *,
                      volume_per_minute: float, max_child_notional: Decimal | None,
                      ) -> PlannedSchedule:
@@ -135,7 +129,7 @@ def planned_schedule(parent: ParentOrder, quote: Quote, filters: SymbolFilters, 
     now = parent.created_at
     end = now + timedelta(minutes=parent.duration_minutes)
     price = quote.mid
-    cap = _child_cap(max_child_notional, price, filters)
+    cap = notional_cap(max_child_notional, price, filters)
     cap_note = (f"; pieces over {max_child_notional} USD (the fat-finger limit per order) are "
                 "split into several children" if cap is not None and parent.quantity > cap
                 else "")

@@ -48,7 +48,7 @@ from oms.model.enums import OrderType
 from oms.model.orders import ChildOrder, Fill, ParentOrder
 from oms.venues.filters import SymbolFilters
 
-__all__ = ["CATCH_UP", "ExecutorOptions", "TargetExecutor"]
+__all__ = ["CATCH_UP", "ExecutorOptions", "TargetExecutor", "notional_cap"]
 
 ZERO = Decimal(0)
 CATCH_UP = timedelta(seconds=60)  # a parent resumed this close to (or past) its end crosses
@@ -98,6 +98,14 @@ class ExecutorOptions:
             max_rejects=int(merged.get("max_rejects", 6)),
             retry_base=timedelta(seconds=float(merged.get("retry_base_s", 2.0))),
         )
+
+
+def notional_cap(max_child_notional: Decimal | None, price: Decimal,
+                 filters: SymbolFilters) -> Decimal | None:
+    """The largest child quantity under ``max_child_notional`` at ``price`` (None: no cap)."""
+    if max_child_notional is None or price <= 0:
+        return None
+    return filters.round_quantity(max_child_notional / price)
 
 
 @dataclass(slots=True)
@@ -512,7 +520,5 @@ class TargetExecutor(ExecutionAlgo):
         return intent
 
     def _notional_cap(self, price: Decimal) -> Decimal | None:
-        if self.options.max_child_notional is None or price <= 0:
-            return None
-        return self._round(self.options.max_child_notional / price)
+        return notional_cap(self.options.max_child_notional, price, self.filters)
 

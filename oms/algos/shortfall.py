@@ -59,6 +59,7 @@ from oms.algos.twap import SliceScheduleAlgo
 from oms.market.calibration import CALIBRATION
 from oms.market.impact import ImpactParams
 from oms.model.orders import ParentOrder
+from oms.sizing import realised_volatility
 from oms.venues.filters import SymbolFilters
 
 __all__ = [
@@ -169,13 +170,13 @@ def urgency_to_lambda(urgency: float, horizon_min: float, eta_tilde_ref: float,
 
 
 def measured_sigma(closes: list[float]) -> float | None:
-    """Sample standard deviation of 1-minute log returns; None with fewer than MIN_RETURNS or a
-    flat series (a price that never moved measured nothing)."""
-    returns = [math.log(b / a) for a, b in itertools.pairwise(closes) if a > 0 and b > 0]
-    if len(returns) < MIN_RETURNS:
+    """Sample standard deviation of 1-minute log returns of the positive ``closes``; None with
+    fewer than MIN_RETURNS returns or a flat series (a price that never moved measured
+    nothing)."""
+    positive = [c for c in closes if c > 0]
+    if len(positive) - 1 < MIN_RETURNS:
         return None
-    mean = sum(returns) / len(returns)
-    sigma = math.sqrt(sum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
+    sigma = realised_volatility(positive, periods_per_year=1.0)
     return sigma if sigma > 0 else None
 
 

@@ -40,6 +40,7 @@ from oms.market.simulated import SimulatedMarket
 from oms.market.types import Bar
 from oms.model.enums import Liquidity, Side
 from oms.model.orders import Fill
+from oms.sizing import realised_volatility
 
 __all__ = ["ImpactSource", "OwnImpact", "estimate_own_impact", "model_unimpacted_mids",
            "simulator_unimpacted_mids"]
@@ -97,11 +98,9 @@ def model_unimpacted_mids(fills: Sequence[Fill], *, side: Side, sigma_1m: float,
 
 def _sigma(bars: Sequence[Bar]) -> float | None:
     closes = [b.close for b in bars if b.close > 0]
-    returns = [math.log(b / a) for a, b in itertools.pairwise(closes)]
-    if len(returns) < _MIN_RETURNS:
+    if len(closes) - 1 < _MIN_RETURNS:
         return None
-    mean = sum(returns) / len(returns)
-    sigma = math.sqrt(sum((r - mean) ** 2 for r in returns) / (len(returns) - 1))
+    sigma = realised_volatility(closes, periods_per_year=1.0)
     return sigma if sigma > 0 else None
 
 
