@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from dash.testing.wait import until
+from ui_helpers import text_now
 
 pytestmark = pytest.mark.browser
 
@@ -128,7 +129,7 @@ def test_blotters_empty_then_full_fit_1366_and_1600_without_grid_warnings(
                 header = layout["headers"][field]
                 assert header["width"] >= 100 and header["right"] <= layout["right"] + 1
     assert "is-empty" not in dash_duo.find_element("#parent-orders-box").get_attribute("class")
-    created = dash_duo.find_element("#parent-orders-grid .ag-row [col-id='created']").text
+    created = text_now(dash_duo, "#parent-orders-grid .ag-row [col-id='created']").strip()
     assert created.endswith(" UTC") and created[:2] == "20"
 
     # Act: a kill writes risk events, whose numeric ids the /risk grid uses as row ids

@@ -9,6 +9,7 @@ import pytest
 from dash.testing.wait import until
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from ui_helpers import text_now
 
 pytestmark = pytest.mark.browser
 
@@ -47,11 +48,11 @@ def test_kill_resume_then_resubmit_remaining_starts_a_working_parent(
 
     # Assert: the feedback names the new parent, which works; the old one links to it
     dash_duo.wait_for_contains_text("#resubmit-feedback", f"Resubmitted {old_id} as", timeout=15)
-    new_id = dash_duo.find_element("#resubmit-feedback").text.rsplit(" ", 1)[-1]
+    new_id = text_now(dash_duo, "#resubmit-feedback").strip().rsplit(" ", 1)[-1]
     assert new_id != old_id
     until(lambda: oms.service.parent_orders(state="WORKING").total == 1, timeout=15)
     assert oms.service.parent_orders(state="WORKING").rows[0]["parent_id"] == new_id
     dash_duo.wait_for_contains_text("#parent-detail", new_id, timeout=15)
-    assert "resubmitted as" in dash_duo.find_element("#parent-detail").text.lower()
+    assert "resubmitted as" in text_now(dash_duo, "#parent-detail").lower()
     until(lambda: not button.is_enabled(), timeout=15)  # no second resubmit offered
     assert [e for e in dash_duo.get_logs() or [] if e.get("level") == "SEVERE"] == []

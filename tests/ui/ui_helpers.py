@@ -12,7 +12,16 @@ from typing import Any
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 
-__all__ = ["text_of", "ticking_app", "triggered"]
+__all__ = ["text_now", "text_of", "ticking_app", "triggered"]
+
+
+def text_now(dash_duo: Any, selector: str) -> str:
+    """The rendered text of the first element matching ``selector``, read in one script ('' if
+    none): live panels re-render every refresh, so an element found first and read after it
+    may be stale."""
+    text = dash_duo.driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';", selector)
+    return str(text or "")
 
 
 @contextlib.contextmanager
