@@ -11,8 +11,12 @@ from oms.errors import ValidationError
 from oms.model.enums import Side
 from oms.signals import (
     EXIT_AFTER,
+    EXIT_SAFETY,
+    EXIT_WINDOW,
+    OpenEntry,
     SignalBook,
     entry_duration_minutes,
+    exit_duration_minutes,
     next_boundary,
     parse_signal_size,
 )
@@ -47,21 +51,44 @@ def test_naive_times_are_taken_as_utc() -> None:
     assert next_boundary(datetime(2024, 3, 4, 10, 1)) == at(10, 15)
 
 
-def test_exit_is_due_180_minutes_after_the_first_entry_fill() -> None:
+def test_exit_starts_15_minutes_before_the_180_minute_deadline_of_the_first_fill() -> None:
     book = SignalBook()
     book.register_entry("e1", "BTCUSDT", Side.BUY)
     book.on_entry_fill("e1", Decimal("0.01"), at(10, 2))
     book.on_entry_fill("e1", Decimal("0.02"), at(10, 9))
 
-    early = book.due_exits(at(13, 1, 59))
-    due = book.due_exits(at(13, 2))
+    early = book.due_exits(at(12, 46, 59))
+    due = book.due_exits(at(12, 47))
     again = book.due_exits(at(14, 0))
 
     assert early == []
     assert len(due) == 1
     assert due[0].side is Side.SELL and due[0].quantity == Decimal("0.03")
-    assert due[0].due_at == at(10, 2) + EXIT_AFTER
+    assert due[0].deadline == at(10, 2) + EXIT_AFTER == at(13, 2)
+    assert due[0].due_at == at(13, 2) - EXIT_WINDOW
     assert again == []  # handed out once
+
+
+def test_exit_window_ends_before_the_deadline_and_a_late_exit_still_gets_a_minute() -> None:
+    deadline = at(13, 2)
+    on_time = exit_duration_minutes(at(12, 47), deadline)
+    late = exit_duration_minutes(at(13, 30), deadline)
+
+    assert at(12, 47) + timedelta(minutes=on_time) == deadline - EXIT_SAFETY
+    assert late == pytest.approx(1.0)
+
+
+def test_a_restored_entry_is_owed_its_exit() -> None:
+    book = SignalBook()
+    book.restore(OpenEntry("e1", "ETHUSDT", Side.BUY, Decimal("2"), at(10, 0)))
+
+    assert book.next_due_at() == at(12, 45)
+    assert [d.quantity for d in book.due_exits(at(12, 45))] == [Decimal("2")]
+
+
+def test_exit_window_must_be_shorter_than_the_holding_period() -> None:
+    with pytest.raises(ValueError, match="exit_window"):
+        SignalBook(exit_after=timedelta(minutes=10), exit_window=timedelta(minutes=10))
 
 
 def test_exit_signal_first_cancels_the_automatic_exit() -> None:
@@ -93,7 +120,7 @@ def test_next_due_at_and_unknown_fills_ignored() -> None:
     book.on_entry_fill("exit-parent", Decimal("1"), at(9, 0))
     book.on_entry_fill("e1", Decimal("1"), at(10, 0))
 
-    assert book.next_due_at() == at(13, 0)
+    assert book.next_due_at() == at(12, 45)  # 15 minutes before the 13:00 deadline
     assert len(book.open_entries("BTCUSDT")) == 1
 
 

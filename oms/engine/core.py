@@ -189,6 +189,7 @@ class ExecutionEngine:
         self.market.advance_to(now)
         self.board.refresh(self.market)
         self._equity = EquitySampler(now)
+        self.signals.restore(self.repository.open_signal_entries())  # owed automatic exits
         for resume in resumes:  # re-planned with this instant's quotes, sent by the first tick
             ctx = self.lifecycle.context(resume.parent, now)
             self.book.defer(resume.parent, resume.algo.resume(ctx, resume.history))

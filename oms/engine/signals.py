@@ -1,6 +1,7 @@
 """SignalDesk: strategy signals in the engine. Entries complete before the next 15-minute UTC
-boundary; every entry that filled is closed automatically 180 minutes after its first fill unless
-an exit signal for the symbol came first (timing and bookkeeping live in oms.signals).
+boundary; every entry that filled is closed automatically, complete by 180 minutes after its first
+fill, unless an exit signal for the symbol came first (timing and bookkeeping live in
+oms.signals). After a restart ``restore`` reads back the entries still owed an exit.
 
 A signal without ``size_usd`` is auto-sized (``oms.sizing.auto_size``: fractional Kelly scaled by
 volatility targeting, capped by the risk limits) on the account's equity and the symbol's realised
@@ -26,7 +27,13 @@ from oms.errors import FieldError, MarketClosed, OmsError, ValidationError
 from oms.market.calibration import CALIBRATION
 from oms.market.types import Bar
 from oms.model import AlgoName, Side
-from oms.signals import SignalBook, entry_duration_minutes
+from oms.signals import (
+    AUTO_EXIT_ACTOR,
+    OpenEntry,
+    SignalBook,
+    entry_duration_minutes,
+    exit_duration_minutes,
+)
 from oms.sizing import AutoSize, auto_size, realised_volatility
 from oms.venues.filters import SymbolFilters
 
@@ -147,6 +154,11 @@ class SignalDesk:
                             {parent.parent_id: (parent.algo.value, parent.algo_reason)},
                             sizing=sizing)
 
+    def restore(self, entries: list[OpenEntry]) -> None:
+        """Entries a previous process left owed an automatic exit (read from the database)."""
+        for entry in entries:
+            self.book.restore(entry)
+
     def on_fill(self, parent_id: str, quantity: Decimal, ts: datetime) -> None:
         """A fill of any parent (entries are tracked, others ignored)."""
         self.book.on_entry_fill(parent_id, quantity, ts)
@@ -168,8 +180,9 @@ class SignalDesk:
                 if quantity <= 0:
                     continue
             session_id = sessions.open_session(
-                "signal", now, "auto-exit", {},
+                "signal", now, AUTO_EXIT_ACTOR, {},
                 {"symbol": due.symbol, "side": due.side.value, "kind": "exit",
-                 "entry_parent_id": due.entry_parent_id, "reason": due.reason})
+                 "entry_parent_id": due.entry_parent_id, "reason": due.reason,
+                 "complete_by": due.deadline.isoformat()})
             sessions.new_parent(session_id, due.symbol, due.side, quantity, AlgoName.AUTO,
-                                entry_duration_minutes(now), 0.5, now)
+                                exit_duration_minutes(now, due.deadline), 0.5, now)

@@ -30,6 +30,7 @@ from oms.persistence.rows import (
     fill_from_row,
     parent_from_row,
 )
+from oms.persistence.signal_entries import open_signal_entries
 from oms.persistence.sqlite_fast import SqliteWriter
 from oms.persistence.tables import (
     AuditRow,
@@ -44,6 +45,7 @@ from oms.persistence.tables import (
     SessionRow,
 )
 from oms.persistence.types import Money
+from oms.signals import OpenEntry
 
 __all__ = ["RESUBMIT_EVENTS", "STATE_TABLES", "Page", "Repository", "WriteBatch", "halt_rows"]
 
@@ -473,6 +475,11 @@ class Repository:
     def audit(self, *, entity_id: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
         """Recent audit rows, newest first."""
         return self._newest(AuditRow, AuditRow.id, limit, entity_id=entity_id)
+
+    def open_signal_entries(self) -> list[OpenEntry]:
+        """Signal entries still owed an automatic exit (oms.persistence.signal_entries)."""
+        with self.db.session() as s:
+            return open_signal_entries(s)
 
     def equity_history(self, span: HistoryRange) -> list[EquitySample]:
         """Equity and P&L samples of ``span``, oldest first (oms.persistence.history)."""

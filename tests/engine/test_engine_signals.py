@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from oms_harness import T_START, OmsHarness, make_harness
@@ -30,21 +31,62 @@ def test_entry_completes_before_the_next_quarter_hour(harness: OmsHarness) -> No
     assert parent["duration_minutes"] == pytest.approx(11.5, abs=0.01)  # ends 14:14:30
 
 
-def test_entry_is_closed_180_minutes_after_its_first_fill(harness: OmsHarness) -> None:
-    signal(harness, "entry")
-    harness.run(15 * 60, step=5)
-    entry = harness.service.parent_orders().rows[0]
-    first_fill = min(f.ts for f in harness.service.fills(parent_id=entry["parent_id"]))
-    harness.run((first_fill + timedelta(minutes=179) - harness.clock.now()).total_seconds(),
-                step=10)
+def _entry_and_first_fill(h: OmsHarness) -> tuple[dict[str, Any], datetime]:
+    signal(h, "entry")
+    h.run(15 * 60, step=5)
+    entry = h.service.parent_orders().rows[0]
+    first_fill = min(f.ts for f in h.service.fills(parent_id=entry["parent_id"]))
+    return entry, first_fill
+
+
+def _run_to(h: OmsHarness, when: datetime, step: float = 10) -> None:
+    h.run((when - h.clock.now()).total_seconds(), step=step)
+
+
+def test_entry_is_closed_complete_by_180_minutes_after_its_first_fill(
+        harness: OmsHarness) -> None:
+    entry, first_fill = _entry_and_first_fill(harness)
+    _run_to(harness, first_fill + timedelta(minutes=164))
     assert harness.service.parent_orders().total == 1  # not yet
-    harness.run(2 * 60, step=10)
+    _run_to(harness, first_fill + timedelta(minutes=180))
     rows = harness.service.parent_orders().rows
     assert len(rows) == 2
     exit_row = rows[0]
     assert exit_row["side"] == "SELL" and exit_row["quantity"] == entry["filled_quantity"]
-    assert exit_row["created_at"] - first_fill >= timedelta(minutes=180)
-    assert exit_row["created_at"] - first_fill < timedelta(minutes=181)
+    assert first_fill + timedelta(minutes=165) <= exit_row["created_at"]
+    assert exit_row["created_at"] < first_fill + timedelta(minutes=166)
+    assert exit_row["state"] == "COMPLETED"
+    assert exit_row["filled_quantity"] == exit_row["quantity"]
+    assert exit_row["ended_at"] <= first_fill + timedelta(minutes=180)  # closed, not started
+    assert harness.service.snapshot().positions == () or all(
+        p.quantity == 0 for p in harness.service.snapshot().positions)
+
+
+def test_a_restart_keeps_the_exit_owed_to_an_open_entry(tmp_path: Path) -> None:
+    first = make_harness(tmp_path)
+    entry, first_fill = _entry_and_first_fill(first)
+    _run_to(first, first_fill + timedelta(minutes=60), step=60)
+    crashed_at = first.clock.now()
+    first.oms.close()  # the entry's exit is owed only in the database now
+
+    second = make_harness(tmp_path, start=crashed_at + timedelta(minutes=5), token="r")
+    try:
+        _run_to(second, first_fill + timedelta(minutes=180), step=10)
+        rows = second.service.parent_orders().rows
+        assert [r["side"] for r in rows] == ["SELL", "BUY"]
+        assert rows[0]["state"] == "COMPLETED"
+        assert rows[0]["quantity"] == entry["filled_quantity"]
+        assert rows[0]["ended_at"] <= first_fill + timedelta(minutes=180)
+        # and a second restart after the exit does not send another one
+        again_at = second.clock.now()
+    finally:
+        second.oms.close()
+    third = make_harness(tmp_path, start=again_at + timedelta(minutes=1), token="s")
+    try:
+        third.run(30 * 60, step=60)
+        assert third.service.parent_orders().total == 2
+    finally:
+        third.oms.close()
 
 
 def test_exit_signal_first_cancels_the_automatic_exit(harness: OmsHarness) -> None:
@@ -96,3 +138,19 @@ def test_auto_size_preview_creates_nothing_and_caps_at_the_order_limit(
     assert sizing["cap_usd"] == "5000" and sizing["cap_applied"] is True
     assert sizing["size_usd"] == "5000.00"
     assert harness.service.parent_orders().total == 0
+
+
+def test_a_restart_after_the_traders_exit_owes_no_automatic_exit(tmp_path: Path) -> None:
+    first = make_harness(tmp_path)
+    _entry_and_first_fill(first)
+    signal(first, "exit", side="SELL")
+    first.run(60, step=5)
+    crashed_at = first.clock.now()
+    first.oms.close()
+
+    second = make_harness(tmp_path, start=crashed_at + timedelta(minutes=1), token="r")
+    try:
+        second.run(190 * 60, step=60)
+        assert second.service.parent_orders().total == 2  # entry + the trader's exit only
+    finally:
+        second.oms.close()
