@@ -23,7 +23,7 @@ from oms.config import SizingSettings
 from oms.engine.book import BookView
 from oms.engine.quotes import QuoteBoard
 from oms.engine.sessions import SessionDesk, SubmitResult
-from oms.errors import FieldError, MarketClosed, OmsError, ValidationError
+from oms.errors import FieldError, MarketClosed, OmsError, TradingHalted, ValidationError
 from oms.market.calibration import CALIBRATION
 from oms.market.types import Bar
 from oms.model import AlgoName, Side
@@ -168,11 +168,17 @@ class SignalDesk:
         self.book.on_entry_ended(parent_id)
 
     def on_tick(self, now: datetime) -> None:
-        """Send the automatic exits that are due (a SELL exit never more than is held)."""
+        """Send the automatic exits that are due (a SELL exit never more than is held). While
+        trading is HALTED they stay owed and go at the first tick after the resume (late: with
+        the one-minute window of ``exit_duration_minutes``)."""
         due_at = self.book.next_due_at()
         if due_at is None or due_at > now:
             return
         sessions = self.sessions
+        try:
+            sessions.ensure_trading()
+        except TradingHalted:
+            return
         for due in self.book.due_exits(now):
             quantity = due.quantity
             if due.side is Side.SELL:

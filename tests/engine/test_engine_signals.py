@@ -154,3 +154,19 @@ def test_a_restart_after_the_traders_exit_owes_no_automatic_exit(tmp_path: Path)
         assert second.service.parent_orders().total == 2  # entry + the trader's exit only
     finally:
         second.oms.close()
+
+
+def test_an_exit_due_while_halted_waits_for_the_resume(harness: OmsHarness) -> None:
+    _, first_fill = _entry_and_first_fill(harness)
+    _run_to(harness, first_fill + timedelta(minutes=160), step=60)
+    harness.service.kill("desk check", wait=False)
+    _run_to(harness, first_fill + timedelta(minutes=170), step=10)
+    assert harness.service.parent_orders().total == 1  # nothing sent while HALTED
+
+    future = harness.service.resume("checked", wait=False)
+    harness.tick()
+    future.result(timeout=1)
+    _run_to(harness, first_fill + timedelta(minutes=180), step=5)
+    rows = harness.service.parent_orders().rows
+    assert len(rows) == 2 and rows[0]["side"] == "SELL"
+    assert rows[0]["state"] == "COMPLETED"  # still complete by the deadline
