@@ -6,29 +6,30 @@ With ``settings.auth_users`` empty the dashboard is open (it then binds loopback
 [::1], or the loopback address it is bound to), so a page on another host name cannot reach it
 through DNS rebinding. With users configured, every page, asset, Dash callback and API route
 needs HTTP Basic credentials; the API and ``/metrics`` (read by programs: Prometheus) also take
-``Authorization: Bearer <OMS_API_TOKEN>``.
+``Authorization: Bearer <OMS_API_TOKEN>``. Flask-HTTPAuth parses the header and answers the 401
+challenge (``Authenticators``); the checks (``check_user``, ``token_ok``) are ours.
 Secrets are compared in constant time and never logged or echoed; an empty password never
 authenticates (``Settings`` refuses one at load). Body size and JSON depth: ``oms.web_limits``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import ipaddress
 import logging
 import re
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import flask
+from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth, MultiAuth
 from werkzeug.security import check_password_hash
 
 from oms.config import Settings
 from oms.web_limits import PAGE_MAX_BODY_BYTES, limit_body
 
-__all__ = ["METRICS_PATH", "SECURITY_HEADERS", "USER_KEY", "auth_configured", "check_user",
-           "install_security", "loopback_host"]
+__all__ = ["METRICS_PATH", "SECURITY_HEADERS", "USER_KEY", "Authenticators", "auth_configured",
+           "check_user", "install_security", "loopback_host", "token_ok"]
 
 log = logging.getLogger(__name__)
 USER_KEY = "oms_user"
@@ -92,26 +93,57 @@ def check_user(settings: Settings, username: str, password: str) -> bool:
     return hmac.compare_digest(stored.encode(), password.encode())
 
 
-def _basic_user(settings: Settings) -> str | None:
-    header = flask.request.headers.get("Authorization", "")
-    if not header.startswith("Basic "):
-        return None
-    try:
-        decoded = base64.b64decode(header[6:], validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    username, sep, password = decoded.partition(":")
-    if not sep or not check_user(settings, username, password):
-        return None
-    return username
-
-
-def _bearer_ok(settings: Settings) -> bool:
-    header = flask.request.headers.get("Authorization", "")
-    token = settings.api_token
-    if token is None or not header.startswith("Bearer "):
+def token_ok(settings: Settings, token: str) -> bool:
+    """Constant-time check of an API bearer token (never true without a configured token)."""
+    expected = settings.api_token
+    if expected is None or not token.strip():
         return False
-    return hmac.compare_digest(header[7:].strip().encode(), token.get_secret_value().encode())
+    return hmac.compare_digest(token.strip().encode(), expected.get_secret_value().encode())
+
+
+def _page_challenge(_status: int) -> flask.Response:
+    response = flask.Response("authentication required", 401, mimetype="text/plain")
+    response.headers["WWW-Authenticate"] = 'Basic realm="DipMaster OMS", charset="UTF-8"'
+    return response
+
+
+def _api_challenge(_status: int) -> flask.Response:
+    response = _error(401, "Authorization", "authentication required "
+                                            "(Bearer token or Basic credentials)")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="oms-api"'
+    return response
+
+
+class Authenticators:
+    """Who may pass: pages take HTTP Basic (a browser's login prompt); the API and /metrics
+    take a Bearer token or Basic, and answer a JSON 401 (Flask-HTTPAuth underneath)."""
+
+    def __init__(self, settings: Settings) -> None:
+        page = HTTPBasicAuth(realm="DipMaster OMS")
+        api_basic = HTTPBasicAuth(realm="oms-api")
+        for basic in (page, api_basic):
+            basic.verify_password(
+                lambda user, password: user if check_user(settings, user, password) else None)
+        page.error_handler(_page_challenge)
+        api_basic.error_handler(_api_challenge)
+        bearer = HTTPTokenAuth(scheme="Bearer", realm="oms-api")
+        bearer.verify_token(lambda token: "api-token" if token_ok(settings, token) else None)
+        bearer.error_handler(_api_challenge)
+        self._page: Callable[[], flask.Response | None] = page.login_required(
+            self._let_in(page.current_user))
+        api = MultiAuth(bearer, api_basic)
+        self._api: Callable[[], flask.Response | None] = api.login_required(
+            self._let_in(api.current_user))
+
+    @staticmethod
+    def _let_in(user: Callable[[], object]) -> Callable[[], None]:
+        def let_in() -> None:
+            flask.g.setdefault(USER_KEY, str(user()))
+        return let_in
+
+    def check(self, machine: bool) -> flask.Response | None:
+        """None to let the request through (its user in ``flask.g``), else the 401 answer."""
+        return self._api() if machine else self._page()
 
 
 def _machine_path(path: str) -> bool:
@@ -137,7 +169,7 @@ def _same_origin() -> bool:
     return origin != "null"
 
 
-def _guard(settings: Settings) -> flask.Response | None:
+def _guard(settings: Settings, auth: Authenticators) -> flask.Response | None:
     request = flask.request
     is_api = _machine_path(request.path)
     host = request.environ.get("HTTP_HOST")  # raw: request.host drops a trailing ":80"
@@ -155,21 +187,7 @@ def _guard(settings: Settings) -> flask.Response | None:
                                                "Content-Type: application/json")
     if not auth_configured(settings):
         return None
-    if is_api and _bearer_ok(settings):
-        flask.g.setdefault(USER_KEY, "api-token")
-        return None
-    user = _basic_user(settings)
-    if user is not None:
-        flask.g.setdefault(USER_KEY, user)
-        return None
-    if is_api:
-        response = _error(401, "Authorization", "authentication required "
-                                                "(Bearer token or Basic credentials)")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="oms-api"'
-        return response
-    response = flask.Response("authentication required", 401, mimetype="text/plain")
-    response.headers["WWW-Authenticate"] = 'Basic realm="DipMaster OMS", charset="UTF-8"'
-    return response
+    return auth.check(is_api)
 
 
 def _headers(response: flask.Response) -> flask.Response:
@@ -183,7 +201,8 @@ def _headers(response: flask.Response) -> flask.Response:
 def install_security(server: flask.Flask, settings: Settings) -> None:
     """Install the request guard, the body limits and the security headers on ``server``."""
     server.config["MAX_CONTENT_LENGTH"] = PAGE_MAX_BODY_BYTES  # backstop; limit_body narrows it
-    server.before_request(lambda: _guard(settings))
+    auth = Authenticators(settings)
+    server.before_request(lambda: _guard(settings, auth))
     server.before_request(limit_body)
     server.after_request(_headers)
     if auth_configured(settings):

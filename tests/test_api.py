@@ -525,6 +525,38 @@ def test_bearer_token_and_basic_credentials_are_accepted(secured: Api) -> None:
     assert secured.oms.service.risk_events(kind="KILL")[0]["actor"] == "api:desk"
 
 
+def _raw_basic(raw: bytes) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+@pytest.mark.parametrize("header", [
+    {"Authorization": "Basic"}, {"Authorization": "Basic "}, {"Authorization": "Basic !!!"},
+    {"Authorization": "Basic " + "A" * 5000}, {"Authorization": "Bearer"},
+    {"Authorization": f"Bearer {TOKEN}x"}, {"Authorization": f"bearer{TOKEN}"},
+    {"Authorization": f"Token {TOKEN}"}, {"Authorization": "Digest username=desk"},
+    _raw_basic(b"desk"), _raw_basic(b"desk:"), _raw_basic(b":" + PASSWORD.encode()),
+    _raw_basic(b"desk:" + PASSWORD.encode() + b"\xff"), _raw_basic(b"\xff\xfe:\x00"),
+], ids=lambda h: repr(h["Authorization"][:24]))
+def test_hostile_authorization_headers_are_a_clean_401(secured: Api,
+                                                       header: dict[str, str]) -> None:
+    api = secured.get("/status", headers=header)
+    page = secured.client.get("/", headers=header)
+    killed = secured.post("/kill", {"reason": "x"}, headers=header)
+    assert api.status_code == page.status_code == killed.status_code == 401
+    assert api.get_json()["errors"][0]["field"] == "Authorization"  # JSON for programs
+    assert api.headers["WWW-Authenticate"] == 'Bearer realm="oms-api"'
+    assert page.headers["WWW-Authenticate"].startswith('Basic realm="DipMaster OMS"')
+    assert page.mimetype == "text/plain"
+    assert secured.oms.service.gate.is_halted is False
+
+
+def test_the_bearer_token_opens_the_api_not_the_pages(secured: Api) -> None:
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    assert secured.get("/status", headers=bearer).status_code == 200
+    assert secured.client.get("/", headers=bearer).status_code == 401
+    assert secured.client.get("/metrics", headers=bearer).status_code == 200
+
+
 def test_secrets_never_appear_in_responses(secured: Api) -> None:
     bodies = [secured.get("/status").get_data(as_text=True),
               secured.get("/status", headers={"Authorization": f"Bearer {TOKEN}"})
