@@ -19,8 +19,8 @@ from oms.market.base import MarketData
 from oms.market.klines import DEFAULT_CACHE, CacheChoice, kline_arrays
 from oms.model import AlgoName, Side
 
-__all__ = ["HISTORY_BEFORE_START", "BacktestSpec", "L2BacktestSpec", "default_tick_seconds",
-           "run_backtest", "run_l2_backtest"]
+__all__ = ["BACKTEST_EQUITY_SAMPLE_S", "HISTORY_BEFORE_START", "BacktestSpec", "L2BacktestSpec",
+           "default_tick_seconds", "run_backtest", "run_l2_backtest"]
 
 #: market history loaded before a kline backtest's start (the longest look-back of an algorithm)
 HISTORY_BEFORE_START = timedelta(days=1)
@@ -137,6 +137,9 @@ class L2BacktestSpec:
                    urgency, seed)
 
 
+BACKTEST_EQUITY_SAMPLE_S = 60.0  # a replay's equity history: one sample a minute of market time
+
+
 def default_tick_seconds(duration_minutes: float) -> float:
     """About 720 engine ticks per window, between 1 s and 60 s of market time each."""
     return min(60.0, max(1.0, duration_minutes * 60 / 720))
@@ -148,6 +151,8 @@ def _execute(market: MarketData, spec: BacktestSpec | L2BacktestSpec, symbol: st
     """Run the spec's parent on ``market`` from ``start`` (ticking up to ``until``) and build
     its ExecutionReport once the bar holding its last instant has completed."""
     base = settings or Settings()
+    if "equity_sample_s" not in base.model_fields_set:  # nobody watches a replay's chart live
+        base = base.model_copy(update={"equity_sample_s": BACKTEST_EQUITY_SAMPLE_S})
     holdings = {symbol: spec.quantity} if spec.side is Side.SELL else {}
     with ExecutionHarness(market, start=start, symbols=[symbol], settings=base,
                           venue=paper_venue(base.paper, seed=spec.seed), holdings=holdings,

@@ -236,6 +236,9 @@ class Settings(BaseSettings):
     quote_asset: str = "USDT"
     symbols: list[str] = Field(default_factory=lambda: ["BTCUSDT", "ETHUSDT", "SOLUSDT"])
     tick_interval_ms: int = Field(default=250, gt=0)
+    # The overview's equity and P&L history: one sample per this many seconds of market time
+    # (oms.engine.history; a backtest samples once a minute unless this is set)
+    equity_sample_s: float = Field(default=5.0, gt=0, le=3600, allow_inf_nan=False)
     # Running reconciliation (oms.engine.reconcile): every this many seconds of engine time the
     # OMS's open orders and balances are compared with the venue's. None: 60 s of market time on
     # the paper venue, 30 s of wall time live; 0 disables it. OMS_RECONCILE_INTERVAL_S.

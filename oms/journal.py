@@ -119,6 +119,12 @@ class Journal:
         """Thin the equity history in this flush's transaction."""
         self._batch.equity_prune = prune
 
+    @property
+    def pending(self) -> bool:
+        """True when rows wait for the next flush (the venue's state sources not counted)."""
+        return bool(self._batch or self._new_parents or self._dirty_parents
+                    or self._new_children or self._dirty_children)
+
     def flush(self) -> None:
         """Write everything pending in one transaction (PersistenceError leaves it pending)."""
         batch = self._batch

@@ -188,7 +188,7 @@ class ExecutionEngine:
                           now=now)
         self.market.advance_to(now)
         self.board.refresh(self.market)
-        self._equity = EquitySampler(now)
+        self._equity = EquitySampler(now, timedelta(seconds=self.settings.equity_sample_s))
         self.signals.restore(self.repository.open_signal_entries())  # owed automatic exits
         for resume in resumes:  # re-planned with this instant's quotes, sent by the first tick
             ctx = self.lifecycle.context(resume.parent, now)
@@ -251,14 +251,15 @@ class ExecutionEngine:
         """Record the market time in every tick that writes, and at least once a minute of it,
         so that a restart resumes the market where it stood (``oms.bootstrap``), never before
         a recorded event, and can state the gap."""
-        if self.journal.writes != self._writes_seen or self._clock_written is None or (
-                now - self._clock_written >= CLOCK_EVERY):
+        journal = self.journal
+        if journal.pending or journal.writes != self._writes_seen or (
+                self._clock_written is None or now - self._clock_written >= CLOCK_EVERY):
             self.journal.state("engine_state", CLOCK_KEY, {
                 "key": CLOCK_KEY, "updated_at": now, "value": {
                     "market_time": now.isoformat(),
                     "wall_time": datetime.now(UTC).isoformat()}})
             self._clock_written = now
-            self._writes_seen = self.journal.writes + 1  # the flush that follows writes it
+            self._writes_seen = journal.writes + 1  # the flush that follows writes it
 
     def _record_equity(self, now: datetime) -> None:
         """Sample equity and P&L into the tick's transaction (the overview's history survives

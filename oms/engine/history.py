@@ -1,12 +1,13 @@
 """EquitySampler: when the engine writes an equity and P&L sample, and when it thins them.
 
-The rule (README, "Dashboard"): one sample per ``SAMPLE_EVERY`` (5 s) of market time, on the
-first tick at or after each 5 s boundary, so the rate does not follow the tick rate or the
-replay speed. Samples stay at that grain for ``FINE_FOR`` (1 day of market time, 17,280 rows);
-older ones keep only the first sample of each minute (1,440 rows a day); samples older than
-``KEEP_FOR`` (90 days) are deleted. The thinning runs in the tick's transaction at the engine's
-first sample and then once per ``PRUNE_EVERY`` (1 hour) of market time, so the table stays
-under about 17,280 + 90 x 1,440 = 147,000 rows whatever the uptime.
+The rule (README, "Dashboard"): one sample per ``SAMPLE_EVERY`` (5 s, ``OMS_EQUITY_SAMPLE_S``;
+a backtest samples once a minute) of market time, on the first tick at or after each boundary,
+so the rate does not follow the tick rate or the replay speed. Samples stay at that grain for
+``FINE_FOR`` (1 day of market time, 17,280 rows at 5 s); older ones keep only the first sample
+of each minute (1,440 rows a day); samples older than ``KEEP_FOR`` (90 days) are deleted. The
+thinning runs in the tick's transaction at the engine's first sample and then once per
+``PRUNE_EVERY`` (1 hour) of market time, so the table stays under about
+17,280 + 90 x 1,440 = 147,000 rows whatever the uptime.
 """
 
 from __future__ import annotations
@@ -34,8 +35,11 @@ def _minute(ts: datetime) -> datetime:
 class EquitySampler:
     """Decides, tick by tick, whether a sample is due and whether a thinning is; engine only."""
 
-    def __init__(self, started_at: datetime) -> None:
+    def __init__(self, started_at: datetime, every: timedelta = SAMPLE_EVERY) -> None:
+        if every <= timedelta(0):
+            raise ValueError(f"the sampling interval must be positive, got {every}")
         self.started_at = started_at
+        self.every = every
         self._next_at: datetime | None = None
         self._last_minute: datetime | None = None
         self._prune_at: datetime | None = None
@@ -49,8 +53,8 @@ class EquitySampler:
         """The row to write at ``now``, or None when the next 5 s boundary is not reached."""
         if not self.due(now):
             return None
-        steps = (now - _EPOCH) // SAMPLE_EVERY
-        self._next_at = _EPOCH + (steps + 1) * SAMPLE_EVERY
+        steps = (now - _EPOCH) // self.every
+        self._next_at = _EPOCH + (steps + 1) * self.every
         minute = _minute(now)
         mark = minute != self._last_minute
         self._last_minute = minute

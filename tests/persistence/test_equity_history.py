@@ -47,6 +47,26 @@ def test_the_engine_samples_every_5_seconds_of_market_time_whatever_the_tick_rat
     h.oms.close()
 
 
+def test_the_interval_is_a_setting_and_the_clock_rides_in_the_samples_transaction(
+        tmp_path: Path) -> None:
+    # Arrange / Act: samples every 30 s; 2 minutes of quiet market in 1 s ticks
+    h = make_harness(tmp_path, equity_sample_s=30)
+    writes_before = h.oms.engine.journal.writes
+    h.run(120, step=1)
+
+    # Assert: a sample per 30 s boundary, and one transaction each (the engine's clock row is
+    # written in the sample's transaction, not in a transaction of its own the tick after)
+    samples = h.oms.repository.equity_history(HistoryRange.ALL)
+    assert [(b.ts - a.ts).total_seconds() for a, b in pairwise(samples)][1:] == [30.0] * 3
+    assert h.oms.engine.journal.writes - writes_before == len(samples) == 5
+    h.oms.close()
+
+
+def test_a_sampling_interval_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        EquitySampler(T0, timedelta(0))
+
+
 def test_the_sampler_marks_the_first_sample_of_each_minute_and_prunes_hourly() -> None:
     sampler = EquitySampler(T0)
     times = [T0 + timedelta(seconds=s) for s in (0, 1, 5, 59, 60, 64, 65)]
