@@ -155,6 +155,9 @@ class PaperVenue(Venue):
         self._open_by_symbol: dict[str, int] = {}
         self._accepted: deque[tuple[str, datetime]] = deque(maxlen=ACCEPTED_KEPT)
         self._now: datetime | None = None  # the latest time the venue was called at
+        # set_balances or restore since the last state_changes (everything else that moves the
+        # paper_state values, the balances, counters and the RNG, moves an order too)
+        self._state_touched = True
         if self._view.sim is not None:
             params = ImpactParams(
                 kind=self.settings.impact_model, coefficient=self.settings.impact_coefficient,
@@ -182,6 +185,7 @@ class PaperVenue(Venue):
         the totals the stored fills imply (oms.model.account_balances).
         Raises ValueError for a negative total or one below what open orders lock."""
         self._ledger.reset(totals)
+        self._state_touched = True
 
     @property
     def accepted_log(self) -> list[tuple[str, datetime]]:
@@ -190,7 +194,12 @@ class PaperVenue(Venue):
 
     # ------------------------------------------------------------------ persistence
     def state_changes(self) -> dict[str, dict[str, dict[str, Any] | None]]:
-        """Rows of ``paper_orders`` / ``paper_state`` changed since the last call."""
+        """Rows of ``paper_orders`` / ``paper_state`` changed since the last call; nothing to
+        compute in a tick where no order moved (most ticks), since every change of the
+        ``paper_state`` values (balances, counters, the RNG) comes with an order's."""
+        if not self._state_touched and self._store.quiet:
+            return {}
+        self._state_touched = False
         next_venue_id, self._venue_ids = peek(self._venue_ids)
         next_seq, self._seq = peek(self._seq)
         values = state_values(self._ledger.snapshot(), next_venue_id, next_seq,
@@ -210,6 +219,7 @@ class PaperVenue(Venue):
             self._rng.setstate(stored.rng_state)
         self._store.install(stored, now)
         self._now = now
+        self._state_touched = True
         return True
 
     def adopt(self, working: dict[str, ChildOrder]) -> set[str]:

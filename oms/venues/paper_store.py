@@ -112,6 +112,11 @@ class PaperStore:
         self._written: dict[str, dict[str, Any]] = {}
         self._rng_written: RngState | None = None
 
+    @property
+    def quiet(self) -> bool:
+        """True when the state was written and no order moved since (``changes`` has nothing)."""
+        return self.dirty is not None and not self.dirty
+
     def touch(self, client_order_id: str) -> None:
         """The order's row changed."""
         if self.dirty is not None:
