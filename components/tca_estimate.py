@@ -22,13 +22,13 @@ NO_ESTIMATE = "no estimate"
 _H = ESTIMATE_HINTS
 ESTIMATE_COLUMNS = [
     Column("Symbol", "symbol", hint=_H["symbol"]), Column("Side", "side", hint=_H["side"]),
-    Column("Expected bps ± 1 SD", "expected", True, _H["expected"]),
+    Column("Expected bps ±1 SD", "expected", True, _H["expected"]),
     Column("Realised bps", "realised", True, _H["realised"]),
-    Column("Difference bps", "difference", True, _H["difference"]),
-    Column("Spread + impact: expected / vs arrival bps", "execution", True, _H["execution"]),
-    Column("Fees USD: expected / paid", "fees", True, _H["fees"]),
-    Column("Children: planned / sent", "children", True, _H["children"]),
-    Column("vs ± 1 SD", "within", hint=_H["within"]),
+    Column("Diff bps", "difference", True, _H["difference"]),
+    Column("Spread+impact exp / arrival", "execution", True, _H["execution"]),
+    Column("Fees USD exp / paid", "fees", True, _H["fees"]),
+    Column("Children plan / sent", "children", True, _H["children"]),
+    Column("±1 SD", "within", hint=_H["within"]),
 ]
 
 
@@ -125,9 +125,11 @@ def estimate_chart(report: dict[str, Any], parent_id: str | None = None) -> go.F
                  "thickness": 2, "width": 10},
         hovertemplate="expected %{y:+.1f} ± %{error_y.array:.1f} bps<extra></extra>"))
     fig.add_trace(go.Scatter(
-        x=labels, y=realised, mode="markers", name="realised (shortfall, fees incl.)",
+        x=labels, y=realised, mode="markers",
+        name="realised (shortfall, fees incl.; red: outside ±1 SD)",
         marker={"size": 11, "color": colours, "line": {"width": 1, "color": "#121820"}},
         hovertemplate="realised %{y:+.1f} bps<extra></extra>"))
-    chart_layout(fig, "Estimate vs realised, bps (+ = cost)", height=300)
+    chart_layout(fig, "bps, + = cost")
+    fig.update_xaxes(range=[-0.5, len(points) - 0.5])  # half a slot of margin on each side
     fig.update_yaxes(title={"text": "bps", "font": {"size": 11}}, zeroline=True)
     return fig

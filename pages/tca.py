@@ -79,10 +79,8 @@ def layout(session: str | None = None, **_query: Any) -> html.Div:
             section("Child slippage", _graph(ids.TCA_SLIPPAGE_HIST)),
             section("Quality", _graph(ids.TCA_QUALITY)),
         ]),
-        html.Div(className="grid-main-side", children=[
-            section("Estimate vs realised", html.Div(id=ids.TCA_ESTIMATE_TABLE)),
-            section("Expected range and realised cost", _graph(ids.TCA_ESTIMATE_CHART)),
-        ]),
+        section("Estimate vs realised", html.Div(id=ids.TCA_ESTIMATE_TABLE)),
+        section("Expected range and realised cost", _graph(ids.TCA_ESTIMATE_CHART)),
     ])
 
 

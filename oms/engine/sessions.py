@@ -91,9 +91,9 @@ class SessionDesk:
             limit_price=limit_price, decision_price=mid,
             seed=self.settings.seed * 1_000_003 + self._seq)
         filters = self.lifecycle.venue.filters(symbol)
-        estimate = self._estimate(parent, filters)
         execution = create_algo(parent, seed=parent.seed or 0, filters=filters,
                                 **parent.algo_params)
+        estimate = self._estimate(parent, filters)  # after its options are known to be valid
         self.lifecycle.start_parent(parent, execution, now)
         if estimate is not None:
             self.journal.parent_estimate(parent.parent_id, now, estimate)
