@@ -8,7 +8,7 @@ from typing import Any
 
 from dash import html
 
-from components.format import fmt_time, fmt_usd
+from components.format import fmt_datetime, fmt_usd
 from components.tables import Column, table
 from oms.pretrade_estimate import (
     ParentEstimate,
@@ -41,8 +41,8 @@ def _limits(p: ParentEstimate) -> Any:
 
 def _row(p: ParentEstimate) -> dict[str, Any]:
     planned, cost, sched, rules = p.planned, p.cost, p.schedule, p.filters
-    times = (f"{fmt_time(sched.first_at)} (at once)" if sched.first_at == sched.last_at
-             else f"{fmt_time(sched.first_at)} – {fmt_time(sched.last_at)}")
+    times = (f"{fmt_datetime(sched.first_at)} (at once)" if sched.first_at == sched.last_at
+             else f"{fmt_datetime(sched.first_at)} – {fmt_datetime(sched.last_at)}")
     spread = (f"{cost.total_bps - cost.sd_bps:.2f} to {cost.total_bps + cost.sd_bps:.2f}"
               if cost.sd_bps >= 0.005 else "no timing risk")
     return {

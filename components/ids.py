@@ -91,6 +91,8 @@ __all__ = [
     "TCA_DOWNLOAD_CSV_DATA",
     "TCA_DOWNLOAD_JSON",
     "TCA_DOWNLOAD_JSON_DATA",
+    "TCA_ESTIMATE_CHART",
+    "TCA_ESTIMATE_TABLE",
     "TCA_EXECUTION_CHART",
     "TCA_PARENT",
     "TCA_QUALITY",
@@ -205,6 +207,8 @@ TCA_QUALITY = "tca-quality"
 TCA_DOWNLOAD_JSON_DATA = "tca-download-json-data"
 TCA_DOWNLOAD_CSV = "tca-download-csv"
 TCA_DOWNLOAD_CSV_DATA = "tca-download-csv-data"
+TCA_ESTIMATE_TABLE = "tca-estimate-table"  # estimate vs realised, per parent
+TCA_ESTIMATE_CHART = "tca-estimate-chart"
 
 # -- risk --------------------------------------------------------------------------------------
 RISK_USAGE = "risk-usage"

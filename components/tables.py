@@ -14,18 +14,24 @@ __all__ = ["Column", "kpi", "progress_bar", "section", "table"]
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    """One table column: header, row key, alignment (``num`` right-aligns)."""
+    """One table column: header, row key, alignment (``num`` right-aligns), and ``hint``, the
+    header's hover text (what the column means)."""
 
     header: str
     key: str
     num: bool = False
+    hint: str | None = None
+
+
+def _header(column: Column) -> html.Th:
+    kwargs: dict[str, Any] = {"title": column.hint} if column.hint else {}
+    return html.Th(column.header, className="num" if column.num else None, **kwargs)
 
 
 def table(columns: Sequence[Column], rows: Sequence[dict[str, Any]], *, empty: str = "none",
           row_class: str | None = None, table_id: str | None = None) -> html.Table:
     """A dense table; a row may carry ``_class`` (CSS class); cells may be components."""
-    head = html.Thead(html.Tr([html.Th(c.header, className="num" if c.num else None)
-                               for c in columns]))
+    head = html.Thead(html.Tr([_header(c) for c in columns]))
     body_rows = [
         html.Tr([html.Td(row.get(c.key, ""), className="num" if c.num else None)
                  for c in columns], className=row.get("_class", row_class))

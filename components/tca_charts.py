@@ -24,7 +24,8 @@ from components.tca_glossary import (
     measure_legend,
 )
 
-__all__ = ["DOT_PLOT_BELOW", "TCA_LEGEND", "WATERFALL_PARTS", "WEBGL_FROM", "empty_figure",
+__all__ = ["DOT_PLOT_BELOW", "TCA_LEGEND", "WATERFALL_PARTS", "WEBGL_FROM", "chart_layout",
+           "empty_figure",
            "execution_chart", "histogram_bins", "marker_sizes", "mid_path", "quality_chart",
            "slippage_histogram", "summary_kpis", "waterfall_chart"]
 
@@ -48,6 +49,9 @@ def _layout(fig: go.Figure, title: str, *, height: int = 330, **extra: Any) -> g
     fig.update_xaxes(gridcolor="#232c38", zerolinecolor="#2a3340")
     fig.update_yaxes(gridcolor="#232c38", zerolinecolor="#2a3340")
     return fig
+
+
+chart_layout = _layout  # the TCA charts' common look, for the figures built elsewhere
 
 
 def empty_figure(message: str) -> go.Figure:

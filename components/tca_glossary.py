@@ -9,7 +9,8 @@ from typing import Any
 
 from components.format import fmt_bps, to_float
 
-__all__ = ["IMPACT_SOURCES", "KPI_HINTS", "WATERFALL_HINTS", "impact_hint", "measure_legend"]
+__all__ = ["ESTIMATE_HINTS", "IMPACT_SOURCES", "KPI_HINTS", "WATERFALL_HINTS", "impact_hint",
+           "measure_legend"]
 
 IMPACT_SOURCES = {"simulator": "the simulator's unperturbed mid",
                   "model": "a model estimate (impact law over our fills)",
@@ -50,6 +51,29 @@ WATERFALL_HINTS = {
                              "decision mid to the end mid on the quantity never filled."),
     "total": ("Total: the implementation shortfall, the sum of the bars above; fees are "
               "included, unlike slippage vs arrival."),
+}
+
+ESTIMATE_HINTS = {
+    "symbol": "The parent order's instrument.",
+    "side": "BUY or SELL.",
+    "expected": ("Expected cost, bps of the notional at the mid when the parent was created "
+                 "(+ = cost): half spread + impact + taker fee, from the same pre-trade "
+                 "estimate as the rebalance preview, computed and stored when the engine "
+                 "created the parent. ± is one standard deviation of the price move over the "
+                 "children's horizon (timing risk)."),
+    "realised": ("Realised cost: the implementation shortfall in bps of the decision notional, "
+                 "FEES INCLUDED (delay + spread + impact + timing + fees + opportunity; the "
+                 "waterfall's total)."),
+    "difference": "Realised minus expected, bps (+ = it cost more than expected).",
+    "execution": ("Spread + impact: expected, against the realised slippage vs arrival (average "
+                  "fill price against the arrival mid, fees excluded; it also holds the "
+                  "market's own move while the children worked)."),
+    "fees": ("Fees, USDT: expected (the taker fee on the whole quantity; passive fills pay "
+             "less) against the fees paid on the fills."),
+    "children": ("Child orders: planned by the estimate (est.: an estimate from the algorithm's "
+                 "documented slicing) against the children sent to the venue."),
+    "within": ("Whether the realised shortfall fell inside expected ± 1 SD. About two parents "
+               "in three should; — when nothing filled (nothing executed to compare)."),
 }
 
 

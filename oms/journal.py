@@ -69,6 +69,12 @@ class Journal:
         """Insert a parent order."""
         self._new_parents[parent.parent_id] = parent
 
+    def parent_estimate(self, parent_id: str, computed_at: datetime,
+                        estimate: dict[str, Any]) -> None:
+        """Store the pre-trade estimate of a parent created in this step."""
+        self._batch.parent_estimates.append({"parent_id": parent_id, "computed_at": computed_at,
+                                             "estimate": json_text(estimate)})
+
     def parent_changed(self, parent: ParentOrder) -> None:
         """Update a parent order at flush time."""
         if parent.parent_id not in self._new_parents:

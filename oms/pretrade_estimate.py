@@ -1,20 +1,8 @@
 """Pre-trade estimate of a rebalance: per parent, the exact quantity sent, the planned children,
 the expected cost (spread, impact, fees, with a 1-SD range) and the limits it would hit.
 
-Cost model, in bps of the parent's notional at the mid:
-
-- spread: half the quoted spread, as if every child crossed (children filled passively save it;
-  an upper estimate);
-- impact: the paper venue's own law (``oms.market.impact``, the settings' ImpactParams) through
-  ``venue_impact_cost``, the same integrals the IS algorithm calibrates on, over the horizon the
-  children go out in (one child: all at once);
-- fees: the taker fee on all of it (maker fills pay ``maker_fee_bps``);
-- range: expected +- one SD of the price move while the parent executes at a constant rate,
-  ``sigma_1m * sqrt(T / 3)`` (Almgren-Chriss: the variance of a linear trajectory over T minutes).
-
-sigma_1m and the volume per minute are the instrument's calibrated figures (the synthetic
-market's, ``oms.market.calibration``; DEFAULT_SIGMA_1M for an unknown symbol), the fallback the IS
-algorithm uses when it has no bars. The schedule comes from ``oms.pretrade_schedule``.
+The cost model and the planned children of each parent come from ``oms.pretrade_cost``
+(``parent_cost``), the function the engine applies to every parent it creates.
 """
 
 from __future__ import annotations
@@ -27,14 +15,19 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from oms.algos.selection import select_algo
-from oms.algos.shortfall import DEFAULT_SIGMA_1M, venue_impact_cost
 from oms.config import Settings
-from oms.market.calibration import CALIBRATION
-from oms.market.impact import ImpactParams
 from oms.market.types import Quote
 from oms.model import AlgoName, ParentOrder, Side, TradingState
 from oms.model.filters import SymbolFilters
-from oms.pretrade_schedule import PlannedSchedule, planned_schedule
+from oms.pretrade_cost import (
+    CostEstimate,
+    MarketInputs,
+    cost_estimate,
+    impact_params,
+    market_inputs,
+    parent_cost,
+)
+from oms.pretrade_schedule import PlannedSchedule
 from oms.rebalance import PlannedParent, RebalancePlan
 from oms.risk.checks import check_daily_loss, check_order_rate, reserved_cash
 from oms.risk.violations import ViolationCode
@@ -43,58 +36,8 @@ __all__ = ["CostEstimate", "LimitHit", "MarketInputs", "ParentEstimate", "Rebala
            "cost_estimate", "estimate_json", "estimate_rebalance", "impact_params",
            "market_inputs", "mid_text", "parent_json", "price_text", "qty_text", "totals"]
 
-_BPS = 10_000.0
 _CENT = Decimal("0.01")
 _INSTANT_MIN = 1.0 / 60.0  # one child goes out at once: its impact over a second
-
-
-@dataclass(frozen=True, slots=True)
-class MarketInputs:
-    """What the estimate knows of the instrument now."""
-
-    bid: Decimal
-    ask: Decimal
-    sigma_1m: float  # 1-minute log-return volatility
-    volume_per_minute: float  # base asset
-    source: str  # where sigma and volume come from
-
-    @property
-    def mid(self) -> Decimal:
-        """(bid + ask) / 2."""
-        return (self.bid + self.ask) / 2
-
-    @property
-    def half_spread_bps(self) -> float:
-        """Half the quoted spread, bps of the mid."""
-        mid = self.mid
-        return float((self.ask - self.bid) / 2 / mid) * _BPS if mid > 0 else 0.0
-
-
-@dataclass(frozen=True, slots=True)
-class CostEstimate:
-    """Expected cost of one parent in bps of its notional, and in USD."""
-
-    notional_usd: float
-    spread_bps: float
-    temporary_impact_bps: float
-    permanent_impact_bps: float
-    fees_bps: float
-    sd_bps: float
-    horizon_min: float
-
-    @property
-    def impact_bps(self) -> float:
-        """Temporary plus permanent impact."""
-        return self.temporary_impact_bps + self.permanent_impact_bps
-
-    @property
-    def total_bps(self) -> float:
-        """Spread + impact + fees."""
-        return self.spread_bps + self.impact_bps + self.fees_bps
-
-    def usd(self, bps: float) -> float:
-        """``bps`` of the notional in USD."""
-        return self.notional_usd * bps / _BPS
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,48 +82,6 @@ class RebalanceEstimate:
     def refused(self) -> bool:
         """True when the submit would be refused whole (a limit breach of the plan)."""
         return bool(self.plan.breaches)
-
-
-def impact_params(settings: Settings) -> ImpactParams:
-    """The impact law the paper venue charges (as it builds it from the settings)."""
-    paper = settings.paper
-    params = ImpactParams(kind=paper.impact_model, coefficient=paper.impact_coefficient,
-                          permanent_fraction=paper.impact_permanent_fraction,
-                          decay_s=paper.impact_decay_s)
-    if paper.impact_passive_ratio is not None:
-        params = replace(params, passive_ratio=paper.impact_passive_ratio)
-    return params
-
-
-def market_inputs(symbol: str, quote: Quote | None, mid: Decimal) -> MarketInputs:
-    """The instrument's touch (the mid on both sides when no quote is known) and its
-    calibrated volatility and volume."""
-    calibrated = CALIBRATION.get(symbol, {})
-    sigma = float(calibrated.get("sigma_1m", DEFAULT_SIGMA_1M))
-    volume = float(calibrated.get("volume_per_minute", 0.0))
-    source = "calibration" if calibrated else "default (symbol not calibrated)"
-    bid, ask = (quote.bid, quote.ask) if quote is not None else (mid, mid)
-    return MarketInputs(bid, ask, sigma, volume, source)
-
-
-def cost_estimate(quantity: Decimal, market: MarketInputs, horizon_min: float, *,
-                  taker_fee_bps: Decimal, params: ImpactParams) -> CostEstimate:
-    """Spread, impact and fees of trading ``quantity`` over ``horizon_min`` (0: at once)."""
-    mid = float(market.mid)
-    qty = float(quantity)
-    notional = qty * mid
-    horizon = max(horizon_min, _INSTANT_MIN)
-    temporary = permanent = 0.0
-    if qty > 0 and market.volume_per_minute > 0:
-        temporary, permanent = venue_impact_cost(qty, horizon, sigma_1m=market.sigma_1m,
-                                                 volume_per_minute=market.volume_per_minute,
-                                                 params=params)
-    # venue_impact_cost answers a share of price x quantity units: per unit, times 10^4
-    temporary_bps = temporary / qty * _BPS if qty > 0 else 0.0
-    permanent_bps = permanent / qty * _BPS if qty > 0 else 0.0
-    sd_bps = market.sigma_1m * math.sqrt(max(horizon_min, 0.0) / 3.0) * _BPS
-    return CostEstimate(notional, market.half_spread_bps, temporary_bps, permanent_bps,
-                        float(taker_fee_bps), sd_bps, max(horizon_min, 0.0))
 
 
 def _parent(planned: PlannedParent, algo: AlgoName, reason: str, duration_minutes: float,
@@ -269,22 +170,16 @@ def estimate_rebalance(plan: RebalancePlan, *, algo: AlgoName, duration_minutes:
                        cash: Decimal, daily_pnl: Decimal,
                        trading_state: TradingState) -> RebalanceEstimate:
     """Estimate every parent of ``plan`` as the engine would run it now."""
-    params = impact_params(settings)
     estimates: list[ParentEstimate] = []
     cash_left = cash
     for planned in plan.parents:
         chosen, reason = (select_algo(planned.quantity * planned.mid, urgency, None)
                           if algo is AlgoName.AUTO else (algo, "chosen by the trader"))
         rules = filters.get(planned.symbol) or SymbolFilters(planned.symbol)
-        market = market_inputs(planned.symbol, quotes.get(planned.symbol), planned.mid)
-        quote = quotes.get(planned.symbol) or Quote(planned.symbol, now, market.bid, market.ask,
-                                                    Decimal(0), Decimal(0))
         parent = _parent(planned, chosen, reason, duration_minutes, urgency, now, settings)
-        schedule = planned_schedule(parent, quote, rules,
-                                    volume_per_minute=market.volume_per_minute,
-                                    max_child_notional=settings.risk.max_order_notional_usd)
-        cost = cost_estimate(planned.quantity, market, schedule.horizon_min,
-                             taker_fee_bps=settings.paper.taker_fee_bps, params=params)
+        priced = parent_cost(parent, quotes.get(planned.symbol), rules, settings,
+                             mid=planned.mid)
+        market, schedule, cost = priced.market, priced.schedule, priced.cost
         limits = _limits(planned, plan, schedule, market, settings, cash_left=cash_left,
                          daily_pnl=daily_pnl, trading_state=trading_state)
         if planned.side is Side.BUY:

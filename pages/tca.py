@@ -1,6 +1,7 @@
 """/tca: choose a session or one of its parents; KPI tiles (each defined on hover) and a legend
 line, execution chart, cost waterfall, child slippage (a dot per child, a histogram for many),
-quality scores; download the ExecutionReport (JSON) and the fills (CSV)."""
+quality scores, the pre-trade estimate vs the realised cost per parent (table and chart);
+download the ExecutionReport (JSON) and the fills (CSV)."""
 
 from __future__ import annotations
 
@@ -23,9 +24,10 @@ from components.tca_charts import (
     summary_kpis,
     waterfall_chart,
 )
+from components.tca_estimate import estimate_chart, estimate_table
 
 __all__ = ["download_csv", "download_json", "layout", "parent_options", "poll_sessions",
-           "refresh_tca", "register", "session_options"]
+           "refresh_estimate", "refresh_tca", "register", "session_options"]
 
 _READY = "tca-report-ready"
 
@@ -77,6 +79,8 @@ def layout(session: str | None = None, **_query: Any) -> html.Div:
             section("Child slippage", _graph(ids.TCA_SLIPPAGE_HIST)),
             section("Quality", _graph(ids.TCA_QUALITY)),
         ]),
+        section("Estimate vs realised", html.Div(id=ids.TCA_ESTIMATE_TABLE)),
+        section("Expected range and realised cost", _graph(ids.TCA_ESTIMATE_CHART)),
     ])
 
 
@@ -133,6 +137,18 @@ def refresh_tca(session_id: str | None, parent_id: str | None, _ready: Any) -> t
             slippage_histogram(report, parent_id if parent else None), quality_chart(quality))
 
 
+def refresh_estimate(session_id: str | None, parent_id: str | None,
+                     _ready: Any) -> tuple[Any, Any]:
+    """The estimate-vs-realised table and chart of the selection."""
+    report = service().report(session_id) if session_id else None
+    if report is None:
+        why = "no report yet: the estimate is compared when every parent has ended"
+        return html.Div(why, className="muted panel-note"), empty_figure(why)
+    known = {p.get("parent_id") for p in report.get("parents") or []}
+    chosen = parent_id if parent_id in known else None
+    return estimate_table(report, chosen), estimate_chart(report, chosen)
+
+
 def download_json(n_clicks: int | None, session_id: str | None) -> dict[str, Any]:
     """The ExecutionReport of the session as a JSON file."""
     report = service().report(session_id) if n_clicks and session_id else None
@@ -167,6 +183,9 @@ def register(app: dash.Dash) -> None:
                  Output(ids.TCA_WATERFALL, "figure"), Output(ids.TCA_SLIPPAGE_HIST, "figure"),
                  Output(ids.TCA_QUALITY, "figure"), Input(ids.TCA_SESSION, "value"),
                  Input(ids.TCA_PARENT, "value"), Input(_READY, "data"))(refresh_tca)
+    app.callback(Output(ids.TCA_ESTIMATE_TABLE, "children"),
+                 Output(ids.TCA_ESTIMATE_CHART, "figure"), Input(ids.TCA_SESSION, "value"),
+                 Input(ids.TCA_PARENT, "value"), Input(_READY, "data"))(refresh_estimate)
     app.callback(Output(ids.TCA_DOWNLOAD_JSON_DATA, "data"),
                  Input(ids.TCA_DOWNLOAD_JSON, "n_clicks"), State(ids.TCA_SESSION, "value"),
                  prevent_initial_call=True)(download_json)

@@ -16,6 +16,7 @@ from oms.market.impact import ImpactParams
 from oms.market.types import Quote
 from oms.model import AlgoName, ParentOrder, Side, TradingState
 from oms.model.filters import SymbolFilters, round_to_step
+from oms.pretrade_cost import estimate_record, parent_cost
 from oms.pretrade_estimate import (
     MarketInputs,
     cost_estimate,
@@ -253,3 +254,33 @@ def test_the_estimated_quantity_is_the_quantity_sent_and_filled(tmp_path: Path) 
             assert answer["planned_children"] == 2  # 4 // 2 slices, each under the cap
     finally:
         harness.oms.close()
+
+
+def test_the_engine_stores_the_preview_estimate_for_the_same_parent() -> None:
+    # Arrange: the preview of one 10-minute TWAP, and the parent the engine creates for it
+    # (sessions.SessionDesk.new_parent's fields; the first parent: the preview's seed)
+    settings = Settings()
+    plan = plan_rebalance({"BTCUSDT": D("2912.64")}, _inputs())
+    (shown,) = estimate_rebalance(plan, algo=AlgoName.TWAP, duration_minutes=10, urgency=0.5,
+                                  now=NOW, settings=settings, filters={"BTCUSDT": BTC},
+                                  quotes={"BTCUSDT": QUOTE}, cash=D(100_000), daily_pnl=D(0),
+                                  trading_state=TradingState.ACTIVE).parents
+    parent = ParentOrder(parent_id="p-1", session_id="s-1", symbol="BTCUSDT", side=Side.BUY,
+                         quantity=shown.planned.quantity, algo=AlgoName.TWAP, created_at=NOW,
+                         duration_minutes=10, urgency=0.5, algo_reason="chosen by the trader",
+                         algo_params={"max_child_notional":
+                                      str(settings.risk.max_order_notional_usd)},
+                         decision_price=QUOTE.mid, seed=settings.seed * 1_000_003 + 1)
+
+    # Act
+    stored = estimate_record(parent, parent_cost(parent, QUOTE, BTC, settings, mid=QUOTE.mid))
+
+    # Assert: every figure of the preview, unrounded
+    cost = shown.cost
+    assert stored["total_bps"] == cost.total_bps and stored["sd_bps"] == cost.sd_bps
+    assert (stored["spread_bps"], stored["impact_bps"], stored["fees_bps"]) == (
+        cost.spread_bps, cost.impact_bps, cost.fees_bps)
+    assert stored["planned_children"] == shown.schedule.count == 5
+    assert stored["horizon_min"] == cost.horizon_min
+    assert stored["total_usd"] == cost.usd(cost.total_bps)
+    assert parent.started_at is None and parent.child_ids == []  # the parent is left as it was

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,7 +12,9 @@ from oms.journal import Journal
 from oms.market.base import MarketData
 from oms.market.types import Bar
 from oms.model import ChildOrder, Fill, ParentOrder
+from oms.persistence.estimates import parent_estimates
 from oms.persistence.repository import Repository
+from oms.tca.estimate_check import estimate_vs_realised
 from oms.tca.inputs import SessionExecution, TargetPosition, parent_execution
 from oms.tca.intervals import MarketWindow
 from oms.tca.own_impact import estimate_own_impact
@@ -38,10 +40,12 @@ def market_window(market: MarketData, symbol: str, start: datetime, end: datetim
 def session_report(*, session: dict[str, Any], parents: list[ParentOrder],
                    children: list[ChildOrder], fills: list[Fill], market: MarketData,
                    venue: str, generated_at: datetime,
-                   risk: dict[str, Any] | None = None) -> dict[str, Any]:
+                   risk: dict[str, Any] | None = None,
+                   estimates: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """Build the ExecutionReport of one session from its stored orders and fills; each parent's
     own impact comes from the market (oms.tca.own_impact: the simulator's unperturbed path, or
-    the impact law replayed over its fills), read only."""
+    the impact law replayed over its fills), read only; ``estimates`` (parent id -> the
+    pre-trade estimate stored at its creation) give each parent its ``estimate`` block."""
     by_parent: dict[str, list[ChildOrder]] = {}
     for child in children:
         by_parent.setdefault(child.parent_id, []).append(child)
@@ -74,8 +78,12 @@ def session_report(*, session: dict[str, Any], parents: list[ParentOrder],
         risk_violations=risk.get("violations", []), breakers_tripped=risk.get("breakers", []),
         trading_state=risk.get("trading_state", "ACTIVE"))
     report = build_execution_report(execution, generated_at)
+    estimates = estimates or {}
     for entry in report["parents"]:
         entry["market_path"] = paths[entry["parent_id"]]
+        sent = sum(1 for c in by_parent.get(entry["parent_id"], []) if c.sent_at is not None)
+        entry["estimate"] = estimate_vs_realised(estimates.get(entry["parent_id"]), entry,
+                                                 children_sent=sent)
     return report
 
 
@@ -140,4 +148,5 @@ class ReportBuilder:
             session=session, parents=parents, children=children, fills=fills,
             market=self.market, venue=self.venue_name, generated_at=now,
             risk={"violations": violations, "breakers": trips,
-                  "trading_state": self.trading_state()})
+                  "trading_state": self.trading_state()},
+            estimates=parent_estimates(repo.db, [p.parent_id for p in parents]))

@@ -1,7 +1,9 @@
-"""Sessions and parents: opening an execution session, creating its parents, closing it."""
+"""Sessions and parents: opening an execution session, creating its parents (each with its
+pre-trade estimate, stored beside it), closing it."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,8 +18,12 @@ from oms.engine.quotes import QuoteBoard
 from oms.errors import TradingHalted
 from oms.journal import Journal
 from oms.model import AlgoName, IdGenerator, ParentOrder, Side, TradingState
+from oms.model.filters import SymbolFilters
+from oms.pretrade_cost import estimate_record, parent_cost
 
 __all__ = ["SessionDesk", "SubmitResult"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +90,28 @@ class SessionDesk:
                          **(options or {})},
             limit_price=limit_price, decision_price=mid,
             seed=self.settings.seed * 1_000_003 + self._seq)
-        execution = create_algo(parent, seed=parent.seed or 0,
-                                filters=self.lifecycle.venue.filters(symbol), **parent.algo_params)
+        filters = self.lifecycle.venue.filters(symbol)
+        execution = create_algo(parent, seed=parent.seed or 0, filters=filters,
+                                **parent.algo_params)
+        estimate = self._estimate(parent, filters)  # after its options are known to be valid
         self.lifecycle.start_parent(parent, execution, now)
+        if estimate is not None:
+            self.journal.parent_estimate(parent.parent_id, now, estimate)
         return parent
+
+    def _estimate(self, parent: ParentOrder, filters: SymbolFilters) -> dict[str, Any] | None:
+        """The pre-trade estimate of ``parent`` at its creation, as the preview computes it
+        (``oms.pretrade_cost.parent_cost`` on this tick's quote); None without a quote or
+        when it cannot be computed: an estimate never stops a parent."""
+        quote = self.quotes.quote(parent.symbol)
+        if quote is None or quote.mid <= 0:
+            return None
+        try:
+            return estimate_record(parent, parent_cost(parent, quote, filters, self.settings,
+                                                       mid=quote.mid))
+        except Exception:  # the estimate is information; the parent must be created anyway
+            log.exception("pre-trade estimate of %s failed", parent.parent_id)
+            return None
 
     def session_finished(self, session_id: str, now: datetime) -> None:
         """All parents of a session ended: close it and queue its ExecutionReport."""

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from oms.errors import FieldError, PersistenceError, ValidationError
 from oms.model import ChildOrder, ChildState, Fill, ParentOrder, ParentState
 from oms.persistence.database import Database
+from oms.persistence.estimates import ESTIMATE_TABLE
 from oms.persistence.history import (
     EQUITY_TABLE,
     EquityPrune,
@@ -74,6 +75,7 @@ class WriteBatch:
     risk_events: list[dict[str, Any]] = field(default_factory=list)
     reports: list[dict[str, Any]] = field(default_factory=list)
     equity_samples: list[dict[str, Any]] = field(default_factory=list)
+    parent_estimates: list[dict[str, Any]] = field(default_factory=list)  # after the parents
     equity_prune: EquityPrune | None = None  # a thinning of equity_samples (after the inserts)
     # keyed state tables (engine_state, paper_orders, paper_state): table -> key -> the whole
     # row to store (replacing any row of that key), or None to delete it
@@ -82,8 +84,8 @@ class WriteBatch:
     def __bool__(self) -> bool:
         return any((self.sessions, self.session_updates, self.parents, self.parent_updates,
                     self.children, self.child_updates, self.fills, self.audit,
-                    self.risk_events, self.reports, self.equity_samples, self.state,
-                    self.equity_prune))
+                    self.risk_events, self.reports, self.equity_samples,
+                    self.parent_estimates, self.state, self.equity_prune))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +111,7 @@ class _Tables:
     session, parent, child = _table(SessionRow), _table(ParentOrderRow), _table(ChildOrderRow)
     fill, audit = _table(FillRow), _table(AuditRow)
     risk, report = _table(RiskEventRow), _table(ExecutionReportRow)
-    equity = EQUITY_TABLE
+    equity, estimate = EQUITY_TABLE, ESTIMATE_TABLE
 
     def inserts_first(self, b: WriteBatch) -> list[tuple[Table, Rows]]:
         return [(t, r) for t, r in ((self.session, b.sessions), (self.parent, b.parents),
@@ -123,7 +125,8 @@ class _Tables:
     def inserts_last(self, b: WriteBatch) -> list[tuple[Table, Rows]]:
         return [(t, r) for t, r in ((self.fill, b.fills), (self.audit, b.audit),
                                     (self.risk, b.risk_events), (self.report, b.reports),
-                                    (self.equity, b.equity_samples)) if r]
+                                    (self.equity, b.equity_samples),
+                                    (self.estimate, b.parent_estimates)) if r]
 
 
 _tables = _Tables()

@@ -31,6 +31,7 @@ __all__ = [
     "FillRow",
     "PaperOrderRow",
     "PaperStateRow",
+    "ParentEstimateRow",
     "ParentOrderRow",
     "RiskEventRow",
     "SessionRow",
@@ -84,6 +85,18 @@ class ParentOrderRow(Base):
     seed: Mapped[int | None] = mapped_column(BigInteger)  # the algorithm's, kept for a restart
     resumes: Mapped[int] = mapped_column(Integer, server_default="0")  # restarts it survived
     resumed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ParentEstimateRow(Base):
+    """The pre-trade estimate of a parent, computed when the engine created it (its expected
+    cost and planned children, ``oms.pretrade_cost.estimate_record``). A parent created without
+    a quote has no row."""
+
+    __tablename__ = "parent_estimates"
+    parent_id: Mapped[str] = mapped_column(ForeignKey("parent_orders.parent_id"),
+                                           primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    estimate: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class ChildOrderRow(Base):

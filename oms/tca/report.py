@@ -6,7 +6,10 @@ walked plus the mid our flow moved (``own_mid_impact``, whose source each parent
 name in ``impact_source``: simulator, model, none or mixed); timing is the market's own move.
 Every value is a JSON number, string, list, dict or null; times are ISO-8601 UTC
 (``2024-01-02T10:00:00.000Z``). ``fills_csv`` renders the fills of a report as CSV. Formulas live
-in measures, shortfall, own_impact and quality.
+in measures, shortfall, own_impact and quality. The engine's report (oms.engine.reports) adds to
+each parent its ``market_path`` and its ``estimate`` block (the pre-trade estimate stored at its
+creation beside the realised cost, oms.tca.estimate_check; None without one, absent from reports
+written before estimates were kept).
 """
 
 from __future__ import annotations

@@ -122,7 +122,11 @@ def test_an_is_backtest_measures_the_files_volatility(binance_data: Path,
 
     run_backtest(spec)
 
-    _, sigma_1m, _ = seen[0]
+    # the first call is the parent's pre-trade estimate, made at its creation on the calibrated
+    # figures (as the preview's); the algorithm itself measures the file
+    estimate, algorithm = seen[0], seen[1]
+    assert estimate[1] == CALIBRATION["BTCUSDT"]["sigma_1m"]
+    _, sigma_1m, _ = algorithm
     expected = file_sigma_before(binance_data / BTC_FILE, start, VOLATILITY_LOOKBACK)
     assert sigma_1m == pytest.approx(expected, rel=1e-9)
     # neither fallback: the calibrated figure nor the default for unknown symbols

@@ -3,6 +3,7 @@ confirmation on the orders page, tested by calling the callbacks."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,8 @@ def test_valid_input_opens_the_confirmation_with_the_estimate_then_confirm_submi
     assert "3 parent orders" in shown and "expected cost" in shown
     assert "ONE child for the whole quantity" in shown and "= 1 for 3 min" in shown
     assert "Spread / impact / fees USD" in shown
+    # the schedule's times carry their date and zone, like the blotters (2024-03-04 14:05:09 UTC)
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC \(at once\)", shown)
     assert before == 0  # the confirmation sent nothing
     assert "Submitted 3 parent orders" in text_of(confirmed)
 
@@ -75,6 +78,8 @@ def test_preview_shows_the_estimate(app: dash.Dash) -> None:
     shown = text_of(table)
     assert "VWAP" in shown and "(est.)" in shown and "while it runs" in shown
     assert "Cost bps" in shown
+    stamp = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC"
+    assert re.search(f"{stamp} – {stamp}", shown)  # first and last child, date and zone
 
 
 def test_a_negative_signal_size_says_it_must_be_positive(app: dash.Dash) -> None:
