@@ -1,12 +1,11 @@
-"""Pydantic models of every REST request body and response under /api/v1.
+"""Pydantic models of every REST request body and response under /api/v1 (the responses are
+defined in ``oms.api_responses`` and re-exported here).
 
 Request models check the SHAPE of a body: a JSON object, no unknown keys, the required keys
 present (``parse_body`` turns pydantic's errors into our field errors). The values stay ``Any``
 so that the service's own checks give the messages the API has always given (a size may be a
 number or a decimal string, ``dry_run`` must be a JSON boolean ...); the JSON Schema of each
 field still documents the type the service accepts (``WithJsonSchema``).
-Response models describe what the API answers; money, prices and quantities are exact decimal
-strings. They allow extra keys, so a field added by the engine is not a server error.
 """
 
 from __future__ import annotations
@@ -14,17 +13,37 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeVar
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
+from oms.api_responses import (
+    RESPONSE_MODELS,
+    CancelAccepted,
+    DryRunEstimate,
+    EngineHealth,
+    ErrorBody,
+    FieldProblem,
+    KillNotDurable,
+    KillResult,
+    OrdersPage,
+    ParentSummary,
+    PositionSummary,
+    ReconciliationView,
+    ReportBody,
+    ResolveResult,
+    ResubmitResult,
+    ResumeResult,
+    StatusBody,
+    SubmitResult,
+)
 from oms.errors import FieldError, ValidationError
 
 __all__ = [
     "MAX_PAGE", "MAX_PAGE_SIZE", "REQUEST_MODELS", "RESPONSE_MODELS", "CancelAccepted",
-    "CancelRequest", "DryRunEstimate", "ErrorBody", "FieldProblem", "KillNotDurable",
-    "KillRequest", "KillResult", "OrdersPage", "ParentSummary", "PositionSummary",
-    "RebalanceRequest", "ReconciliationView", "ReportBody", "ResolveRequest", "ResolveResult",
-    "ResubmitRequest", "ResubmitResult", "ResumeRequest", "ResumeResult", "SignalRequest",
-    "StatusBody", "SubmitResult", "parse_body",
+    "CancelRequest", "DryRunEstimate", "EngineHealth", "ErrorBody", "FieldProblem",
+    "KillNotDurable", "KillRequest", "KillResult", "OrdersPage", "ParentSummary",
+    "PositionSummary", "RebalanceRequest", "ReconciliationView", "ReportBody", "ResolveRequest",
+    "ResolveResult", "ResubmitRequest", "ResubmitResult", "ResumeRequest", "ResumeResult",
+    "SignalRequest", "StatusBody", "SubmitResult", "parse_body",
 ]
 
 MAX_PAGE = 10_000_000
@@ -36,9 +55,6 @@ _TEXT: dict[str, Any] = {"type": "string"}
 _REASON: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": 500,
            "description": "one line, at most 500 characters once stripped"}
 
-Decimal_ = Annotated[str, Field(description='an exact decimal number as text, e.g. "0.015"')]
-Number = int | float  # a union keeps what was sent: 1 stays 1, 1.5 stays 1.5
-Timestamp = Annotated[str, Field(description="ISO-8601 UTC time")]
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -56,6 +72,11 @@ class _Request(BaseModel):
 
 class RebalanceRequest(_Request):
     """Move the book to target USD exposures (or preview it with ``dry_run``)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"targets": {"BTCUSDT": 3000, "ETHUSDT": "2000"}, "algo": "twap",
+         "duration_minutes": 30, "dry_run": True},
+        {"targets": "BTCUSDT 1500\nSOLUSDT 500", "urgency": 0.7}]})
 
     targets: Annotated[Any, _doc(
         {"anyOf": [{"type": "object", "additionalProperties": _NUMBER_OR_DECIMAL},
@@ -76,6 +97,11 @@ class RebalanceRequest(_Request):
 class SignalRequest(_Request):
     """A strategy signal: size in USD (``size_usd``) or ``size`` (a number or "auto")."""
 
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"symbol": "ETHUSDT", "side": "BUY", "size_usd": 500, "confidence": 0.6},
+        {"symbol": "BTCUSDT", "side": "SELL", "size": "auto", "confidence": 0.7,
+         "kind": "exit"}]})
+
     symbol: Annotated[Any, _doc(_TEXT)]
     side: Annotated[Any, _doc({"enum": ["BUY", "SELL"]})]
     confidence: Annotated[Any, _doc(_NUMBER_OR_DECIMAL, "0 to 1")]
@@ -89,11 +115,17 @@ class SignalRequest(_Request):
 class KillRequest(_Request):
     """Halt trading now; the reason defaults to "kill switch (api)"."""
 
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"reason": "desk drill"}]})
+
     reason: Annotated[Any, _doc(_REASON)] = "kill switch (api)"
 
 
 class ResumeRequest(_Request):
     """Return to ACTIVE; a reason is required."""
+
+    model_config = ConfigDict(extra="forbid",
+                              json_schema_extra={"examples": [{"reason": "drill over"}]})
 
     reason: Annotated[Any, _doc(_REASON)]
 
@@ -111,6 +143,9 @@ class ResubmitRequest(_Request):
 
 class ResolveRequest(_Request):
     """Resolve one reconciliation mismatch (``ignore`` needs a reason)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"action": "adopt"}, {"action": "ignore", "reason": "a manual trade, booked"}]})
 
     action: Annotated[Any, _doc({"enum": ["adopt", "cancel", "ignore"]})]
     reason: Annotated[Any, _doc({"anyOf": [_REASON, {"type": "null"}]})] = None
@@ -143,189 +178,3 @@ def parse_body(model: type[M], data: Any) -> M:
         order = {"unknown field": 0, "required": 1}
         problems.sort(key=lambda p: (order.get(p.message, 2), p.field))
         raise ValidationError(problems) from None
-
-
-# -- responses ---------------------------------------------------------------------------------
-
-
-class _Response(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class FieldProblem(BaseModel):
-    """One problem with one field of the request."""
-
-    field: str
-    message: str
-
-
-class ErrorBody(_Response):
-    """Every 4xx/5xx answer: a sentence and the problems, field by field."""
-
-    error: str
-    errors: list[FieldProblem]
-
-
-class PositionSummary(_Response):
-    """One position marked to market."""
-
-    symbol: str
-    quantity: Decimal_
-    avg_cost: Decimal_
-    mid: Decimal_ | None
-    market_value: Decimal_
-    unrealised_pnl: Decimal_
-    realised_pnl: Decimal_
-    target_usd: Decimal_ | None
-
-
-class ParentSummary(_Response):
-    """A working parent order as of the latest snapshot."""
-
-    parent_id: str
-    session_id: str
-    symbol: str
-    side: str
-    algo: str
-    state: str
-    quantity: Decimal_
-    filled_quantity: Decimal_
-    avg_price: Decimal_ | None
-    progress: Number
-    created_at: Timestamp
-    duration_minutes: Number
-
-
-class EngineHealth(BaseModel):
-    """The scheduler job that ticks the engine."""
-
-    running: bool
-    errors: int
-    missed: int
-    last_problem: str | None
-
-
-class StatusBody(_Response):
-    """Trading state, account, breakers, risk usage, positions and working parents."""
-
-    trading_state: str
-    halt_reason: str
-    market_time: Timestamp
-    tick: int
-    venue: str
-    venue_status: str
-    cash: Decimal_
-    equity: Decimal_
-    pnl: Decimal_
-    daily_pnl: Decimal_
-    breakers: dict[str, dict[str, Any]]
-    risk_usage: dict[str, dict[str, Any]]
-    positions: list[PositionSummary]
-    working_parents: list[ParentSummary]
-    counts: dict[str, int]
-    last_error: str | None
-    engine: EngineHealth
-
-
-class OrdersPage(_Response):
-    """One page of parent or child orders (newest first)."""
-
-    kind: str
-    page: int
-    page_size: int
-    total: int
-    rows: list[dict[str, Any]]
-
-
-class SubmitResult(_Response):
-    """A submitted rebalance or signal: the session and the parents it created."""
-
-    session_id: str
-    parent_ids: list[str]
-    skipped: list[tuple[str, str]]
-    algos: dict[str, tuple[str, str]]
-    superseded: list[str]
-    sizing: dict[str, Any] | None
-
-
-class DryRunEstimate(_Response):
-    """The pre-trade estimate of a rebalance; nothing was sent."""
-
-    dry_run: bool
-    parents: list[dict[str, Any]]
-    skipped: list[tuple[str, str]]
-    superseded: list[str]
-    refused: bool
-    total: dict[str, Any]
-    errors: list[FieldProblem]
-
-
-class KillResult(_Response):
-    """The halt is in force and committed."""
-
-    trading_state: str
-    reason: str
-    durable: bool
-
-
-class KillNotDurable(ErrorBody):
-    """503: the halt is in force (gate closed, cancel-all queued) but not yet committed."""
-
-    trading_state: str
-    durable: bool
-
-
-class ResumeResult(_Response):
-    """The trading state after a resume (``changed`` is false when it was already ACTIVE)."""
-
-    trading_state: str
-    changed: bool
-    message: str
-
-
-class CancelAccepted(_Response):
-    """The cancel of a parent and its children is queued."""
-
-    parent_id: str
-    cancel: str
-
-
-class ResubmitResult(_Response):
-    """The new parent for the rest of an ended one."""
-
-    resubmitted_from: str
-    parent_id: str
-    session_id: str
-
-
-class ReportBody(_Response):
-    """A session's ExecutionReport (summary, costs, TCA, quality, parents)."""
-
-    session_id: str
-
-
-class ReconciliationView(_Response):
-    """Running reconciliation: last and next run, the open mismatches with both views."""
-
-    enabled: bool
-    interval_s: Number
-    last_run_at: Timestamp | None
-    next_run_at: Timestamp | None
-    runs: int
-    mismatches: list[dict[str, Any]]
-    pending: int
-
-
-class ResolveResult(_Response):
-    """What resolving a mismatch did."""
-
-    mismatch_id: str
-    kind: str
-    subject: str
-    action: str
-    result: str
-
-
-RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
-    ErrorBody, StatusBody, OrdersPage, SubmitResult, DryRunEstimate, KillResult, KillNotDurable,
-    ResumeResult, CancelAccepted, ResubmitResult, ReportBody, ReconciliationView, ResolveResult)
