@@ -5,6 +5,7 @@ have no internet); the only style is inline."""
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from typing import Any
 
@@ -20,7 +21,16 @@ table{border-collapse:collapse;margin:.4em 0 1em}
 td,th{border:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f4f4f4}
 section{margin-bottom:1.5em}
+pre{background:#f6f6f6;padding:.4em .6em;overflow-x:auto}
 """
+
+
+_LITERAL = re.compile(r"``(.+?)``")
+
+
+def _text(value: object) -> str:
+    """Escaped prose; ``literal`` (docstring style) as code."""
+    return _LITERAL.sub(r"<code>\1</code>", escape(str(value)))
 
 
 def _type(schema: dict[str, Any]) -> str:
@@ -58,7 +68,7 @@ def _properties(schema: dict[str, Any]) -> str:
     rows = "".join(
         f"<tr><td><code>{escape(name)}</code></td><td>{_type(prop)}</td>"
         f"<td>{'yes' if name in required else 'no'}</td>"
-        f"<td>{escape(str(prop.get('description', '')))}"
+        f"<td>{_text(prop.get('description', ''))}"
         f"{_default(prop)}</td></tr>"
         for name, prop in props.items())
     extra = ("<p>Unknown keys are refused (422, <code>unknown field</code>).</p>"
@@ -87,19 +97,29 @@ def _media(content: dict[str, Any]) -> str:
                      for media, body in content.items())
 
 
-def _operation(path: str, method: str, op: dict[str, Any]) -> str:
+def _body(body: dict[str, Any], schemas: dict[str, Any]) -> str:
+    """A request body: its description, its fields (the referenced schema inline), examples."""
+    required = "required" if body.get("required") else "optional"
+    parts = [f"<h4>Body ({required})</h4><p>{_media(body['content'])}: "
+             f"{_text(body.get('description', ''))}</p>"]
+    ref = body["content"].get("application/json", {}).get("schema", {}).get("$ref", "")
+    schema = schemas.get(str(ref).rsplit("/", 1)[-1], {})
+    parts.append(_properties(schema))
+    parts += [f"<pre>{escape(json.dumps(example))}</pre>"
+              for example in schema.get("examples", [])]
+    return "".join(parts)
+
+
+def _operation(path: str, method: str, op: dict[str, Any], schemas: dict[str, Any]) -> str:
     parts = [f'<section id="{escape(op["operationId"])}"><h3><span class="method">'
              f"{escape(method)}</span> <code>{escape(path)}</code></h3>"
-             f"<p>{escape(op.get('summary', ''))}</p>"]
+             f"<p>{_text(op.get('summary', ''))}</p>"]
     if op.get("parameters"):
         parts.append(_parameters(op["parameters"]))
-    body = op.get("requestBody")
-    if body:
-        required = "required" if body.get("required") else "optional"
-        parts.append(f"<h4>Body ({required})</h4><p>{_media(body['content'])}: "
-                     f"{escape(body.get('description', ''))}</p>")
+    if op.get("requestBody"):
+        parts.append(_body(op["requestBody"], schemas))
     rows = "".join(f"<tr><td>{escape(status)}</td><td>{_media(resp.get('content', {}))}</td>"
-                   f"<td>{escape(resp['description'])}</td></tr>"
+                   f"<td>{_text(resp['description'])}</td></tr>"
                    for status, resp in op["responses"].items())
     parts.append("<h4>Responses</h4><table><tr><th>status</th><th>body</th><th>when</th></tr>"
                  f"{rows}</table></section>")
@@ -113,13 +133,14 @@ def docs_html(document: dict[str, Any]) -> str:
         f'<li><a href="#{escape(op["operationId"])}"><span class="method">{escape(method)}'
         f"</span> <code>{escape(path)}</code></a> {escape(op.get('summary', ''))}</li>"
         for path, item in document["paths"].items() for method, op in item.items())
-    operations = "".join(_operation(path, method, op)
+    schemas = document["components"]["schemas"]
+    operations = "".join(_operation(path, method, op, schemas)
                          for path, item in document["paths"].items()
                          for method, op in item.items())
     schemas = "".join(
         f'<section id="schema-{escape(name)}"><h3>{escape(name)}</h3>'
-        f"<p>{escape(str(schema.get('description', '')))}</p>{_properties(schema)}</section>"
-        for name, schema in document["components"]["schemas"].items())
+        f"<p>{_text(schema.get('description', ''))}</p>{_properties(schema)}</section>"
+        for name, schema in schemas.items())
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(info['title'])}</title><style>{_STYLE}</style></head><body>"

@@ -81,7 +81,7 @@ class RebalanceRequest(_Request):
     targets: Annotated[Any, _doc(
         {"anyOf": [{"type": "object", "additionalProperties": _NUMBER_OR_DECIMAL},
                    {"type": "string"}]},
-        "{SYMBOL: target_usd} or text with one `SYMBOL TARGET_USD` per line")]
+        "{SYMBOL: target_usd}, or text: one ``SYMBOL TARGET_USD`` per line")]
     algo: Annotated[Any, _doc(_TEXT, "twap, vwap, shortfall, pov, iceberg, market or auto")] \
         = "auto"
     duration_minutes: Annotated[Any, _doc(_NUMBER_OR_NULL, "horizon in minutes, at most 1440")] \
@@ -103,7 +103,7 @@ class SignalRequest(_Request):
          "kind": "exit"}]})
 
     symbol: Annotated[Any, _doc(_TEXT)]
-    side: Annotated[Any, _doc({"enum": ["BUY", "SELL"]})]
+    side: Annotated[Any, _doc({"enum": ["BUY", "SELL"]}, "BUY or SELL (any case)")]
     confidence: Annotated[Any, _doc(_NUMBER_OR_DECIMAL, "0 to 1")]
     size_usd: Annotated[Any, _doc(_NUMBER_OR_NULL, "USD notional, positive")] = None
     size: Annotated[Any, _doc(_NUMBER_OR_NULL, 'USD notional, or "auto" (fractional Kelly)')] \
@@ -147,7 +147,8 @@ class ResolveRequest(_Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"action": "adopt"}, {"action": "ignore", "reason": "a manual trade, booked"}]})
 
-    action: Annotated[Any, _doc({"enum": ["adopt", "cancel", "ignore"]})]
+    action: Annotated[Any, _doc({"enum": ["adopt", "cancel", "ignore"]},
+                                "adopt, cancel or ignore (any case)")]
     reason: Annotated[Any, _doc({"anyOf": [_REASON, {"type": "null"}]})] = None
 
 

@@ -18,6 +18,7 @@ from openapi_spec_validator import validate
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -176,12 +177,15 @@ def test_a_halted_submit_is_the_documented_409(api: Api) -> None:
 # -- schemathesis: generated requests against every operation -----------------------------------
 
 SCHEMA = schemathesis.openapi.from_dict(openapi_document())
+# operations with an input schemathesis can make invalid (a body or a query)
+WITH_INPUT = [(op.method, PREFIX + op.path) for op in OPERATIONS
+              if op.body is not None or any(p.where == "query" for p in op.params)]
 
 
-@pytest.mark.parametrize(("method", "path"), [(op.method, PREFIX + op.path) for op in OPERATIONS],
-                         ids=lambda value: value)
-def test_generated_requests_get_documented_answers(api: Api, method: str, path: str) -> None:
-    # Arrange: one fresh app per operation (kill and resume change its state)
+def _fuzz(api: Api, method: str, path: str, mode: schemathesis.GenerationMode,
+          checks: list[Any]) -> set[int]:
+    """Send 25 derandomized generated requests to one operation of a fresh app; each answer
+    must pass ``checks``. The statuses seen."""
     operation = SCHEMA[path][method.upper()]
     server = api.app.server
     seen: set[int] = set()
@@ -189,14 +193,35 @@ def test_generated_requests_get_documented_answers(api: Api, method: str, path: 
     @settings(max_examples=25, deadline=None, derandomize=True, database=None,
               phases=[Phase.explicit, Phase.generate],
               suppress_health_check=list(HealthCheck))
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=mode))
     def run(case: Any) -> None:  # a schemathesis.Case
-        # Act
         response = case.call(app=server)
-
-        # Assert: a documented status, content type and body; never a 5xx
-        case.validate_response(response, checks=CHECKS)
+        case.validate_response(response, checks=checks)
         seen.add(response.status_code)
 
     run()
+    return seen
+
+
+@pytest.mark.parametrize(("method", "path"), [(op.method, PREFIX + op.path) for op in OPERATIONS],
+                         ids=lambda value: value)
+def test_generated_requests_get_documented_answers(api: Api, method: str, path: str) -> None:
+    # Act: one fresh app per operation (kill and resume change its state)
+    seen = _fuzz(api, method, path, schemathesis.GenerationMode.POSITIVE, CHECKS)
+
+    # Assert: each answer had a documented status, content type and body, never a 5xx
     assert seen, "no request was sent"
+
+
+@pytest.mark.parametrize(("method", "path"), WITH_INPUT, ids=lambda value: value)
+def test_invalid_generated_requests_are_refused_as_documented(api: Api, method: str,
+                                                              path: str) -> None:
+    # Act: bodies and queries that break the documented schema (wrong types, unknown or
+    # missing keys, out-of-range values, non-JSON bytes)
+    seen = _fuzz(api, method, path, schemathesis.GenerationMode.NEGATIVE,
+                 [*CHECKS, negative_data_rejection])
+
+    # Assert: each was refused with a documented 4xx and the Error schema, nothing applied
+    assert seen and all(400 <= status < 500 for status in seen)
+    assert not api.oms.gate.is_halted
+    assert api.oms.service.parent_orders().total == 0
