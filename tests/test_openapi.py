@@ -1,10 +1,12 @@
 """The OpenAPI document of /api/v1: valid OpenAPI 3.1, in step with the Flask routes, served with
 its docs page, and true: schemathesis sends generated requests to every operation (in-process,
-WSGI) and each answer must be a documented status with a body of the documented schema; the
-errors the guard, the limits and the service give are each documented for their route."""
+WSGI; valid ones, then invalid ones that must be refused) and each answer must be a documented
+status with a body of the documented schema; the errors the guard, the limits and the service
+give are each documented for their route."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from oms.api_models import REQUEST_MODELS, ErrorBody, parse_body
+from oms.api_models import REQUEST_MODELS, ErrorBody, SubmitResult, parse_body
 from oms.errors import ValidationError
 from oms.openapi import OPERATIONS, PREFIX, openapi_document
 
@@ -135,6 +137,19 @@ def test_a_request_model_names_unknown_keys_and_refuses_non_objects(model: Any) 
     assert all(message == "required" for _, message in fields[2:])
     assert [(e.field, e.message) for e in not_object.value.errors] == [
         ("body", "must be a JSON object")]
+
+
+def test_response_models_keep_what_they_are_given() -> None:
+    # Arrange: an int where a float may be, an exact decimal string, a key the model lacks
+    payload = {"session_id": "s-1", "parent_ids": ["p-1"], "skipped": [["SOLUSDT", "small"]],
+               "algos": {"p-1": ["twap", "auto: patient"]}, "superseded": [],
+               "sizing": {"size_usd": "500.10", "win_rate": 1}, "added_later": 7}
+
+    # Act
+    dumped = SubmitResult.model_validate(payload).model_dump(mode="json", exclude_unset=True)
+
+    # Assert: nothing added, dropped or coerced (the API's JSON stays what it was)
+    assert json.dumps(dumped, sort_keys=True) == json.dumps(payload, sort_keys=True)
 
 
 # -- each documented error is what the API answers ----------------------------------------------
