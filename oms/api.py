@@ -2,7 +2,9 @@
 
 Routes: GET status, GET orders, POST rebalance, POST signals, POST kill, POST resume,
 POST orders/<parent_id>/cancel, POST orders/<parent_id>/resubmit, GET reports/<session_id>
-(and its fills as CSV), GET reconciliation, POST reconciliation/<mismatch_id>/resolve.
+(and its fills as CSV), GET reconciliation, POST reconciliation/<mismatch_id>/resolve,
+GET openapi.json (the OpenAPI 3.1 document, ``oms.openapi``) and GET docs (its page).
+Bodies are parsed and answers serialized through the pydantic models of ``oms.api_models``.
 Errors are 4xx JSON bodies ``{"error": ..., "errors": [{"field", "message"}]}``; a request is
 validated whole before anything is queued, so nothing is half-applied. Authentication, the Host
 check, JSON-only bodies and security headers are enforced by ``oms.auth`` for every route, body
@@ -23,8 +25,11 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import flask
+from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
+from oms import api_models as m
+from oms.api_docs import docs_html
 from oms.auth import USER_KEY
 from oms.errors import (
     FieldError,
@@ -34,6 +39,7 @@ from oms.errors import (
     TradingHalted,
     ValidationError,
 )
+from oms.openapi import openapi_document
 from oms.pretrade_estimate import estimate_json, totals
 from oms.service import OmsService
 from oms.web_limits import DASH_CALLBACK_PATH
@@ -42,14 +48,8 @@ __all__ = ["API_PREFIX", "api_blueprint", "install_api", "jsonable"]
 
 log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
-_MAX_PAGE_SIZE = 1000
 F = TypeVar("F", bound=Callable[..., Any])
-
-_REBALANCE_KEYS = {"targets", "algo", "duration_minutes", "urgency", "dry_run", "on_limit"}
-_SIGNAL_KEYS = {"symbol", "side", "size_usd", "size", "confidence", "urgency", "kind"}
-_REASON_KEYS = {"reason"}
-_RESOLVE_KEYS = {"action", "reason"}
-_RESUBMIT_KEYS = {"duration_minutes"}
+M = TypeVar("M", bound=BaseModel)
 
 
 def jsonable(value: Any) -> Any:
@@ -86,16 +86,18 @@ def _actor() -> str:
     return f"api:{flask.g.get(USER_KEY) or 'anonymous'}"
 
 
-def _body(allowed: set[str], required: set[str]) -> dict[str, Any]:
-    """The JSON object of the request; unknown or missing keys are field errors."""
-    data = flask.request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationError(FieldError("body", "must be a JSON object"))
-    errors = [FieldError(key, "unknown field") for key in sorted(set(data) - allowed)]
-    errors += [FieldError(key, "required") for key in sorted(required - set(data))]
-    if errors:
-        raise ValidationError(errors)
-    return data
+def _body(model: type[M]) -> M:
+    """The JSON object of the request as ``model``; unknown or missing keys are field errors."""
+    return m.parse_body(model, flask.request.get_json(silent=True))
+
+
+def _reply(model: type[BaseModel], payload: Any, status: int = 200) -> flask.Response:
+    """``payload`` checked against its response model and serialized through it (keys and
+    values as given: nothing added, nothing coerced)."""
+    checked = model.model_validate(jsonable(payload))
+    response = flask.jsonify(checked.model_dump(mode="json", exclude_unset=True))
+    response.status_code = status
+    return response
 
 
 def _int_arg(name: str, default: int, low: int, high: int) -> int:
@@ -136,7 +138,7 @@ def _status() -> flask.Response:
     snap = service.snapshot()
     gate = service.gate
     health = flask.current_app.config["OMS"].runtime.health()
-    return flask.jsonify(jsonable({
+    return _reply(m.StatusBody, {
         "trading_state": "HALTED" if gate.is_halted else snap.trading_state,
         "halt_reason": gate.reason if gate.is_halted else snap.halt_reason,
         "market_time": snap.ts, "tick": snap.tick, "venue": snap.venue,
@@ -147,7 +149,7 @@ def _status() -> flask.Response:
         "counts": snap.counts, "last_error": snap.last_error,
         "engine": {"running": health.running, "errors": health.errors, "missed": health.missed,
                    "last_problem": health.last_problem},
-    }))
+    })
 
 
 def _orders() -> flask.Response:
@@ -160,117 +162,109 @@ def _orders() -> flask.Response:
     unknown = sorted(set(args) - allowed)
     if unknown:
         raise ValidationError([FieldError(k, "unknown query parameter") for k in unknown])
-    page = _int_arg("page", 0, 0, 10_000_000)
-    page_size = _int_arg("page_size", 100, 1, _MAX_PAGE_SIZE)
+    page = _int_arg("page", 0, 0, m.MAX_PAGE)
+    page_size = _int_arg("page_size", 100, 1, m.MAX_PAGE_SIZE)
     filters = {k: args[k] for k in ("state", "symbol", "session_id", "parent_id")
                if k in allowed and args.get(k)}
     service = _service()
     result = (service.parent_orders(page=page, page_size=page_size, **filters)
               if kind == "parents"
               else service.child_orders(page=page, page_size=page_size, **filters))
-    return flask.jsonify(jsonable({"kind": kind, "page": page, "page_size": page_size,
-                                   "total": result.total, "rows": result.rows}))
+    return _reply(m.OrdersPage, {"kind": kind, "page": page, "page_size": page_size,
+                                 "total": result.total, "rows": result.rows})
 
 
-def _rebalance() -> tuple[flask.Response, int] | flask.Response:
-    body = _body(_REBALANCE_KEYS, {"targets"})
-    targets = body["targets"]
+def _rebalance() -> flask.Response:
+    body = _body(m.RebalanceRequest)
+    targets = body.targets
     errors: list[FieldError] = []
     if not isinstance(targets, str | dict):
         errors.append(FieldError("targets", "must be an object {SYMBOL: usd} or text"))
-    if not isinstance(body.get("dry_run", False), bool):
+    if not isinstance(body.dry_run, bool):
         errors.append(FieldError("dry_run", "must be true or false (a JSON boolean), got "
-                                            f"{body['dry_run']!r:.40}"))
+                                            f"{body.dry_run!r:.40}"))
     if errors:
         raise ValidationError(errors)
     service = _service()
-    on_limit = body.get("on_limit", "reject")
-    if body.get("dry_run", False):
-        estimate = service.estimate_rebalance(targets, body.get("algo", "auto"),
-                                              body.get("duration_minutes"),
-                                              body.get("urgency", 0.5), on_limit=on_limit)
+    if body.dry_run:
+        estimate = service.estimate_rebalance(targets, body.algo, body.duration_minutes,
+                                              body.urgency, on_limit=body.on_limit)
         plan = estimate.plan
         cost_usd, notional_usd = totals(estimate.parents)
-        return flask.jsonify(jsonable({
+        return _reply(m.DryRunEstimate, {
             "dry_run": True, "parents": estimate_json(estimate), "skipped": plan.skipped,
             "superseded": plan.superseded, "refused": estimate.refused,
             "total": {"expected_cost_usd": f"{cost_usd:.2f}",
                       "notional_usd": f"{notional_usd:.2f}",
                       "expected_cost_bps": round(cost_usd / notional_usd * 10_000, 2)
                       if notional_usd else 0.0},
-            "errors": [{"field": e.field, "message": e.message} for e in plan.breaches]}))
-    result = service.submit_rebalance(targets, body.get("algo", "auto"),
-                                      body.get("duration_minutes"), body.get("urgency", 0.5),
-                                      on_limit=on_limit, actor=_actor())
+            "errors": [{"field": e.field, "message": e.message} for e in plan.breaches]})
+    result = service.submit_rebalance(targets, body.algo, body.duration_minutes, body.urgency,
+                                      on_limit=body.on_limit, actor=_actor())
     log.info("rebalance %s submitted by %s", result.session_id, _actor())
-    return flask.jsonify(jsonable(result)), 201
+    return _reply(m.SubmitResult, result, 201)
 
 
-def _signal() -> tuple[flask.Response, int]:
-    body = _body(_SIGNAL_KEYS, {"symbol", "side", "confidence"})  # size_usd or size
-    result = _service().submit_signal(str(body["symbol"]), str(body["side"]),
-                                      body.get("size_usd"), body["confidence"],
-                                      body.get("urgency", 0.5), str(body.get("kind", "entry")),
-                                      size=body.get("size"), actor=_actor())
+def _signal() -> flask.Response:
+    body = _body(m.SignalRequest)  # size_usd or size: checked by the service
+    result = _service().submit_signal(str(body.symbol), str(body.side), body.size_usd,
+                                      body.confidence, body.urgency, str(body.kind),
+                                      size=body.size, actor=_actor())
     log.info("signal %s submitted by %s", result.session_id, _actor())
-    return flask.jsonify(jsonable(result)), 201
+    return _reply(m.SubmitResult, result, 201)
 
 
 def _kill() -> flask.Response:
-    body = _body(_REASON_KEYS, set())
-    reason = body.get("reason", "kill switch (api)")  # present: validated by the service
+    body = _body(m.KillRequest)
+    reason = body.reason  # validated by the service (null included); absent: the default
     try:
         _service().kill(reason, actor=_actor())
     except PersistenceError as exc:  # the halt is in force, only its commit failed
-        response = flask.jsonify({"trading_state": "HALTED", "durable": False,
-                                  "error": f"durable: {exc}",
-                                  "errors": [{"field": "durable", "message": str(exc)}]})
-        response.status_code = 503
-        return response
+        return _reply(m.KillNotDurable, {
+            "trading_state": "HALTED", "durable": False, "error": f"durable: {exc}",
+            "errors": [{"field": "durable", "message": str(exc)}]}, 503)
     log.warning("KILL SWITCH by %s: %s", _actor(), reason)
-    return flask.jsonify({"trading_state": "HALTED", "reason": str(reason).strip(),
-                          "durable": True})
+    return _reply(m.KillResult, {"trading_state": "HALTED", "reason": str(reason).strip(),
+                                 "durable": True})
 
 
 def _resume() -> flask.Response:
-    body = _body(_REASON_KEYS, {"reason"})
-    result = _service().resume(body["reason"], actor=_actor())
+    body = _body(m.ResumeRequest)
+    result = _service().resume(body.reason, actor=_actor())
     if result.changed:  # an already-ACTIVE account: nothing happened, nothing to log
-        log.warning("resume by %s: %s", _actor(), body["reason"])
-    return flask.jsonify({"trading_state": result.state.value, "changed": result.changed,
-                          "message": result.message})
+        log.warning("resume by %s: %s", _actor(), body.reason)
+    return _reply(m.ResumeResult, {"trading_state": result.state.value,
+                                   "changed": result.changed, "message": result.message})
 
 
 def _cancel(parent_id: str) -> flask.Response:
-    _body(set(), set())
+    _body(m.CancelRequest)
     _service().cancel_parent(parent_id, actor=_actor())
-    return flask.jsonify({"parent_id": parent_id, "cancel": "requested"})
+    return _reply(m.CancelAccepted, {"parent_id": parent_id, "cancel": "requested"})
 
 
-def _resubmit(parent_id: str) -> tuple[flask.Response, int]:
+def _resubmit(parent_id: str) -> flask.Response:
     """A new parent for the unfilled rest of an ended parent; body optional:
     {"duration_minutes": ...} (default: the old parent's horizon)."""
     raw = flask.request.get_data(cache=True)
-    body = _body(_RESUBMIT_KEYS, set()) if raw.strip() else {}
-    result = _service().resubmit_remaining(parent_id, body.get("duration_minutes"),
-                                           actor=_actor())
-    return flask.jsonify(jsonable({"resubmitted_from": parent_id,
-                                   "parent_id": result.parent_ids[0],
-                                   "session_id": result.session_id})), 201
+    body = _body(m.ResubmitRequest) if raw.strip() else m.ResubmitRequest()
+    result = _service().resubmit_remaining(parent_id, body.duration_minutes, actor=_actor())
+    return _reply(m.ResubmitResult, {"resubmitted_from": parent_id,
+                                     "parent_id": result.parent_ids[0],
+                                     "session_id": result.session_id}, 201)
 
 
 def _reconciliation() -> flask.Response:
     """Running reconciliation: last run, next run, the open mismatches with both views."""
-    return flask.jsonify(jsonable(_service().reconciliation()))
+    return _reply(m.ReconciliationView, _service().reconciliation())
 
 
 def _resolve(mismatch_id: str) -> flask.Response:
     """Resolve one mismatch: {"action": "adopt" | "cancel" | "ignore", "reason": ...}."""
-    body = _body(_RESOLVE_KEYS, {"action"})
-    result = _service().resolve_mismatch(mismatch_id, body["action"], body.get("reason"),
-                                         actor=_actor())
-    log.warning("reconciliation %s resolved by %s: %s", mismatch_id, _actor(), body["action"])
-    return flask.jsonify(jsonable(result))
+    body = _body(m.ResolveRequest)
+    result = _service().resolve_mismatch(mismatch_id, body.action, body.reason, actor=_actor())
+    log.warning("reconciliation %s resolved by %s: %s", mismatch_id, _actor(), body.action)
+    return _reply(m.ResolveResult, result)
 
 
 def _report(session_id: str) -> flask.Response:
@@ -278,7 +272,7 @@ def _report(session_id: str) -> flask.Response:
     if report is None:
         return _error(404, [FieldError("session_id", f"no report for session {session_id!r} "
                                                      "(unknown, or still executing)")])
-    return flask.jsonify(report)
+    return _reply(m.ReportBody, report)
 
 
 def _report_csv(session_id: str) -> flask.Response:
@@ -291,9 +285,20 @@ def _report_csv(session_id: str) -> flask.Response:
         "Content-Disposition": f'attachment; filename="fills-{session_id}.csv"'})
 
 
+def _openapi() -> flask.Response:
+    """The OpenAPI 3.1 document of this API (oms.openapi)."""
+    return flask.jsonify(openapi_document())
+
+
+def _docs() -> flask.Response:
+    """The API documentation page, rendered here from the OpenAPI document (no script)."""
+    return flask.Response(docs_html(openapi_document()), mimetype="text/html")
+
+
 _RESOLVE_PATH = re.compile(r"reconciliation/[^/]+/resolve")
 _STATIC_ROUTES = {"status": "GET", "orders": "GET", "rebalance": "POST", "signals": "POST",
-                  "kill": "POST", "resume": "POST", "reconciliation": "GET"}
+                  "kill": "POST", "resume": "POST", "reconciliation": "GET",
+                  "openapi.json": "GET", "docs": "GET"}
 
 
 def _not_found(path: str) -> flask.Response:
@@ -329,6 +334,8 @@ def api_blueprint() -> flask.Blueprint:
         ("/reports/<session_id>/fills.csv", "report_csv", _report_csv, ["GET"]),
         ("/reconciliation", "reconciliation", _reconciliation, ["GET"]),
         ("/reconciliation/<mismatch_id>/resolve", "resolve", _resolve, ["POST"]),
+        ("/openapi.json", "openapi", _openapi, ["GET"]),
+        ("/docs", "docs", _docs, ["GET"]),
     ]
     for rule, endpoint, view, methods in routes:
         bp.add_url_rule(rule, endpoint, _handled(view), methods=methods)

@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_client import Api, api_settings
 from oms_harness import until
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # app.py lives at the repository root
     sys.path.insert(0, str(ROOT))
 
-from app import create_app, is_loopback, serve  # noqa: E402
-from oms.bootstrap import build_oms  # noqa: E402
+from app import is_loopback, serve  # noqa: E402
 from oms.config import Settings  # noqa: E402
 from oms.errors import ConfigError  # noqa: E402
 
@@ -28,24 +28,8 @@ PASSWORD = "correct horse battery staple"
 TOKEN = "tok-7b1d5e0c9a"
 
 
-class Api:
-    """A test client bound to one isolated app (own database, engine ticking)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.oms = build_oms(settings)
-        self.app = create_app(settings, self.oms, start_engine=True)
-        self.client = self.app.server.test_client()
-
-    def get(self, path: str, **kwargs: Any) -> Any:
-        return self.client.get(f"/api/v1{path}", **kwargs)
-
-    def post(self, path: str, body: Any = None, **kwargs: Any) -> Any:
-        return self.client.post(f"/api/v1{path}", json=body, **kwargs)
-
-
 def _settings(tmp_path: Path, **overrides: Any) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}", speed=120.0,
-                    tick_interval_ms=50, **overrides)
+    return api_settings(tmp_path, **overrides)
 
 
 @pytest.fixture

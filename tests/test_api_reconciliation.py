@@ -4,44 +4,21 @@ the field, nothing applied) and applies the action."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from api_client import Api, api_settings
 from oms_harness import until
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # app.py lives at the repository root
-    sys.path.insert(0, str(ROOT))
-
-from app import create_app  # noqa: E402
-from oms.bootstrap import Oms, build_oms  # noqa: E402
-from oms.config import Settings  # noqa: E402
-from oms.venues.paper import PaperVenue  # noqa: E402
-
-
-class Api:
-    """A test client bound to one isolated app (own database, engine ticking)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.oms: Oms = build_oms(settings)
-        self.app = create_app(settings, self.oms, start_engine=True)
-        self.client = self.app.server.test_client()
-
-    def get(self, path: str) -> Any:
-        return self.client.get(f"/api/v1{path}")
-
-    def post(self, path: str, body: Any = None) -> Any:
-        return self.client.post(f"/api/v1{path}", json=body)
+from oms.venues.paper import PaperVenue
 
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
-    client = Api(Settings(database_url=f"sqlite:///{tmp_path / 'api.db'}", speed=120.0,
-                          tick_interval_ms=50, reconcile_interval_s=2))
+    client = Api(api_settings(tmp_path, reconcile_interval_s=2))
     yield client
     client.oms.close()
 
