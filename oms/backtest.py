@@ -154,8 +154,13 @@ def _execute(market: MarketData, spec: BacktestSpec | L2BacktestSpec, symbol: st
     if "equity_sample_s" not in base.model_fields_set:  # nobody watches a replay's chart live
         base = base.model_copy(update={"equity_sample_s": BACKTEST_EQUITY_SAMPLE_S})
     holdings = {symbol: spec.quantity} if spec.side is Side.SELL else {}
+    venue = paper_venue(base.paper, seed=spec.seed)
+    if base.routing.venues:  # several paper venue profiles, routed (oms.venues.routed)
+        from oms.venues.routed import routed_paper_venues
+
+        venue = routed_paper_venues(base.routing, [symbol], base=base.paper, seed=spec.seed)
     with ExecutionHarness(market, start=start, symbols=[symbol], settings=base,
-                          venue=paper_venue(base.paper, seed=spec.seed), holdings=holdings,
+                          venue=venue, holdings=holdings,
                           seed=spec.seed, id_token="bt") as harness:
         submitted = harness.submit(symbol, spec.side, spec.quantity, spec.algo,
                                    spec.duration_minutes, urgency=spec.urgency,

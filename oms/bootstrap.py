@@ -78,6 +78,13 @@ def build_oms(settings: Settings, *, clock: Clock | None = None,
               ids: IdGenerator | None = None) -> Oms:
     """Wire a complete OMS from settings (the venue and market can be injected for tests)."""
     check_sqlite(settings.database_url)
+    if settings.routing.venues and venue is None:  # bad routing settings: nothing started
+        from oms.venues.routed import check_routing
+
+        if settings.venue != "paper":
+            raise ConfigError("OMS_ROUTING__VENUES routes across paper venues: it needs "
+                              f"OMS_VENUE=paper (got {settings.venue!r})")
+        check_routing(settings.routing, settings.symbols)
     database = Database(settings.database_url)
     database.migrate()
     repository = Repository(database)
@@ -93,6 +100,12 @@ def build_oms(settings: Settings, *, clock: Clock | None = None,
         settings = settings.model_copy(update={"symbols": list(market.symbols)})
     if clock is None:
         clock = ReplayClock(_replay_start(settings, repository, market, wall), settings.speed)
+    if venue is None and settings.routing.venues:  # several paper venues, routed
+        from oms.venues.routed import routed_paper_venues
+
+        venue = routed_paper_venues(
+            settings.routing, settings.symbols, base=settings.paper, seed=settings.seed,
+            balances={settings.quote_asset: settings.starting_balance})(gate, market)
     if venue is None:
         from oms.venues.paper import PaperVenue
 

@@ -25,6 +25,27 @@ def _add_run(sub: Any) -> None:
     run.add_argument("--confirm-production", action="store_true",
                      help="required with --venue binance (real money)")
     run.add_argument("--debug", action="store_true")
+    _add_routing(run)
+
+
+def _add_routing(parser: Any) -> None:
+    parser.add_argument("--venues", default=None, metavar="NAMES",
+                        help="route across these paper venue profiles, e.g. binance,okx,bybit "
+                             "(OMS_ROUTING__VENUES)")
+    parser.add_argument("--route", default=None, metavar="sor|NAME",
+                        help="with --venues: 'sor' (smart order routing, the default) or one "
+                             "venue's name (everything there)")
+
+
+def _routing_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """``routing`` settings from --venues/--route (none given: {})."""
+    if args.venues is None and args.route is None:
+        return {}
+    from oms.config import RoutingSettings
+
+    if args.venues is None:
+        raise SystemExit("oms: --route needs --venues")
+    return {"routing": RoutingSettings(venues=args.venues, route=args.route or "sor")}
 
 
 def _add_backtest(sub: Any) -> None:
@@ -53,6 +74,7 @@ def _add_backtest(sub: Any) -> None:
     bt.add_argument("--kline-cache", default=None, metavar="DIR",
                     help="cache the parsed --data file here ('off': parse it every run; default "
                          "$OMS_KLINE_CACHE_DIR, else var/cache/klines)")
+    _add_routing(bt)
 
 
 def _add_report(sub: Any) -> None:
@@ -105,6 +127,7 @@ def _run(args: argparse.Namespace) -> int:
         overrides["market_data"] = args.data
     if args.debug:
         overrides["debug"] = True
+    overrides.update(_routing_overrides(args))
     settings = Settings(**overrides)
     if args.confirm_production:
         settings.binance.confirm_production = True
@@ -121,6 +144,7 @@ def _backtest(args: argparse.Namespace) -> int:
         _print_json(run_almgren_chriss(paths=args.paths, seed=args.seed), args.json)
         return 0
     from oms.backtest import BacktestSpec, run_backtest
+    from oms.config import Settings
     from oms.market.kline_cache import cache_at
     from oms.market.klines import DEFAULT_CACHE
 
@@ -136,7 +160,9 @@ def _backtest(args: argparse.Namespace) -> int:
                               duration_minutes=args.duration_minutes, urgency=args.urgency,
                               seed=args.seed)
     cache = DEFAULT_CACHE if args.kline_cache is None else cache_at(args.kline_cache)
-    _print_json(run_backtest(spec, kline_cache=cache), args.json)
+    routing = _routing_overrides(args)
+    settings = Settings(**routing) if routing else None
+    _print_json(run_backtest(spec, kline_cache=cache, settings=settings), args.json)
     return 0
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "CircuitBreakerSettings",
     "PaperVenueSettings",
     "RiskLimits",
+    "RoutingSettings",
     "Settings",
     "SizingSettings",
     "VenueName",
@@ -173,6 +174,59 @@ class BinanceSettings(BaseModel):
     use_market_stream: bool = True  # websockets for quotes/trades/klines (REST fallback always on)
 
 
+class RoutingSettings(BaseModel):
+    """Several paper venues and smart order routing (``OMS_ROUTING__*``; oms.engine.routing).
+
+    ``venues``: paper profiles by name (oms.venues.profiles: binance, okx, bybit), as a JSON
+    list or "binance,okx"; empty (the default) keeps the one venue of ``OMS_VENUE``. ``route``:
+    ``sor`` (the SmartOrderRouter chooses, splits when depth demands) or one venue's name (all
+    there, for comparison). Limits are notional USD at a venue (held plus working), per venue
+    and per symbol on a venue. The names are checked against the profiles at start
+    (``oms.venues.profiles.check_routing``), and a limit below the venue's minimum notional is
+    refused there too.
+    """
+
+    venues: list[str] = Field(default_factory=list)
+    route: str = "sor"
+    max_venue_notional_usd: dict[str, Decimal] = Field(default_factory=dict)
+    max_symbol_venue_notional_usd: dict[str, Decimal] = Field(default_factory=dict)
+    # a venue's health breaker: this many failures (unreachable, rejected, slow acks) in the
+    # window make it unhealthy for the cool-down; the router sends nothing there meanwhile
+    health_failures: int = Field(default=3, gt=0)
+    health_window_s: float = Field(default=60.0, gt=0, allow_inf_nan=False)
+    health_cooldown_s: float = Field(default=120.0, gt=0, allow_inf_nan=False)
+
+    @field_validator("venues", mode="before")
+    @classmethod
+    def _split_names(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip().lower() for name in value.split(",") if name.strip()]
+        return value
+
+    @field_validator("venues")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        names = [name.strip().lower() for name in value]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            raise ValueError(f"OMS_ROUTING__VENUES lists {', '.join(twice)} twice")
+        return names
+
+    @field_validator("route")
+    @classmethod
+    def _route_name(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @field_validator("max_venue_notional_usd", "max_symbol_venue_notional_usd")
+    @classmethod
+    def _positive_limits(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        for venue, limit in value.items():
+            if not limit.is_finite() or limit <= 0:
+                raise ValueError(f"the limit of venue {venue[:40]!r} must be positive, "
+                                 f"got {limit}")
+        return {venue.strip().lower(): limit for venue, limit in value.items()}
+
+
 class AlertSettings(BaseModel):
     """Alerts (``OMS_ALERTS__*``): where they are sent and how often (oms.alerts).
 
@@ -266,6 +320,7 @@ class Settings(BaseSettings):
     binance: BinanceSettings = Field(default_factory=BinanceSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
     sizing: SizingSettings = Field(default_factory=SizingSettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
 
     @field_validator("symbols")
     @classmethod

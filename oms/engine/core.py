@@ -37,6 +37,7 @@ from oms.engine.recovery import CLOCK_KEY, recover
 from oms.engine.reports import ReportBuilder
 from oms.engine.resubmit import Resubmitter
 from oms.engine.risk_guard import RiskGuard
+from oms.engine.routing import routing_for
 from oms.engine.sessions import SessionDesk
 from oms.engine.signals import SignalDesk
 from oms.engine.snapshot import build_snapshot
@@ -88,6 +89,10 @@ class ExecutionEngine:
         self.lifecycle.risk = self.risk
         self.dispatcher = Dispatcher(lifecycle=self.lifecycle, journal=self.journal, venue=venue)
         self.dispatcher.risk = self.risk
+        self.routing = routing_for(venue, settings.routing, quotes=self.board, book=self.book)
+        if self.routing is not None:  # several venues: the router, fed every fill
+            self.dispatcher.routing = self.routing
+            self.lifecycle.fill_taps.append(self.routing.on_fill)
         self.reports = ReportBuilder(repository=repository, journal=self.journal, market=market,
                                      venue_name=venue.name,
                                      trading_state=lambda: self.risk.trading_state.value)
@@ -190,6 +195,8 @@ class ExecutionEngine:
         self.board.refresh(self.market)
         self._equity = EquitySampler(now, timedelta(seconds=self.settings.equity_sample_s))
         self.signals.restore(self.repository.open_signal_entries())  # owed automatic exits
+        if self.routing is not None:  # what each venue holds, from the fills naming it
+            self.routing.rebuild(self.repository.load_fills())
         for resume in resumes:  # re-planned with this instant's quotes, sent by the first tick
             ctx = self.lifecycle.context(resume.parent, now)
             self.book.defer(resume.parent, resume.algo.resume(ctx, resume.history))

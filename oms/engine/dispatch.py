@@ -1,6 +1,8 @@
 """Dispatch: the tick's intents through pre-trade risk, committed, then sent.
 
-Cancel intents are applied at once. Each new child is checked (risk moves its rate and duplicate
+Cancel intents are applied at once. With several venues (``oms.engine.routing``) each new intent
+is routed first: it becomes one child per venue piece, each with its ``ChildRouted`` audit row,
+or a child refused with the router's reason when no venue may take it. Each new child is checked (risk moves its rate and duplicate
 counters as it approves, so a batch can never pass a limit that the children checked one by one
 would not), the approved children's rows are committed BEFORE anything is sent (client order ids
 exist in the database before any venue can know them), then each is sent through the venue,
@@ -12,9 +14,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from oms.algos.base import CancelIntent
+from oms.algos.base import CancelIntent, ChildIntent
 from oms.engine.book import Pending
 from oms.engine.lifecycle import OrderLifecycle
+from oms.engine.routing import VenueRouting, decision_payload
 from oms.errors import (
     OrderStatusUnknown,
     PersistenceError,
@@ -23,7 +26,7 @@ from oms.errors import (
     VenueUnavailable,
 )
 from oms.journal import Journal
-from oms.model import ChildOrder, ParentState
+from oms.model import ChildOrder, ParentOrder, ParentState
 from oms.model.rejection import Rejection, RejectionSource
 from oms.venues.base import Venue
 
@@ -47,6 +50,7 @@ class Dispatcher:
         self.journal = journal
         self.venue = venue
         self.risk: PreTradeGate | None = None  # wired by the core
+        self.routing: VenueRouting | None = None  # several venues: wired by the core
 
     def dispatch(self, intents: list[Pending], now: datetime) -> None:
         """Risk-check new children, commit them, then send them; apply cancel intents."""
@@ -61,12 +65,12 @@ class Dispatcher:
                 continue
             if parent.state is not ParentState.WORKING:
                 continue  # asked for before its parent ended (e.g. a kill in this tick)
-            child = self.lifecycle.new_child(parent, intent, now)
-            rejection = risk.check(child, now)
-            if rejection is not None:
-                self.lifecycle.reject(child, rejection, now)
-                continue
-            to_send.append(child)
+            for child in self._children(parent, intent, now):
+                rejection = risk.check(child, now)
+                if rejection is not None:
+                    self.lifecycle.reject(child, rejection, now)
+                    continue
+                to_send.append(child)
         if not to_send:
             return
         try:
@@ -76,6 +80,29 @@ class Dispatcher:
             raise
         for child in to_send:
             self._send(child, risk, now)
+
+    def _children(self, parent: ParentOrder, intent: ChildIntent,
+                  now: datetime) -> list[ChildOrder]:
+        """The child of ``intent``, or with routing the child of each venue piece (a child
+        refused with the router's reason when no venue may take it)."""
+        routing = self.routing
+        if routing is None:
+            return [self.lifecycle.new_child(parent, intent, now)]
+        pieces, decision = routing.route(parent, intent, now)
+        if not pieces:
+            child = self.lifecycle.new_child(parent, intent, now)
+            self.journal.audit(now, "ChildRouted", child.client_order_id,
+                               decision_payload(decision, ""))
+            self.lifecycle.reject(child, Rejection(RejectionSource.VENUE, "NO_VENUE",
+                                                   decision.reason), now)
+            return []
+        children = []
+        for piece in pieces:
+            child = self.lifecycle.new_child(parent, piece.intent, now, venue=piece.venue)
+            self.journal.audit(now, "ChildRouted", child.client_order_id,
+                               decision_payload(decision, piece.venue))
+            children.append(child)
+        return children
 
     def _send(self, child: ChildOrder, risk: PreTradeGate, now: datetime) -> None:
         try:

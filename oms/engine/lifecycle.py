@@ -68,6 +68,7 @@ class OrderLifecycle:
         self.ids = ids
         self.risk: RiskFeed | None = None  # wired by the core
         self.fill_listeners: list[FillListener] = []
+        self.fill_taps: list[Callable[[Fill], None]] = []  # every fill, whole (routing)
         self.parent_end_listeners: list[ParentEndListener] = []
         self.counters = ExecutionCounters()  # sent / filled / rejected, for /metrics
         # cancels the venue refused to take (outage, ban): cid -> (attempts, next try)
@@ -110,12 +111,14 @@ class OrderLifecycle:
 
     # -- children ---------------------------------------------------------------------------
 
-    def new_child(self, parent: ParentOrder, intent: ChildIntent, now: datetime) -> ChildOrder:
-        """Create (and journal) the child an intent asks for; it is not sent yet."""
+    def new_child(self, parent: ParentOrder, intent: ChildIntent, now: datetime, *,
+                  venue: str | None = None) -> ChildOrder:
+        """Create (and journal) the child an intent asks for; it is not sent yet. ``venue``:
+        the venue of a set the router chose (default: the engine's one venue)."""
         child = ChildOrder(
             client_order_id=self.ids.next("dm"), parent_id=parent.parent_id,
             symbol=parent.symbol, side=parent.side, quantity=intent.quantity,
-            order_type=intent.order_type, created_at=now, venue=self.venue.name,
+            order_type=intent.order_type, created_at=now, venue=venue or self.venue.name,
             limit_price=intent.limit_price, time_in_force=intent.time_in_force, updated_at=now,
             intent_id=intent.intent_id)
         self.book.add_child(child, self.quotes.mid(parent.symbol))
@@ -271,6 +274,8 @@ class OrderLifecycle:
         self.account.apply_fill(fill)
         for listener in self.fill_listeners:
             listener(child.parent_id, fill.quantity, fill.ts)
+        for tap in self.fill_taps:
+            tap(fill)
         self.book.record_fill(fill)
         self.journal.fill(fill)
         self.journal.child_changed(child)

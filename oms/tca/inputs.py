@@ -17,6 +17,7 @@ from oms.errors import FieldError, ValidationError
 from oms.model.enums import Side
 from oms.model.orders import ChildOrder, Fill, ParentOrder
 from oms.tca.intervals import MarketWindow
+from oms.tca.venues import VenueChildren, venue_children
 
 __all__ = [
     "ChildLatencies",
@@ -102,6 +103,7 @@ class ParentExecution:
     end_reason: str = ""
     unimpacted_mids: Sequence[Decimal | None] = ()
     impact_source: str = "none"
+    venue_children: Sequence[VenueChildren] = ()  # the sent children per venue (TCA by venue)
 
     def __post_init__(self) -> None:
         if self.unimpacted_mids and len(self.unimpacted_mids) != len(self.fills):
@@ -194,6 +196,7 @@ def parent_execution(
         fills=tuple(fills),
         child_count=len(children),
         child_latencies=ChildLatencies.from_children(children),
+        venue_children=venue_children(children),
         market_vwap=window.vwap,
         market_twap=window.twap,
         market_volume=window.volume,

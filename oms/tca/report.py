@@ -43,6 +43,7 @@ from oms.tca.measures import (
 )
 from oms.tca.quality import QualityScores, pooled_dispersion_bps, quality_scores
 from oms.tca.shortfall import Shortfall, decompose, total_shortfall
+from oms.tca.venues import venue_section
 
 __all__ = [
     "FILL_CSV_COLUMNS",
@@ -377,6 +378,7 @@ def build_execution_report(session: SessionExecution, generated_at: datetime) ->
             "circuit_breakers_tripped": list(session.breakers_tripped),
             "trading_state": str(session.trading_state),
         },
+        "venues": venue_section(session.parents),
         "parents": parents,
     }
 

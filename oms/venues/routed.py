@@ -1,0 +1,76 @@
+"""Several paper venues as one VenueSet, from the routing settings (``OMS_ROUTING__*``).
+
+``check_routing`` refuses bad settings at start, naming the setting: an unknown venue name, a
+name listed twice, a route that is neither ``sor`` nor a listed venue, a limit for a venue not
+listed, or a limit below that venue's minimum notional. ``routed_paper_venues`` builds the
+factory the composition root and the backtests call: one PaperVenue per profile (its fees,
+latency, rules, depth and basis; oms.venues.profiles), each funded with an equal share of the
+account's starting balance, behind one VenueSet whose health breaker follows the settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from oms.config import PaperVenueSettings, RoutingSettings
+from oms.errors import ConfigError
+from oms.market.base import MarketData
+from oms.risk.halt import HaltGate
+from oms.venues.base import Venue
+from oms.venues.paper_faults import FaultPlan
+from oms.venues.profiles import VenueProfile, paper_venue_for, resolve_profiles
+from oms.venues.venue_set import HealthSettings, VenueSet, VenueTerms
+
+__all__ = ["check_routing", "routed_paper_venues"]
+
+VenueFactory = Callable[[HaltGate, MarketData], Venue]
+
+
+def check_routing(settings: RoutingSettings, symbols: list[str]) -> list[VenueProfile]:
+    """The profiles of ``settings.venues``; ConfigError naming the setting when any is bad."""
+    profiles = resolve_profiles(settings.venues, setting="OMS_ROUTING__VENUES")
+    names = [p.name for p in profiles]
+    if settings.route != "sor" and settings.route not in names:
+        raise ConfigError(f"OMS_ROUTING__ROUTE: {settings.route!r} is neither 'sor' nor one of "
+                          f"the venues ({', '.join(names)})")
+    for setting, limits in (("OMS_ROUTING__MAX_VENUE_NOTIONAL_USD",
+                             settings.max_venue_notional_usd),
+                            ("OMS_ROUTING__MAX_SYMBOL_VENUE_NOTIONAL_USD",
+                             settings.max_symbol_venue_notional_usd)):
+        for venue, limit in limits.items():
+            profile = next((p for p in profiles if p.name == venue), None)
+            if profile is None:
+                raise ConfigError(f"{setting}: {venue!r} is not one of the venues "
+                                  f"({', '.join(names)})")
+            floor = max((profile.filters(symbol).min_notional for symbol in symbols),
+                        default=Decimal(0))
+            if limit < floor:
+                raise ConfigError(f"{setting}[{venue}] = {limit} is below {venue}'s minimum "
+                                  f"notional {floor}: nothing could ever be sent there")
+    return profiles
+
+
+def routed_paper_venues(settings: RoutingSettings, symbols: list[str], *,
+                        base: PaperVenueSettings | None = None, seed: int = 7,
+                        balances: dict[str, Decimal] | None = None,
+                        faults: dict[str, FaultPlan] | None = None) -> VenueFactory:
+    """A factory of the VenueSet of ``settings.venues`` (checked first, see check_routing);
+    ``balances`` (the account's) are split equally across the venues, ``faults`` per venue."""
+    profiles = check_routing(settings, symbols)
+    share = {asset: amount / len(profiles) for asset, amount in (balances or {}).items()}
+    health = HealthSettings(failures=settings.health_failures,
+                            window=timedelta(seconds=settings.health_window_s),
+                            cooldown=timedelta(seconds=settings.health_cooldown_s))
+
+    def build(gate: HaltGate, market: MarketData) -> Venue:
+        venues = [paper_venue_for(profile, gate, market, seed=seed, base=base,
+                                  faults=(faults or {}).get(profile.name),
+                                  balances=share or None)
+                  for profile in profiles]
+        terms = {p.name: VenueTerms(float(p.maker_fee_bps), float(p.taker_fee_bps),
+                                    float(p.latency_ms)) for p in profiles}
+        return VenueSet(gate, venues, terms=terms, health=health)
+
+    return build
