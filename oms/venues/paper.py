@@ -38,6 +38,10 @@ MAX_NUM_ORDERS filter) open orders per symbol; a closed market rejects "-1013 Ma
 Faults: ``faults`` (reject rate, outages -> VenueUnavailable, latency spikes), ``price_shock``.
 Everything is deterministic for a seed.
 
+Several venues. ``name`` (default "paper") names the venue in fills, errors and its database rows;
+``shape`` (oms.venues.venue_shape) gives it its own basis, depth and tick over the shared market.
+oms.venues.paper_factory builds one from an exchange's profile (oms.venues.profiles).
+
 Persistence (an exchange, not a cache). Its state lives in the OMS database (oms.venues.
 paper_store): ``state_changes`` gives the engine the rows of what changed (orders with their
 queue position, locks, requests in flight and undelivered events; balances, id counters, RNG),
