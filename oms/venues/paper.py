@@ -38,6 +38,10 @@ MAX_NUM_ORDERS filter) open orders per symbol; a closed market rejects "-1013 Ma
 Faults: ``faults`` (reject rate, outages -> VenueUnavailable, latency spikes), ``price_shock``.
 Everything is deterministic for a seed.
 
+Several venues. ``name`` (default "paper") names the venue in fills, errors and its database rows;
+``shape`` (oms.venues.venue_shape) gives it its own basis, depth and tick over the shared market.
+oms.venues.paper_factory builds one from an exchange's profile (oms.venues.profiles).
+
 Persistence (an exchange, not a cache). Its state lives in the OMS database (oms.venues.
 paper_store): ``state_changes`` gives the engine the rows of what changed (orders with their
 queue position, locks, requests in flight and undelivered events; balances, id counters, RNG),
@@ -93,6 +97,7 @@ from oms.venues.paper_store import (
     state_values,
 )
 from oms.venues.paper_walk import BookWalk, TakePlan
+from oms.venues.venue_shape import VenueShape
 
 __all__ = ["ACCEPTED_KEPT", "DEFAULT_BALANCES", "DEFAULT_SPOT_FILTERS", "FINISHED_KEPT",
            "PaperVenue"]
@@ -125,14 +130,23 @@ class PaperVenue(Venue):
         *,
         faults: FaultPlan | None = None,
         balances: Mapping[str, Decimal] | None = None,
+        name: str | None = None,
+        shape: VenueShape | None = None,
     ) -> None:
         """``balances``: what the account holds at start, asset -> amount (default
-        DEFAULT_BALANCES; the composition root passes Settings.starting_balance in its quote)."""
+        DEFAULT_BALANCES; the composition root passes Settings.starting_balance in its quote).
+        ``name``: this venue's name in fills and in its database rows (several paper venues
+        share one database, each restores its own: oms.venues.paper_store); ``shape``: its
+        basis and depth against the market (oms.venues.venue_shape; None: the market as is)."""
         super().__init__(gate)
+        if name is not None:
+            if not name or ":" in name:
+                raise ValueError(f"paper venue name {name!r}: not empty, no ':'")
+            self.name = name
         self.market = market
         self.settings = settings or PaperVenueSettings()
         self._filters = dict(filters or {})
-        self._view = MarketView(market)
+        self._view = MarketView(market, shape)
         self._walk = BookWalk(self._view, self.filters)
         self._rng = random.Random(seed)
         self.latency = LatencyModel(self.settings.latency_ms, self.settings.latency_jitter_ms,
@@ -148,7 +162,9 @@ class PaperVenue(Venue):
         self._buy_lock_rate = _ONE + max(self._taker_rate, self._maker_rate)
         self._ledger = SpotLedger(DEFAULT_BALANCES if balances is None else balances)
         self._assets: dict[str, tuple[str, str]] = {}
-        self._store = store = PaperStore()  # orders and queues, persisted
+        # orders and queues, persisted (rows of a venue not named "paper" carry its name)
+        self._namespace = None if self.name == PaperVenue.name else self.name
+        self._store = store = PaperStore(self._namespace)
         self._orders, self._pending, self._resting = store.orders, store.pending, store.resting
         self._seq = itertools.count()
         self._venue_ids = itertools.count(1)
@@ -208,7 +224,7 @@ class PaperVenue(Venue):
 
     def restore(self, load: Callable[[str], list[dict[str, Any]]], now: datetime) -> bool:
         """Rebuild the exchange from its tables as of ``now`` (the market is not asked)."""
-        stored = load_venue(load, now)
+        stored = load_venue(load, now, self._namespace)
         if stored is None:
             return False
         self._ledger = stored.ledger
@@ -254,7 +270,7 @@ class PaperVenue(Venue):
             w.open_counted = False
             self._open_by_symbol[w.order.symbol] -= 1
 
-    def _validate(self, order: ChildOrder) -> tuple[int, str] | None:
+    def _validate(self, order: ChildOrder, now_t: float) -> tuple[int, str] | None:
         symbol = order.symbol
         try:
             self._assets_of(symbol)
@@ -266,6 +282,8 @@ class PaperVenue(Venue):
             quote = self.market.quote(symbol)
         except MarketClosed:
             return _CLOSED
+        if self._view.shape is not None:
+            quote = self._view.quote(quote, now_t)
         if order.order_type is not OrderType.MARKET and order.limit_price is None:
             return -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed."
         violation = self.filters(symbol).check(order.order_type, order.quantity,
@@ -284,12 +302,13 @@ class PaperVenue(Venue):
     def _send(self, order: ChildOrder, now: datetime) -> None:
         self._now = now
         if self.faults.outages and self.faults.unreachable(now):
-            raise VenueUnavailable("paper venue unreachable (simulated outage)", code=-1001)
+            raise VenueUnavailable(f"{self.name} venue unreachable (simulated outage)",
+                                   code=-1001)
         rtt = self.latency.draw(self.faults.extra_latency_ms(now) if self.faults.spikes else 0.0)
         now_t = now.timestamp()
         half = rtt * 0.5
         cid = order.client_order_id
-        rejection = self._validate(order)
+        rejection = self._validate(order, now_t)
         if rejection is not None:
             working = WorkingOrder(order, "", now, now_t + half, ChildState.REJECTED)
             self._store.add(working)
@@ -308,7 +327,8 @@ class PaperVenue(Venue):
         """Request a cancel; a no-op for orders unknown or already finished."""
         self._now = now
         if self.faults.outages and self.faults.unreachable(now):
-            raise VenueUnavailable("paper venue unreachable (simulated outage)", code=-1001)
+            raise VenueUnavailable(f"{self.name} venue unreachable (simulated outage)",
+                                   code=-1001)
         working = self._orders.get(client_order_id)
         if working is None or working.state.is_terminal or working.cancel_requested:
             return
@@ -331,7 +351,8 @@ class PaperVenue(Venue):
         """Every order accepted and not finished, whoever placed it (VenueUnavailable during
         a simulated outage, as every other request)."""
         if self.faults.outages and self.faults.unreachable(now):
-            raise VenueUnavailable("paper venue unreachable (simulated outage)", code=-1001)
+            raise VenueUnavailable(f"{self.name} venue unreachable (simulated outage)",
+                                   code=-1001)
         return [VenueOrder(cid, w.order.symbol, w.order.side, w.order.quantity, w.filled,
                            w.order.order_type, w.order.limit_price, w.order.time_in_force,
                            w.venue_id or None)

@@ -5,6 +5,10 @@ impact of our trades, shocks and traded volume along the sub-minute path. Any ma
 same book surface (``DepthMarket``: the L2 replay of oms.market.l2_replay) is walked the same way.
 Any other MarketData (e.g. a live stream) is served from its quote alone: one deep level at the
 touch, no impact.
+
+A ``shape`` (oms.venues.venue_shape) makes the view one venue's among several over the same
+reference market: prices it returns are the reference's x (1 + basis(t)) on the venue's tick,
+sizes x depth_scale, and prices given to it are divided back. Without one nothing changes.
 """
 
 from __future__ import annotations
@@ -12,12 +16,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from oms.errors import MarketClosed
 from oms.market.base import MarketData
 from oms.market.simulated import SimulatedMarket, Top
 from oms.model.enums import Side
+from oms.venues.venue_shape import ShapedTop, VenueShape
+
+if TYPE_CHECKING:
+    from oms.market.types import Quote
 
 __all__ = ["DepthMarket", "MarketView", "epoch_to_datetime"]
 
@@ -60,16 +68,24 @@ class DepthMarket(Protocol):
 class MarketView:
     """Adapter the venue uses for prices; fast float paths for depth markets."""
 
-    __slots__ = ("_decimals", "depth", "market", "sim")
+    __slots__ = ("_decimals", "depth", "market", "shape", "sim")
 
-    def __init__(self, market: MarketData) -> None:
+    def __init__(self, market: MarketData, shape: VenueShape | None = None) -> None:
         self.market = market
         self.sim = market if isinstance(market, SimulatedMarket) else None
         self.depth: DepthMarket | None = market if isinstance(market, DepthMarket) else None
         self._decimals: dict[str, Decimal] = {}
+        self.shape = shape
+        if shape is not None:
+            shape.bind(self._market_tick)
 
     def top(self, symbol: str, t: float) -> Top:
         """Top of book at epoch second ``t`` (raises MarketClosed)."""
+        if self.shape is None:
+            return self._reference_top(symbol, t)
+        return self.shape.top(symbol, self._reference_top(symbol, t))
+
+    def _reference_top(self, symbol: str, t: float) -> Top:
         if self.depth is not None:
             return self.depth.top(symbol, t)
         if not self.market.is_open(symbol):
@@ -79,12 +95,29 @@ class MarketView:
 
     def levels(self, symbol: str, side: Side, top: Top) -> Iterator[tuple[float, float]]:
         """Levels a marketable order on ``side`` walks, best first."""
+        if self.shape is not None and isinstance(top, ShapedTop):
+            ref = top.ref
+            return self.shape.levels(symbol, side is Side.BUY, top,
+                                     self._reference_levels(symbol, side, ref))
+        return self._reference_levels(symbol, side, top)
+
+    def _reference_levels(self, symbol: str, side: Side,
+                          top: Top) -> Iterator[tuple[float, float]]:
         if self.depth is not None:
             return self.depth.levels(symbol, side, top)
         return iter(((top.ask if side is Side.BUY else top.bid, float("inf")),))
 
+    def quote(self, quote: Quote, t: float) -> Quote:
+        """A quote of the reference market as this venue shows it at ``t``."""
+        return quote if self.shape is None else self.shape.quote(quote, t)
+
     def touch_quantity(self, symbol: str, side: Side, top: Top) -> float:
         """Displayed quantity at the touch a marketable order on ``side`` meets first."""
+        if self.shape is not None and isinstance(top, ShapedTop):
+            return self._reference_touch(symbol, side, top.ref) * self.shape.depth_scale
+        return self._reference_touch(symbol, side, top)
+
+    def _reference_touch(self, symbol: str, side: Side, top: Top) -> float:
         if self.sim is None:
             if self.depth is not None:  # the recorded size at the touch: the other side's
                 return self.book_quantity_at(symbol, Side.SELL if side is Side.BUY else Side.BUY,
@@ -103,10 +136,18 @@ class MarketView:
     def volume_through(self, symbol: str, side: Side, price: float, t0: float,
                        t1: float) -> tuple[float, bool]:
         """Aggressor volume reaching a resting order at ``price`` in (t0, t1], and crossed."""
+        if self.shape is not None:
+            factor = self.shape.factor(symbol, t1)  # moves by ~1e-6 in a poll interval
+            volume, crossed = self._reference_volume(symbol, side, price / factor, t0, t1)
+            return volume * self.shape.depth_scale, crossed
+        return self._reference_volume(symbol, side, price, t0, t1)
+
+    def _reference_volume(self, symbol: str, side: Side, price: float, t0: float,
+                          t1: float) -> tuple[float, bool]:
         if self.depth is not None:
             return self.depth.volume_through(symbol, side, price, t0, t1)
         try:
-            top = self.top(symbol, t1)
+            top = self._reference_top(symbol, t1)
         except MarketClosed:
             return 0.0, False
         crossed = top.ask <= price if side is Side.BUY else top.bid >= price
@@ -117,7 +158,8 @@ class MarketView:
         if self.depth is None:
             return 0.0
         book_side = Side.SELL if side is Side.BUY else Side.BUY  # bids are walked by sells
-        for level_price, quantity in self.depth.levels(symbol, book_side, top):
+        # a shaped top gives the venue's levels: ``price`` is compared on the venue's grid
+        for level_price, quantity in self.levels(symbol, book_side, top):
             if abs(level_price - price) < 1e-9:
                 return quantity
             if (level_price < price) if side is Side.BUY else (level_price > price):
@@ -125,7 +167,12 @@ class MarketView:
         return 0.0
 
     def tick(self, symbol: str) -> Decimal:
-        """Price tick of ``symbol`` (0.01 for markets that do not say)."""
+        """Price tick of ``symbol`` at this venue (0.01 for markets that do not say)."""
+        if self.shape is not None:
+            return self.shape.tick(symbol)
+        return self._market_tick(symbol)
+
+    def _market_tick(self, symbol: str) -> Decimal:
         if self.depth is not None:
             return self.depth.tick_decimal(symbol)
         return Decimal("0.01")

@@ -19,6 +19,13 @@ venue's queues and numbers its fill ids) and ``rng`` (``random.Random.getstate()
 Decimals are stored as strings, datetimes as ISO strings, times in float epoch seconds as JSON
 numbers (they round-trip exactly).
 
+Several paper venues in one database: a venue named other than "paper" (its ``namespace``) keys
+its ``paper_state`` rows ``f"{namespace}:balances"`` etc. and marks its ``paper_orders`` rows
+``data["venue"] = namespace``; each restores only its own. The default venue's rows are exactly
+those of a database written before venues had names (no prefix, no mark), so old databases
+restore as they did. (Client order ids, the table's key, are unique across venues: the OMS
+makes them.)
+
 ``PaperStore`` holds the venue's orders and queues and tracks what of them changed, so that
 ``changes`` costs O(changed orders): the venue queues and takes requests and events through it and
 tells it each order whose matching state it changes. A batch carries the net change per order:
@@ -63,6 +70,7 @@ __all__ = [
     "StoredVenue",
     "load_venue",
     "peek",
+    "state_key",
     "state_values",
     "status_report",
 ]
@@ -94,9 +102,10 @@ class PaperStore:
     their way to the OMS: heaps in time order), and what of them changed since ``changes``."""
 
     __slots__ = ("_events", "_requests", "_rng_written", "_stored", "_written", "actions",
-                 "dirty", "finished", "orders", "outbox", "pending", "resting")
+                 "dirty", "finished", "namespace", "orders", "outbox", "pending", "resting")
 
-    def __init__(self) -> None:
+    def __init__(self, namespace: str | None = None) -> None:
+        self.namespace = namespace  # None: the default venue's rows (module docstring)
         self.orders: dict[str, WorkingOrder] = {}  # every order the venue holds
         self.pending: dict[str, WorkingOrder] = {}  # accepted, not yet at the exchange
         self.resting: dict[str, WorkingOrder] = {}  # in the book, in the order they arrived
@@ -219,7 +228,10 @@ class PaperStore:
         for cid in orders if dirty is None else dirty:
             w = orders.get(cid)
             if w is not None:
-                order_rows[cid] = order_row(w, requests.get(cid, ()), events.get(cid, ()), now)
+                order_rows[cid] = row = order_row(w, requests.get(cid, ()), events.get(cid, ()),
+                                                  now)
+                if self.namespace is not None:
+                    row["data"]["venue"] = self.namespace
                 stored.add(cid)
             elif cid in stored:  # forgotten: delete its row (one that came and went since
                 order_rows[cid] = None  # the last batch has none, and writes nothing)
@@ -232,7 +244,8 @@ class PaperStore:
         for key, value in state.items():
             if self._written.get(key) != value:
                 self._written[key] = value
-                state_rows[key] = {"key": key, "value": value, "updated_at": now}
+                stored_key = state_key(key, self.namespace)
+                state_rows[stored_key] = {"key": stored_key, "value": value, "updated_at": now}
         changed: Rows = {}
         if order_rows:
             changed[ORDERS_TABLE] = order_rows
@@ -454,11 +467,27 @@ def _accepted_order(stored: StoredOrder) -> tuple[int, str]:
     return (int(venue_id), "") if venue_id.isdigit() else (0, stored.working.order.client_order_id)
 
 
-def load_venue(load: Callable[[str], list[dict[str, Any]]], now: datetime) -> StoredVenue | None:
-    """Read the venue's tables back (None when they hold nothing); ``now``: the restart's
-    market time, at which requests that should have arrived meanwhile arrive."""
-    values = {row["key"]: row["value"] for row in load(STATE_TABLE)}
-    rows = load(ORDERS_TABLE)
+def state_key(key: str, namespace: str | None) -> str:
+    """The ``paper_state`` key of value ``key`` of the venue ``namespace`` (None: default)."""
+    return key if namespace is None else f"{namespace}:{key}"
+
+
+def _own_values(rows: Iterable[Mapping[str, Any]], namespace: str | None) -> dict[str, Any]:
+    """The venue's ``paper_state`` values by their bare key (others' rows left alone)."""
+    if namespace is None:
+        return {row["key"]: row["value"] for row in rows if ":" not in row["key"]}
+    prefix = f"{namespace}:"
+    return {row["key"][len(prefix):]: row["value"] for row in rows
+            if row["key"].startswith(prefix)}
+
+
+def load_venue(load: Callable[[str], list[dict[str, Any]]], now: datetime,
+               namespace: str | None = None) -> StoredVenue | None:
+    """Read the venue's tables back (None when they hold nothing of it); ``now``: the restart's
+    market time, at which requests that should have arrived meanwhile arrive; ``namespace``:
+    which venue's rows (module docstring)."""
+    values = _own_values(load(STATE_TABLE), namespace)
+    rows = [row for row in load(ORDERS_TABLE) if row["data"].get("venue") == namespace]
     if not values and not rows:
         return None
     now = now.astimezone(UTC)
