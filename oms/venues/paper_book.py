@@ -13,6 +13,7 @@ sizes x depth_scale, and prices given to it are divided back. Without one nothin
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -106,6 +107,18 @@ class MarketView:
         if self.depth is not None:
             return self.depth.levels(symbol, side, top)
         return iter(((top.ask if side is Side.BUY else top.bid, float("inf")),))
+
+    def book(self, symbol: str, t: float, depth: int
+             ) -> tuple[float, float, list[tuple[float, float]], list[tuple[float, float]]] | None:
+        """(bid, ask, the first ``depth`` levels a buy walks, those a sell walks) at ``t``, as
+        this venue shows them; None while the market is closed (the router's view)."""
+        try:
+            top = self.top(symbol, t)
+        except MarketClosed:
+            return None
+        asks = list(itertools.islice(self.levels(symbol, Side.BUY, top), depth))
+        bids = list(itertools.islice(self.levels(symbol, Side.SELL, top), depth))
+        return top.bid, top.ask, asks, bids
 
     def quote(self, quote: Quote, t: float) -> Quote:
         """A quote of the reference market as this venue shows it at ``t``."""

@@ -20,7 +20,8 @@ from oms.market.base import MarketData
 from oms.risk.halt import HaltGate
 from oms.venues.base import Venue
 from oms.venues.paper_faults import FaultPlan
-from oms.venues.profiles import VenueProfile, paper_venue_for, resolve_profiles
+from oms.venues.paper_factory import paper_venue_for
+from oms.venues.profiles import VenueProfile, resolve_profiles
 from oms.venues.venue_set import HealthSettings, VenueSet, VenueTerms
 
 __all__ = ["check_routing", "routed_paper_venues"]
@@ -44,7 +45,8 @@ def check_routing(settings: RoutingSettings, symbols: list[str]) -> list[VenuePr
             if profile is None:
                 raise ConfigError(f"{setting}: {venue!r} is not one of the venues "
                                   f"({', '.join(names)})")
-            floor = max((profile.filters(symbol).min_notional for symbol in symbols),
+            rules = profile.filters()
+            floor = max((rules[s].min_notional for s in symbols if s in rules),
                         default=Decimal(0))
             if limit < floor:
                 raise ConfigError(f"{setting}[{venue}] = {limit} is below {venue}'s minimum "
