@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from oms.errors import FieldError, ValidationError
 from oms.routing_allocate import allocation_cost, merge_small, place_beyond_depth, round_to_steps
 from oms.routing_costs import PricedVenue, price_venue
+from oms.routing_split import single_is_optimal, water_fill
 from oms.routing_types import (
     Ineligible,
     RouteOutcome,
@@ -49,7 +50,6 @@ __all__ = [
     "VenueState",
 ]
 
-_DUST = 1e-12  # relative quantity below which a remainder is float noise
 _SPLIT_GAIN_BPS = 1e-9  # a split must beat the best single venue by more than this
 
 
@@ -162,12 +162,16 @@ class SmartOrderRouter:
                     costs: tuple[VenueCost, ...]) -> RoutingDecision:
         quantity = request.quantity
         eligible = [p for p in priced if p.eligible]
-        split = self._water_fill(quantity, eligible)
-        split = place_beyond_depth(quantity, split, eligible, self.max_venues)
-        split = merge_small(split, priced, request.reference_mid)
-        split_cost = allocation_cost(split, priced)
         singles = [p for p in eligible if p.capacity >= quantity]
         best = min(singles, key=lambda p: (costs[p.index].total_bps, p.index), default=None)
+        split: dict[int, float] = {}
+        split_cost = math.inf
+        if best is None or not single_is_optimal(best, eligible, quantity):
+            split = water_fill(quantity, eligible, chunks=self.chunks,
+                                max_venues=self.max_venues)
+            split = place_beyond_depth(quantity, split, eligible, self.max_venues)
+            split = merge_small(split, priced, request.reference_mid)
+            split_cost = allocation_cost(split, priced)
         if best is not None and (len(split) < 2
                                  or costs[best.index].total_bps <= split_cost + _SPLIT_GAIN_BPS):
             line = (f"all {_q(quantity)} to {best.state.name}: "
@@ -184,44 +188,6 @@ class SmartOrderRouter:
         outcome = RouteOutcome.SPLIT if len(split) > 1 else RouteOutcome.SINGLE
         return _finish(request, split, priced, outcome,
                        f"split {parts}: {split_cost:.2f} bps all-in; {why}", costs)
-
-    def _water_fill(self, quantity: float, eligible: list[PricedVenue]) -> dict[int, float]:
-        """``chunks`` equal pieces, each to the venue whose next piece is cheapest all-in."""
-        chunk = quantity / self.chunks
-        taken = {p.index: 0.0 for p in eligible}
-        cursor = {p.index: (0, 0.0) for p in eligible}  # (level, used in level)
-        quote: dict[int, tuple[float, float, int, float]] = {}  # amount, bps, level, used
-        used: list[int] = []
-        remaining = quantity
-        while remaining > quantity * _DUST:
-            best: PricedVenue | None = None
-            best_bps = math.inf
-            for venue in eligible:
-                i = venue.index
-                if len(used) >= self.max_venues and i not in used:
-                    continue
-                room = min(venue.depth, venue.capacity) - taken[i]
-                amount = min(chunk, remaining, room)
-                if amount <= quantity * _DUST:
-                    continue
-                cached = quote.get(i)
-                if cached is None or cached[0] != amount:
-                    level, in_level = cursor[i]
-                    notional, level, in_level = venue.walk(level, in_level, amount)
-                    bps = venue.price_bps(notional, amount) + venue.fee_bps + venue.latency_bps
-                    cached = quote[i] = (amount, bps, level, in_level)
-                if cached[1] < best_bps:
-                    best, best_bps = venue, cached[1]
-            if best is None:
-                break  # the books (or headroom) hold no more
-            amount, _, level, in_level = quote.pop(best.index)
-            cursor[best.index] = (level, in_level)
-            taken[best.index] += amount
-            remaining -= amount
-            if best.index not in used:
-                used.append(best.index)
-        return {i: x for i, x in taken.items() if x > 0}
-
 
 
 def _validate(request: RouteRequest, venues: Sequence[VenueState]) -> None:

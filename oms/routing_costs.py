@@ -10,6 +10,7 @@ exists, costs at least that), otherwise at the touch.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from oms.model.enums import Side
@@ -32,8 +33,9 @@ class PricedVenue:
     sign: int  # +1 buy, -1 sell
     mid: float  # the request's reference mid
     prices: list[float]  # levels the request may walk, best first
-    sizes: list[float]
-    depth: float  # sum of ``sizes``
+    filled: list[float]  # quantity walked at the end of each level, after a leading 0
+    spent: list[float]  # quote currency spent at the end of each level, after a leading 0
+    depth: float  # the visible quantity within the limit
     beyond_price: float  # price of any quantity past ``depth``
     touch: float  # ask for a buy, bid for a sell
     capacity: float  # quantity the headroom allows
@@ -47,24 +49,23 @@ class PricedVenue:
         """True when the venue may take part of this request."""
         return self.code is None
 
+    def level_of(self, quantity: float) -> int:
+        """1-based level holding the ``quantity``-th unit walked from the top (len + 1: beyond
+        the visible depth)."""
+        return bisect_left(self.filled, quantity, 1)
+
+    def marginal_price(self, quantity: float) -> float:
+        """Price of the ``quantity``-th unit walked from the top."""
+        level = self.level_of(quantity)
+        return self.prices[level - 1] if level <= len(self.prices) else self.beyond_price
+
     def notional(self, quantity: float) -> float:
         """Cost in quote currency of the first ``quantity`` units walked from the top."""
-        return self.walk(0, 0.0, quantity)[0]
-
-    def walk(self, level: int, used: float, quantity: float) -> tuple[float, int, float]:
-        """Walk ``quantity`` on from level ``level`` of which ``used`` is taken already;
-        returns (notional, level, used) where the walk stopped."""
-        notional = 0.0
-        left = quantity
-        prices, sizes = self.prices, self.sizes
-        while left > 0.0 and level < len(prices):
-            available = sizes[level] - used
-            if left < available:
-                return notional + left * prices[level], level, used + left
-            notional += available * prices[level]
-            left -= available
-            level, used = level + 1, 0.0
-        return notional + max(left, 0.0) * self.beyond_price, level, used
+        filled = self.filled
+        level = bisect_left(filled, quantity, 1)  # level_of, inlined: the router's hot path
+        if level == len(filled):
+            return self.spent[-1] + (quantity - self.depth) * self.beyond_price
+        return self.spent[level - 1] + (quantity - filled[level - 1]) * self.prices[level - 1]
 
     def price_bps(self, notional: float, quantity: float) -> float:
         """Average price ``notional / quantity`` against the mid in bps, + is a cost."""
@@ -76,15 +77,18 @@ class PricedVenue:
 
 
 def _bad_figure(state: VenueState) -> str:
-    figures = {"maker_fee_bps": state.maker_fee_bps, "taker_fee_bps": state.taker_fee_bps,
-               "latency_ms": state.latency_ms, "min_notional": state.min_notional,
-               "step_size": state.step_size,
-               "passive_fill_probability": state.passive_fill_probability}
-    for name, value in figures.items():
-        if not math.isfinite(value) or (name not in ("maker_fee_bps", "taker_fee_bps")
-                                        and value < 0):
-            return f"{name}={value}"
-    if state.passive_fill_probability > 1.0:
+    """The first figure of the snapshot that cannot be used, as ``name=value``; "" if none."""
+    if not math.isfinite(state.maker_fee_bps):
+        return f"maker_fee_bps={state.maker_fee_bps}"
+    if not math.isfinite(state.taker_fee_bps):
+        return f"taker_fee_bps={state.taker_fee_bps}"
+    if not 0.0 <= state.latency_ms < math.inf:
+        return f"latency_ms={state.latency_ms}"
+    if not 0.0 <= state.min_notional < math.inf:
+        return f"min_notional={state.min_notional}"
+    if not 0.0 <= state.step_size < math.inf:
+        return f"step_size={state.step_size}"
+    if not 0.0 <= state.passive_fill_probability <= 1.0:
         return f"passive_fill_probability={state.passive_fill_probability}"
     if math.isnan(state.headroom_usd):
         return "headroom_usd=nan"
@@ -95,16 +99,20 @@ def price_venue(index: int, state: VenueState, request: RouteRequest, k: float) 
     """Prepare ``state`` for ``request``: walkable levels, capacity, fixed costs, eligibility."""
     buy = request.side is Side.BUY
     limit = request.limit_price
-    raw = state.asks if buy else state.bids
     prices: list[float] = []
-    sizes: list[float] = []
-    for price, size in raw:
-        if not (math.isfinite(price) and math.isfinite(size)) or price <= 0 or size <= 0:
-            continue  # a malformed level is skipped, not trusted
-        if limit is not None and (price > limit if buy else price < limit):
-            continue
-        prices.append(price)
-        sizes.append(size)
+    filled = [0.0]  # running sums, so that a walk is one bisection
+    spent = [0.0]
+    if request.marketable:  # a resting order walks nothing
+        inf, depth, notional = math.inf, 0.0, 0.0
+        low, high = (0.0, limit) if buy and limit is not None else (limit or 0.0, inf)
+        for price, size in state.asks if buy else state.bids:
+            # a malformed level (nan, inf, <= 0) is skipped, not trusted; so is one past the limit
+            if 0.0 < price < inf and 0.0 < size < inf and low <= price <= high:
+                depth += size
+                notional += price * size
+                prices.append(price)
+                filled.append(depth)
+                spent.append(notional)
     touch = state.ask if buy else state.bid
     if not math.isfinite(touch) or touch <= 0:
         touch = prices[0] if prices else math.nan
@@ -132,5 +140,5 @@ def price_venue(index: int, state: VenueState, request: RouteRequest, k: float) 
                      f"{state.min_notional:.2f} USD")
     fee = state.taker_fee_bps if request.marketable else state.maker_fee_bps
     latency = latency_bps(request.sigma_per_sqrt_s, max(state.latency_ms, 0.0), k)
-    return PricedVenue(index, state, request.side.sign, mid, prices, sizes, math.fsum(sizes),
+    return PricedVenue(index, state, 1 if buy else -1, mid, prices, filled, spent, filled[-1],
                        beyond, touch, headroom / mid, fee, latency, code, why)
