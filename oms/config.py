@@ -188,6 +188,9 @@ class RoutingSettings(BaseModel):
 
     venues: list[str] = Field(default_factory=list)
     route: str = "sor"
+    # "split": the account's starting balance shared equally by the venues; "each": every venue
+    # holds all of it (comparisons: routing then meets no balance the single venue would not)
+    funding: Literal["split", "each"] = "split"
     max_venue_notional_usd: dict[str, Decimal] = Field(default_factory=dict)
     max_symbol_venue_notional_usd: dict[str, Decimal] = Field(default_factory=dict)
     # a venue's health breaker: this many failures (unreachable, rejected, slow acks) in the

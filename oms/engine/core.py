@@ -115,7 +115,9 @@ class ExecutionEngine:
             interval=reconcile_interval(settings), book=self.book, account=self.account,
             venue=venue, filters=venue.filters, quote_asset=settings.quote_asset,
             symbols=settings.symbols, new_id=lambda: self.ids.next("rc"),
-            zero_baseline=settings.venue == "paper")  # the paper account is the OMS's at start
+            # the paper account is the OMS's at start; a set of venues, like a live venue,
+            # takes its first comparison as the baseline (funded "each", it holds a multiple)
+            zero_baseline=settings.venue == "paper" and self.routing is None)
         resolver = MismatchResolver(reconciler=self.reconciler, book=self.book,
                                     lifecycle=self.lifecycle, sessions=self.sessions,
                                     venue=venue, journal=self.journal, ids=self.ids,

@@ -1,9 +1,9 @@
 """VenueRouting: the engine's side of smart order routing (``oms.routing`` decides).
 
 For each child intent of a tick, before its row exists: a snapshot of every venue of the
-``VenueSet`` (its book for the symbol, fees, latency, health, the exposure its limits still
-allow), the router's decision, and the pieces to create, each a child intent for one venue with
-its quantity rounded to the set's step. The first piece keeps the algorithm's intent id; the
+``VenueSet`` (its book for the symbol, fees, latency, health, the notional its limits and its
+free balance still allow), the router's decision, and the pieces to create, each a child intent
+for one venue with its quantity rounded to the set's step. The first piece keeps the algorithm's intent id; the
 others get ``<intent id>~<venue>``, market and IOC pieces that finish at once, which the
 algorithm counts as working and filled quantity without owning them. Each piece's child gets a
 ``ChildRouted`` audit row with the whole decision (venues considered, their expected costs, the
@@ -38,7 +38,7 @@ __all__ = ["Book", "BookLevels", "RoutedPiece", "VenueRouting", "decision_payloa
 
 _ZERO = Decimal(0)
 DEFAULT_SIGMA_1M = 0.001  # a symbol not calibrated
-BOOK_DEPTH = 10  # levels per side the router is shown
+BOOK_DEPTH = 10  # levels per side the router is shown at least (more when the child needs them)
 
 
 Book = tuple[float, float, list[tuple[float, float]], list[tuple[float, float]]]
@@ -49,7 +49,8 @@ class BookLevels(Protocol):
     """A venue that can show its book: (bid, ask, asks a buy walks, bids a sell walks), or
     None when it has no price; a venue without it is shown the reference quote, deep."""
 
-    def touch_book(self, symbol: str, t: float, depth: int) -> Book | None: ...
+    def touch_book(self, symbol: str, t: float, depth: int,
+                   quantity: float = 0.0) -> Book | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +105,9 @@ class VenueRouting:
                 total += (child.quantity - child.filled_quantity) * mid
         return total
 
-    def headroom(self, venue: str, symbol: str) -> float:
-        """Notional the venue's limits still allow (inf without limits)."""
+    def headroom(self, venue: str, symbol: str, side: Side) -> float:
+        """Notional the venue may still take: its limits (inf without), and what its account
+        holds free (a buy its quote asset, a sell the base asset at the mid)."""
         room = math.inf
         limit = self.max_venue.get(venue)
         if limit is not None:
@@ -113,17 +115,31 @@ class VenueRouting:
         limit = self.max_symbol_venue.get(venue)
         if limit is not None:
             room = min(room, float(limit - self.exposure(venue, symbol)))
+        at = self.venues.venues[venue]
+        try:
+            balances = at.balances()
+        except NotImplementedError:  # a venue that does not say: its limits only
+            return max(room, 0.0)
+        base, quote = at.filters(symbol).assets()
+        if side is Side.BUY:
+            free = balances.get(quote)
+            room = min(room, float(free.free) if free is not None else 0.0)
+        else:
+            free = balances.get(base)
+            mid = self.quotes.mid(symbol) or _ZERO
+            room = min(room, float(free.free * mid) if free is not None else 0.0)
         return max(room, 0.0)
 
     # -- routing -------------------------------------------------------------------------
-    def _states(self, symbol: str, now: datetime) -> list[VenueState]:
+    def _states(self, symbol: str, side: Side, quantity: float,
+                now: datetime) -> list[VenueState]:
         t = now.timestamp()
         quote = self.quotes.quote(symbol)
         states = []
         for name, venue in self.venues.venues.items():
             terms: VenueTerms = self.venues.terms[name]
             rules = venue.filters(symbol)
-            book = venue.touch_book(symbol, t, BOOK_DEPTH) if isinstance(
+            book = venue.touch_book(symbol, t, BOOK_DEPTH, quantity) if isinstance(
                 venue, BookLevels) else None
             if book is None:
                 if quote is None:
@@ -140,7 +156,7 @@ class VenueRouting:
                 passive_fill_probability=terms.passive_fill_probability,
                 min_notional=float(rules.min_notional), step_size=float(rules.step_size),
                 healthy=health.healthy(now), health_reason=health.reason,
-                headroom_usd=self.headroom(name, symbol)))
+                headroom_usd=self.headroom(name, symbol, side)))
         return states
 
     def route(self, parent: ParentOrder, intent: ChildIntent, now: datetime
@@ -155,10 +171,11 @@ class VenueRouting:
             reference_mid=float(mid) if mid is not None else math.nan,
             sigma_per_sqrt_s=self.sigma(parent.symbol),
             limit_price=float(intent.limit_price) if intent.limit_price is not None else None)
-        decision = self.router.route(request, self._states(parent.symbol, now))
+        decision = self.router.route(request, self._states(parent.symbol, parent.side,
+                                                           request.quantity, now))
         step = self.venues.filters(parent.symbol).step_size
         quantities = _exact_split(intent.quantity, [q for _, q in decision.allocations], step)
-        pieces = []
+        pieces: list[RoutedPiece] = []
         for i, ((venue, _), quantity) in enumerate(zip(decision.allocations, quantities,
                                                        strict=True)):
             if quantity <= 0:

@@ -248,11 +248,12 @@ class PaperVenue(Venue):
             assets = self._assets[symbol] = self.filters(symbol).assets()
         return assets
 
-    def touch_book(self, symbol: str, t: float, depth: int
+    def touch_book(self, symbol: str, t: float, depth: int, quantity: float = 0.0
                    ) -> tuple[float, float, list[tuple[float, float]],
                               list[tuple[float, float]]] | None:
-        """The venue's book as the router sees it (MarketView.book)."""
-        return self._view.book(symbol, t, depth)
+        """The venue's book as the router sees it, deep enough for ``quantity``
+        (MarketView.book)."""
+        return self._view.book(symbol, t, depth, quantity)
 
     def price_shock(self, symbol: str, bps: float, at: datetime | None = None) -> None:
         """Move the market mid of ``symbol`` by ``bps`` from ``at`` on (simulated markets)."""

@@ -13,7 +13,6 @@ sizes x depth_scale, and prices given to it are divided back. Without one nothin
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -66,6 +65,21 @@ class DepthMarket(Protocol):
         ...
 
 
+MAX_BOOK_LEVELS = 2_000  # the deepest a router's view of a book goes
+
+
+def _walked(levels: Iterator[tuple[float, float]], depth: int,
+            quantity: float) -> list[tuple[float, float]]:
+    shown: list[tuple[float, float]] = []
+    held = 0.0
+    for level in levels:
+        shown.append(level)
+        held += level[1]
+        if (len(shown) >= depth and held >= quantity) or len(shown) >= MAX_BOOK_LEVELS:
+            break
+    return shown
+
+
 class MarketView:
     """Adapter the venue uses for prices; fast float paths for depth markets."""
 
@@ -108,17 +122,17 @@ class MarketView:
             return self.depth.levels(symbol, side, top)
         return iter(((top.ask if side is Side.BUY else top.bid, float("inf")),))
 
-    def book(self, symbol: str, t: float, depth: int
+    def book(self, symbol: str, t: float, depth: int, quantity: float = 0.0
              ) -> tuple[float, float, list[tuple[float, float]], list[tuple[float, float]]] | None:
-        """(bid, ask, the first ``depth`` levels a buy walks, those a sell walks) at ``t``, as
-        this venue shows them; None while the market is closed (the router's view)."""
+        """(bid, ask, the levels a buy walks, those a sell walks) at ``t`` as this venue shows
+        them: at least ``depth`` levels a side, and on until they hold ``quantity`` (at most
+        MAX_BOOK_LEVELS); None while the market is closed (the router's view)."""
         try:
             top = self.top(symbol, t)
         except MarketClosed:
             return None
-        asks = list(itertools.islice(self.levels(symbol, Side.BUY, top), depth))
-        bids = list(itertools.islice(self.levels(symbol, Side.SELL, top), depth))
-        return top.bid, top.ask, asks, bids
+        return (top.bid, top.ask, _walked(self.levels(symbol, Side.BUY, top), depth, quantity),
+                _walked(self.levels(symbol, Side.SELL, top), depth, quantity))
 
     def quote(self, quote: Quote, t: float) -> Quote:
         """A quote of the reference market as this venue shows it at ``t``."""

@@ -5,7 +5,10 @@ name listed twice, a route that is neither ``sor`` nor a listed venue, a limit f
 listed, or a limit below that venue's minimum notional. ``routed_paper_venues`` builds the
 factory the composition root and the backtests call: one PaperVenue per profile (its fees,
 latency, rules, depth and basis; oms.venues.profiles), each funded with an equal share of the
-account's starting balance, behind one VenueSet whose health breaker follows the settings.
+account's starting balance (``funding="each"``: each the whole of it, for comparisons), behind
+one VenueSet whose health breaker follows the settings. A
+fixed ``route`` (one venue's name, for comparison) builds the set of that venue alone, holding
+the whole account.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ from oms.errors import ConfigError
 from oms.market.base import MarketData
 from oms.risk.halt import HaltGate
 from oms.venues.base import Venue
-from oms.venues.paper_faults import FaultPlan
 from oms.venues.paper_factory import paper_venue_for
+from oms.venues.paper_faults import FaultPlan
 from oms.venues.profiles import VenueProfile, resolve_profiles
 from oms.venues.venue_set import HealthSettings, VenueSet, VenueTerms
 
@@ -61,7 +64,10 @@ def routed_paper_venues(settings: RoutingSettings, symbols: list[str], *,
     """A factory of the VenueSet of ``settings.venues`` (checked first, see check_routing);
     ``balances`` (the account's) are split equally across the venues, ``faults`` per venue."""
     profiles = check_routing(settings, symbols)
-    share = {asset: amount / len(profiles) for asset, amount in (balances or {}).items()}
+    if settings.route != "sor":  # one venue for comparison: the account trades there alone
+        profiles = [p for p in profiles if p.name == settings.route]
+    parts = len(profiles) if settings.funding == "split" else 1
+    share = {asset: amount / parts for asset, amount in (balances or {}).items()}
     health = HealthSettings(failures=settings.health_failures,
                             window=timedelta(seconds=settings.health_window_s),
                             cooldown=timedelta(seconds=settings.health_cooldown_s))
@@ -73,6 +79,7 @@ def routed_paper_venues(settings: RoutingSettings, symbols: list[str], *,
                   for profile in profiles]
         terms = {p.name: VenueTerms(float(p.maker_fee_bps), float(p.taker_fee_bps),
                                     float(p.latency_ms)) for p in profiles}
-        return VenueSet(gate, venues, terms=terms, health=health)
+        return VenueSet(gate, venues, terms=terms, health=health,
+                        split_balances=settings.funding == "split")
 
     return build

@@ -121,7 +121,7 @@ class VenueSet(Venue):
 
     def __init__(self, gate: HaltGate, venues: Sequence[Venue], *,
                  terms: Mapping[str, VenueTerms] | None = None,
-                 health: HealthSettings | None = None) -> None:
+                 health: HealthSettings | None = None, split_balances: bool = True) -> None:
         super().__init__(gate)
         names = [v.name for v in venues]
         if not venues:
@@ -137,6 +137,7 @@ class VenueSet(Venue):
         self._sent_at: dict[str, datetime] = {}  # awaiting an acknowledgement
         self._filters: dict[str, SymbolFilters] = {}
         self._now: datetime | None = None
+        self.split_balances = split_balances
 
     # -- which venue ---------------------------------------------------------------------
     def venue_of(self, client_order_id: str) -> Venue | None:
@@ -262,9 +263,10 @@ class VenueSet(Venue):
         return total
 
     def set_balances(self, totals: Mapping[str, Decimal]) -> None:
-        """The account's ``totals`` split equally across the venues (so the sum over venues is
-        the account, as reconciliation expects)."""
-        share = {asset: amount / len(self.venues) for asset, amount in totals.items()}
+        """The account's ``totals`` split equally across the venues (the sum over venues is the
+        account), or each venue holding them all (``split_balances`` False: comparisons)."""
+        parts = len(self.venues) if self.split_balances else 1
+        share = {asset: amount / parts for asset, amount in totals.items()}
         for venue in self.venues.values():
             venue.set_balances(share)
 
