@@ -75,15 +75,18 @@ def _floor_to_step(quantity: float, step: float) -> float:
 
 def round_to_steps(allocation: dict[int, float], priced: list[PricedVenue]) -> dict[int, float]:
     """Each piece rounded down to its venue's step; the remainder joins the largest piece
-    (within its headroom), so the total is unchanged."""
+    (within its headroom), so the total is unchanged. Pieces of nothing are dropped."""
     largest = _largest(allocation)
     if largest is None:
         return {}
-    total = math.fsum(allocation.values())
-    result = {i: _floor_to_step(x, priced[i].state.step_size)
-              for i, x in allocation.items() if i != largest}
-    result = {i: x for i, x in result.items() if x > 0}
-    rest = min(total - math.fsum(result.values()), priced[largest].capacity)
+    result: dict[int, float] = {}
+    for i, quantity in allocation.items():
+        if i != largest:
+            rounded = _floor_to_step(quantity, priced[i].state.step_size)
+            if rounded > 0:
+                result[i] = rounded
+    rest = math.fsum(allocation.values()) - math.fsum(result.values())
+    rest = min(rest, priced[largest].capacity)
     if rest > 0:
         result[largest] = rest
     return result
