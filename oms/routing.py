@@ -14,7 +14,16 @@ strictly cheaper than the best venue able to take everything alone. Then:
 2. a piece below its venue's min notional joins the largest allocation (that has headroom for it);
 3. pieces are rounded down to their venue's step and the remainder joins the largest allocation.
 
-Whatever no eligible venue's headroom allows stays unallocated and the reason says so.
+Whatever no eligible venue's headroom allows stays unallocated and the reason says so. Headroom
+and min notional are compared with quantity x ``reference_mid``. A piece that step rounding leaves
+under its min notional is not merged again (the engine's filter check has the last word).
+
+Each ``VenueCost`` prices its venue taking the whole request alone (as much as its headroom
+allows), so the figures compare like for like; ``fillable`` is what its book within the limit
+and its headroom back. Eligibility: healthy, a usable snapshot (finite fees, latency >= 0, a
+price on the side walked; a two-sided touch for a resting order), headroom at least the min
+notional, and the request itself at least the min notional. ``expected_cost_bps`` is nan when
+nothing is allocated (``as_dict`` writes None).
 
 Passive (a resting limit at or behind the touch): one venue, never split, the lowest of price
 (limit or touch vs mid, negative when it earns the half spread) + maker fee + latency risk +
@@ -187,8 +196,9 @@ class SmartOrderRouter:
         else:
             why = f"no single venue may take {_q(quantity)}"
         outcome = RouteOutcome.SPLIT if len(split) > 1 else RouteOutcome.SINGLE
+        verb = "split " if len(split) > 1 else ""
         return _finish(request, split, priced, outcome,
-                       f"split {parts}: {split_cost:.2f} bps all-in; {why}", costs, split_cost)
+                       f"{verb}{parts}: {split_cost:.2f} bps all-in; {why}", costs, split_cost)
 
 
 def _validate(request: RouteRequest, venues: Sequence[VenueState]) -> None:

@@ -96,10 +96,9 @@ def allocation_cost(allocation: dict[int, float], priced: list[PricedVenue],
                     passive_bps: dict[int, float] | None = None) -> float:
     """Quantity-weighted all-in bps (walks, fees, latency; the passive figure when given);
     nan for an empty allocation."""
-    total = math.fsum(allocation.values())
-    if total <= 0:
-        return math.nan
-    weighted = math.fsum(
-        x * (passive_bps[i] if passive_bps is not None else priced[i].cost_bps(x))
-        for i, x in allocation.items())
-    return weighted / total
+    total = weighted = 0.0
+    for i, quantity in allocation.items():
+        bps = passive_bps[i] if passive_bps is not None else priced[i].cost_bps(quantity)
+        total += quantity
+        weighted += quantity * bps
+    return weighted / total if total > 0 else math.nan
