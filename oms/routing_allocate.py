@@ -15,8 +15,12 @@ __all__ = ["allocation_cost", "merge_small", "place_beyond_depth", "round_to_ste
 
 def _largest(allocation: dict[int, float], exclude: int = -1) -> int | None:
     """Index of the largest allocation (ties: the venue listed first)."""
-    keys = [i for i in allocation if i != exclude]
-    return min(keys, key=lambda i: (-allocation[i], i), default=None)
+    largest: int | None = None
+    for i, quantity in allocation.items():
+        if i != exclude and (largest is None or quantity > allocation[largest]
+                             or (quantity == allocation[largest] and i < largest)):
+            largest = i
+    return largest
 
 
 def place_beyond_depth(quantity: float, allocation: dict[int, float],
@@ -85,6 +89,8 @@ def round_to_steps(allocation: dict[int, float], priced: list[PricedVenue]) -> d
             rounded = _floor_to_step(quantity, priced[i].state.step_size)
             if rounded > 0:
                 result[i] = rounded
+    if not result and len(allocation) == 1:
+        return dict(allocation)  # one piece: nothing to round (the engine rounds it)
     rest = math.fsum(allocation.values()) - math.fsum(result.values())
     rest = min(rest, priced[largest].capacity)
     if rest > 0:
