@@ -14,7 +14,16 @@ strictly cheaper than the best venue able to take everything alone. Then:
 2. a piece below its venue's min notional joins the largest allocation (that has headroom for it);
 3. pieces are rounded down to their venue's step and the remainder joins the largest allocation.
 
-Whatever no eligible venue's headroom allows stays unallocated and the reason says so.
+Whatever no eligible venue's headroom allows stays unallocated and the reason says so. Headroom
+and min notional are compared with quantity x ``reference_mid``. A piece that step rounding leaves
+under its min notional is not merged again (the engine's filter check has the last word).
+
+Each ``VenueCost`` prices its venue taking the whole request alone (as much as its headroom
+allows), so the figures compare like for like; ``fillable`` is what its book within the limit
+and its headroom back. Eligibility: healthy, a usable snapshot (finite fees, latency >= 0, a
+price on the side walked; a two-sided touch for a resting order), headroom at least the min
+notional, and the request itself at least the min notional. ``expected_cost_bps`` is nan when
+nothing is allocated (``as_dict`` writes None).
 
 Passive (a resting limit at or behind the touch): one venue, never split, the lowest of price
 (limit or touch vs mid, negative when it earns the half spread) + maker fee + latency risk +
@@ -171,6 +180,7 @@ class SmartOrderRouter:
                                 max_venues=self.max_venues)
             split = place_beyond_depth(quantity, split, eligible, self.max_venues)
             split = merge_small(split, priced, request.reference_mid)
+            split = round_to_steps(split, priced)
             split_cost = allocation_cost(split, priced)
         if best is not None and (len(split) < 2
                                  or costs[best.index].total_bps <= split_cost + _SPLIT_GAIN_BPS):
@@ -186,8 +196,9 @@ class SmartOrderRouter:
         else:
             why = f"no single venue may take {_q(quantity)}"
         outcome = RouteOutcome.SPLIT if len(split) > 1 else RouteOutcome.SINGLE
+        verb = "split " if len(split) > 1 else ""
         return _finish(request, split, priced, outcome,
-                       f"split {parts}: {split_cost:.2f} bps all-in; {why}", costs)
+                       f"{verb}{parts}: {split_cost:.2f} bps all-in; {why}", costs, split_cost)
 
 
 def _validate(request: RouteRequest, venues: Sequence[VenueState]) -> None:
@@ -228,16 +239,23 @@ def _nothing(costs: tuple[VenueCost, ...], outcome: RouteOutcome, reason: str) -
 
 
 def _finish(request: RouteRequest, allocation: dict[int, float], priced: list[PricedVenue],
-            outcome: RouteOutcome, reason: str, costs: tuple[VenueCost, ...]) -> RoutingDecision:
-    """Step rounding, the never-more-than-asked guard, the cost and the unallocated note."""
+            outcome: RouteOutcome, reason: str, costs: tuple[VenueCost, ...],
+            cost: float | None = None) -> RoutingDecision:
+    """Step rounding (unless done), the never-more-than-asked guard, the cost (unless given)
+    and the unallocated note."""
     quantity = request.quantity
-    rounded = round_to_steps({i: x for i, x in allocation.items() if x > 0}, priced)
-    largest = min(rounded, key=lambda i: (-rounded[i], i), default=None)
-    while largest is not None and math.fsum(rounded.values()) > quantity:
-        rounded[largest] = math.nextafter(rounded[largest], 0.0)  # float dust only
-    passive = None if request.marketable else {i: costs[i].total_bps for i in rounded}
-    cost = allocation_cost(rounded, priced, passive)
-    unallocated = quantity - math.fsum(rounded.values())
+    rounded = allocation if cost is not None else round_to_steps(allocation, priced)
+    total = math.fsum(rounded.values())
+    if total > quantity:  # float dust only: the largest piece gives it back
+        largest = min(rounded, key=lambda i: (-rounded[i], i))
+        while total > quantity:
+            rounded[largest] = math.nextafter(rounded[largest], 0.0)
+            total = math.fsum(rounded.values())
+        cost = None
+    if cost is None:
+        passive = None if request.marketable else {i: costs[i].total_bps for i in rounded}
+        cost = allocation_cost(rounded, priced, passive)
+    unallocated = quantity - total
     if unallocated > quantity * 1e-9:
         reason += f"; {_q(unallocated)} unallocated: no eligible venue's headroom allows more"
     else:

@@ -15,8 +15,12 @@ __all__ = ["allocation_cost", "merge_small", "place_beyond_depth", "round_to_ste
 
 def _largest(allocation: dict[int, float], exclude: int = -1) -> int | None:
     """Index of the largest allocation (ties: the venue listed first)."""
-    keys = [i for i in allocation if i != exclude]
-    return min(keys, key=lambda i: (-allocation[i], i), default=None)
+    largest: int | None = None
+    for i, quantity in allocation.items():
+        if i != exclude and (largest is None or quantity > allocation[largest]
+                             or (quantity == allocation[largest] and i < largest)):
+            largest = i
+    return largest
 
 
 def place_beyond_depth(quantity: float, allocation: dict[int, float],
@@ -75,15 +79,20 @@ def _floor_to_step(quantity: float, step: float) -> float:
 
 def round_to_steps(allocation: dict[int, float], priced: list[PricedVenue]) -> dict[int, float]:
     """Each piece rounded down to its venue's step; the remainder joins the largest piece
-    (within its headroom), so the total is unchanged."""
+    (within its headroom), so the total is unchanged. Pieces of nothing are dropped."""
     largest = _largest(allocation)
     if largest is None:
         return {}
-    total = math.fsum(allocation.values())
-    result = {i: _floor_to_step(x, priced[i].state.step_size)
-              for i, x in allocation.items() if i != largest}
-    result = {i: x for i, x in result.items() if x > 0}
-    rest = min(total - math.fsum(result.values()), priced[largest].capacity)
+    result: dict[int, float] = {}
+    for i, quantity in allocation.items():
+        if i != largest:
+            rounded = _floor_to_step(quantity, priced[i].state.step_size)
+            if rounded > 0:
+                result[i] = rounded
+    if not result and len(allocation) == 1:
+        return dict(allocation)  # one piece: nothing to round (the engine rounds it)
+    rest = math.fsum(allocation.values()) - math.fsum(result.values())
+    rest = min(rest, priced[largest].capacity)
     if rest > 0:
         result[largest] = rest
     return result
@@ -93,10 +102,9 @@ def allocation_cost(allocation: dict[int, float], priced: list[PricedVenue],
                     passive_bps: dict[int, float] | None = None) -> float:
     """Quantity-weighted all-in bps (walks, fees, latency; the passive figure when given);
     nan for an empty allocation."""
-    total = math.fsum(allocation.values())
-    if total <= 0:
-        return math.nan
-    weighted = math.fsum(
-        x * (passive_bps[i] if passive_bps is not None else priced[i].cost_bps(x))
-        for i, x in allocation.items())
-    return weighted / total
+    total = weighted = 0.0
+    for i, quantity in allocation.items():
+        bps = passive_bps[i] if passive_bps is not None else priced[i].cost_bps(quantity)
+        total += quantity
+        weighted += quantity * bps
+    return weighted / total if total > 0 else math.nan

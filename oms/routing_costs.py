@@ -122,7 +122,11 @@ def price_venue(index: int, state: VenueState, request: RouteRequest, k: float) 
     headroom = max(state.headroom_usd, 0.0) if not math.isnan(state.headroom_usd) else 0.0
     code: Ineligible | None = None
     why = ""
-    bad = _bad_figure(state)
+    usable = (0.0 <= state.latency_ms < math.inf and 0.0 <= state.min_notional < math.inf
+              and 0.0 <= state.step_size < math.inf and 0.0 <= state.passive_fill_probability <= 1.0
+              and math.isfinite(state.maker_fee_bps + state.taker_fee_bps)
+              and not math.isnan(state.headroom_usd))
+    bad = "" if usable else _bad_figure(state)  # the message only when something is wrong
     if not state.healthy:
         code, why = Ineligible.UNHEALTHY, state.health_reason or "unhealthy"
     elif bad:

@@ -5,12 +5,14 @@ All-in costs are convex in quantity (a book walk's marginal price only rises; fe
 risk are linear), so this greedy is the cheapest allocation in whole pieces, and when the last
 unit the cheapest single venue would walk costs no more than the first unit anywhere else, no
 split can beat that venue (``single_is_optimal``, which lets the router skip the fill).
-The hot path of the router: plain lists, one bisection per piece (at most 50 us per decision).
+This is the router's hot path (at most 50 us per decision): plain lists and inlined arithmetic,
+one bisection per piece.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 
 from oms.routing_costs import PricedVenue
 
@@ -30,37 +32,52 @@ def water_fill(quantity: float, eligible: list[PricedVenue], *, chunks: int,
     # all-in bps of a piece = scale * average price + offset (price vs mid, fee, latency risk)
     scale = [v.sign * 1e4 / v.mid for v in eligible]
     offset = [v.fee_bps + v.latency_bps - v.sign * 1e4 for v in eligible]
+    filled = [v.filled for v in eligible]
+    spent_at = [v.spent for v in eligible]
+    prices = [v.prices for v in eligible]
     taken = [0.0] * count
     spent = [0.0] * count  # quote currency each venue's walk has spent so far
     size = [0.0] * count  # each venue's next piece: its size, the spend after it, its bps
     spent_after = [0.0] * count
     bps = [inf] * count
+    allowed = list(range(count))  # the venues that may still take a piece
     active: list[int] = []
     remaining = quantity
-    to_price: list[int] | range = range(count)
+    to_price: list[int] = allowed
     while True:
         for j in to_price:
-            piece = min(room[j] - taken[j], chunk, remaining)
+            piece = room[j] - taken[j]
+            if piece > chunk:
+                piece = chunk
+            if piece > remaining:
+                piece = remaining
             if piece <= dust:
                 bps[j] = inf
                 continue
-            after = spent_after[j] = eligible[j].notional(taken[j] + piece)
+            end = taken[j] + piece  # within the visible depth: room <= depth
+            levels = filled[j]
+            level = bisect_left(levels, end, 1)
+            level = level if level < len(levels) else len(levels) - 1  # end == depth, in float
+            after = spent_at[j][level - 1] + (end - levels[level - 1]) * prices[j][level - 1]
+            spent_after[j] = after
             size[j] = piece
             bps[j] = scale[j] * (after - spent[j]) / piece + offset[j]
-        cheapest = min(bps)
-        if remaining <= dust or cheapest == inf:
+        best = -1
+        cheapest = inf
+        for j in allowed:  # ties: the venue listed first
+            if bps[j] < cheapest:
+                best, cheapest = j, bps[j]
+        if best < 0 or remaining <= dust:
             break  # done, or the books (and headroom) hold no more
-        j = bps.index(cheapest)  # ties: the venue listed first
-        taken[j] += size[j]
-        remaining -= size[j]
-        spent[j] = spent_after[j]
-        if j not in active:
-            active.append(j)
+        taken[best] += size[best]
+        remaining -= size[best]
+        spent[best] = spent_after[best]
+        if best not in active:
+            active.append(best)
             if len(active) == max_venues:
-                bps = [bps[k] if k in active else inf for k in range(count)]
+                allowed = active
         # the last piece is smaller than a chunk: price it again everywhere still allowed
-        last = remaining < chunk
-        to_price = (active if len(active) == max_venues else range(count)) if last else [j]
+        to_price = allowed if remaining < chunk else [best]
     return {eligible[j].index: taken[j] for j in range(count) if taken[j] > 0}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +22,9 @@ from oms.routing import (
     SmartOrderRouter,
     VenueState,
 )
+from oms.routing_allocate import allocation_cost, merge_small, place_beyond_depth, round_to_steps
+from oms.routing_costs import price_venue
+from oms.routing_split import water_fill
 
 MID = 100.0
 
@@ -330,12 +334,32 @@ def test_as_dict_is_json_serializable() -> None:
     (market(1.0), [], "venues"),
     (market(1.0), [venue("a"), venue("a")], "venues"),
     (market(1.0, limit=math.nan), [venue("a")], "limit_price"),
+    (market(1.0, sigma=-1e-4), [venue("a")], "sigma_per_sqrt_s"),
 ])
 def test_invalid_input_raises_naming_the_field(request_: RouteRequest,
                                                venues: list[VenueState], field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         SmartOrderRouter().route(request_, venues)
     assert [e.field for e in caught.value.errors] == [field]
+
+
+@pytest.mark.parametrize(("options", "field"), [
+    ({"max_venues": 0}, "max_venues"), ({"chunks": 0}, "chunks"),
+    ({"latency_risk_k": -1.0}, "latency_risk_k"),
+])
+def test_invalid_router_options_raise_naming_the_field(options: dict[str, Any],
+                                                       field: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        SmartOrderRouter(**options)
+    assert [e.field for e in caught.value.errors] == [field]
+
+
+def test_a_malformed_snapshot_makes_the_venue_ineligible_not_the_request_invalid() -> None:
+    venues = [venue("nan-fee", taker=math.nan), venue("ok")]
+    decision = SmartOrderRouter().route(market(1.0), venues)
+    assert allocated(decision) == {"ok": 1.0}
+    assert decision.considered[0].code is Ineligible.BAD_SNAPSHOT
+    json.dumps(decision.as_dict(), allow_nan=False)
 
 
 def test_decisions_are_deterministic() -> None:
@@ -408,3 +432,22 @@ def test_decisions_never_exceed_the_request_or_use_an_ineligible_venue(
     for name, allocation in decision.allocations:
         state = next(v for v in venues if v.name == name)
         assert allocation * MID <= state.headroom_usd * (1 + 1e-9)
+
+
+@settings(max_examples=200, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(venues=random_venues(constrained=False), quantity=st.floats(0.01, 12.0),
+       side=st.sampled_from(Side), sigma=st.floats(0.0, 5e-4))
+def test_a_single_venue_decision_is_never_beaten_by_the_water_fill(
+        venues: list[VenueState], quantity: float, side: Side, sigma: float) -> None:
+    """The router skips the fill when the chosen venue's last unit costs no more than any other
+    venue's first; the fill, run anyway, must then find nothing strictly cheaper."""
+    request = market(quantity, side, sigma=sigma)
+    decision = SmartOrderRouter().route(request, venues)
+    if decision.outcome is not RouteOutcome.SINGLE:
+        return
+    priced = [price_venue(i, v, request, 1.0) for i, v in enumerate(venues)]
+    split = water_fill(quantity, priced, chunks=16, max_venues=3)
+    split = place_beyond_depth(quantity, split, priced, 3)
+    split = round_to_steps(merge_small(split, priced, MID), priced)
+    assert allocation_cost(split, priced) >= decision.expected_cost_bps - 1e-6
