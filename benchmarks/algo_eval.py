@@ -27,7 +27,8 @@ Usage: ``python -m benchmarks.algo_eval [--orders 240] [--symbol BTCUSDT] [--see
 [--options '{"vwap": {"cross_tolerance": 0.1}}'] [--no-plot]`` writes results.json, summary.md
 and costs.png into ``--out``. ``--algos`` runs a
 subset (the same orders and prices, so subsets compare pairwise); ``--options`` adds keywords to
-an algorithm's defaults, for experiments.
+an algorithm's defaults, for experiments. ``--venues binance,okx,bybit`` compares smart order
+routing with each venue alone instead (``benchmarks.venue_eval``, its own options).
 """
 
 from __future__ import annotations
@@ -413,6 +414,11 @@ def _sizes(text: str) -> tuple[float, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if any(a == "--venues" or a.startswith("--venues=") for a in args):
+        from benchmarks.venue_eval import main as venue_main  # routed vs single venue
+
+        return venue_main(args)
     """Run the evaluation and write results.json, summary.md and costs.png."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--orders", type=int, default=240)

@@ -18,6 +18,7 @@ MODULES = (
     "benchmarks.market_bench",
     "benchmarks.algo_bench",
     "benchmarks.risk_bench",
+    "benchmarks.routing_bench",
     "benchmarks.kill_bench",
     "benchmarks.tca_bench",
     "benchmarks.dashboard_bench",

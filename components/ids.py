@@ -74,6 +74,7 @@ __all__ = [
     "RISK_BREAKERS",
     "RISK_FEEDBACK",
     "RISK_USAGE",
+    "RISK_VENUES",
     "RISK_VIOLATIONS_GRID",
     "SELECTED_PARENT",
     "SIGNAL_CONFIDENCE",
@@ -213,6 +214,7 @@ TCA_ESTIMATE_CHART = "tca-estimate-chart"
 # -- risk --------------------------------------------------------------------------------------
 RISK_USAGE = "risk-usage"
 RISK_BREAKERS = "risk-breakers"
+RISK_VENUES = "risk-venues"
 RISK_FEEDBACK = "risk-feedback"
 BREAKER_RESET = "breaker-reset"
 BREAKER_RESET_NAME = "breaker-reset-name"

@@ -252,6 +252,11 @@ class OmsService:
             ResubmitRemaining(parent_id, duration, actor=actor), wait)
         return result
 
+    def routing_decisions(self, parent_id: str) -> list[dict[str, Any]]:
+        """Where each child of the parent was routed and why (newest first; none on one
+        venue)."""
+        return self.repository.routing_decisions(parent_id)
+
     def resubmit_links(self, parent_id: str) -> dict[str, str]:
         """``resubmitted_as`` / ``resubmitted_from``: the parents a resubmit links to this one."""
         return self.repository.resubmit_links(parent_id)

@@ -12,7 +12,8 @@ from oms.model import Fill, ParentOrder, TradingState
 from oms.rebalance import PlanInputs
 from oms.reconciliation import ReconcileView
 
-__all__ = ["EngineSnapshot", "ExecutionCounts", "ParentView", "PositionView", "parent_view"]
+__all__ = ["EngineSnapshot", "ExecutionCounts", "ParentView", "PositionView", "VenueView",
+           "parent_view"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,22 @@ class ExecutionCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class VenueView:
+    """One venue of a routed set: health, the quote asset it holds, its exposure against its
+    limit, and its share of the filled notional."""
+
+    name: str
+    healthy: bool
+    status: str
+    quote_free: Decimal
+    quote_total: Decimal
+    exposure_usd: Decimal
+    limit_usd: Decimal | None
+    filled_notional: Decimal
+    share: float
+
+
+@dataclass(frozen=True, slots=True)
 class EngineSnapshot:
     """Everything the live panels show, as of one tick."""
 
@@ -117,3 +134,4 @@ class EngineSnapshot:
     reconciliation: ReconcileView | None = None  # last run, open mismatches (oms.reconciliation)
     quotes: dict[str, Quote] = field(default_factory=dict)  # the tick's touch (pre-trade spread)
     executions: ExecutionCounts = field(default_factory=ExecutionCounts)
+    venues: tuple[VenueView, ...] = ()  # several venues (routing): one view each

@@ -29,6 +29,7 @@ from components.context import current_actor, service
 from components.format import fmt_bps, fmt_datetime, fmt_pct, fmt_price, fmt_qty, fmt_usd
 from components.registry import clientside_callback, register_page
 from components.tables import Column, section, table
+from components.venue_panel import routing_table
 from oms.errors import OmsError
 
 __all__ = ["cancel_message", "cancel_parent", "child_columns", "child_rows", "layout",
@@ -177,13 +178,16 @@ def parent_detail(selected: dict[str, str] | None, _n: int | None) -> tuple[Any,
     fills = oms_service.fills(parent_id=parent_id)
     fill_rows = [{"ts": fmt_datetime(f.ts), "qty": fmt_qty(f.quantity),
                   "price": fmt_price(f.price), "fee": fmt_usd(f.fee), "liq": str(f.liquidity),
-                  "coid": f.client_order_id} for f in reversed(fills[-200:])]
+                  "venue": f.venue, "coid": f.client_order_id} for f in reversed(fills[-200:])]
     fills_table = table([Column("Time", "ts"), Column("Qty", "qty", True),
                          Column("Price", "price", True), Column("Fee", "fee", True),
-                         Column("Liq", "liq"), Column("Child", "coid")], fill_rows,
-                        empty="no fills")
+                         Column("Liq", "liq"), Column("Venue", "venue"),
+                         Column("Child", "coid")], fill_rows, empty="no fills")
+    routed = oms_service.routing_decisions(parent_id)
+    body: Any = fills_table if not routed else html.Div([
+        fills_table, html.H4("Routing", className="subhead"), routing_table(routed)])
     working = row["state"] in ("PENDING", "WORKING")
-    return _detail(row, oms_service.resubmit_links(parent_id)), fills_table, not working
+    return _detail(row, oms_service.resubmit_links(parent_id)), body, not working
 
 
 def cancel_message(selected: dict[str, str] | None) -> str:

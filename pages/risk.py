@@ -17,6 +17,7 @@ from components.reconcile_panel import mismatch_signature, mismatch_table, recon
 from components.registry import register_page
 from components.risk_panels import RISK_EVENT_COLUMNS, breakers_table, risk_event_rows, usage_bars
 from components.tables import section
+from components.venue_panel import venues_table
 from oms.errors import OmsError, ValidationError
 
 __all__ = ["layout", "refresh_reconciliation", "refresh_risk", "refresh_violations",
@@ -61,6 +62,9 @@ def layout(**_query: Any) -> html.Div:
             section("Trading control", controls),
         ]),
         section("Circuit breakers", html.Div(id=ids.RISK_BREAKERS)),
+        section("Venues", html.Div(id=ids.RISK_VENUES),
+                extra=html.Span("health · balance · exposure vs limit · share of flow",
+                                className="muted")),
         section("Reconciliation", _reconciliation_body(),
                 extra=html.Span("the OMS against the venue: open orders and balances",
                                 className="muted")),
@@ -114,10 +118,11 @@ def resolve_mismatch(_clicks: list[int | None] | None, reason: str | None) -> An
                     className="feedback feedback-ok")
 
 
-def refresh_risk(_n: int | None) -> tuple[Any, Any]:
-    """Live refresh: limit usage and breakers from the latest snapshot."""
+def refresh_risk(_n: int | None) -> tuple[Any, Any, Any]:
+    """Live refresh: limit usage, breakers and venues from the latest snapshot."""
     snap = service().snapshot()
-    return usage_bars(snap.risk_usage), breakers_table(snap.breakers)
+    return (usage_bars(snap.risk_usage), breakers_table(snap.breakers),
+            venues_table(snap.venues, snap.venue))
 
 
 def refresh_violations(_n: int | None, shown: list[dict[str, Any]] | None) -> Any:
@@ -161,6 +166,7 @@ def register(app: dash.Dash) -> None:
     register_page(__name__, path="/risk", name="Risk", order=4, title="Risk · DipMaster OMS",
                   layout=layout)
     app.callback(Output(ids.RISK_USAGE, "children"), Output(ids.RISK_BREAKERS, "children"),
+                 Output(ids.RISK_VENUES, "children"),
                  Input(ids.LIVE_INTERVAL, "n_intervals"))(refresh_risk)
     app.callback(Output(ids.RECONCILE_STATUS, "children"),
                  Output(ids.RECONCILE_MISMATCHES, "children"),

@@ -89,7 +89,8 @@ class ExecutionEngine:
         self.lifecycle.risk = self.risk
         self.dispatcher = Dispatcher(lifecycle=self.lifecycle, journal=self.journal, venue=venue)
         self.dispatcher.risk = self.risk
-        self.routing = routing_for(venue, settings.routing, quotes=self.board, book=self.book)
+        self.routing = routing_for(venue, settings.routing, quotes=self.board, book=self.book,
+                                   quote_asset=settings.quote_asset)
         if self.routing is not None:  # several venues: the router, fed every fill
             self.dispatcher.routing = self.routing
             self.lifecycle.fill_taps.append(self.routing.on_fill)
@@ -335,4 +336,5 @@ class ExecutionEngine:
             venue_status=self.venue.status_text(), halt_reason=self.gate.reason,
             market_symbols=list(self.market.symbols), last_error=self.last_error,
             plan_inputs=self.plan_inputs(), reconciliation=self.reconciler.view(),
-            executions=self.lifecycle.counters.freeze())
+            executions=self.lifecycle.counters.freeze(),
+            venues=self.routing.views(now) if self.routing is not None else ())

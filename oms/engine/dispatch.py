@@ -1,12 +1,12 @@
 """Dispatch: the tick's intents through pre-trade risk, committed, then sent.
 
-Cancel intents are applied at once. With several venues (``oms.engine.routing``) each new intent
-is routed first: it becomes one child per venue piece, each with its ``ChildRouted`` audit row,
-or a child refused with the router's reason when no venue may take it. Each new child is
-checked (risk moves its rate and duplicate counters as it approves, so a batch can never pass a
-limit that the children checked one by one would not), the approved children's rows are committed BEFORE anything is sent (client order ids
-exist in the database before any venue can know them), then each is sent through the venue,
-whose base ``submit`` checks the halt gate immediately before the wire.
+Cancel intents are applied at once. With several venues (``oms.engine.routing``) each new intent is
+routed first: it becomes one child per venue piece, each with its ``ChildRouted`` audit row, or a
+child refused with the router's reason when no venue may take it. Each new child is checked (risk
+moves its rate and duplicate counters as it approves, so a batch can never pass a limit that the
+children checked one by one would not), the approved children's rows are committed BEFORE anything
+is sent (client order ids exist in the database before any venue can know them), then each is sent
+through the venue, whose base ``submit`` checks the halt gate immediately before the wire.
 """
 
 from __future__ import annotations

@@ -1,17 +1,17 @@
 """VenueRouting: the engine's side of smart order routing (``oms.routing`` decides).
 
 For each child intent of a tick, before its row exists: a snapshot of every venue of the
-``VenueSet`` (its book for the symbol, fees, latency, health, the notional its limits and its
-free balance still allow), the router's decision, and the pieces to create, each a child intent
-for one venue with its quantity rounded to the set's step. The first piece keeps the algorithm's intent id; the
-others get ``<intent id>~<venue>``, market and IOC pieces that finish at once, which the
+``VenueSet`` (its book for the symbol, fees, latency, health, the notional its limits and its free
+balance still allow), the router's decision, and the pieces to create, each a child intent for one
+venue with its quantity rounded to the set's step. The first piece keeps the algorithm's intent id;
+the others get ``<intent id>~<venue>``, market and IOC pieces that finish at once, which the
 algorithm counts as working and filled quantity without owning them. Each piece's child gets a
 ``ChildRouted`` audit row with the whole decision (venues considered, their expected costs, the
 choice), which the child's detail shows.
 
-Exposure per venue is the notional held there (from the fills, which name their venue) plus what
-its working children may still add; the limits are ``RoutingSettings.max_venue_notional_usd``
-(per venue) and ``max_symbol_venue_notional_usd`` (per symbol on a venue).
+Exposure per venue is the notional held there (from the fills, which name their venue) plus what its
+working children may still add; the limits are ``RoutingSettings.max_venue_notional_usd`` (per
+venue) and ``max_symbol_venue_notional_usd`` (per symbol on a venue).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from oms.engine.quotes import QuoteBoard
 from oms.market.calibration import CALIBRATION
 from oms.model import Fill, OrderType, ParentOrder, Side, TimeInForce
 from oms.routing import RouteRequest, RoutingDecision, SmartOrderRouter, VenueState
+from oms.snapshot import VenueView
 from oms.venues.base import Venue
 from oms.venues.venue_set import VenueSet, VenueTerms
 
@@ -69,7 +70,8 @@ class VenueRouting:
                  quotes: QuoteBoard, book: OrderBook,
                  sigma_per_sqrt_s: Callable[[str], float],
                  max_venue_notional: Mapping[str, Decimal] | None = None,
-                 max_symbol_venue_notional: Mapping[str, Decimal] | None = None) -> None:
+                 max_symbol_venue_notional: Mapping[str, Decimal] | None = None,
+                 quote_asset: str = "USDT") -> None:
         self.venues = venues
         self.router = router
         self.quotes = quotes
@@ -77,7 +79,9 @@ class VenueRouting:
         self.sigma = sigma_per_sqrt_s
         self.max_venue = dict(max_venue_notional or {})
         self.max_symbol_venue = dict(max_symbol_venue_notional or {})
+        self.quote_asset = quote_asset
         self._held: dict[tuple[str, str], Decimal] = {}  # (venue, symbol) -> base quantity
+        self._flow: dict[str, Decimal] = {}  # venue -> filled notional (stored fills included)
 
     # -- exposure ------------------------------------------------------------------------
     def on_fill(self, fill: Fill) -> None:
@@ -85,10 +89,12 @@ class VenueRouting:
         key = (fill.venue, fill.symbol)
         signed = fill.quantity if fill.side is Side.BUY else -fill.quantity
         self._held[key] = self._held.get(key, _ZERO) + signed
+        self._flow[fill.venue] = self._flow.get(fill.venue, _ZERO) + fill.notional
 
     def rebuild(self, fills: Iterable[Fill]) -> None:
         """At start: what each venue holds, from the stored fills."""
         self._held.clear()
+        self._flow.clear()
         for fill in fills:
             self.on_fill(fill)
 
@@ -129,6 +135,27 @@ class VenueRouting:
             mid = self.quotes.mid(symbol) or _ZERO
             room = min(room, float(free.free * mid) if free is not None else 0.0)
         return max(room, 0.0)
+
+    def views(self, now: datetime) -> tuple[VenueView, ...]:
+        """The dashboard's venue panel: health, quote balance, exposure vs limit, flow share."""
+        total = sum(self._flow.values(), _ZERO)
+        views = []
+        for name, venue in self.venues.venues.items():
+            try:
+                quote = venue.balances().get(self.quote_asset)
+            except NotImplementedError:
+                quote = None
+            health = self.venues.health[name]
+            healthy = health.healthy(now)
+            flow = self._flow.get(name, _ZERO)
+            views.append(VenueView(
+                name=name, healthy=healthy,
+                status=venue.status_text() if healthy else f"UNHEALTHY: {health.reason}",
+                quote_free=quote.free if quote is not None else _ZERO,
+                quote_total=quote.total if quote is not None else _ZERO,
+                exposure_usd=self.exposure(name), limit_usd=self.max_venue.get(name),
+                filled_notional=flow, share=float(flow / total) if total else 0.0))
+        return tuple(views)
 
     # -- routing -------------------------------------------------------------------------
     def _states(self, symbol: str, side: Side, quantity: float,
@@ -235,7 +262,7 @@ def sigma_per_sqrt_second(symbol: str) -> float:
 
 
 def routing_for(venue: Venue, settings: RoutingSettings, *, quotes: QuoteBoard,
-                book: OrderBook) -> VenueRouting | None:
+                book: OrderBook, quote_asset: str = "USDT") -> VenueRouting | None:
     """The routing of a VenueSet (``OMS_ROUTING__*``); None for one venue."""
     if not isinstance(venue, VenueSet):
         return None
@@ -243,4 +270,5 @@ def routing_for(venue: Venue, settings: RoutingSettings, *, quotes: QuoteBoard,
     return VenueRouting(venues=venue, router=SmartOrderRouter(fixed=fixed), quotes=quotes,
                         book=book, sigma_per_sqrt_s=sigma_per_sqrt_second,
                         max_venue_notional=settings.max_venue_notional_usd,
-                        max_symbol_venue_notional=settings.max_symbol_venue_notional_usd)
+                        max_symbol_venue_notional=settings.max_symbol_venue_notional_usd,
+                        quote_asset=quote_asset)

@@ -13,7 +13,7 @@ from oms.engine.quotes import QuoteBoard
 from oms.model import Account, TradingState
 from oms.rebalance import PlanInputs
 from oms.reconciliation import ReconcileView
-from oms.snapshot import EngineSnapshot, ExecutionCounts, PositionView, parent_view
+from oms.snapshot import EngineSnapshot, ExecutionCounts, PositionView, VenueView, parent_view
 
 __all__ = ["MAX_LIVE_PARENTS", "RiskReadout", "build_snapshot"]
 
@@ -38,7 +38,8 @@ def build_snapshot(*, book: BookView, account: Account, quotes: QuoteBoard, risk
                    halt_reason: str, market_symbols: list[str], last_error: str | None,
                    plan_inputs: PlanInputs | None,
                    reconciliation: ReconcileView | None = None,
-                   executions: ExecutionCounts | None = None) -> EngineSnapshot:
+                   executions: ExecutionCounts | None = None,
+                   venues: tuple[VenueView, ...] = ()) -> EngineSnapshot:
     """Freeze what the live panels need: positions, working parents, fills, risk state."""
     mids = quotes.mids()
     symbols = list(dict.fromkeys([*settings.symbols, *account.positions]))
@@ -70,5 +71,5 @@ def build_snapshot(*, book: BookView, account: Account, quotes: QuoteBoard, risk
                 "cancels_unconfirmed": cancels_unconfirmed, "sends_unresolved": unresolved},
         last_error=last_error, venue_status=venue_status, plan_inputs=plan_inputs,
         reconciliation=reconciliation, quotes=dict(quotes.quotes),
-        executions=executions or ExecutionCounts(),
+        executions=executions or ExecutionCounts(), venues=venues,
     )

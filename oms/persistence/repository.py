@@ -25,6 +25,7 @@ from oms.persistence.history import (
     equity_history,
     prune_equity,
 )
+from oms.persistence.routing_reads import routing_decisions
 from oms.persistence.rows import (
     JsonText,
     child_from_row,
@@ -478,6 +479,11 @@ class Repository:
     def audit(self, *, entity_id: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
         """Recent audit rows, newest first."""
         return self._newest(AuditRow, AuditRow.id, limit, entity_id=entity_id)
+
+    def routing_decisions(self, parent_id: str) -> list[dict[str, Any]]:
+        """The routing decisions of a parent's children (oms.persistence.routing_reads)."""
+        with self.db.session() as s:
+            return routing_decisions(s, parent_id)
 
     def open_signal_entries(self) -> list[OpenEntry]:
         """Signal entries still owed an automatic exit (oms.persistence.signal_entries)."""

@@ -269,12 +269,13 @@ def test_risk_page_usage_breakers_and_event_log(app: dash.Dash) -> None:
     until(lambda: bool(_oms(app).service.risk_events()))
 
     # Act
-    usage, breakers = risk.refresh_risk(1)
+    usage, breakers, venues = risk.refresh_risk(1)
     rows = risk.refresh_violations(1, None)
 
     # Assert
     assert "Gross exposure" in text_of(usage)
     assert "high slippage" in text_of(breakers) and "ARMED" in text_of(breakers)
+    assert "one venue: paper" in text_of(venues)
     assert any(r["kind"] == "KILL" for r in rows)
     with pytest.raises(dash.exceptions.PreventUpdate):
         risk.refresh_violations(2, rows)
