@@ -414,12 +414,13 @@ def _sizes(text: str) -> tuple[float, ...]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if any(a == "--venues" or a.startswith("--venues=") for a in args):
+    """Run the evaluation and write results.json, summary.md and costs.png (``--venues``: the
+    routing comparison of benchmarks.venue_eval instead)."""
+    given = list(sys.argv[1:] if argv is None else argv)
+    if any(a == "--venues" or a.startswith("--venues=") for a in given):
         from benchmarks.venue_eval import main as venue_main  # routed vs single venue
 
-        return venue_main(args)
-    """Run the evaluation and write results.json, summary.md and costs.png."""
+        return venue_main(given)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--orders", type=int, default=240)
     parser.add_argument("--sizes", default=",".join(f"{s:g}" for s in SIZES),

@@ -17,14 +17,15 @@ from oms.errors import FieldError, ValidationError
 from oms.model.enums import Side
 from oms.model.orders import ChildOrder, Fill, ParentOrder
 from oms.tca.intervals import MarketWindow
-from oms.tca.venues import VenueChildren, venue_children
 
 __all__ = [
     "ChildLatencies",
     "ParentExecution",
     "SessionExecution",
     "TargetPosition",
+    "VenueChildren",
     "parent_execution",
+    "venue_children",
 ]
 
 Number = Decimal | float
@@ -62,6 +63,29 @@ class ChildLatencies:
             ack_ms=tuple(v for v in ack if v is not None),
             first_fill_ms=tuple(v for v in fill if v is not None),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class VenueChildren:
+    """What one parent's children asked of one venue."""
+
+    venue: str
+    children: int
+    sent_quantity: Decimal
+    ack_ms: tuple[float, ...] = ()
+
+
+def venue_children(children: Sequence[ChildOrder]) -> tuple[VenueChildren, ...]:
+    """The children that were sent, grouped by venue (in order of first use)."""
+    grouped: dict[str, list[ChildOrder]] = {}
+    for child in children:
+        if child.sent_at is not None:
+            grouped.setdefault(child.venue, []).append(child)
+    return tuple(
+        VenueChildren(venue, len(sent), sum((c.quantity for c in sent), Decimal(0)),
+                      tuple(v for v in (_ms(c.sent_at, c.acked_at) for c in sent)
+                            if v is not None))
+        for venue, sent in grouped.items())
 
 
 @dataclass(frozen=True, slots=True)

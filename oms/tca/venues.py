@@ -12,49 +12,16 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oms.model.enums import Side
-from oms.model.orders import ChildOrder
+from oms.tca.inputs import ParentExecution
 
-if TYPE_CHECKING:
-    from oms.tca.inputs import ParentExecution
-
-__all__ = ["VenueChildren", "venue_children", "venue_section"]
+__all__ = ["venue_section"]
 
 _ZERO = Decimal(0)
 _BPS = 10_000.0
-
-
-@dataclass(frozen=True, slots=True)
-class VenueChildren:
-    """What one parent's children asked of one venue."""
-
-    venue: str
-    children: int
-    sent_quantity: Decimal
-    ack_ms: tuple[float, ...] = ()
-
-
-def _ms(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return (end - start).total_seconds() * 1000.0
-
-
-def venue_children(children: Sequence[ChildOrder]) -> tuple[VenueChildren, ...]:
-    """The children that were sent, grouped by venue (in order of first use)."""
-    grouped: dict[str, list[ChildOrder]] = {}
-    for child in children:
-        if child.sent_at is not None:
-            grouped.setdefault(child.venue, []).append(child)
-    return tuple(
-        VenueChildren(venue, len(sent), sum((c.quantity for c in sent), _ZERO),
-                      tuple(v for v in (_ms(c.sent_at, c.acked_at) for c in sent)
-                            if v is not None))
-        for venue, sent in grouped.items())
 
 
 @dataclass(slots=True)
