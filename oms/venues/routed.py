@@ -25,7 +25,7 @@ from oms.venues.base import Venue
 from oms.venues.paper_factory import paper_venue_for
 from oms.venues.paper_faults import FaultPlan
 from oms.venues.profiles import VenueProfile, resolve_profiles
-from oms.venues.venue_set import HealthSettings, VenueSet, VenueTerms
+from oms.venues.venue_set import HealthSettings, VenueSet, VenueTerms, split_evenly
 
 __all__ = ["check_routing", "routed_paper_venues"]
 
@@ -66,8 +66,9 @@ def routed_paper_venues(settings: RoutingSettings, symbols: list[str], *,
     profiles = check_routing(settings, symbols)
     if settings.route != "sor":  # one venue for comparison: the account trades there alone
         profiles = [p for p in profiles if p.name == settings.route]
-    parts = len(profiles) if settings.funding == "split" else 1
-    share = {asset: amount / parts for asset, amount in (balances or {}).items()}
+    totals = dict(balances or {})
+    shares = (split_evenly(totals, len(profiles)) if settings.funding == "split"
+              else [totals] * len(profiles))
     health = HealthSettings(failures=settings.health_failures,
                             window=timedelta(seconds=settings.health_window_s),
                             cooldown=timedelta(seconds=settings.health_cooldown_s))
@@ -76,7 +77,7 @@ def routed_paper_venues(settings: RoutingSettings, symbols: list[str], *,
         venues = [paper_venue_for(profile, gate, market, seed=seed, base=base,
                                   faults=(faults or {}).get(profile.name),
                                   balances=share or None)
-                  for profile in profiles]
+                  for profile, share in zip(profiles, shares, strict=True)]
         terms = {p.name: VenueTerms(float(p.maker_fee_bps), float(p.taker_fee_bps),
                                     float(p.latency_ms)) for p in profiles}
         return VenueSet(gate, venues, terms=terms, health=health,

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from oms.errors import ConfigError, VenueRejected, VenueUnavailable
@@ -34,9 +34,24 @@ from oms.venues.base import Balance, OrderStatusReport, Venue, VenueOrder
 from oms.venues.events import OrderAccepted, OrderRejected, VenueEvent
 from oms.venues.filters import SymbolFilters
 
-__all__ = ["HealthSettings", "VenueHealth", "VenueSet", "VenueTerms", "strictest"]
+__all__ = ["HealthSettings", "VenueHealth", "VenueSet", "VenueTerms", "split_evenly", "strictest"]
 
 _ZERO = Decimal(0)
+
+
+_SHARE_QUANTUM = Decimal("0.00000001")  # balances are split to 8 decimals (the rest: the first)
+
+
+def split_evenly(totals: Mapping[str, Decimal], parts: int) -> list[dict[str, Decimal]]:
+    """``totals`` in ``parts`` equal shares (rounded down to 8 decimals, the first share taking
+    the remainder), so that the shares add up to the totals exactly."""
+    shares: list[dict[str, Decimal]] = [{} for _ in range(parts)]
+    for asset, amount in totals.items():
+        each = (amount / parts).quantize(_SHARE_QUANTUM, rounding=ROUND_DOWN)
+        for share in shares:
+            share[asset] = each
+        shares[0][asset] = amount - each * (parts - 1)
+    return shares
 
 
 def strictest(rules: Sequence[SymbolFilters]) -> SymbolFilters:
@@ -265,9 +280,12 @@ class VenueSet(Venue):
     def set_balances(self, totals: Mapping[str, Decimal]) -> None:
         """The account's ``totals`` split equally across the venues (the sum over venues is the
         account), or each venue holding them all (``split_balances`` False: comparisons)."""
-        parts = len(self.venues) if self.split_balances else 1
-        share = {asset: amount / parts for asset, amount in totals.items()}
-        for venue in self.venues.values():
+        if not self.split_balances:
+            for venue in self.venues.values():
+                venue.set_balances(totals)
+            return
+        for venue, share in zip(self.venues.values(), split_evenly(totals, len(self.venues)),
+                                strict=True):
             venue.set_balances(share)
 
     def open_orders(self, now: datetime) -> list[VenueOrder]:

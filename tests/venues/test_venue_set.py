@@ -22,7 +22,7 @@ from oms.risk.halt import HaltGate
 from oms.snapshot import VenueView
 from oms.venues.filters import SymbolFilters
 from oms.venues.routed import routed_paper_venues
-from oms.venues.venue_set import HealthSettings, VenueHealth, VenueSet, strictest
+from oms.venues.venue_set import HealthSettings, VenueHealth, VenueSet, split_evenly, strictest
 
 T0 = datetime(2024, 3, 4, 14, 0, tzinfo=UTC)
 BTC_FILE = "klines_1m/BTCUSDT-1m-2024-01-01_2024-06-25.csv.gz"
@@ -61,6 +61,9 @@ def test_balances_are_split_or_held_whole_and_summed() -> None:
     assert {n: b["USDT"].total for n, b in split.venue_balances().items()} == {
         "binance": Decimal(100_000), "okx": Decimal(100_000), "bybit": Decimal(100_000)}
     assert split.balances()["USDT"].total == Decimal(300_000)
+    thirds = split_evenly({"USDT": Decimal(100_000)}, 3)
+    assert sum(t["USDT"] for t in thirds) == Decimal(100_000)  # exactly: no -1E-23 baseline
+    assert thirds[1]["USDT"] == Decimal("33333.33333333")
     assert all(b["USDT"].total == Decimal(300_000) for b in whole.venue_balances().values())
 
 
