@@ -76,17 +76,22 @@ def ui_settings(tmp_path: Path) -> Any:
 
 
 @pytest.fixture
-def live_app(ui_settings: Any) -> Iterator[Any]:
-    """A dashboard with its engine ticking (closed after the test)."""
+def oms_app(ui_settings: Any) -> Iterator[tuple[Any, Any]]:
+    """A dashboard with its engine ticking, and its OMS (to submit without the forms)."""
     from app import create_app
     from oms.bootstrap import build_oms
 
     oms = build_oms(ui_settings)
-    app = create_app(ui_settings, oms, start_engine=True)
     try:
-        yield app
+        yield create_app(ui_settings, oms, start_engine=True), oms
     finally:
         oms.close()
+
+
+@pytest.fixture
+def live_app(oms_app: tuple[Any, Any]) -> Any:
+    """A dashboard with its engine ticking (closed after the test)."""
+    return oms_app[0]
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ TWAP) reads well. Screenshots (1600x1000) go to artifacts/screenshots/tca-*.png.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +12,6 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def oms_app(ui_settings: Any) -> Iterator[tuple[Any, Any]]:
-    """The dashboard and its OMS (to submit orders without the forms)."""
-    from app import create_app
-    from oms.bootstrap import build_oms
-
-    oms = build_oms(ui_settings)
-    try:
-        yield create_app(ui_settings, oms, start_engine=True), oms
-    finally:
-        oms.close()
 
 
 def _session(oms: Any, algo: str, minutes: float, quantity: str = "0.01") -> str:

@@ -4,7 +4,6 @@ headers defined on hover, and the chart of expected ranges and realised dots. Sc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +13,6 @@ from selenium.webdriver.common.by import By
 from ui_helpers import text_now
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def oms_app(ui_settings: Any) -> Iterator[tuple[Any, Any]]:
-    """The dashboard and its OMS (to submit without the forms)."""
-    from app import create_app
-    from oms.bootstrap import build_oms
-
-    oms = build_oms(ui_settings)
-    try:
-        yield create_app(ui_settings, oms, start_engine=True), oms
-    finally:
-        oms.close()
 
 
 def test_the_estimate_vs_realised_table_and_chart_render(dash_duo: Any,

@@ -76,8 +76,9 @@ def trade(market: SyntheticMarket, venues: dict[str, PaperVenue]) -> datetime:
     return now
 
 
-def test_each_paper_venue_restores_only_its_own_orders_and_balances(tmp_path: Path) -> None:
-    # Arrange: three venues trade and their state is flushed through one journal
+def traded(tmp_path: Path) -> tuple[Repository, dict[str, PaperVenue], datetime]:
+    """Three venues trade on one market and their state is flushed through one journal:
+    (the repository, the venues, the instant of the crash)."""
     repo = repository(tmp_path / "oms.db")
     market = SyntheticMarket(SYMBOLS, START, seed=3)
     running = venues_on(market)
@@ -85,6 +86,12 @@ def test_each_paper_venue_restores_only_its_own_orders_and_balances(tmp_path: Pa
     journal.state_sources.extend(v.state_changes for v in running.values())
     crash = trade(market, running)
     journal.flush()
+    return repo, running, crash
+
+
+def test_each_paper_venue_restores_only_its_own_orders_and_balances(tmp_path: Path) -> None:
+    # Arrange: three venues trade and their state is flushed through one journal
+    repo, running, crash = traded(tmp_path)
 
     # Act: a new process on the same database
     fresh_market = SyntheticMarket(SYMBOLS, START, seed=3)
@@ -113,14 +120,7 @@ def test_each_paper_venue_restores_only_its_own_orders_and_balances(tmp_path: Pa
 
 
 def test_the_rows_say_whose_they_are_and_the_default_s_are_unchanged(tmp_path: Path) -> None:
-    repo = repository(tmp_path / "oms.db")
-    market = SyntheticMarket(SYMBOLS, START, seed=3)
-    running = venues_on(market)
-    journal = Journal(repo)
-    journal.state_sources.extend(v.state_changes for v in running.values())
-    trade(market, running)
-
-    journal.flush()
+    repo, _running, _crash = traded(tmp_path)
 
     with repo.db.session() as s:
         keys = set(s.scalars(select(PaperStateRow.key)))
@@ -135,13 +135,7 @@ def test_the_rows_say_whose_they_are_and_the_default_s_are_unchanged(tmp_path: P
 
 def test_after_a_restore_each_venue_writes_only_its_own_rows(tmp_path: Path) -> None:
     # Arrange: a restart, then the OKX sell on its way arrives and fills
-    repo = repository(tmp_path / "oms.db")
-    market = SyntheticMarket(SYMBOLS, START, seed=3)
-    running = venues_on(market)
-    journal = Journal(repo)
-    journal.state_sources.extend(v.state_changes for v in running.values())
-    crash = trade(market, running)
-    journal.flush()
+    repo, _running, crash = traded(tmp_path)
     fresh_market = SyntheticMarket(SYMBOLS, START, seed=3)
     restored = venues_on(fresh_market)
     for venue in restored.values():
