@@ -146,7 +146,10 @@ def _error(reply: dict[str, Any]) -> OmsError:
             message = message[len(prefix):]
         venue_error: type[errors.VenueError] = cls
         return venue_error(message, code=code)
-    return cls(message)
+    try:
+        return cls(message)
+    except TypeError:  # a class the engine never answers with (its own constructor)
+        return OmsError(message)
 
 
 def decode_reply(reply: dict[str, Any]) -> Any:
