@@ -14,6 +14,7 @@ import socket
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,11 @@ def run_engine(options: EngineOptions, stop: threading.Event | None = None) -> i
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     holder = _holder(settings.account)
+    from oms.bootstrap import build_market, build_oms  # before waiting: a standby is hot
+
+    # a replay file is parsed before the lock is taken, so a takeover only recovers
+    market = (build_market(settings, datetime.now(UTC))
+              if settings.market_data is not None and settings.venue == "paper" else None)
     lease = Lease(settings.database_url, settings.account, holder=holder,
                   settings=fingerprint(settings), stale_s=options.lease_timeout_s)
     if lease.acquire(stop) is None:
@@ -103,9 +109,7 @@ def run_engine(options: EngineOptions, stop: threading.Event | None = None) -> i
     url = make_url(settings.database_url).update_query_dict({"application_name": holder})
     settings = settings.model_copy(
         update={"database_url": url.render_as_string(hide_password=False)})
-    from oms.bootstrap import build_oms
-
-    oms = build_oms(settings)
+    oms = build_oms(settings, market=market)
     oms.repository.write_checks.insert(0, lease.check)
     RowCommandSource(oms.repository, oms.engine.journal, settings.account).attach(oms.engine)
     oms.runtime.start()  # recovery first: the parents the previous holder left resume

@@ -79,7 +79,11 @@ class EngineProcess:
             if self.active():
                 return time.monotonic() - started
             time.sleep(0.02)
-        raise AssertionError(f"oms engine did not become active: {self.text()[-3000:]}")
+        sessions = query(self.url, "SELECT pid, application_name, state, wait_event, "
+                                   "left(query, 80) FROM pg_stat_activity "
+                                   "WHERE datname = current_database()")
+        raise AssertionError(f"oms engine did not become active: {self.text()[-3000:]}; "
+                             f"sessions: {sessions}")
 
     def text(self) -> str:
         self.log.flush()
