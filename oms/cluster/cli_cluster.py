@@ -1,4 +1,4 @@
-"""The split deployment's subcommands of ``oms``: ``engine`` and ``accounts add|list``."""
+"""The split deployment's subcommands of ``oms``: ``engine``, ``web``, ``accounts add|list``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ __all__ = ["HANDLERS", "add_cluster_commands"]
 
 
 def add_cluster_commands(sub: Any) -> None:
-    """Register ``oms engine`` and ``oms accounts`` on the ``oms`` parser."""
+    """Register ``oms engine``, ``oms web`` and ``oms accounts`` on the ``oms`` parser."""
     engine = sub.add_parser("engine", help="run one account's engine (PostgreSQL, no web "
                                            "server; a second one is a hot standby)")
     engine.add_argument("--account", required=True)
@@ -23,6 +23,13 @@ def add_cluster_commands(sub: Any) -> None:
     engine.add_argument("--database-url", default=None, help="PostgreSQL (OMS_DATABASE_URL)")
     engine.add_argument("--lease-timeout", type=float, default=5.0, metavar="S",
                         help="a standby evicts an active engine silent this long (default 5)")
+    web = sub.add_parser("web", help="run the dashboard and the REST API under gunicorn (no "
+                                     "engine inside; PostgreSQL)")
+    web.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
+    web.add_argument("--port", type=int, default=None, help="port (default 8050)")
+    web.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    web.add_argument("--account", default=None, help="the account served (OMS_ACCOUNT)")
+    web.add_argument("--database-url", default=None, help="PostgreSQL (OMS_DATABASE_URL)")
     accounts = sub.add_parser("accounts", help="manage the accounts of the split deployment")
     verbs = accounts.add_subparsers(dest="verb", required=True)
     add = verbs.add_parser("add", help="create an account (never give a secret here)")
@@ -52,6 +59,13 @@ def _engine(args: argparse.Namespace) -> int:
     return run_engine(EngineOptions(account=args.account, venue=args.venue, data=args.data,
                                     speed=args.speed, database_url=args.database_url,
                                     lease_timeout_s=args.lease_timeout))
+
+
+def _web(args: argparse.Namespace) -> int:
+    from oms.cluster.web_main import run_web
+
+    return run_web(host=args.host, port=args.port, workers=args.workers,
+                   database_url=args.database_url, account=args.account)
 
 
 def _setting(text: str) -> tuple[str, Any]:
@@ -87,4 +101,4 @@ def _accounts(args: argparse.Namespace) -> int:
 
 
 HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "engine": _engine, "accounts": _accounts}
+    "engine": _engine, "web": _web, "accounts": _accounts}

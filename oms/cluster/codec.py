@@ -11,19 +11,14 @@ raises.
 from __future__ import annotations
 
 import dataclasses
-import types
 import typing
-from datetime import datetime
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
-from oms import commands as command_module
 from oms import errors
+from oms.cluster.values import from_json, hints_of, to_json
 from oms.commands import Command
 from oms.engine.sessions import SubmitResult
 from oms.errors import FieldError, OmsError, ValidationError
-from oms.model import TradingState
 from oms.risk.state import ResumeResult
 
 __all__ = ["COMMAND_KINDS", "decode_command", "decode_reply", "encode_command", "encode_error",
@@ -33,63 +28,14 @@ __all__ = ["COMMAND_KINDS", "decode_command", "decode_reply", "encode_command", 
 COMMAND_KINDS: dict[str, type[Any]] = {
     cls.__name__: cls for cls in typing.get_args(Command)}
 _SKIP = {"reply", "actor"}  # the future stays in the process; the actor is a column
-
-
-def _hints(cls: type[Any]) -> dict[str, Any]:
-    return typing.get_type_hints(cls, vars(command_module))
-
-
-def _encode(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValidationError(FieldError("command", f"naive datetime {value!r}"))
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): _encode(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_encode(v) for v in value]
-    if value is None or isinstance(value, str | bool | int | float):
-        return value
-    raise ValidationError(FieldError("command", f"cannot encode {type(value).__name__}"))
-
-
-def _decode(value: Any, hint: Any) -> Any:
-    origin = typing.get_origin(hint)
-    if hint is Any:
-        return value
-    if origin in (types.UnionType, typing.Union):
-        options = typing.get_args(hint)
-        if value is None and type(None) in options:
-            return None
-        for option in options:
-            if option is not type(None):
-                return _decode(value, option)
-    if origin is dict:
-        _, item = typing.get_args(hint)
-        return {k: _decode(v, item) for k, v in value.items()}
-    if origin in (list, tuple):
-        args = typing.get_args(hint)
-        items = [_decode(v, args[0] if origin is list else args[i]) for i, v in enumerate(value)]
-        return items if origin is list else tuple(items)
-    if hint is Decimal:
-        return Decimal(value)
-    if hint is datetime:
-        return datetime.fromisoformat(value)
-    if hint is float:
-        return float(value)
-    if isinstance(hint, type) and issubclass(hint, Enum):
-        return hint(value)
-    return value
+#: reply types decoded by their type hints
+_REPLY_TYPES: dict[str, type[Any]] = {"SubmitResult": SubmitResult, "ResumeResult": ResumeResult}
 
 
 def encode_command(command: Command) -> tuple[str, dict[str, Any]]:
     """``(kind, payload)`` of a command (the actor travels beside it)."""
     return type(command).__name__, {
-        f.name: _encode(getattr(command, f.name))
+        f.name: to_json(getattr(command, f.name))
         for f in dataclasses.fields(command) if f.name not in _SKIP}
 
 
@@ -99,12 +45,12 @@ def decode_command(kind: str, payload: dict[str, Any], actor: str) -> Command:
     cls = COMMAND_KINDS.get(kind)
     if cls is None:
         raise ValidationError(FieldError("kind", f"unknown command kind {kind!r:.40}"))
-    hints = _hints(cls)
+    hints = hints_of(cls)
     try:
-        values = {f.name: _decode(payload[f.name], hints[f.name])
+        values = {f.name: from_json(payload[f.name], hints[f.name])
                   for f in dataclasses.fields(cls) if f.name not in _SKIP and f.name in payload}
         command: Command = cls(**values, actor=actor)
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError) as exc:
         raise ValidationError(FieldError("payload", f"{kind}: {exc}")) from None
     return command
 
@@ -113,13 +59,8 @@ def decode_command(kind: str, payload: dict[str, Any], actor: str) -> Command:
 
 def encode_reply(result: Any) -> dict[str, Any]:
     """A command's result as tagged JSON."""
-    if isinstance(result, SubmitResult):
-        return {"type": "SubmitResult", "value": _encode(dataclasses.asdict(result))}
-    if isinstance(result, ResumeResult):
-        return {"type": "ResumeResult", "value": {"state": result.state.value,
-                                                  "changed": result.changed,
-                                                  "message": result.message}}
-    return {"type": "value", "value": _encode(result)}
+    name = type(result).__name__
+    return {"type": name if name in _REPLY_TYPES else "value", "value": to_json(result)}
 
 
 def encode_error(error: OmsError) -> dict[str, Any]:
@@ -157,14 +98,8 @@ def decode_reply(reply: dict[str, Any]) -> Any:
     not raised: see ``raise_reply``)."""
     kind = reply.get("type")
     value: Any = reply.get("value")
-    if kind == "SubmitResult":
-        return SubmitResult(value["session_id"], list(value["parent_ids"]),
-                            [(s, w) for s, w in value["skipped"]],
-                            {p: (a, r) for p, (a, r) in value["algos"].items()},
-                            list(value["superseded"]), value["sizing"])
-    if kind == "ResumeResult":
-        return ResumeResult(TradingState(value["state"]), bool(value["changed"]),
-                            str(value["message"]))
+    if isinstance(kind, str) and kind in _REPLY_TYPES:
+        return from_json(value, _REPLY_TYPES[kind])
     if kind == "error":
         return _error(reply)
     return value

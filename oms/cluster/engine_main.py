@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from oms.cluster.accounts import find_account, require_postgresql
 from oms.cluster.lease import Lease
+from oms.cluster.publish import HaltListener, SnapshotPublisher
 from oms.cluster.source import RowCommandSource
 from oms.config import Settings
-from oms.errors import ConfigError, NotFound
+from oms.errors import ConfigError, Fenced, NotFound, OmsError
 from oms.persistence.database import Database
 
 __all__ = ["EXIT_FENCED", "EngineOptions", "engine_settings", "run_engine"]
@@ -32,6 +34,7 @@ __all__ = ["EXIT_FENCED", "EngineOptions", "engine_settings", "run_engine"]
 log = logging.getLogger(__name__)
 
 EXIT_FENCED = 3
+PUBLISH_EVERY_S = 0.1  # the live panels' snapshot row is at most this much older than a tick
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +115,29 @@ def run_engine(options: EngineOptions, stop: threading.Event | None = None) -> i
     oms = build_oms(settings, market=market)
     oms.repository.write_checks.insert(0, lease.check)
     RowCommandSource(oms.repository, oms.engine.journal, settings.account).attach(oms.engine)
+    listener = HaltListener(settings.database_url, settings.account, oms.gate)
+    listener.start()  # before the first tick: a kill from now on closes the gate at once
+    listener.ready.wait(5)
     oms.runtime.start()  # recovery first: the parents the previous holder left resume
+    publisher = SnapshotPublisher(oms.database, settings.account, lease,
+                                  lambda: oms.engine.snapshot, oms.runtime.health)
     log.info("engine for account %s running (epoch %s)", settings.account, lease.epoch)
     while not stop.is_set() and not lease.lost.is_set():
-        lease.lost.wait(0.1)
+        _publish(publisher)
+        lease.lost.wait(PUBLISH_EVERY_S)
     fenced = lease.lost.is_set() and not stop.is_set()
     if fenced:
         oms.gate.halt("this engine lost its lease: another engine took over", oms.clock.now())
+    listener.stop()
     oms.close()
     lease.close()
     return EXIT_FENCED if fenced else 0
+
+
+def _publish(publisher: SnapshotPublisher) -> None:
+    try:
+        publisher.publish()
+    except Fenced:
+        pass  # the lease is marked lost: the loop ends
+    except (OmsError, SQLAlchemyError) as exc:  # the next publish tries again
+        log.warning("snapshot not published: %s", exc)

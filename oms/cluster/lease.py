@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 import psycopg
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -144,6 +144,10 @@ class Lease:
 
     def check(self, session: Session, batch: WriteBatch) -> None:
         """Write check: this engine still holds its epoch (else Fenced: the batch rolls back)."""
+        self.check_connection(session)
+
+    def check_connection(self, session: Session | Connection) -> None:
+        """The epoch check inside the caller's transaction (Fenced when it is lost)."""
         result = session.execute(
             text("UPDATE engine_leases SET heartbeat_at = now() "
                  "WHERE account = :account AND epoch = :epoch"),

@@ -8,6 +8,7 @@ commit leaves it pending and its effects unwritten. The commit NOTIFYs the waiti
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,8 +19,10 @@ from oms.cluster.codec import decode_command, encode_error, encode_reply
 from oms.commands import Command
 from oms.errors import OmsError
 from oms.journal import Journal
+from oms.model import TradingState
 from oms.persistence.cluster_tables import CommandRow
 from oms.persistence.repository import Repository, WriteBatch
+from oms.persistence.tables import RiskEventRow
 
 __all__ = ["DONE_CHANNEL", "NEW_CHANNEL", "RowCommandSource"]
 
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 DONE_CHANNEL = "oms_command_done"  # payload: the account whose commands were committed
 NEW_CHANNEL = "oms_command_new"  # payload: the account a command was queued for
 _TABLE: Table = CommandRow.__table__  # type: ignore[assignment]
+_RISK: Table = RiskEventRow.__table__  # type: ignore[assignment]
 _COLUMNS = [c.key for c in _TABLE.columns]
 
 
@@ -43,9 +47,13 @@ class RowCommandSource:
         self._taken: dict[int, dict[str, Any]] = {}  # id(command) -> its row, until handled
         self._in_flight: set[int] = set()  # row ids marked in the journal, not yet committed
         self.applied = 0
+        self._halt: Callable[..., Any] | None = None
+        self._trading_state: Callable[[], TradingState] = lambda: TradingState.ACTIVE
 
     def attach(self, engine: Any) -> None:
         """Wire this source into an engine: its tick, its handler, its journal, its writes."""
+        self._halt = engine.handler.halt
+        self._trading_state = lambda: engine.risk.trading_state
         engine.command_sources.append(self)
         engine.handler.listeners.append(self.on_handled)
         self.journal.taps.append(self.committed)
@@ -54,6 +62,7 @@ class RowCommandSource:
     def take(self, now: datetime) -> list[Command]:
         """Pending commands of the account, oldest first, locked in the write transaction."""
         session = self.repository.writer_session()
+        self._check_durable_halt(session, now)
         table = _TABLE
         stmt = (select(*table.columns)
                 .where(table.c.account == self.account, table.c.status == "pending")
@@ -75,6 +84,18 @@ class RowCommandSource:
             self._taken[id(command)] = row
             commands.append(command)
         return commands
+
+    def _check_durable_halt(self, session: Session, now: datetime) -> None:
+        """A kill committed by a web worker halts the engine at its next tick even if the
+        notification and the KillSwitch command were both lost (the latest recorded trading
+        state is HALTED while the engine trades)."""
+        risk = _RISK
+        row = session.execute(select(risk.c.code, risk.c.message, risk.c.actor)
+                              .where(risk.c.kind == "TRADING_STATE")
+                              .order_by(risk.c.id.desc()).limit(1)).first()
+        if (row is not None and row[0] == TradingState.HALTED.value and self._halt is not None
+                and self._trading_state() is not TradingState.HALTED):
+            self._halt(str(row[1]), str(row[2]), now, durable=True)
 
     def on_handled(self, command: Command, result: Any, error: OmsError | None) -> None:
         """Record the reply of one of this source's commands in the tick's transaction."""

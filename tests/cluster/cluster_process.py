@@ -104,3 +104,48 @@ class EngineProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
         self.log.close()
+
+
+class WebProcess:
+    """``python -m oms.cli web`` (gunicorn, ``workers`` workers) on a free loopback port."""
+
+    def __init__(self, url: str, workdir: Path, *, workers: int = 2, timeout_s: float = 3.0,
+                 args: tuple[str, ...] = ()) -> None:
+        from oms_process import free_port
+
+        self.port = free_port()
+        env = {**os.environ, "OMS_DATABASE_URL": url, "PYTHONPATH": str(ROOT),
+               "OMS_COMMAND_TIMEOUT_S": str(timeout_s)}
+        env.pop("OMS_AUTH_USERS", None)
+        self.log_path = workdir / f"web-{self.port}.log"
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "oms.cli", "web", "--port", str(self.port), "--workers",
+             str(workers), *args], cwd=workdir, env=env, stdout=self.log,
+            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """Wait until /api/v1/status answers (200: an engine published; 503: not yet)."""
+        from oms_process import request
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"oms web exited with {self.process.returncode}: "
+                                     f"{self.log_path.read_text()[-3000:]}")
+            try:
+                status, _ = request(self.port, "/status", timeout_s=2.0)
+            except OSError:
+                time.sleep(0.1)
+                continue
+            if status == 200:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"oms web did not answer: {self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        """Stop gunicorn and its workers (their own process group)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.log.close()
