@@ -21,6 +21,8 @@ def add_cluster_commands(sub: Any) -> None:
     engine.add_argument("--data", type=Path, default=None, help="replay this kline file")
     engine.add_argument("--speed", type=float, default=None, help="market clock speed factor")
     engine.add_argument("--database-url", default=None, help="PostgreSQL (OMS_DATABASE_URL)")
+    engine.add_argument("--command-batch", type=int, default=500, metavar="N",
+                        help="commands applied per tick at most (default 500)")
     engine.add_argument("--lease-timeout", type=float, default=5.0, metavar="S",
                         help="a standby evicts an active engine silent this long (default 5)")
     web = sub.add_parser("web", help="run the dashboard and the REST API under gunicorn (no "
@@ -58,7 +60,8 @@ def _engine(args: argparse.Namespace) -> int:
 
     return run_engine(EngineOptions(account=args.account, venue=args.venue, data=args.data,
                                     speed=args.speed, database_url=args.database_url,
-                                    lease_timeout_s=args.lease_timeout))
+                                    lease_timeout_s=args.lease_timeout,
+                                    command_batch=args.command_batch))
 
 
 def _web(args: argparse.Namespace) -> int:

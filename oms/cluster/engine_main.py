@@ -47,6 +47,7 @@ class EngineOptions:
     speed: float | None = None
     database_url: str | None = None
     lease_timeout_s: float = 5.0
+    command_batch: int = 500
 
 
 def engine_settings(options: EngineOptions) -> Settings:
@@ -114,7 +115,8 @@ def run_engine(options: EngineOptions, stop: threading.Event | None = None) -> i
         update={"database_url": url.render_as_string(hide_password=False)})
     oms = build_oms(settings, market=market)
     oms.repository.write_checks.insert(0, lease.check)
-    RowCommandSource(oms.repository, oms.engine.journal, settings.account).attach(oms.engine)
+    RowCommandSource(oms.repository, oms.engine.journal, settings.account,
+                     batch_size=max(1, options.command_batch)).attach(oms.engine)
     listener = HaltListener(settings.database_url, settings.account, oms.gate)
     listener.start()  # before the first tick: a kill from now on closes the gate at once
     listener.ready.wait(5)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from oms.commands import CancelParent, Resume, SubmitParentOrder
 from oms.engine.sessions import SubmitResult
 from oms.errors import NotFound, NotYetApplied
 from oms.model.enums import AlgoName, Side
+from oms.persistence import Repository
 from oms.persistence.database import Database
 from oms.risk.state import ResumeResult
 
@@ -64,6 +67,35 @@ def test_commands_round_trip_through_a_real_engine(url: str, tmp_path: Path) -> 
         client.close()
         database.dispose()
         engine.stop()
+
+
+def test_a_durable_halt_alone_halts_the_engine_at_its_next_tick(url: str,
+                                                                 tmp_path: Path) -> None:
+    # Arrange: no NOTIFY and no KillSwitch command: only the halt rows, as a kill commits them
+    engine = EngineProcess(url, tmp_path)
+    database = Database(url)
+    try:
+        engine.wait_active()
+        _wait_snapshot(url, "ACTIVE")
+
+        # Act
+        Repository(database).record_halt(datetime.now(UTC), "rows only", "test")
+
+        # Assert
+        _wait_snapshot(url, "HALTED")
+    finally:
+        database.dispose()
+        engine.stop()
+
+
+def _wait_snapshot(url: str, state: str, timeout_s: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        rows = query(url, "SELECT snapshot FROM engine_snapshots")
+        if rows and rows[0][0]["engine"]["trading_state"] == state:
+            return
+        assert time.monotonic() < deadline, f"the engine's snapshot never showed {state}"
+        time.sleep(0.05)
 
 
 def test_a_command_for_an_unknown_account_is_not_found_and_not_stored(url: str) -> None:

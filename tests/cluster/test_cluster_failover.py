@@ -100,6 +100,49 @@ def test_kill_9_while_commands_stream_in_applies_each_exactly_once(
             standby.stop()
 
 
+def test_kill_9_with_a_backlog_of_pending_commands_applies_each_exactly_once(
+        url: str, tmp_path: Path, binance_data: Path) -> None:
+    # Arrange: 120 commands pending before the engine starts; it applies one per tick
+    rng = random.Random(7)
+    args = (*_data(binance_data), "--command-batch", "1")
+    database = Database(url)
+    client = CommandClient(database)
+    for i in range(120):
+        client.send("main", SubmitParentOrder("BTCUSDT", Side.BUY,
+                                              Decimal("0.001"), AlgoName.MARKET, 1.0,
+                                              actor=f"b{i}"))
+    active = EngineProcess(url, tmp_path, speed=SPEED, args=args)
+    standby = None
+    try:
+        active.wait_active(60)
+        standby = EngineProcess(url, tmp_path, speed=SPEED, args=args)
+        _wait_standby(standby)
+
+        # Act: kill -9 at a seeded moment while the backlog is being applied
+        _wait(lambda: query(url, "SELECT count(*) FROM commands WHERE status = 'done'")[0][0]
+              >= 8, 20, "the engine applied nothing")
+        time.sleep(rng.uniform(0.0, 0.5))
+        left = query(url, "SELECT count(*) FROM commands WHERE status = 'pending'")[0][0]
+        active.sigkill()
+        standby.wait_active(10)
+        _wait(lambda: query(url, "SELECT count(*) FROM commands WHERE status = 'pending'")
+              == [(0,)], 30, "commands left pending")
+
+        # Assert
+        assert left > 0, "the kill came after the backlog: nothing was tested"
+        assert dict(query(url, "SELECT status, count(*) FROM commands GROUP BY status")) \
+            == {"done": 120}
+        sessions = dict(query(url, "SELECT actor, count(*) FROM sessions GROUP BY actor"))
+        assert sessions == {f"b{i}": 1 for i in range(120)}
+        print(f"killed with {left} of 120 commands pending")
+    finally:
+        client.close()
+        database.dispose()
+        active.stop()
+        if standby is not None:
+            standby.stop()
+
+
 def test_a_frozen_engine_is_evicted_the_twap_completes_and_it_cannot_write(
         url: str, tmp_path: Path, binance_data: Path) -> None:
     # Arrange: a TWAP working on the active engine, a standby waiting
