@@ -44,7 +44,9 @@ class RowCommandSource:
         self.journal = journal
         self.account = account
         self.batch_size = batch_size
-        self._taken: dict[int, dict[str, Any]] = {}  # id(command) -> its row, until handled
+        # id(command) -> (the command, its row) until handled, in the order taken (the command
+        # is kept alive: its id cannot be reused by another command meanwhile)
+        self._taken: dict[int, tuple[Command, dict[str, Any]]] = {}
         self._in_flight: set[int] = set()  # row ids marked in the journal, not yet committed
         self.applied = 0
         self._halt: Callable[..., Any] | None = None
@@ -70,10 +72,10 @@ class RowCommandSource:
         if self._in_flight:
             stmt = stmt.where(table.c.id.notin_(sorted(self._in_flight)))
         rows = [dict(zip(_COLUMNS, r, strict=True)) for r in session.execute(stmt)]
-        if not rows and not self._in_flight:
+        if not rows and not self._in_flight and not self._taken:
             session.commit()  # end the read: no idle transaction between ticks
             return []
-        commands: list[Command] = []
+        commands = self._leftovers(now)
         for row in rows:
             self._in_flight.add(row["id"])
             try:
@@ -81,9 +83,26 @@ class RowCommandSource:
             except OmsError as exc:  # a malformed row fails alone, in this transaction
                 self._mark(row, None, exc, now)
                 continue
-            self._taken[id(command)] = row
+            self._taken[id(command)] = (command, row)
             commands.append(command)
         return commands
+
+    def _leftovers(self, now: datetime) -> list[Command]:
+        """Commands taken by a tick that failed before handling them all: the first may have
+        been half applied when the tick failed, so it is marked failed, not applied again; the
+        others were not touched and are handled now."""
+        leftover = list(self._taken.values())
+        if not leftover:
+            return []
+        self._taken.clear()
+        _, row = leftover[0]
+        log.error("command %s: the engine's tick failed while applying it; marked failed",
+                  row["id"])
+        self._mark(row, None, OmsError("the engine's tick failed while this command was being "
+                                       "applied (see the engine's log); it is not retried"), now)
+        for command, taken in leftover[1:]:
+            self._taken[id(command)] = (command, taken)
+        return [command for command, _ in leftover[1:]]
 
     def _check_durable_halt(self, session: Session, now: datetime) -> None:
         """A kill committed by a web worker halts the engine at its next tick even if the
@@ -99,9 +118,10 @@ class RowCommandSource:
 
     def on_handled(self, command: Command, result: Any, error: OmsError | None) -> None:
         """Record the reply of one of this source's commands in the tick's transaction."""
-        row = self._taken.pop(id(command), None)
-        if row is not None:
-            self._mark(row, result, error, datetime.now(UTC))
+        entry = self._taken.get(id(command))
+        if entry is not None and entry[0] is command:
+            del self._taken[id(command)]
+            self._mark(entry[1], result, error, datetime.now(UTC))
 
     def _mark(self, row: dict[str, Any], result: Any, error: OmsError | None,
               now: datetime) -> None:
