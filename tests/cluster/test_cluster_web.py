@@ -10,7 +10,11 @@ its id and is applied once by the next engine.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -152,6 +156,54 @@ def test_a_command_without_an_engine_is_queued_then_applied_once(tmp_path: Path)
             assert query(url, "SELECT count(*) FROM sessions WHERE kind = 'rebalance'") \
                 == [(1,)]
         finally:
+            web.stop()
+            engine.stop()
+
+
+def test_a_worker_killed_mid_request_loses_nothing(tmp_path: Path) -> None:
+    with cluster_database("oms_web_worker") as url:
+        engine = EngineProcess(url, tmp_path, speed=SPEED)
+        web = WebProcess(url, tmp_path, workers=1, timeout_s=20)
+        try:
+            engine.wait_active(60)
+            web.wait_ready()
+            engine.signal(signal.SIGSTOP)  # the worker will wait for a reply that cannot come
+            answers: list[object] = []
+
+            def send() -> None:
+                try:
+                    answers.append(request(web.port, "/rebalance", {
+                        "targets": {"BTCUSDT": 1200}, "algo": "twap", "duration_minutes": 5},
+                        timeout_s=30))
+                except OSError as exc:  # the worker died under the request
+                    answers.append(exc)
+
+            caller = threading.Thread(target=send)
+            caller.start()
+            deadline = time.monotonic() + 10
+            while query(url, "SELECT count(*) FROM commands") != [(1,)]:
+                assert time.monotonic() < deadline, "the command was not stored"
+                time.sleep(0.02)
+
+            # Act: kill -9 the worker while it waits, then let the engine run again
+            workers = subprocess.run(["pgrep", "-P", str(web.process.pid)], text=True,
+                                     capture_output=True, check=True).stdout.split()
+            for pid in workers:
+                os.kill(int(pid), signal.SIGKILL)
+            caller.join(timeout=30)
+            engine.signal(signal.SIGCONT)
+            deadline = time.monotonic() + 10
+            while query(url, "SELECT status FROM commands") != [("done",)]:
+                assert time.monotonic() < deadline, "the stored command was not applied"
+                time.sleep(0.05)
+
+            # Assert: the caller got no success; the command was applied once; a new worker
+            assert answers and not (isinstance(answers[0], tuple) and answers[0][0] == 201)
+            assert query(url, "SELECT count(*) FROM sessions WHERE kind = 'rebalance'") \
+                == [(1,)]
+            web.wait_ready()
+        finally:
+            engine.signal(signal.SIGCONT)
             web.stop()
             engine.stop()
 
