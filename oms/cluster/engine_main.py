@@ -117,7 +117,8 @@ def run_engine(options: EngineOptions, stop: threading.Event | None = None) -> i
     oms.repository.write_checks.insert(0, lease.check)
     RowCommandSource(oms.repository, oms.engine.journal, settings.account,
                      batch_size=max(1, options.command_batch)).attach(oms.engine)
-    listener = HaltListener(settings.database_url, settings.account, oms.gate)
+    listener = HaltListener(settings.database_url, settings.account, oms.gate,
+                            on_command=oms.runtime.wake)
     listener.start()  # before the first tick: a kill from now on closes the gate at once
     listener.ready.wait(5)
     oms.runtime.start()  # recovery first: the parents the previous holder left resume

@@ -17,6 +17,7 @@ from sqlalchemy import Table, select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from oms.cluster.lease import Lease, libpq_url
+from oms.cluster.source import NEW_CHANNEL
 from oms.cluster.values import from_json, to_json
 from oms.persistence.cluster_tables import EngineSnapshotRow
 from oms.persistence.database import Database
@@ -87,11 +88,14 @@ def read_snapshot(database: Database, account: str
 
 
 class HaltListener:
-    """LISTENs for kills of one account and closes the halt gate the moment one arrives."""
+    """LISTENs for kills of one account and closes the halt gate the moment one arrives; and
+    for its new commands, calling ``on_command`` (the runtime's ``wake``: tick now)."""
 
-    def __init__(self, url: str, account: str, gate: HaltGate) -> None:
+    def __init__(self, url: str, account: str, gate: HaltGate,
+                 on_command: Callable[[], None] | None = None) -> None:
         self.account = account
         self.gate = gate
+        self.on_command = on_command
         self.latencies_ms: list[float] = []  # kill written -> gate closed, wall clock
         self._url = libpq_url(url)
         self._stop = threading.Event()
@@ -106,10 +110,15 @@ class HaltListener:
             try:
                 with psycopg.connect(self._url, autocommit=True) as conn:
                     conn.execute(f"LISTEN {HALT_CHANNEL}")
+                    if self.on_command is not None:
+                        conn.execute(f"LISTEN {NEW_CHANNEL}")
                     self.ready.set()
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=0.5):
-                            self._on(note.payload)
+                            if note.channel == HALT_CHANNEL:
+                                self._on(note.payload)
+                            elif note.payload == self.account and self.on_command is not None:
+                                self.on_command()
             except psycopg.Error as exc:  # the tick's durable check covers the gap
                 log.warning("halt listener failed (%s); reconnecting", exc)
                 self._stop.wait(0.5)
