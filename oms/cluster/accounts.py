@@ -21,7 +21,10 @@ __all__ = ["AccountInfo", "add_account", "find_account", "list_accounts", "requi
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 # setting names that would carry a secret: refused, the key file reference is the way
-_SECRET = re.compile(r"(secret|password|passwd|api[_-]?key|token|private)", re.IGNORECASE)
+_SECRET = re.compile(r"(secret|password|passwd|api[_-]?key|token|private|credential|auth)",
+                     re.IGNORECASE)
+# process-wide settings (and the ones carrying credentials), never an account's
+_NOT_ACCOUNT_SETTINGS = {"account", "database_url", "auth_users", "api_token", "host", "port"}
 _TABLE: Table = AccountRow.__table__  # type: ignore[assignment]
 
 
@@ -45,6 +48,16 @@ def require_postgresql(url: str, what: str) -> None:
                           "embedded mode on SQLite is `oms run`. Nothing was written")
 
 
+def _keys(settings: dict[str, Any]) -> list[str]:
+    """Every key of the settings, nested ones included (``binance={"api_key": ...}``)."""
+    keys: list[str] = []
+    for key, value in settings.items():
+        keys.append(str(key))
+        if isinstance(value, dict):
+            keys += _keys(value)
+    return keys
+
+
 def _info(row: Any) -> AccountInfo:
     return AccountInfo(row.name, row.venue, dict(row.settings), row.key_file, row.created_at)
 
@@ -58,7 +71,9 @@ def add_account(database: Database, name: str, *, venue: str = "paper",
         errors.append(FieldError("name", f"letters, digits, '_', '.', '-' (1-64), got "
                                          f"{name!r:.70}"))
     errors += [FieldError("settings", f"{key!r} looks like a secret: give --key-file instead")
-               for key in (settings or {}) if _SECRET.search(key)]
+               for key in _keys(settings or {}) if _SECRET.search(key)]
+    errors += [FieldError("settings", f"{key!r} is not an account setting")
+               for key in (settings or {}) if key in _NOT_ACCOUNT_SETTINGS]
     if errors:
         raise ValidationError(errors)
     database.migrate()

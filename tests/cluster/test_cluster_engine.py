@@ -16,10 +16,11 @@ import pytest
 from cluster_process import EngineProcess, cluster_database, query
 from oms_process import ROOT, postgres_database
 
+from oms.cluster.accounts import add_account
 from oms.cluster.client import CommandClient
 from oms.commands import CancelParent, Resume, SubmitParentOrder
 from oms.engine.sessions import SubmitResult
-from oms.errors import NotFound, NotYetApplied
+from oms.errors import NotFound, NotYetApplied, ValidationError
 from oms.model.enums import AlgoName, Side
 from oms.persistence import Repository
 from oms.persistence.database import Database
@@ -146,6 +147,20 @@ def test_an_engine_on_a_database_without_the_schema_writes_nothing(tmp_path: Pat
         assert done.returncode != 0 and "no account 'main'" in done.stderr
         assert query(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") \
             == [(0,)]
+
+
+@pytest.mark.parametrize("settings", [{"api_secret": "abc"}, {"binance": {"api_key": "abc"}},
+                                      {"database_url": "postgresql://u:abc@h/d"},
+                                      {"auth_users": {"desk": "abc"}}])
+def test_an_account_never_stores_a_secret(url: str, settings: dict[str, object]) -> None:
+    database = Database(url)
+    try:
+        with pytest.raises(ValidationError) as refused:
+            add_account(database, "desk3", settings=settings)
+        assert "abc" not in str(refused.value)
+        assert query(url, "SELECT count(*) FROM accounts WHERE name = 'desk3'") == [(0,)]
+    finally:
+        database.dispose()
 
 
 def test_accounts_add_refuses_a_secret_and_lists_what_it_added(url: str,
