@@ -127,7 +127,7 @@ CHILD_COLUMNS = [
 #: columns off by default (the column chooser shows them): what the detail panel already shows
 #: or a desk rarely reads, so that the default set fits a 1366 px screen
 PARENT_OPTIONAL = ("arrival_price", "filled_notional", "fees", "resumes", "duration_minutes")
-CHILD_OPTIONAL = ("time_in_force", "fees", "tag")
+CHILD_OPTIONAL = ("time_in_force", "fees", "venue", "tag")
 WORKING_ONLY = "working"
 
 

@@ -41,8 +41,10 @@ def _limits(p: ParentEstimate) -> Any:
 
 def _row(p: ParentEstimate) -> dict[str, Any]:
     planned, cost, sched, rules = p.planned, p.cost, p.schedule, p.filters
-    times = (f"{fmt_datetime(sched.first_at)} (at once)" if sched.first_at == sched.last_at
-             else f"{fmt_datetime(sched.first_at)} – {fmt_datetime(sched.last_at)}")
+    # two lines, so the confirmation fits its dialog without sideways scrolling
+    times = html.Span([fmt_datetime(sched.first_at), html.Br(),
+                       "(at once)" if sched.first_at == sched.last_at
+                       else f"– {fmt_datetime(sched.last_at)}"])
     spread = (f"{cost.total_bps - cost.sd_bps:.2f} to {cost.total_bps + cost.sd_bps:.2f}"
               if cost.sd_bps >= 0.005 else "no timing risk")
     return {

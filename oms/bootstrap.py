@@ -78,12 +78,13 @@ def build_oms(settings: Settings, *, clock: Clock | None = None,
               ids: IdGenerator | None = None) -> Oms:
     """Wire a complete OMS from settings (the venue and market can be injected for tests)."""
     check_sqlite(settings.database_url)
-    if settings.routing.venues and venue is None:  # bad routing settings: nothing started
+    if settings.routing.venues:  # bad routing settings: nothing started
         from oms.venues.routed import check_routing
 
-        if settings.venue != "paper":
-            raise ConfigError("OMS_ROUTING__VENUES routes across paper venues: it needs "
-                              f"OMS_VENUE=paper (got {settings.venue!r})")
+        if settings.venue == "binance":
+            raise ConfigError("OMS_ROUTING__VENUES beside OMS_VENUE=binance is refused: the "
+                              "router would send part of real-money orders to paper venues "
+                              "(combine paper venues with binance-testnet)")
         check_routing(settings.routing, settings.symbols)
     database = Database(settings.database_url)
     database.migrate()
@@ -132,6 +133,13 @@ def _build_live(settings: Settings, database: Database, repository: Repository, 
         venue = build_binance_venue(settings, gate,
                                     production_confirmed=settings.binance.confirm_production,
                                     market=market, clock=clock, limiter=limiter)
+    if settings.routing.venues:  # the testnet venue and paper venues, routed as one set
+        from oms.venues.routed import beside_paper_venues
+
+        venue = beside_paper_venues(venue, settings.routing, settings.symbols,
+                                    base=settings.paper, seed=settings.seed,
+                                    balances={settings.quote_asset: settings.starting_balance},
+                                    )(gate, market)
     return _assemble(settings, database, repository, gate, clock, market, venue, ids)
 
 

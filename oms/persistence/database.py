@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from oms.errors import ConfigError
+from oms.persistence.json_codec import dumps
 
 __all__ = ["Database"]
 
@@ -34,7 +35,8 @@ class Database:
 
     def __init__(self, url: str) -> None:
         parsed = make_url(url)
-        kwargs: dict[str, Any] = {}
+        # JSON columns: the same text whichever path writes them (oms.persistence.json_codec)
+        kwargs: dict[str, Any] = {"json_serializer": dumps}
         if parsed.get_backend_name() == "sqlite":
             database = parsed.database
             if database and database != ":memory:":

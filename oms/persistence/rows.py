@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 from oms.model import (
@@ -23,6 +21,7 @@ from oms.model import (
     TimeInForce,
 )
 from oms.model.orders import FeePaidIn
+from oms.persistence.json_codec import dumps
 from oms.persistence.tables import ChildOrderRow, FillRow, ParentOrderRow
 
 __all__ = [
@@ -50,25 +49,9 @@ class JsonText:
         return json.loads(self.text)
 
 
-def _as_text(value: Any) -> Any:
-    # called by the encoder only for what JSON has no type for: exact Decimal digits as text
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-# json.dumps's own settings (so the text is the one SQLAlchemy's JSON type would store) plus
-# the conversions above, in the same C pass; payloads are trees, so no circular check
-_encode = json.JSONEncoder(default=_as_text, check_circular=False).encode
-
-
 def json_text(value: Any) -> JsonText:
     """``value`` encoded once, with Decimals as text, datetimes as ISO-8601, enums as values."""
-    return JsonText(_encode(value))
+    return JsonText(dumps(value))
 
 
 def parent_row(p: ParentOrder) -> dict[str, Any]:

@@ -11,7 +11,6 @@ Core statements.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Connection
 
+from oms.persistence.json_codec import dumps
 from oms.persistence.rows import JsonText
 from oms.persistence.types import Money, UtcDateTime
 
@@ -41,12 +41,8 @@ def _utc(value: Any) -> str:
     return text
 
 
-# json.dumps's text (SQLAlchemy's JSON type), without building an encoder per value
-_dumps = json.JSONEncoder(check_circular=False).encode
-
-
 def _json(value: Any) -> str:
-    return value.text if type(value) is JsonText else _dumps(value)
+    return value.text if type(value) is JsonText else dumps(value)
 
 
 #: how one column's value becomes its parameter, as an expression of ``v`` (never None there)

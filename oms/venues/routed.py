@@ -27,7 +27,7 @@ from oms.venues.paper_faults import FaultPlan
 from oms.venues.profiles import VenueProfile, resolve_profiles
 from oms.venues.venue_set import HealthSettings, VenueSet, VenueTerms, split_evenly
 
-__all__ = ["check_routing", "routed_paper_venues"]
+__all__ = ["beside_paper_venues", "check_routing", "routed_paper_venues"]
 
 VenueFactory = Callable[[HaltGate, MarketData], Venue]
 
@@ -82,5 +82,32 @@ def routed_paper_venues(settings: RoutingSettings, symbols: list[str], *,
                                     float(p.latency_ms)) for p in profiles}
         return VenueSet(gate, venues, terms=terms, health=health,
                         split_balances=settings.funding == "split")
+
+    return build
+
+
+def beside_paper_venues(live: Venue, settings: RoutingSettings, symbols: list[str], *,
+                        base: PaperVenueSettings | None = None, seed: int = 7,
+                        balances: dict[str, Decimal] | None = None) -> VenueFactory:
+    """A live venue (the Binance testnet) and the paper venues of ``settings.venues`` routed
+    as one set: the live venue keeps its own account, the paper venues are funded as in
+    ``routed_paper_venues``; the live venue is told the binance profile's fees and latency. A
+    paper profile of the live venue's exchange ("binance") is left out (one Binance)."""
+    paper = RoutingSettings.model_validate({
+        **settings.model_dump(), "venues": [v for v in settings.venues if v != "binance"],
+        "route": "sor"})
+    profiles = check_routing(paper, symbols) if paper.venues else []
+    binance = resolve_profiles(["binance"])[0]
+
+    def build(gate: HaltGate, market: MarketData) -> Venue:
+        shadows = (routed_paper_venues(paper, symbols, base=base, seed=seed,
+                                       balances=balances)(gate, market) if profiles else None)
+        others = list(shadows.venues.values()) if isinstance(shadows, VenueSet) else []
+        terms = {live.name: VenueTerms(float(binance.maker_fee_bps),
+                                       float(binance.taker_fee_bps), float(binance.latency_ms)),
+                 **(shadows.terms if isinstance(shadows, VenueSet) else {})}
+        return VenueSet(gate, [live, *others], terms=terms,
+                        health=shadows.health_settings if isinstance(shadows, VenueSet)
+                        else None)
 
     return build

@@ -191,15 +191,16 @@ def test_audit_payload_text_has_decimals_datetimes_and_enums_as_text(tmp_path: P
     journal.flush()
 
     payload = _rows(repo, "audit_log")[0].payload
+    # compact JSON (oms.persistence.json_codec), the exact digits of every Decimal
     assert payload == (
-        '{"quantity": "0.01", "type": "LIMIT", "limit_price": "64999.99", '
-        '"at": "2024-03-04T14:00:00.123456+00:00", "color": "red", '
-        '"levels": ["1.10", ["2E-8"]], "note": null}')
+        '{"quantity":"0.01","type":"LIMIT","limit_price":"64999.99",'
+        '"at":"2024-03-04T14:00:00.123456+00:00","color":"red",'
+        '"levels":["1.10",["2E-8"]],"note":null}')
     (risk,) = _rows(repo, "risk_events")
-    assert risk.payload == '{"quantity": "15", "max": "10.0"}'
+    assert risk.payload == '{"quantity":"15","max":"10.0"}'
     (session,) = _rows(repo, "sessions")
-    assert session.targets == '{"BTCUSDT": "100.5"}'
-    assert session.params == '{"algo": "twap", "at": "2024-03-04T14:00:00.123456+00:00"}'
+    assert session.targets == '{"BTCUSDT":"100.5"}'
+    assert session.params == '{"algo":"twap","at":"2024-03-04T14:00:00.123456+00:00"}'
     assert repo.audit(entity_id="c1")[0]["payload"]["levels"] == ["1.10", ["2E-8"]]
 
 

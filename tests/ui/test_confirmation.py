@@ -60,7 +60,7 @@ def test_valid_input_opens_the_confirmation_with_the_estimate_then_confirm_submi
     assert "ONE child for the whole quantity" in shown and "= 1 for 3 min" in shown
     assert "Spread / impact / fees USD" in shown
     # the schedule's times carry their date and zone, like the blotters (2024-03-04 14:05:09 UTC)
-    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC \(at once\)", shown)
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC\s+\(at once\)", shown)
     assert before == 0  # the confirmation sent nothing
     assert "Submitted 3 parent orders" in text_of(confirmed)
 
@@ -79,7 +79,7 @@ def test_preview_shows_the_estimate(app: dash.Dash) -> None:
     assert "VWAP" in shown and "(est.)" in shown and "while it runs" in shown
     assert "Cost bps" in shown
     stamp = r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC"
-    assert re.search(f"{stamp} – {stamp}", shown)  # first and last child, date and zone
+    assert re.search(f"{stamp}\\s+– {stamp}", shown)  # first and last child, date and zone
 
 
 def test_a_negative_signal_size_says_it_must_be_positive(app: dash.Dash) -> None:

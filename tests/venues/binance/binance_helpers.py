@@ -120,12 +120,13 @@ def child(symbol: str = "BTCUSDT", side: Side = Side.BUY, qty: str = "0.01",
         time_in_force=tif)
 
 
-def live_oms(server: FakeBinance, db: Path) -> tuple[Oms, BinanceVenue]:
+def live_oms(server: FakeBinance, db: Path, **overrides: Any) -> tuple[Oms, BinanceVenue]:
     """The whole OMS (engine, service, SQLite at ``db``) on the live venue and market feed,
-    pointed at ``server``, on the wall clock."""
+    pointed at ``server``, on the wall clock (``overrides``: more settings)."""
     settings = Settings(venue="binance-testnet", symbols=["BTCUSDT", "ETHUSDT"],
                         database_url=f"sqlite:///{db}",
-                        binance=BinanceSettings(rest_base_url=server.url, request_timeout_s=2))
+                        binance=BinanceSettings(rest_base_url=server.url, request_timeout_s=2),
+                        **overrides)
     clock = LiveClock()
     market = build_binance_market(settings, clock=clock)
     venue = build_binance_venue(settings, HaltGate(), production_confirmed=False, clock=clock,
