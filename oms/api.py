@@ -34,6 +34,7 @@ from oms.auth import USER_KEY
 from oms.errors import (
     FieldError,
     NotFound,
+    NotYetApplied,
     OmsError,
     PersistenceError,
     TradingHalted,
@@ -126,6 +127,11 @@ def _handled(func: F) -> F:
             return _error(422, exc.errors)
         except TradingHalted as exc:
             return _error(409, [FieldError("trading_state", str(exc))])
+        except NotYetApplied as exc:  # split mode: stored and queued, applied later, once
+            response = flask.jsonify({"status": "queued", "command_id": exc.command_id,
+                                      "account": exc.account, "message": str(exc)})
+            response.status_code = 202
+            return response
         except OmsError as exc:
             log.warning("api %s failed: %s", flask.request.path, exc)
             return _error(503, [FieldError("engine", str(exc))])

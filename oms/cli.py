@@ -1,4 +1,4 @@
-"""The ``oms`` command: run | backtest | report | bench."""
+"""The ``oms`` command: run | backtest | report | bench | engine | accounts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from oms.cluster.cli_cluster import HANDLERS as CLUSTER_HANDLERS
+from oms.cluster.cli_cluster import add_cluster_commands
 from oms.errors import OmsError
 
 __all__ = ["main"]
@@ -92,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_backtest(sub)
     _add_report(sub)
+    add_cluster_commands(sub)
     bench = sub.add_parser("bench", help="print one JSON object of performance figures")
     bench.add_argument("--quick", action="store_true", help="smaller workloads (smoke test)")
     only = bench.add_mutually_exclusive_group()
@@ -240,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise
     args = _parser().parse_args(argv)
-    handlers = {"run": _run, "backtest": _backtest, "report": _report, "bench": _bench}
+    handlers = {"run": _run, "backtest": _backtest, "report": _report, "bench": _bench,
+                **CLUSTER_HANDLERS}
     from pydantic import ValidationError as SettingsError
 
     try:

@@ -309,6 +309,9 @@ class Settings(BaseSettings):
     # The name of the account this database belongs to: a database written for another account
     # (or another venue) is refused at start.
     account: str = Field(default="main", min_length=1, max_length=64)
+    # `oms web`: how long a web worker waits for the engine's reply to a command before it
+    # answers "queued, not yet applied" (HTTP 202 with the command id). OMS_COMMAND_TIMEOUT_S.
+    command_timeout_s: float = Field(default=10.0, gt=0, le=300, allow_inf_nan=False)
     host: str = "127.0.0.1"
     port: int = 8050
     debug: bool = False

@@ -7,9 +7,11 @@ Each class says how the operator (or the calling code) must react::
     ├── ValidationError          bad input: reject it whole, nothing applied; carries field errors
     │   └── NotFound             the order (or other thing) named does not exist: nothing applied
     ├── InvalidTransition        an order state change the transition table forbids; order unchanged
+    ├── NotYetApplied            the command is queued (its id) but no engine applied it in time
     ├── TradingHalted            the halt gate is closed: no order may leave the process
     ├── MarketClosed             no prices (exchange halt, data gap): do not invent one
     ├── PersistenceError         the database failed: the tick is rolled back, nothing is sent
+    │   └── Fenced               another engine took over this account: stop writing, exit
     └── VenueError               anything at or beyond the venue boundary
         ├── VenueRejected        the venue refused the request (code, message): do not resend as is
         ├── VenueUnavailable     transient (timeout, 5xx, 429, outage): retry later by itself
@@ -24,10 +26,12 @@ from dataclasses import dataclass
 
 __all__ = [
     "ConfigError",
+    "Fenced",
     "FieldError",
     "InvalidTransition",
     "MarketClosed",
     "NotFound",
+    "NotYetApplied",
     "OmsError",
     "OrderStatusUnknown",
     "PersistenceError",
@@ -75,6 +79,17 @@ class InvalidTransition(OmsError):
     """An order was asked to move to a state its transition table forbids."""
 
 
+class NotYetApplied(OmsError):
+    """The command is stored and queued for its account's engine, which has not applied it
+    within the wait: it will be applied once; ask again by ``command_id``."""
+
+    def __init__(self, command_id: int, account: str, waited_s: float) -> None:
+        self.command_id = command_id
+        self.account = account
+        super().__init__(f"command {command_id} is queued for account {account}, not yet "
+                         f"applied (waited {waited_s:g} s)")
+
+
 class TradingHalted(OmsError):
     """The halt gate is closed (kill switch or breaker); nothing may be sent."""
 
@@ -85,6 +100,11 @@ class MarketClosed(OmsError):
 
 class PersistenceError(OmsError):
     """The database could not record a change; the change was not applied."""
+
+
+class Fenced(PersistenceError):
+    """This engine lost its account's lease (a standby took over): nothing it would write is
+    applied; the process must stop."""
 
 
 class VenueError(OmsError):

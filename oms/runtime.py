@@ -15,7 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+    JobExecutionEvent,
+)
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from oms.engine import ExecutionEngine
@@ -52,10 +58,17 @@ class EngineRuntime:
         self._errors = 0
         self._missed = 0
         self._problems: deque[tuple[datetime, str]] = deque(maxlen=20)
+        self._ticking = False  # a job run is in progress (wake() then defers to its end)
+        self._wake_pending = False
         #: called with the wall seconds of each job run (its sub-steps included), in the job's
         #: thread: /metrics' tick histogram. Must be quick and never raise.
         self.tick_observers: list[Callable[[float], None]] = []
         self._scheduler.add_listener(self._on_event, EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+        self._scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
+
+    def _on_submitted(self, _event: JobEvent) -> None:
+        with self._lock:  # from here to the end of the run, a wake waits for the run's end
+            self._ticking = True
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         now = datetime.now(UTC)
@@ -78,6 +91,8 @@ class EngineRuntime:
         self._scheduler.start()
 
     def _run(self) -> None:
+        with self._lock:  # a wake from before this run is answered by it
+            self._ticking, self._wake_pending = True, False
         started = time.perf_counter()
         try:
             self._tick()
@@ -85,6 +100,23 @@ class EngineRuntime:
             elapsed = time.perf_counter() - started
             for observe in self.tick_observers:
                 observe(elapsed)
+            with self._lock:
+                self._ticking = False
+                again = self._wake_pending
+            if again:
+                self.wake()
+
+    def wake(self) -> None:
+        """Tick now rather than at the next interval (a command arrived from another process);
+        during a tick, right after it, so a tick is never overlapped nor skipped."""
+        with self._lock:
+            if self._ticking:
+                self._wake_pending = True
+                return
+        if self._scheduler.running:
+            job = self._scheduler.get_job(_JOB_ID)
+            if job is not None:
+                job.modify(next_run_time=datetime.now(UTC))
 
     def _tick(self) -> None:
         """One job run: tick at the clock's now. When market time ran ahead by more than

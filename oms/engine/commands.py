@@ -38,7 +38,8 @@ from oms.rebalance import PlanInputs, plan_rebalance
 from oms.risk.halt import HaltGate
 from oms.risk.state import ResumeResult, TradingStateChanged, TradingStateMachine
 
-__all__ = ["CommandHandler", "HaltControl", "ReconcileControl"]
+__all__ = ["CommandHandler", "CommandSource", "HaltControl", "HandledListener",
+           "ReconcileControl"]
 
 _CENT = Decimal("0.01")
 
@@ -61,6 +62,17 @@ class ReconcileControl(Protocol):
     def blockers(self) -> list[str]: ...
 
 
+class CommandSource(Protocol):
+    """Commands from outside the process, taken by the tick after its in-process queue (the
+    split deployment's ``commands`` rows, oms.cluster.source)."""
+
+    def take(self, now: datetime) -> list[Command]: ...
+
+
+#: told of each command handled, with its result or its error, before the tick's commit
+HandledListener = Callable[[Command, Any, "OmsError | None"], None]
+
+
 class CommandHandler:
     """Turns each command into state changes; never lets one bad command stop the engine."""
 
@@ -80,15 +92,22 @@ class CommandHandler:
         self.risk = risk
         self.plan_inputs = plan_inputs
         self._answers: list[tuple[Command, Any, OmsError | None]] = []
+        #: told of each command handled (its result or error) inside the tick, before its
+        #: commit: the split deployment records the reply in the same transaction
+        self.listeners: list[HandledListener] = []
 
     def handle(self, command: Command, now: datetime) -> None:
         """Apply ``command``; its reply (a result or the exception) waits for ``answer``."""
         if command.reply.done():
             return
         try:
-            self._answers.append((command, self._dispatch(command, now), None))
+            answer: tuple[Command, Any, OmsError | None] = (
+                command, self._dispatch(command, now), None)
         except OmsError as exc:
-            self._answers.append((command, None, exc))
+            answer = (command, None, exc)
+        self._answers.append(answer)
+        for listener in self.listeners:
+            listener(*answer)
 
     def answer(self) -> None:
         """Set the replies of the commands handled so far: the core calls this after the

@@ -25,7 +25,7 @@ from oms.clock import Clock
 from oms.commands import Command
 from oms.config import Settings
 from oms.engine.book import OrderBook, Pending
-from oms.engine.commands import CommandHandler
+from oms.engine.commands import CommandHandler, CommandSource
 from oms.engine.dispatch import Dispatcher
 from oms.engine.history import EquitySampler
 from oms.engine.lifecycle import OrderLifecycle
@@ -80,6 +80,8 @@ class ExecutionEngine:
         self.last_error: str | None = None
         self.failures = 0
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
+        #: drained by each tick after the in-process queue (oms.cluster.source: command rows)
+        self.command_sources: list[CommandSource] = []
         self.lifecycle = OrderLifecycle(book=self.book, journal=self.journal, venue=venue,
                                         quotes=self.board, market=market, account=self.account,
                                         ids=self.ids)
@@ -312,9 +314,13 @@ class ExecutionEngine:
             try:
                 command = self._commands.get_nowait()
             except queue.Empty:
-                return
+                break
             self.handler.handle(command, now)
             self._apply_risk_decisions(now)
+        for source in self.command_sources:
+            for command in source.take(now):
+                self.handler.handle(command, now)
+                self._apply_risk_decisions(now)
 
     def _run_algos(self, now: datetime) -> list[Pending]:
         intents = self.book.take_deferred()

@@ -4,6 +4,7 @@ kill switch's halt, committed from the caller's thread before the kill is acknow
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,8 +14,9 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from oms.errors import FieldError, PersistenceError, ValidationError
+from oms.errors import FieldError, OmsError, PersistenceError, ValidationError
 from oms.model import ChildOrder, ChildState, Fill, ParentOrder, ParentState
+from oms.persistence.cluster_tables import CommandRow
 from oms.persistence.database import Database
 from oms.persistence.estimates import ESTIMATE_TABLE
 from oms.persistence.history import (
@@ -132,9 +134,11 @@ class _Tables:
 
 _tables = _Tables()
 
-#: the keyed state tables a WriteBatch may replace rows of, by name
+#: the keyed state tables a WriteBatch may replace rows of, by name (``commands``: the split
+#: deployment's engine marks the commands it applied done in the transaction of their effects)
 STATE_TABLES: dict[str, Table] = {
-    model.__tablename__: _table(model) for model in (EngineStateRow, PaperOrderRow, PaperStateRow)
+    model.__tablename__: _table(model)
+    for model in (EngineStateRow, PaperOrderRow, PaperStateRow, CommandRow)
 }
 
 
@@ -252,18 +256,28 @@ class Repository:
         self._fast = SqliteWriter() if database.url.get_backend_name() == "sqlite" else None
         # the kill switch writes from the caller's thread: statements of its own, not shared
         self._halt_fast = SqliteWriter() if self._fast is not None else None
+        #: run first in every write's transaction: a check that raises OmsError rolls the whole
+        #: batch back (the split deployment's fencing epoch check, oms.cluster.lease)
+        self.write_checks: list[Callable[[Session, WriteBatch], None]] = []
 
     # -- writes (engine thread only) -------------------------------------------------------
+
+    def writer_session(self) -> Session:
+        """The engine thread's write session: what is read through it (rows locked FOR UPDATE)
+        belongs to the transaction the next ``write`` commits or rolls back."""
+        if self._writer is None:
+            self._writer = self.db.session()
+        return self._writer
 
     def write(self, batch: WriteBatch) -> None:
         """Apply ``batch`` in one transaction; PersistenceError (nothing applied) on failure."""
         if not batch:
             return
-        if self._writer is None:
-            self._writer = self.db.session()
-        session = self._writer
+        session = self.writer_session()
         tables = _tables
         try:
+            for check in self.write_checks:
+                check(session, batch)
             if self._fast is not None:
                 connection = session.connection()
                 for table, rows in tables.inserts_first(batch):
@@ -288,6 +302,9 @@ class Repository:
         except SQLAlchemyError as exc:
             session.rollback()
             raise PersistenceError(f"database write failed: {exc}") from exc
+        except OmsError:  # a write check refused the batch
+            session.rollback()
+            raise
 
     # -- the kill switch (any thread) -------------------------------------------------------
 

@@ -52,7 +52,7 @@ def test_revision_0006_upgrades_a_0005_sqlite_database(tmp_path: Path) -> None:
     assert "parent_estimates" in inspect(db.engine).get_table_names()
     with db.engine.connect() as connection:
         assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar() \
-            == "0006"
+            >= "0006"  # the head (later revisions may follow)
     repo = Repository(db)
     assert [p.parent_id for p in repo.parents_of_session("s1")] == ["p-old"]
     assert parent_estimates(db, ["p-old"]) == {}
