@@ -247,21 +247,31 @@ def _signal_size(size: float | None, size_mode: str | None) -> dict[str, Any]:
     return {"size_usd": size, "size": None}
 
 
+def _signal_call(call: Any, size: float | None, size_mode: str | None, symbol: str | None,
+                 side: str | None, confidence: float | None, urgency: float | None,
+                 kind: str | None, failed: str, **extra: Any) -> Any:
+    """``call`` (the service's preview or submit) with the form's signal; a refusal as the
+    feedback to show (``failed`` prefixes an engine error)."""
+    sized = _signal_size(size, size_mode)
+    try:
+        return call(symbol or "", side or "", sized["size_usd"], confidence, urgency,
+                    kind or "entry", size=sized["size"], **extra)
+    except ValidationError as exc:
+        return error_list(exc.errors, "Signal rejected")
+    except OmsError as exc:
+        return html.Div(f"{failed}: {exc}", className="feedback feedback-error")
+
+
 def preview_signal(n_clicks: int | None, symbol: str | None, side: str | None,
                    size: float | None, confidence: float | None, urgency: float | None,
                    kind: str | None, size_mode: str | None = None) -> Any:
     """Size the signal as the submit would (nothing sent) and show the computation."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
-    sized = _signal_size(size, size_mode)
-    try:
-        result = service().preview_signal(symbol or "", side or "", sized["size_usd"],
-                                          confidence, urgency, kind or "entry",
-                                          size=sized["size"])
-    except ValidationError as exc:
-        return error_list(exc.errors, "Signal rejected")
-    except OmsError as exc:
-        return html.Div(f"No preview: {exc}", className="feedback feedback-error")
+    result = _signal_call(service().preview_signal, size, size_mode, symbol, side, confidence,
+                          urgency, kind, "No preview")
+    if isinstance(result, html.Div):
+        return result
     if result.sizing is None:
         return html.Div(f"Fixed size: {size} USD", className="feedback feedback-ok")
     return html.Div([html.Div(f"Auto size: {result.sizing['size_usd']} USD", className="fb-title"),
@@ -274,15 +284,10 @@ def submit_signal(n_clicks: int | None, symbol: str | None, side: str | None,
     """Queue a strategy signal (of the Size USD, or auto-sized)."""
     if not n_clicks:
         raise dash.exceptions.PreventUpdate
-    sized = _signal_size(size, size_mode)
-    try:
-        result = service().submit_signal(symbol or "", side or "", sized["size_usd"],
-                                         confidence, urgency, kind or "entry",
-                                         size=sized["size"], actor=current_actor())
-    except ValidationError as exc:
-        return error_list(exc.errors, "Signal rejected")
-    except OmsError as exc:
-        return html.Div(f"Signal not submitted: {exc}", className="feedback feedback-error")
+    result = _signal_call(service().submit_signal, size, size_mode, symbol, side, confidence,
+                          urgency, kind, "Signal not submitted", actor=current_actor())
+    if isinstance(result, html.Div):
+        return result
     log.info("signal %s submitted by %s", result.session_id, current_actor())
     return submitted_message(result, "signal")
 

@@ -33,36 +33,29 @@ class SliceScheduleAlgo(TargetExecutor):
 
     slices: list[Slice]
 
-    # (the slices list it was built from, their due times, running totals of their quantities,
-    # whether the due times are in order); rebuilt when ``slices`` is replaced
-    _slice_index: tuple[list[Slice], list[datetime], list[Decimal], bool] | None = None
+    # (the slices list it was built from, their due times, running totals of their quantities),
+    # rebuilt when ``slices`` is replaced; slices are in due order (build_schedule)
+    _slice_index: tuple[list[Slice], list[datetime], list[Decimal]] | None = None
 
-    def _due(self, now: datetime) -> int | None:
-        """How many slices are due at ``now`` (a bisection), None for slices out of order."""
+    def _due(self, now: datetime) -> int:
+        """How many slices are due at ``now`` (a bisection)."""
         slices = self.slices
         index = self._slice_index
         if index is None or index[0] is not slices or len(index[1]) != len(slices):
-            dues = [piece.due for piece in slices]
             totals = list(itertools.accumulate((piece.quantity for piece in slices),
                                                initial=Decimal(0)))
-            ordered = all(a <= b for a, b in itertools.pairwise(dues))
-            index = self._slice_index = (slices, dues, totals, ordered)
-        return bisect.bisect_right(index[1], now) if index[3] else None
+            index = self._slice_index = (slices, [piece.due for piece in slices], totals)
+        return bisect.bisect_right(index[1], now)
 
     def target_quantity(self, ctx: AlgoContext) -> Decimal:
         """The base plus the slices already due."""
         count = self._due(ctx.now)
-        if count is None:
-            return self.base + sum((s.quantity for s in self.slices if s.due <= ctx.now),
-                                   Decimal(0))
         assert self._slice_index is not None
         return self.base + self._slice_index[2][count]
 
     def next_target_change(self, ctx: AlgoContext) -> datetime | None:
         """The next slice's due time (the window's end after the last one)."""
         count = self._due(ctx.now)
-        if count is None:
-            count = sum(1 for piece in self.slices if piece.due <= ctx.now)
         if count < len(self.slices):
             return self.slices[count].due
         return self.window_end(ctx)
@@ -73,11 +66,7 @@ class SliceScheduleAlgo(TargetExecutor):
             end = self.window_end(ctx)
             return end, end - ctx.now
         count = self._due(ctx.now)
-        if count is None:
-            due = [s for s in self.slices if s.due <= ctx.now]
-            current = due[-1] if due else self.slices[0]
-        else:
-            current = self.slices[count - 1] if count else self.slices[0]
+        current = self.slices[count - 1] if count else self.slices[0]
         return current.deadline, current.deadline - current.due
 
 

@@ -20,7 +20,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from typing import Any, Protocol, runtime_checkable
 
 from oms.algos.base import ChildIntent
@@ -29,6 +29,7 @@ from oms.engine.book import OrderBook
 from oms.engine.quotes import QuoteBoard
 from oms.market.calibration import CALIBRATION
 from oms.model import Fill, OrderType, ParentOrder, Side, TimeInForce
+from oms.model.filters import round_to_step
 from oms.routing import RouteRequest, RoutingDecision, SmartOrderRouter, VenueState
 from oms.snapshot import VenueView
 from oms.venues.base import Venue
@@ -201,7 +202,8 @@ class VenueRouting:
         decision = self.router.route(request, self._states(parent.symbol, parent.side,
                                                            request.quantity, now))
         step = self.venues.filters(parent.symbol).step_size
-        quantities = _exact_split(intent.quantity, [q for _, q in decision.allocations], step)
+        quantities = _exact_split(intent.quantity, [q for _, q in decision.allocations], step,
+                                  complete=decision.unallocated <= 0)
         pieces: list[RoutedPiece] = []
         for i, ((venue, _), quantity) in enumerate(zip(decision.allocations, quantities,
                                                        strict=True)):
@@ -227,25 +229,16 @@ def _marketable(intent: ChildIntent, side: Side, bid: Decimal | None,
     return bid is not None and price <= bid
 
 
-def _exact_split(total: Decimal, shares: list[float], step: Decimal) -> list[Decimal]:
-    """``shares`` as Decimals on ``step`` that sum to ``total`` exactly (the rounding left over
-    goes to the largest piece); never more than ``total``."""
+def _exact_split(total: Decimal, shares: list[float], step: Decimal,
+                 complete: bool) -> list[Decimal]:
+    """``shares`` on ``step`` as Decimals; when the router allocated all of ``total``
+    (``complete``) the rounding left over goes to the largest piece, so they sum to it exactly."""
     if not shares:
         return []
-    whole = sum(shares)
-    if whole <= 0:
-        return [_ZERO] * len(shares)
-    scale = min(1.0, float(total) / whole) if whole > float(total) else 1.0
-    pieces = []
-    for share in shares:
-        q = Decimal(repr(share * scale))
-        if step > 0:
-            q = (q / step).to_integral_value(ROUND_DOWN) * step
-        pieces.append(min(q, total))
-    assigned = sum(pieces, _ZERO)
-    target = total if whole >= float(total) * (1 - 1e-9) else assigned
-    largest = max(range(len(pieces)), key=lambda i: pieces[i])
-    pieces[largest] += target - assigned
+    pieces = [min(round_to_step(Decimal(repr(share)), step), total) for share in shares]
+    if complete:
+        largest = max(range(len(pieces)), key=pieces.__getitem__)
+        pieces[largest] += total - sum(pieces, _ZERO)
     return pieces
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +33,7 @@ class _Tally:
     notional: Decimal = _ZERO
     fees: Decimal = _ZERO
     slippage_usd: float = 0.0  # signed cost against arrival, USD
-    ack_ms: list[float] | None = None
+    ack_ms: list[float] = field(default_factory=list)
 
 
 def _arrival(parent: ParentExecution) -> Decimal | None:
@@ -48,15 +48,14 @@ def venue_section(parents: Sequence[ParentExecution]) -> list[dict[str, Any]]:
     tallies: dict[str, _Tally] = {}
     for parent in parents:
         for vc in parent.venue_children:
-            tally = tallies.setdefault(vc.venue, _Tally(ack_ms=[]))
+            tally = tallies.setdefault(vc.venue, _Tally())
             tally.children += vc.children
             tally.sent += vc.sent_quantity
-            assert tally.ack_ms is not None
             tally.ack_ms.extend(vc.ack_ms)
         arrival = _arrival(parent)
         sign = 1.0 if parent.side is Side.BUY else -1.0
         for fill in parent.fills:
-            tally = tallies.setdefault(fill.venue, _Tally(ack_ms=[]))
+            tally = tallies.setdefault(fill.venue, _Tally())
             tally.fills += 1
             tally.quantity += fill.quantity
             tally.notional += fill.notional

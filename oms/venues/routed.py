@@ -57,6 +57,32 @@ def check_routing(settings: RoutingSettings, symbols: list[str]) -> list[VenuePr
     return profiles
 
 
+def _terms(profile: VenueProfile) -> VenueTerms:
+    return VenueTerms(float(profile.maker_fee_bps), float(profile.taker_fee_bps),
+                      float(profile.latency_ms))
+
+
+def _health(settings: RoutingSettings) -> HealthSettings:
+    return HealthSettings(failures=settings.health_failures,
+                          window=timedelta(seconds=settings.health_window_s),
+                          cooldown=timedelta(seconds=settings.health_cooldown_s))
+
+
+def _paper_venues(profiles: list[VenueProfile], settings: RoutingSettings, gate: HaltGate,
+                  market: MarketData, *, base: PaperVenueSettings | None, seed: int,
+                  balances: dict[str, Decimal] | None,
+                  faults: dict[str, FaultPlan] | None = None) -> list[Venue]:
+    """One PaperVenue per profile, funded as ``settings.funding`` says."""
+    if not profiles:
+        return []
+    totals = dict(balances or {})
+    shares = (split_evenly(totals, len(profiles)) if settings.funding == "split"
+              else [totals] * len(profiles))
+    return [paper_venue_for(profile, gate, market, seed=seed, base=base,
+                            faults=(faults or {}).get(profile.name), balances=share or None)
+            for profile, share in zip(profiles, shares, strict=True)]
+
+
 def routed_paper_venues(settings: RoutingSettings, symbols: list[str], *,
                         base: PaperVenueSettings | None = None, seed: int = 7,
                         balances: dict[str, Decimal] | None = None,
@@ -66,22 +92,12 @@ def routed_paper_venues(settings: RoutingSettings, symbols: list[str], *,
     profiles = check_routing(settings, symbols)
     if settings.route != "sor":  # one venue for comparison: the account trades there alone
         profiles = [p for p in profiles if p.name == settings.route]
-    totals = dict(balances or {})
-    shares = (split_evenly(totals, len(profiles)) if settings.funding == "split"
-              else [totals] * len(profiles))
-    health = HealthSettings(failures=settings.health_failures,
-                            window=timedelta(seconds=settings.health_window_s),
-                            cooldown=timedelta(seconds=settings.health_cooldown_s))
 
     def build(gate: HaltGate, market: MarketData) -> Venue:
-        venues = [paper_venue_for(profile, gate, market, seed=seed, base=base,
-                                  faults=(faults or {}).get(profile.name),
-                                  balances=share or None)
-                  for profile, share in zip(profiles, shares, strict=True)]
-        terms = {p.name: VenueTerms(float(p.maker_fee_bps), float(p.taker_fee_bps),
-                                    float(p.latency_ms)) for p in profiles}
-        return VenueSet(gate, venues, terms=terms, health=health,
-                        split_balances=settings.funding == "split")
+        venues = _paper_venues(profiles, settings, gate, market, base=base, seed=seed,
+                               balances=balances, faults=faults)
+        return VenueSet(gate, venues, terms={p.name: _terms(p) for p in profiles},
+                        health=_health(settings), split_balances=settings.funding == "split")
 
     return build
 
@@ -93,21 +109,13 @@ def beside_paper_venues(live: Venue, settings: RoutingSettings, symbols: list[st
     as one set: the live venue keeps its own account, the paper venues are funded as in
     ``routed_paper_venues``; the live venue is told the binance profile's fees and latency. A
     paper profile of the live venue's exchange ("binance") is left out (one Binance)."""
-    paper = RoutingSettings.model_validate({
-        **settings.model_dump(), "venues": [v for v in settings.venues if v != "binance"],
-        "route": "sor"})
-    profiles = check_routing(paper, symbols) if paper.venues else []
+    profiles = [p for p in check_routing(settings, symbols) if p.name != "binance"]
     binance = resolve_profiles(["binance"])[0]
 
     def build(gate: HaltGate, market: MarketData) -> Venue:
-        shadows = (routed_paper_venues(paper, symbols, base=base, seed=seed,
-                                       balances=balances)(gate, market) if profiles else None)
-        others = list(shadows.venues.values()) if isinstance(shadows, VenueSet) else []
-        terms = {live.name: VenueTerms(float(binance.maker_fee_bps),
-                                       float(binance.taker_fee_bps), float(binance.latency_ms)),
-                 **(shadows.terms if isinstance(shadows, VenueSet) else {})}
-        return VenueSet(gate, [live, *others], terms=terms,
-                        health=shadows.health_settings if isinstance(shadows, VenueSet)
-                        else None)
+        paper = _paper_venues(profiles, settings, gate, market, base=base, seed=seed,
+                              balances=balances)
+        terms = {live.name: _terms(binance), **{p.name: _terms(p) for p in profiles}}
+        return VenueSet(gate, [live, *paper], terms=terms, health=_health(settings))
 
     return build

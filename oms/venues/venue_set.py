@@ -147,8 +147,7 @@ class VenueSet(Venue):
         self.venues: dict[str, Venue] = {v.name: v for v in venues}
         self.terms = {name: (terms or {}).get(name) or VenueTerms(10.0, 10.0, 20.0)
                       for name in names}
-        self.health_settings = health or HealthSettings()
-        self.health = {name: VenueHealth(self.health_settings) for name in names}
+        self.health = {name: VenueHealth(health or HealthSettings()) for name in names}
         self._owner: dict[str, str] = {}  # client order id -> venue name
         self._sent_at: dict[str, datetime] = {}  # awaiting an acknowledgement
         self._filters: dict[str, SymbolFilters] = {}

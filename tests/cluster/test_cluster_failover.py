@@ -41,6 +41,18 @@ def _data(binance_data: Path) -> tuple[str, ...]:
     return ("--data", str(binance_data / "klines_1m" / "BTCUSDT-1m-2024-01-01_2024-06-25.csv.gz"))
 
 
+def _close(client: CommandClient | None, database: Database | None,
+           *engines: EngineProcess | None) -> None:
+    """A test's teardown: the client, the database and every engine process started."""
+    if client is not None:
+        client.close()
+    if database is not None:
+        database.dispose()
+    for engine in engines:
+        if engine is not None:
+            engine.stop()
+
+
 def _wait_standby(engine: EngineProcess, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while "waiting" not in engine.text():
@@ -93,11 +105,7 @@ def test_kill_9_while_commands_stream_in_applies_each_exactly_once(
         assert query(url, "SELECT epoch FROM engine_leases") == [(2,)]
         print(f"killed after command {kill_at}; standby active within {took:.2f} s")
     finally:
-        client.close()
-        database.dispose()
-        active.stop()
-        if standby is not None:
-            standby.stop()
+        _close(client, database, active, standby)
 
 
 def test_kill_9_with_a_backlog_of_pending_commands_applies_each_exactly_once(
@@ -136,11 +144,7 @@ def test_kill_9_with_a_backlog_of_pending_commands_applies_each_exactly_once(
         assert sessions == {f"b{i}": 1 for i in range(120)}
         print(f"killed with {left} of 120 commands pending")
     finally:
-        client.close()
-        database.dispose()
-        active.stop()
-        if standby is not None:
-            standby.stop()
+        _close(client, database, active, standby)
 
 
 def test_a_frozen_engine_is_evicted_the_twap_completes_and_it_cannot_write(
@@ -175,11 +179,7 @@ def test_a_frozen_engine_is_evicted_the_twap_completes_and_it_cannot_write(
         assert query(url, "SELECT epoch FROM engine_leases") == [(2,)]
         print(f"SIGSTOP -> standby active in {took:.2f} s (lease timeout 1.5 s)")
     finally:
-        client.close()
-        database.dispose()
-        active.stop()
-        if standby is not None:
-            standby.stop()
+        _close(client, database, active, standby)
 
 
 def test_a_standby_with_other_settings_is_refused_with_the_differences(
@@ -193,9 +193,7 @@ def test_a_standby_with_other_settings_is_refused_with_the_differences(
         assert "speed: active=60.0 standby=30.0" in other.text()
         assert active.active()
     finally:
-        active.stop()
-        if other is not None:
-            other.stop()
+        _close(None, None, active, other)
 
 
 def test_a_write_under_a_lost_epoch_is_refused_whole(url: str) -> None:

@@ -11,7 +11,7 @@ from typing import Any, cast
 import dash
 import pytest
 from cluster_process import EngineProcess, cluster_database
-from oms_harness import until
+from oms_harness import text_of, until
 
 from components.frame import kill_switch, refresh_frame
 from oms.bootstrap import Oms
@@ -36,17 +36,6 @@ def app(tmp_path: Path) -> Iterator[dash.Dash]:
         finally:
             web.close()
             engine.stop()
-
-
-def text_of(component: Any) -> str:
-    """All text inside a Dash component tree (as tests/ui/ui_helpers.py reads it)."""
-    if component is None:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(text_of(c) for c in component)
-    return text_of(getattr(component, "children", None))
 
 
 def _has_snapshot(web: Any) -> bool:

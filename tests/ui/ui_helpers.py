@@ -11,6 +11,7 @@ from typing import Any
 
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
+from oms_harness import text_of
 
 __all__ = ["text_now", "text_of", "ticking_app", "triggered"]
 
@@ -54,12 +55,3 @@ def triggered(prop_id: str, func: Callable[..., Any], *args: Any, value: Any = N
     return copy_context().run(run)
 
 
-def text_of(component: Any) -> str:
-    """All text inside a Dash component tree."""
-    if component is None:
-        return ""
-    if isinstance(component, str | int | float):
-        return str(component)
-    if isinstance(component, list | tuple):
-        return " ".join(text_of(c) for c in component)
-    return text_of(getattr(component, "children", None))
