@@ -1,5 +1,6 @@
 """Engine throughput: market child orders through pre-trade risk, the paper venue, fills and
-persistence to a SQLite file, in a TestClock loop (no scheduler).
+persistence to a SQLite file (or the database ``database_url`` names), in a TestClock loop (no
+scheduler).
 
 ``run`` is the parametrised runner (total children, and how many parents work at once per
 symbol); ``run_once`` and ``measure`` are the figure ``oms bench`` reports, all parents
@@ -150,11 +151,12 @@ class _Feeder:
 
 def run(children: int = 20_000, *, parents_per_symbol: int | None = None,
         drain_reports: bool = False, progress: bool = True,
-        label: str = "engine children") -> EngineRun:
+        label: str = "engine children", database_url: str | None = None) -> EngineRun:
     """About ``children`` market children (20-slice one-minute TWAPs, buys and sells, the sells
     from holdings bought before the run), with at most ``parents_per_symbol`` parents of each
     symbol working at once (None: all submitted before the first tick). ``drain_reports``
-    then ticks on until every session's execution report is built, timed apart."""
+    then ticks on until every session's execution report is built, timed apart.
+    ``database_url``: an empty database to migrate and write (default a new SQLite file)."""
     if children < SLICES:
         raise ValueError(f"children={children} is fewer than one parent ({SLICES} slices)")
     if parents_per_symbol is not None and parents_per_symbol < 1:
@@ -168,7 +170,8 @@ def run(children: int = 20_000, *, parents_per_symbol: int | None = None,
     deadline_ticks = int((timedelta(minutes=10 + 2 * (waves - 1))) / TICK)
     with tempfile.TemporaryDirectory() as tmp, ExecutionHarness(
             market, start=START, symbols=plan.symbols, settings=settings, risk=_LIMITS,
-            holdings=holdings, database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
+            holdings=holdings,
+            database_url=database_url or f"sqlite:///{Path(tmp) / 'bench.db'}",
             id_token="b") as harness:
         engine = harness.engine
         feeder = _Feeder(engine, plan, parents_per_symbol)
@@ -211,9 +214,10 @@ def _drain_reports(harness: ExecutionHarness, max_ticks: int) -> float:
     return time.perf_counter() - started
 
 
-def run_once(children: int = 20_000, progress: bool = True) -> float:
+def run_once(children: int = 20_000, progress: bool = True, *,
+             database_url: str | None = None) -> float:
     """Filled children per second of one ``run`` with every parent submitted at once."""
-    return run(children, progress=progress).children_per_s
+    return run(children, progress=progress, database_url=database_url).children_per_s
 
 
 def measure(quick: bool = False, repeats: int = 3) -> dict[str, float]:
