@@ -3,51 +3,49 @@
     python -m benchmarks.cluster_fanout [--clients 50] [--seconds 20] [--workers 3]
 
 It starts the deployment the way the README's "Deployment: several processes" does, with the
-CLI only (``oms accounts add``, ``oms engine --account``, ``oms web --workers``, on a new
-database ``bench_<random>``), seeds working parents through ``POST /api/v1/rebalance``, then
-``--clients`` threads (a ``requests.Session`` each) poll the live REST endpoints round-robin
-for ``--seconds``: requests/s, latency p50/p99 per endpoint, errors (any answer but 200), and
-staleness: the age of the snapshot a client is shown, ``now - market_time`` of ``/status``
-(the engine runs at --speed 1 on the synthetic market, whose clock is the wall clock from the
-engine's start less its market build time: that offset is the least age one client sees on the
-idle stack, measured first and subtracted), and how many ticks it is behind the freshest tick
-any client had seen by then. Everything it starts is stopped, and the database dropped, also on
-failure. Prints one JSON object; the load's progress on stderr.
+CLI only (``benchmarks/cluster_stack.py``: ``oms accounts add``, ``oms engine --account``,
+``oms web --workers``, on a new database ``bench_<random>``), seeds working parents through
+``POST /api/v1/rebalance``, then ``--clients`` threads (a ``requests.Session`` each) poll the
+live REST endpoints round-robin, back to back, for ``--seconds``: requests/s, latency p50/p99
+per endpoint, errors (any answer but 200), and staleness of ``/status``:
+
+- ``age_ms``: when the answer arrives, how old its tick is (``now - market_time``; the engine
+  runs at --speed 1 on the synthetic market, whose clock is the wall clock from the engine's
+  start less its market build time: that offset is the least age one client sees on the idle
+  stack, measured first in ``age_idle_ms`` and subtracted everywhere). It includes the tick
+  interval, the engine's publish period, the web's snapshot cache and the request itself;
+  ``age_at_request_ms`` leaves the request's latency out.
+- ``ticks_behind_freshest_seen``: the freshest tick any client had received by then, minus it.
+- ``engine``: ticks seen advancing during the load against the tick rate, and the engine's
+  scheduler counts (missed ticks, errors) from ``/status`` afterwards.
+
+Prints one JSON object; the load's progress on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from benchmarks.cluster_stack import ADMIN_URL, STATUS_PATH, deployment
 from oms.progress import Progress
 
 __all__ = ["ENDPOINTS", "measure"]
 
-ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-ROOT = Path(__file__).resolve().parents[1]
 #: what a dashboard's live panels poll: the snapshot-backed status and reconciliation, and the
 #: database-backed blotters (working parents, the latest children)
-ENDPOINTS = {"status": "/api/v1/status", "reconciliation": "/api/v1/reconciliation",
+ENDPOINTS = {"status": STATUS_PATH, "reconciliation": "/api/v1/reconciliation",
              "parents_working": "/api/v1/orders?kind=parents&state=WORKING",
              "children": "/api/v1/orders?kind=children&page_size=50"}
 SEED_TARGETS = {"BTCUSDT": 3000, "ETHUSDT": 2000, "SOLUSDT": 1000}
@@ -63,84 +61,6 @@ class Sample:
     received: datetime
     tick: int | None = None
     market_time: datetime | None = None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM its process group (gunicorn and its workers, or the engine), SIGKILL if slow."""
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def _deployment(name: str, *, account: str, workers: int, tick_ms: int,
-                admin_url: str) -> Iterator[str]:
-    """A new database ``name``, its account, one engine and ``oms web``; the web's base URL."""
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    env = {**os.environ, "OMS_DATABASE_URL": url, "OMS_TICK_INTERVAL_MS": str(tick_ms),
-           "PYTHONPATH": str(ROOT)}
-    for secret in ("OMS_AUTH_USERS", "OMS_API_TOKEN"):  # loopback, unauthenticated
-        env.pop(secret, None)
-    oms = [sys.executable, "-m", "oms.cli"]
-    port = _free_port()
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    processes: list[subprocess.Popen[bytes]] = []
-    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp, contextlib.ExitStack() as logs:
-        workdir = Path(tmp)
-
-        def start(role: str, *args: str) -> None:
-            log = logs.enter_context((workdir / f"{role}.log").open("wb"))
-            processes.append(subprocess.Popen([*oms, *args], cwd=workdir, env=env, stdout=log,
-                                              stderr=subprocess.STDOUT, start_new_session=True))
-
-        try:
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            subprocess.run([*oms, "accounts", "add", account], cwd=workdir, env=env,
-                           check=True, capture_output=True, timeout=120)
-            start("engine", "engine", "--account", account, "--speed", "1")
-            start("web", "web", "--port", str(port), "--workers", str(workers),
-                  "--account", account)
-            base = f"http://127.0.0.1:{port}"
-            _wait_ready(base, processes, workdir)
-            yield base
-        finally:
-            for process in reversed(processes):
-                _stop(process)
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
-
-
-def _wait_ready(base: str, processes: list[subprocess.Popen[bytes]], workdir: Path,
-                timeout_s: float = 120.0) -> None:
-    """Until /status answers 200 (503: no engine has published yet)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        for process in processes:
-            if process.poll() is not None:
-                logs = {p.name: p.read_text(errors="replace")[-2000:] for p in
-                        workdir.glob("*.log")}
-                raise RuntimeError(f"{process.args!r} exited with {process.returncode}: {logs}")
-        with contextlib.suppress(requests.RequestException):
-            if requests.get(f"{base}{ENDPOINTS['status']}", timeout=2).status_code == 200:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"oms web at {base} did not answer 200 within {timeout_s} s")
 
 
 def _seed(base: str) -> None:
@@ -215,18 +135,27 @@ def _percentiles(values: list[float], digits: int = 1) -> dict[str, float | int]
             "max": round(ordered[-1], digits)}
 
 
-def _ages_ms(samples: list[Sample]) -> list[float]:
-    return [(s.received - s.market_time).total_seconds() * 1000 for s in samples
+def _ages_ms(samples: list[Sample], *, at_request: bool = False) -> list[float]:
+    """``received - market_time`` (or from when the request was sent), in ms."""
+    return [(s.received - s.market_time).total_seconds() * 1000
+            - (s.latency_ms if at_request else 0.0) for s in samples
             if s.market_time is not None]
+
+
+def _engine_after(base: str, status: list[Sample], wall: float, tick_ms: int) -> dict[str, Any]:
+    """Whether the engine kept its tick rate under the load, and its scheduler's counts."""
+    ticks = [s.tick for s in status if s.tick is not None]
+    body = requests.get(f"{base}{STATUS_PATH}", timeout=30).json()
+    return {"ticks_seen_during_load": (max(ticks) - min(ticks)) if ticks else 0,
+            "ticks_expected": int(wall * 1000 / tick_ms), **body["engine"]}
 
 
 def _ticks_behind(samples: list[Sample]) -> list[float]:
     """Per /status answer: the freshest tick any client had received by then, minus its own."""
     freshest, behind = -1, []
-    for sample in sorted((s for s in samples if s.tick is not None), key=lambda s: s.received):
-        assert sample.tick is not None
-        freshest = max(freshest, sample.tick)
-        behind.append(float(freshest - sample.tick))
+    for _, tick in sorted((s.received, s.tick) for s in samples if s.tick is not None):
+        freshest = max(freshest, tick)
+        behind.append(float(freshest - tick))
     return behind
 
 
@@ -237,12 +166,14 @@ def measure(clients: int = 50, seconds: float = 20.0, *, workers: int = 3, tick_
     if clients < 1 or seconds <= 0:
         raise ValueError(f"clients={clients} and seconds={seconds} must be positive")
     names = list(ENDPOINTS)
+    load_before = os.getloadavg()[0]
     database = f"bench_{uuid.uuid4().hex[:12]}"
-    with _deployment(database, account=account, workers=workers, tick_ms=tick_ms,
+    with deployment(database, account=account, workers=workers, tick_ms=tick_ms,
                      admin_url=admin_url) as base:
         _seed(base)
         idle, _, _ = _load(base, 1, idle_seconds, ["status"], progress=False)
         samples, wall, cpu = _load(base, clients, seconds, names, progress)
+        engine = _engine_after(base, [s for s in samples if s.error is None], wall, tick_ms)
     idle_ages = _ages_ms([s for s in idle if s.error is None])
     floor = min(idle_ages) if idle_ages else 0.0
     errors = [s for s in samples if s.error is not None]
@@ -265,10 +196,15 @@ def measure(clients: int = 50, seconds: float = 20.0, *, workers: int = 3, tick_
         "staleness": {
             "clock_offset_ms": round(floor, 1),
             "age_ms": _percentiles([a - floor for a in _ages_ms(answered)]),
+            "age_at_request_ms": _percentiles([a - floor for a in
+                                               _ages_ms(answered, at_request=True)]),
             "age_idle_ms": _percentiles([a - floor for a in idle_ages]),
             "ticks_behind_freshest_seen": _percentiles(_ticks_behind(answered), 0)},
-        "client_cpu_cores": round(cpu / wall, 2), "machine_cpus": os.cpu_count(),
-        "database": database}}
+        "engine": engine, "client_cpu_cores": round(cpu / wall, 2),
+        "machine_cpus": os.cpu_count(), "database": database,
+        # the machine is shared: its load when the figures were taken
+        "load_average_1m": {"before": round(load_before, 2),
+                            "after": round(os.getloadavg()[0], 2)}}}
 
 
 def main() -> None:
