@@ -13,8 +13,7 @@ per endpoint, errors (any answer but 200), and staleness of ``/status``:
   runs at --speed 1 on the synthetic market, whose clock is the wall clock from the engine's
   start less its market build time: that offset is the least age one client sees on the idle
   stack, measured first in ``age_idle_ms`` and subtracted everywhere). It includes the tick
-  interval, the engine's publish period, the web's snapshot cache and the request itself;
-  ``age_at_request_ms`` leaves the request's latency out.
+  interval, the engine's publish period, the web's snapshot cache and the request itself.
 - ``ticks_behind_freshest_seen``: the freshest tick any client had received by then, minus it.
 - ``engine``: ticks seen advancing during the load against the tick rate, and the engine's
   scheduler counts (missed ticks, errors) from ``/status`` afterwards.
@@ -135,10 +134,9 @@ def _percentiles(values: list[float], digits: int = 1) -> dict[str, float | int]
             "max": round(ordered[-1], digits)}
 
 
-def _ages_ms(samples: list[Sample], *, at_request: bool = False) -> list[float]:
-    """``received - market_time`` (or from when the request was sent), in ms."""
-    return [(s.received - s.market_time).total_seconds() * 1000
-            - (s.latency_ms if at_request else 0.0) for s in samples
+def _ages_ms(samples: list[Sample]) -> list[float]:
+    """``received - market_time`` of each /status answer, in ms."""
+    return [(s.received - s.market_time).total_seconds() * 1000 for s in samples
             if s.market_time is not None]
 
 
@@ -196,8 +194,6 @@ def measure(clients: int = 50, seconds: float = 20.0, *, workers: int = 3, tick_
         "staleness": {
             "clock_offset_ms": round(floor, 1),
             "age_ms": _percentiles([a - floor for a in _ages_ms(answered)]),
-            "age_at_request_ms": _percentiles([a - floor for a in
-                                               _ages_ms(answered, at_request=True)]),
             "age_idle_ms": _percentiles([a - floor for a in idle_ages]),
             "ticks_behind_freshest_seen": _percentiles(_ticks_behind(answered), 0)},
         "engine": engine, "client_cpu_cores": round(cpu / wall, 2),

@@ -75,8 +75,11 @@ def deployment(name: str, *, account: str, workers: int, tick_ms: int,
         try:
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
-            subprocess.run([*oms, "accounts", "add", account], cwd=workdir, env=env,
-                           check=True, capture_output=True, timeout=120)
+            added = subprocess.run([*oms, "accounts", "add", account], cwd=workdir, env=env,
+                                   capture_output=True, text=True, timeout=120)
+            if added.returncode != 0:
+                raise RuntimeError(f"oms accounts add {account} exited with "
+                                   f"{added.returncode}: {added.stderr[-2000:]}")
             start("engine", "engine", "--account", account, "--speed", "1")
             start("web", "web", "--port", str(port), "--workers", str(workers),
                   "--account", account)

@@ -1,8 +1,10 @@
-"""Engine throughput on SQLite vs PostgreSQL: the workload of ``benchmarks/engine_bench.py``
-(market children through risk, the paper venue, fills and the database; the figure
-engine_child_orders_per_s) on a new SQLite file and on a new local PostgreSQL database per
-repetition, the two interleaved; medians of children/s, their ratio, and the share of the run's
-wall time spent in ``Repository.write`` (the engine's one transaction per tick).
+"""Engine throughput on SQLite vs PostgreSQL, the same workload on the same machine.
+
+The workload of ``benchmarks/engine_bench.py`` (market children through risk, the paper venue,
+fills and the database; the figure engine_child_orders_per_s) runs on a new SQLite file and on
+a new local PostgreSQL database per repetition, the two interleaved: medians of children/s,
+their ratio, and the share of the run's wall time spent in ``Repository.write`` (the engine's
+one transaction per tick).
 
     python -m benchmarks.db_throughput [--children 20000] [--repeats 3]
 
@@ -43,14 +45,18 @@ _SERVER_SETTINGS = ("server_version", "synchronous_commit", "fsync", "shared_buf
 
 
 @contextlib.contextmanager
-def _postgres_database(admin_url: str, name: str) -> Iterator[str]:
-    """A new empty database ``name`` on the server of ``admin_url``, dropped afterwards."""
+def _postgres_database(admin_url: str, name: str, options: str | None) -> Iterator[str]:
+    """A new empty database ``name`` on the server of ``admin_url``, dropped afterwards; its
+    URL carries libpq ``options`` if given (e.g. ``-c synchronous_commit=off``)."""
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         try:
-            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+            url = make_url(admin_url).set(database=name)
+            if options:
+                url = url.update_query_dict({"options": options})
+            yield url.render_as_string(hide_password=False)
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -120,9 +126,9 @@ def _server_settings(admin_url: str) -> dict[str, str]:
 
 
 def measure(children: int = 20_000, repeats: int = 3, *, admin_url: str = ADMIN_URL,
-            progress: bool = True) -> dict[str, Any]:
+            pg_options: str | None = None, progress: bool = True) -> dict[str, Any]:
     """The figures (see the module docstring); SQLite and PostgreSQL runs alternate, so a
-    machine's drift falls on both."""
+    machine's drift falls on both. ``pg_options``: libpq options of the engine's sessions."""
     if repeats < 1:
         raise ValueError(f"repeats={repeats} must be at least 1")
     load_before = os.getloadavg()[0]
@@ -131,7 +137,7 @@ def measure(children: int = 20_000, repeats: int = 3, *, admin_url: str = ADMIN_
     databases = [f"bench_{uuid.uuid4().hex[:12]}" for _ in range(repeats)]
     for i in range(repeats):
         sqlite_runs.append(_one(children, None, f"sqlite {i + 1}/{repeats}", progress))
-        with _postgres_database(admin_url, databases[i]) as url:
+        with _postgres_database(admin_url, databases[i], pg_options) as url:
             postgres_runs.append(_one(children, url, f"postgresql {i + 1}/{repeats}", progress))
     sqlite, postgres = _summary(sqlite_runs), _summary(postgres_runs)
     return {"db_throughput": {
@@ -141,7 +147,8 @@ def measure(children: int = 20_000, repeats: int = 3, *, admin_url: str = ADMIN_
         "postgresql": {**postgres, "write_path": "SQLAlchemy Core executemany -> psycopg 3 "
                                                  "pipelined executemany, one statement per row "
                                                  "(INSERT, UPDATE by key, ON CONFLICT upsert)",
-                       "server": _server_settings(admin_url), "databases": databases},
+                       "server": _server_settings(admin_url), "session_options": pg_options,
+                       "databases": databases},
         "postgresql_over_sqlite": round(postgres["children_per_s_median"]
                                         / sqlite["children_per_s_median"], 3),
         "load_average_1m": {"before": round(load_before, 2),
@@ -160,10 +167,14 @@ def main() -> None:
     parser.add_argument("--admin-url", default=ADMIN_URL,
                         help=f"a PostgreSQL database to create the bench databases from "
                              f"(default {ADMIN_URL})")
+    parser.add_argument("--pg-options", default=None, metavar="OPTIONS",
+                        help="libpq options for the engine's PostgreSQL sessions, e.g. "
+                             "'-c synchronous_commit=off' (what durability costs)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     args = parser.parse_args()
     print(json.dumps(measure(args.children, args.repeats, admin_url=args.admin_url,
-                             progress=not args.no_progress), indent=2))
+                             pg_options=args.pg_options, progress=not args.no_progress),
+                     indent=2))
 
 
 if __name__ == "__main__":
