@@ -85,9 +85,12 @@ def _get(session: requests.Session, base: str, endpoint: str) -> Sample:
                       received)
     if endpoint != "status":
         return Sample(endpoint, latency_ms, None, received)
-    status = json.loads(body)
-    return Sample(endpoint, latency_ms, None, received, int(status["tick"]),
-                  datetime.fromisoformat(status["market_time"]))
+    try:
+        status = json.loads(body)
+        return Sample(endpoint, latency_ms, None, received, int(status["tick"]),
+                      datetime.fromisoformat(status["market_time"]))
+    except (ValueError, KeyError, TypeError) as exc:  # an answer without its tick is an error
+        return Sample(endpoint, latency_ms, f"bad /status body: {exc!r:.200}", received)
 
 
 def _poll(base: str, endpoints: list[str], offset: int, until: list[float],
