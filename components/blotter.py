@@ -168,6 +168,7 @@ def blotter(grid_id: str, columns: list[dict[str, Any]], row_id: str, *, box_id:
             "paginationPageSizeSelector": False, "rowHeight": 26, "headerHeight": 28,
             "tooltipShowDelay": 300,
             "animateRows": False, "suppressCellFocus": True,
+            "suppressNoRowsOverlay": True,  # our note says it (AG Grid's would overlap it)
             "theme": {"function": "omsTheme(themeQuartz)"},
         },
         className="blotter", style={"height": height, "width": "100%"})
