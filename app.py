@@ -19,6 +19,7 @@ from oms.api import install_api
 from oms.auth import auth_configured, install_security
 from oms.bootstrap import Oms, build_oms
 from oms.config import Settings
+from oms.directory import DIRECTORY_KEY, OmsDirectory, SingleAccount
 from oms.errors import ConfigError
 from oms.metrics import install_metrics
 from oms.server import create_server
@@ -27,7 +28,8 @@ __all__ = ["PAGE_MODULES", "create_app", "is_loopback", "serve"]
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent
-PAGE_MODULES = ("pages.overview", "pages.rebalance", "pages.orders", "pages.tca", "pages.risk")
+PAGE_MODULES = ("pages.overview", "pages.rebalance", "pages.orders", "pages.tca", "pages.risk",
+                "pages.accounts")
 
 
 class _PageModule(Protocol):
@@ -35,19 +37,24 @@ class _PageModule(Protocol):
 
 
 def create_app(settings: Settings, oms: Oms | None = None, *,
-               start_engine: bool = True) -> dash.Dash:
-    """Build the Dash app around ``oms`` (built from ``settings`` when not given).
+               directory: OmsDirectory | None = None, start_engine: bool = True) -> dash.Dash:
+    """Build the Dash app around ``oms`` (built from ``settings`` when not given), or around
+    the accounts of ``directory`` (a web worker of the split deployment).
 
-    The OMS is stored in the Flask config (``server.config["OMS"]``) where callbacks and the
-    REST API find it; ``start_engine`` starts the scheduler that ticks the engine.
+    The directory is stored in the Flask config (``server.config["OMS_DIRECTORY"]``) where
+    callbacks and the REST API find the OMS of each request's account (oms.directory), the
+    default account's OMS as ``server.config["OMS"]``;
+    ``start_engine`` starts the scheduler that ticks the default account's engine.
     """
-    if oms is None:
-        oms = build_oms(settings)
+    if directory is None:
+        directory = SingleAccount(oms if oms is not None else build_oms(settings))
+    oms = directory.get(directory.default)
     app = dash.Dash(
         __name__, use_pages=True, pages_folder="", assets_folder=str(ROOT / "assets"),
         title="DipMaster OMS", update_title="", suppress_callback_exceptions=True,
         serve_locally=True)
     server = app.server
+    server.config[DIRECTORY_KEY] = directory
     server.config[OMS_KEY] = oms
     server.config["JSON_SORT_KEYS"] = False
     install_security(server, settings)

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
-from oms.cluster.accounts import add_account
+from oms.cluster.accounts import account_url, add_account
 from oms.cluster.client import CommandClient
 from oms.cluster.remote import build_web_oms
 from oms.commands import Resume
@@ -91,12 +91,14 @@ def measure(commands: int = 300, tick_ms: int = 50, kills: int = 50) -> dict[str
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     workdir = Path(tempfile.mkdtemp(prefix="oms-cluster-bench-"))
     processes: list[subprocess.Popen[bytes]] = []
-    database = Database(url)
+    registry = Database(url)
+    own = account_url(url, "main")  # the account's tables: commands, lease, snapshot
+    database = Database(own)
     try:
-        add_account(database, "main")
+        add_account(registry, "main")
         active = _engine(url, workdir, tick_ms)
         processes.append(active)
-        _wait(lambda: _holder_pid(url) == active.pid)
+        _wait(lambda: _holder_pid(own) == active.pid)
         client = CommandClient(database)
         time.sleep(1.0)  # the first ticks (recovery, first snapshot) are not the steady state
         round_trips = []
@@ -104,7 +106,7 @@ def measure(commands: int = 300, tick_ms: int = 50, kills: int = 50) -> dict[str
             started = time.perf_counter()
             client.call("main", Resume("bench"))
             round_trips.append((time.perf_counter() - started) * 1000)
-        web = build_web_oms(Settings(database_url=url))
+        web = build_web_oms(Settings(database_url=own))
         kill_answers = []
         for i in range(kills):
             started = time.perf_counter()
@@ -121,9 +123,9 @@ def measure(commands: int = 300, tick_ms: int = 50, kills: int = 50) -> dict[str
         killed, killed_at = time.perf_counter(), datetime.now(UTC)
         active.send_signal(signal.SIGKILL)
         active.wait()
-        _wait(lambda: _holder_pid(url) == standby.pid)
+        _wait(lambda: _holder_pid(own) == standby.pid)
         holds = (time.perf_counter() - killed) * 1000
-        _wait(lambda: _snapshot_at(url) > killed_at)
+        _wait(lambda: _snapshot_at(own) > killed_at)
         serving = (time.perf_counter() - killed) * 1000
         client.close()
         return {"cluster": {
@@ -139,6 +141,7 @@ def measure(commands: int = 300, tick_ms: int = 50, kills: int = 50) -> dict[str
                 process.kill()
                 process.wait()
         database.dispose()
+        registry.dispose()
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -1,5 +1,6 @@
-"""Where callbacks find the OMS: the Flask app config of the current request (set by
-``create_app``), so pages keep no module-level mutable state and each app is isolated."""
+"""Where callbacks find the OMS: the account directory in the Flask app config of the current
+request (set by ``create_app``; oms.directory picks the request's account), so pages keep no
+module-level mutable state and each app is isolated."""
 
 from __future__ import annotations
 
@@ -8,21 +9,16 @@ from typing import TYPE_CHECKING
 import flask
 
 from oms.auth import USER_KEY
+from oms.directory import DEFAULT_KEY, current_directory, current_oms
 
 if TYPE_CHECKING:
-    from oms.bootstrap import Oms
     from oms.runtime import EngineHealth
     from oms.service import OmsService
 
-__all__ = ["OMS_KEY", "USER_KEY", "current_actor", "current_oms", "engine_health", "service"]
+__all__ = ["OMS_KEY", "USER_KEY", "current_actor", "current_directory", "current_oms",
+           "engine_health", "service"]
 
-OMS_KEY = "OMS"
-
-
-def current_oms() -> Oms:
-    """The Oms of the app serving the current request (or pushed app context in tests)."""
-    oms: Oms = flask.current_app.config[OMS_KEY]
-    return oms
+OMS_KEY = DEFAULT_KEY
 
 
 def service() -> OmsService:

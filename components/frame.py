@@ -8,15 +8,17 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import dash
-from dash import Input, Output, dcc, html
+from dash import Input, Output, State, dcc, html
 
 from components import ids
 from components.alerts import alerts_centre, register_alert_callbacks
-from components.context import current_actor, current_oms, engine_health, service
+from components.context import current_actor, current_directory
 from components.format import fmt_time
 from components.inputs import clicks_value
+from oms.directory import ACCOUNT_ARG, ACCOUNT_COOKIE, requested_account
 from oms.errors import OmsError, PersistenceError, ValidationError
 
 if TYPE_CHECKING:
@@ -24,11 +26,12 @@ if TYPE_CHECKING:
     from oms.snapshot import EngineSnapshot
 
 __all__ = ["NAV", "FrameView", "frame_layout", "frame_view", "kill_switch", "refresh_frame",
-           "register_frame_callbacks"]
+           "register_frame_callbacks", "switch_account"]
 
 log = logging.getLogger(__name__)
 NAV = (("Overview", "/"), ("Rebalance", "/rebalance"), ("Orders", "/orders"), ("TCA", "/tca"),
-       ("Risk", "/risk"))
+       ("Risk", "/risk"), ("Accounts", "/accounts"))
+ACCOUNT_COOKIE_MAX_AGE_S = 365 * 24 * 3600
 BREAKER_LABELS = {"high_slippage": "SLIP", "high_rejection": "REJ", "high_latency": "LAT",
                   "market_stress": "STRESS"}
 STALE_AFTER_S = 5.0
@@ -116,6 +119,11 @@ def frame_layout(content: Any) -> html.Div:
         html.Div([html.Span("◆", className="brand-mark"), html.Span("DipMaster OMS")],
                  className="brand"),
         html.Nav(nav, className="nav"),
+        html.Div(dcc.Dropdown(id=ids.ACCOUNT_SWITCHER, options=[], value=None,
+                              clearable=False, searchable=False, placeholder="account",
+                              className="dropdown"),
+                 id=ids.ACCOUNT_PICK, className="account-pick single",
+                 title="the account every page shows; the kill switch halts it"),
         html.Div(className="topbar-status", children=[
             html.Span("…", id=ids.TRADING_STATE, className="state-badge"),
             html.Span("", id=ids.HALT_REASON, className="halt-reason"),
@@ -130,6 +138,7 @@ def frame_layout(content: Any) -> html.Div:
     ])
     return html.Div(className="app-root", children=[
         dcc.Interval(id=ids.LIVE_INTERVAL, interval=1000, n_intervals=0),
+        dcc.Location(id=ids.ACCOUNT_RELOAD, refresh=True),
         dcc.Store(id=ids.FRAME_ACTION),
         dcc.Store(id=ids.EQUITY_POINT),
         header,
@@ -148,11 +157,16 @@ def _action_error(action: Any, state: str) -> str:
     return f"{action['error'][:300]} "
 
 
-def refresh_frame(_n: int | None, action: Any) -> tuple[Any, ...]:
-    """Live refresh of the frame (every second and right after a frame action)."""
-    oms = current_oms()
+def refresh_frame(_n: int | None, action: Any, shown_account: Any = None) -> tuple[Any, ...]:
+    """Live refresh of the frame (every second and right after a frame action); the account
+    switcher's choices, and its value when another tab chose another account."""
+    directory = current_directory()
+    account = requested_account(directory)
+    names = directory.names()
+    options = [{"label": name, "value": name} for name in names]
+    oms = directory.get(account)
     gate = oms.service.gate
-    view = frame_view(oms.service.snapshot(), engine_health(), halted_now=gate.is_halted,
+    view = frame_view(oms.service.snapshot(), oms.runtime.health(), halted_now=gate.is_halted,
                       gate_reason=gate.reason, speed=oms.settings.speed)
     notice = _action_error(action, view.state) + view.notice
     breaker_out: list[Any] = []
@@ -160,13 +174,32 @@ def refresh_frame(_n: int | None, action: Any) -> tuple[Any, ...]:
         shown, tip = view.breakers[name]
         breaker_out += [shown, f"chip chip-{shown.lower()}", tip]
     return (view.state, view.state_class, view.halt_reason, *breaker_out, view.clock,
-            view.health, view.health_class, notice.strip())
+            view.health, view.health_class, options,
+            dash.no_update if shown_account == account else account,
+            "account-pick single" if len(names) < 2 else "account-pick",
+            notice.strip())
 
 
-def kill_switch(n_clicks: Any) -> dict[str, Any]:
+def switch_account(chosen: Any, path: Any) -> str:
+    """The switcher chose an account: remember it (a cookie, every tab of this browser) and
+    reload the page on it. A name this server does not serve changes nothing."""
+    directory = current_directory()
+    if not isinstance(chosen, str) or chosen == requested_account(directory) \
+            or chosen not in directory.names():
+        raise dash.exceptions.PreventUpdate
+    dash.callback_context.response.set_cookie(
+        ACCOUNT_COOKIE, chosen, max_age=ACCOUNT_COOKIE_MAX_AGE_S, path="/", httponly=True,
+        samesite="Strict")
+    page = path if isinstance(path, str) and path.startswith("/") else "/"
+    return f"{page}?{urlencode({ACCOUNT_ARG: chosen})}"
+
+
+def kill_switch(n_clicks: Any, shown_account: Any = None) -> dict[str, Any]:
     """Halt at once (the gate closes in this thread), commit the halt, queue the cancel-all;
     the frame refreshes right away (HALTED and the banner come from the gate, not from this
-    click). A halt in force but not durable, or a malformed click, is shown in the banner."""
+    click). A halt in force but not durable, or a malformed click, is shown in the banner.
+    It halts the account the switcher shows (``shown_account``), whichever another tab chose
+    since."""
     at = datetime.now(UTC).isoformat()
     try:
         clicks = clicks_value(n_clicks)
@@ -175,8 +208,11 @@ def kill_switch(n_clicks: Any) -> dict[str, Any]:
     if not clicks:
         raise dash.exceptions.PreventUpdate
     actor = current_actor()
+    directory = current_directory()
+    account = shown_account if isinstance(shown_account, str) \
+        and shown_account in directory.names() else requested_account(directory)
     try:
-        service().kill("kill switch (dashboard)", actor=actor)
+        directory.get(account).service.kill("kill switch (dashboard)", actor=actor)
     except PersistenceError as exc:  # the halt is in force, only its commit failed
         return {"action": "kill", "by": actor, "at": at, "clicks": clicks, "halted": True,
                 "error": f"KILL NOT YET DURABLE: {exc}."}
@@ -195,9 +231,15 @@ def register_frame_callbacks(app: dash.Dash) -> None:
                     Output(f"{component_id}-chip", "className"),
                     Output(f"{component_id}-chip", "title")]
     outputs += [Output(ids.VENUE_CLOCK, "children"), Output(ids.ENGINE_HEALTH, "children"),
-                Output(ids.ENGINE_HEALTH, "className"), Output(ids.FRAME_NOTICE, "children")]
+                Output(ids.ENGINE_HEALTH, "className"),
+                Output(ids.ACCOUNT_SWITCHER, "options"), Output(ids.ACCOUNT_SWITCHER, "value"),
+                Output(ids.ACCOUNT_PICK, "className"), Output(ids.FRAME_NOTICE, "children")]
     app.callback(outputs, Input(ids.LIVE_INTERVAL, "n_intervals"),
-                 Input(ids.FRAME_ACTION, "data"))(refresh_frame)
+                 Input(ids.FRAME_ACTION, "data"),
+                 State(ids.ACCOUNT_SWITCHER, "value"))(refresh_frame)
+    app.callback(Output(ids.ACCOUNT_RELOAD, "href"), Input(ids.ACCOUNT_SWITCHER, "value"),
+                 State(ids.ACCOUNT_RELOAD, "pathname"),
+                 prevent_initial_call=True)(switch_account)
     app.callback(Output(ids.FRAME_ACTION, "data"), Input(ids.KILL_SWITCH, "n_clicks"),
-                 prevent_initial_call=True)(kill_switch)
+                 State(ids.ACCOUNT_SWITCHER, "value"), prevent_initial_call=True)(kill_switch)
     register_alert_callbacks(app)

@@ -4,7 +4,11 @@ repository rely on it): keep those values exactly. The rest are ours and may cha
 from __future__ import annotations
 
 __all__ = [
+    "ACCOUNTS_TABLE",
+    "ACCOUNT_PICK",
+    "ACCOUNT_RELOAD",
     "ACCOUNT_STRIP",
+    "ACCOUNT_SWITCHER",
     "ALERTS_BADGE",
     "ALERTS_BUTTON",
     "ALERTS_FOOTER",
@@ -143,6 +147,10 @@ VENUE_CLOCK = "venue-clock"
 ENGINE_HEALTH = "engine-health"
 HALT_REASON = "halt-reason"
 ACCOUNT_STRIP = "account-strip"
+ACCOUNT_SWITCHER = "account-switcher"  # the frame's account choice (every page)
+ACCOUNT_PICK = "account-pick"  # its box (hidden while the server has one account)
+ACCOUNT_RELOAD = "account-reload"  # reloads the page once the switcher chose another account
+ACCOUNTS_TABLE = "accounts-table"  # /accounts: the all-accounts overview
 EQUITY_POINT = "equity-point"
 ALERTS_BUTTON = "alerts-button"  # the notification centre (components/alerts.py)
 ALERTS_BADGE = "alerts-badge"

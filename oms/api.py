@@ -1,9 +1,12 @@
 """REST API under /api/v1 on the dashboard's Flask server: JSON in, JSON out.
 
-Routes: GET status, GET orders, POST rebalance, POST signals, POST kill, POST resume,
-POST orders/<parent_id>/cancel, POST orders/<parent_id>/resubmit, GET reports/<session_id>
-(and its fills as CSV), GET reconciliation, POST reconciliation/<mismatch_id>/resolve,
-GET openapi.json (the OpenAPI 3.1 document, ``oms.openapi``) and GET docs (its page).
+Every route takes ``?account=NAME`` (oms.directory: the account it acts on; an unknown one is
+a 404 naming it; without it, the dashboard's chosen account or the default one). Routes: GET
+status, GET accounts (the all-accounts overview), GET orders, POST rebalance, POST signals,
+POST kill, POST resume, POST orders/<parent_id>/cancel, POST orders/<parent_id>/resubmit,
+GET reports/<session_id> (and its fills as CSV), GET reconciliation,
+POST reconciliation/<mismatch_id>/resolve, GET openapi.json (the OpenAPI 3.1 document,
+``oms.openapi``) and GET docs (its page).
 Bodies are parsed and answers serialized through the pydantic models of ``oms.api_models``.
 Errors are 4xx JSON bodies ``{"error": ..., "errors": [{"field", "message"}]}``; a request is
 validated whole before anything is queued, so nothing is half-applied. Authentication, the Host
@@ -29,8 +32,10 @@ from pydantic import BaseModel
 from werkzeug.exceptions import HTTPException
 
 from oms import api_models as m
+from oms.accounts_overview import accounts_overview
 from oms.api_docs import docs_html
 from oms.auth import USER_KEY
+from oms.directory import ACCOUNT_ARG, current_directory, current_oms
 from oms.errors import (
     FieldError,
     NotFound,
@@ -79,8 +84,8 @@ def _error(status: int, errors: list[FieldError]) -> flask.Response:
 
 
 def _service() -> OmsService:
-    service: OmsService = flask.current_app.config["OMS"].service
-    return service
+    """The service of the request's account (``?account=NAME``; NotFound: 404 naming it)."""
+    return current_oms().service
 
 
 def _actor() -> str:
@@ -114,12 +119,20 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def _handled(func: F) -> F:
-    """Translate the OMS exception tree into JSON errors."""
+_ONLY_ACCOUNT = frozenset({ACCOUNT_ARG})
+
+
+def _handled(func: F, query: frozenset[str] | None = _ONLY_ACCOUNT) -> F:
+    """Translate the OMS exception tree into JSON errors; a query argument not in ``query``
+    is a 422 naming it (None: the view checks its own)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
+            unknown = sorted(set(flask.request.args) - query) if query is not None else []
+            if unknown:
+                raise ValidationError([FieldError(k[:64], "unknown query parameter")
+                                       for k in unknown])
             return func(*args, **kwargs)
         except NotFound as exc:
             return _error(404, exc.errors)
@@ -143,8 +156,9 @@ def _status() -> flask.Response:
     service = _service()
     snap = service.snapshot()
     gate = service.gate
-    health = flask.current_app.config["OMS"].runtime.health()
+    health = current_oms().runtime.health()
     return _reply(m.StatusBody, {
+        "account": service.settings.account,
         "trading_state": "HALTED" if gate.is_halted else snap.trading_state,
         "halt_reason": gate.reason if gate.is_halted else snap.halt_reason,
         "market_time": snap.ts, "tick": snap.tick, "venue": snap.venue,
@@ -164,7 +178,7 @@ def _orders() -> flask.Response:
     if kind not in ("parents", "children"):
         raise ValidationError(FieldError("kind", f"must be parents or children, got {kind!r}"))
     allowed = ({"kind", "page", "page_size", "state", "symbol", "session_id"} if kind == "parents"
-               else {"kind", "page", "page_size", "state", "symbol", "parent_id"})
+               else {"kind", "page", "page_size", "state", "symbol", "parent_id"}) | {ACCOUNT_ARG}
     unknown = sorted(set(args) - allowed)
     if unknown:
         raise ValidationError([FieldError(k, "unknown query parameter") for k in unknown])
@@ -291,6 +305,11 @@ def _report_csv(session_id: str) -> flask.Response:
         "Content-Disposition": f'attachment; filename="fills-{session_id}.csv"'})
 
 
+def _accounts() -> flask.Response:
+    """Every account served: engine, trading state, equity and working parents."""
+    return _reply(m.AccountsList, {"accounts": accounts_overview(current_directory())})
+
+
 def _openapi() -> flask.Response:
     """The OpenAPI 3.1 document of this API (oms.openapi)."""
     return flask.jsonify(openapi_document())
@@ -303,7 +322,7 @@ def _docs() -> flask.Response:
 
 _RESOLVE_PATH = re.compile(r"reconciliation/[^/]+/resolve")
 _STATIC_ROUTES = {"status": "GET", "orders": "GET", "rebalance": "POST", "signals": "POST",
-                  "kill": "POST", "resume": "POST", "reconciliation": "GET",
+                  "kill": "POST", "resume": "POST", "reconciliation": "GET", "accounts": "GET",
                   "openapi.json": "GET", "docs": "GET"}
 
 
@@ -327,8 +346,10 @@ def _http_error(exc: HTTPException) -> flask.Response | HTTPException:
 def api_blueprint() -> flask.Blueprint:
     """A fresh blueprint (one per app, so each test app is isolated)."""
     bp = flask.Blueprint("oms_api", __name__, url_prefix=API_PREFIX)
+    own_query = {"orders", "openapi", "docs", "accounts"}  # check theirs, or take none
     routes: list[tuple[str, str, Callable[..., Any], list[str]]] = [
         ("/status", "status", _status, ["GET"]),
+        ("/accounts", "accounts", _accounts, ["GET"]),
         ("/orders", "orders", _orders, ["GET"]),
         ("/rebalance", "rebalance", _rebalance, ["POST"]),
         ("/signals", "signals", _signal, ["POST"]),
@@ -344,7 +365,9 @@ def api_blueprint() -> flask.Blueprint:
         ("/docs", "docs", _docs, ["GET"]),
     ]
     for rule, endpoint, view, methods in routes:
-        bp.add_url_rule(rule, endpoint, _handled(view), methods=methods)
+        bp.add_url_rule(rule, endpoint,
+                        _handled(view, None if endpoint in own_query else _ONLY_ACCOUNT),
+                        methods=methods)
     # Without this the dashboard's catch-all page route would answer unknown API paths.
     bp.add_url_rule("/<path:path>", "not_found", _not_found,
                     methods=["GET", "POST", "PUT", "PATCH", "DELETE"])

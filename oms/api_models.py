@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from oms.api_responses import (
     RESPONSE_MODELS,
+    AccountsList,
     CancelAccepted,
     DryRunEstimate,
     EngineHealth,
@@ -27,6 +28,7 @@ from oms.api_responses import (
     OrdersPage,
     ParentSummary,
     PositionSummary,
+    Queued,
     ReconciliationView,
     ReportBody,
     ResolveResult,
@@ -38,12 +40,12 @@ from oms.api_responses import (
 from oms.errors import FieldError, ValidationError
 
 __all__ = [
-    "MAX_PAGE", "MAX_PAGE_SIZE", "REQUEST_MODELS", "RESPONSE_MODELS", "CancelAccepted",
-    "CancelRequest", "DryRunEstimate", "EngineHealth", "ErrorBody", "FieldProblem",
-    "KillNotDurable", "KillRequest", "KillResult", "OrdersPage", "ParentSummary",
-    "PositionSummary", "RebalanceRequest", "ReconciliationView", "ReportBody", "ResolveRequest",
-    "ResolveResult", "ResubmitRequest", "ResubmitResult", "ResumeRequest", "ResumeResult",
-    "SignalRequest", "StatusBody", "SubmitResult", "parse_body",
+    "MAX_PAGE", "MAX_PAGE_SIZE", "REQUEST_MODELS", "RESPONSE_MODELS", "AccountsList",
+    "CancelAccepted", "CancelRequest", "DryRunEstimate", "EngineHealth", "ErrorBody",
+    "FieldProblem", "KillNotDurable", "KillRequest", "KillResult", "OrdersPage", "ParentSummary",
+    "PositionSummary", "Queued", "RebalanceRequest", "ReconciliationView", "ReportBody",
+    "ResolveRequest", "ResolveResult", "ResubmitRequest", "ResubmitResult", "ResumeRequest",
+    "ResumeResult", "SignalRequest", "StatusBody", "SubmitResult", "parse_body",
 ]
 
 MAX_PAGE = 10_000_000

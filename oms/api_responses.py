@@ -12,10 +12,10 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
-    "RESPONSE_MODELS", "CancelAccepted", "DryRunEstimate", "EngineHealth", "ErrorBody",
-    "FieldProblem", "KillNotDurable", "KillResult", "OrdersPage", "ParentSummary",
-    "PositionSummary", "ReconciliationView", "ReportBody", "ResolveResult", "ResubmitResult",
-    "ResumeResult", "StatusBody", "SubmitResult",
+    "RESPONSE_MODELS", "AccountRow", "AccountsList", "CancelAccepted", "DryRunEstimate",
+    "EngineHealth", "ErrorBody", "FieldProblem", "KillNotDurable", "KillResult", "OrdersPage",
+    "ParentSummary", "PositionSummary", "Queued", "ReconciliationView", "ReportBody",
+    "ResolveResult", "ResubmitResult", "ResumeResult", "StatusBody", "SubmitResult",
 ]
 
 Decimal_ = Annotated[str, Field(description='an exact decimal number as text, e.g. "0.015"')]
@@ -85,6 +85,7 @@ class EngineHealth(BaseModel):
 class StatusBody(_Response):
     """Trading state, account, breakers, risk usage, positions and working parents."""
 
+    account: str
     trading_state: str
     halt_reason: str
     market_time: Timestamp
@@ -203,6 +204,43 @@ class ResolveResult(_Response):
     result: str
 
 
+class AccountRow(_Response):
+    """One account as its latest snapshot shows it (nulls: its engine has not published)."""
+
+    account: str
+    default: bool
+    venue: str
+    engine: str = Field(description="running, stale (no tick for 5 s), stopped or "
+                                    "'no engine yet'")
+    trading_state: str | None
+    halt_reason: str
+    equity: Decimal_ | None
+    pnl: Decimal_ | None
+    daily_pnl: Decimal_ | None
+    working_parents: int | None
+    open_children: int | None
+    market_time: Timestamp | None
+    last_tick_at: Timestamp | None
+    problem: str
+
+
+class AccountsList(_Response):
+    """Every account this server serves (the embedded mode: one)."""
+
+    accounts: list[AccountRow]
+
+
+class Queued(_Response):
+    """Split deployment: the command is stored and queued, its engine has not applied it yet
+    (it will be, once); poll the state it changes, or send it again only if it is idempotent."""
+
+    status: str
+    command_id: int
+    account: str
+    message: str
+
+
 RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     ErrorBody, StatusBody, OrdersPage, SubmitResult, DryRunEstimate, KillResult, KillNotDurable,
-    ResumeResult, CancelAccepted, ResubmitResult, ReportBody, ReconciliationView, ResolveResult)
+    ResumeResult, CancelAccepted, ResubmitResult, ReportBody, ReconciliationView, ResolveResult,
+    AccountsList, Queued)

@@ -9,7 +9,7 @@ The route is guarded like the REST API (``oms.auth``: the loopback rule, Basic o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import flask
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
@@ -23,6 +23,8 @@ from prometheus_client.registry import Collector
 
 from oms.auth import METRICS_PATH
 from oms.bootstrap import Oms
+from oms.directory import current_oms
+from oms.errors import NotFound, ValidationError
 from oms.model import TradingState
 
 __all__ = ["TICK_BUCKETS_S", "build_registry", "install_metrics"]
@@ -33,13 +35,13 @@ TICK_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 
 
 
 class _OmsCollector(Collector):
-    """Reads one OMS at scrape time."""
+    """Reads one OMS at scrape time (``oms_of``: which one, e.g. the scrape's account)."""
 
-    def __init__(self, oms: Oms) -> None:
-        self.oms = oms
+    def __init__(self, oms_of: Callable[[], Oms]) -> None:
+        self.oms_of = oms_of
 
     def collect(self) -> Iterator[Metric]:
-        oms = self.oms
+        oms = self.oms_of()
         snap = oms.service.snapshot()
         counts = snap.executions
         yield CounterMetricFamily("oms_engine_ticks", "Engine ticks published", value=snap.tick)
@@ -54,7 +56,7 @@ class _OmsCollector(Collector):
         for code, count in counts.rejected:
             rejected.add_metric([code], count)
         yield rejected
-        yield from self._risk(snap.breakers, snap.trading_state)
+        yield from self._risk(snap.breakers, snap.trading_state, oms.gate.is_halted)
         yield GaugeMetricFamily("oms_command_queue_depth", "Commands waiting for a tick",
                                 value=oms.service.command_queue_depth())
         health = oms.runtime.health()
@@ -73,10 +75,11 @@ class _OmsCollector(Collector):
                                 value=snap.counts.get("working_parents", 0))
         yield GaugeMetricFamily("oms_open_children", "Children that may still fill",
                                 value=snap.counts.get("open_children", 0))
-        yield from self._alerts()
+        yield from self._alerts(oms)
 
-    def _risk(self, breakers: dict[str, dict[str, object]],
-              state: TradingState) -> Iterator[Metric]:
+    @staticmethod
+    def _risk(breakers: dict[str, dict[str, object]], state: TradingState,
+              halted_now: bool) -> Iterator[Metric]:
         tripped = GaugeMetricFamily("oms_breaker_tripped", "1 while a circuit breaker is tripped",
                                     labels=["breaker"])
         by_state = GaugeMetricFamily("oms_breaker_state", "Circuit breaker state (1 = current)",
@@ -88,19 +91,20 @@ class _OmsCollector(Collector):
         yield tripped
         yield by_state
         # the halt gate wins over a snapshot one tick old (as on the dashboard)
-        current = TradingState.HALTED if self.oms.gate.is_halted else state
+        current = TradingState.HALTED if halted_now else state
         trading = GaugeMetricFamily("oms_trading_state", "Trading state (1 = current)",
                                     labels=["state"])
         for value in TradingState:
             trading.add_metric([value.value], 1.0 if value is current else 0.0)
         yield trading
 
-    def _alerts(self) -> Iterator[Metric]:
+    @staticmethod
+    def _alerts(oms: Oms) -> Iterator[Metric]:
         raised = CounterMetricFamily("oms_alerts", "Alerts raised, by kind", labels=["kind"])
-        for kind, count in sorted(self.oms.alerts.raised.items()):
+        for kind, count in sorted(oms.alerts.raised.items()):
             raised.add_metric([kind.value], count)
         yield raised
-        notifier = self.oms.notifier
+        notifier = oms.notifier
         if notifier is None:
             return
         stats = notifier.stats()
@@ -114,22 +118,29 @@ class _OmsCollector(Collector):
                                 value=stats.queued)
 
 
-def build_registry(oms: Oms) -> CollectorRegistry:
-    """A registry of its own for ``oms``; the runtime feeds its tick histogram."""
+def build_registry(oms: Oms, oms_of: Callable[[], Oms] | None = None) -> CollectorRegistry:
+    """A registry of its own for ``oms`` (or, at each scrape, for ``oms_of()``); ``oms``'s
+    runtime feeds its tick histogram."""
     registry = CollectorRegistry(auto_describe=False)
     histogram = Histogram("oms_tick_duration_seconds",
                           "Wall time of one engine job run (sub-steps included)",
                           buckets=TICK_BUCKETS_S, registry=registry)
     oms.runtime.tick_observers.append(histogram.observe)
-    registry.register(_OmsCollector(oms))
+    registry.register(_OmsCollector(oms_of or (lambda: oms)))
     return registry
 
 
 def install_metrics(server: flask.Flask, oms: Oms) -> CollectorRegistry:
-    """Serve ``oms``'s metrics at ``/metrics`` on ``server``; returns the registry."""
-    registry = build_registry(oms)
+    """Serve the metrics of the scrape's account (``/metrics?account=NAME``, ``oms``'s without
+    one) at ``/metrics`` on ``server``; returns the registry."""
+    registry = build_registry(oms, current_oms)
 
     def metrics() -> flask.Response:
+        try:
+            current_oms()
+        except (NotFound, ValidationError) as exc:
+            return flask.Response(f"{exc}\n", status=404 if isinstance(exc, NotFound) else 422,
+                                  content_type="text/plain")
         return flask.Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
     server.add_url_rule(METRICS_PATH, "oms_metrics", metrics, methods=["GET"])

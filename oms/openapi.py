@@ -55,7 +55,7 @@ _ERRORS = {
          "or the API's Bearer token",
     403: "refused Host (without authentication only loopback names are served) or, for a "
          "state-changing request, a cross-origin Origin / Sec-Fetch-Site",
-    404: "no such order, session, mismatch or route",
+    404: "no such account, order, session, mismatch or route",
     409: "trading is HALTED: resume (with a reason) before submitting",
     413: f"the body is over {API_MAX_BODY_BYTES} bytes",
     415: "a state-changing request must send Content-Type: application/json",
@@ -65,6 +65,12 @@ _ERRORS = {
          "its state yet",
 }
 _POST = (413, 415, 422, 503)
+# what an operation acting on one account adds: the account argument and its 404; a command
+# also answers 202 in the split deployment (stored and queued, not yet applied by its engine)
+_ACCOUNT = Param("account", "query", {"type": "string", "minLength": 1, "maxLength": 64},
+                 "the account acted on (default: the dashboard's chosen account, else the "
+                 "server's default account; GET /accounts lists them)")
+_QUEUED = 202
 
 
 def _path(name: str, description: str) -> Param:
@@ -94,6 +100,9 @@ _MISMATCH = _path("mismatch_id", "an open mismatch id (from GET /reconciliation)
 OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/status", "getStatus", "Trading state, account, breakers, positions",
               {200: m.StatusBody}),
+    Operation("get", "/accounts", "listAccounts",
+              "Every account: engine, trading state, equity, working parents",
+              {200: m.AccountsList}),
     Operation("get", "/orders", "listOrders", "Parent or child orders, filtered and paged",
               {200: m.OrdersPage}, (422,), params=_ORDERS_QUERY),
     Operation("post", "/rebalance", "rebalance",
@@ -134,6 +143,9 @@ OPERATIONS: tuple[Operation, ...] = (
 )
 
 
+_NOT_PER_ACCOUNT = frozenset({"getOpenApi", "getDocs", "listAccounts"})
+
+
 def _schemas() -> dict[str, Any]:
     """Every model's JSON Schema, its nested models hoisted into the same components."""
     components: dict[str, Any] = {}
@@ -158,13 +170,21 @@ def _content(target: type[BaseModel] | str) -> dict[str, Any]:
     return {JSON: {"schema": _ref(target)}}
 
 
+def _per_account(op: Operation) -> bool:
+    return op.operation_id not in _NOT_PER_ACCOUNT
+
+
 def _responses(op: Operation) -> dict[str, Any]:
     responses: dict[int, Any] = {}
-    for status, target in op.ok.items():
+    ok = dict(op.ok)
+    if op.method == "post" and _per_account(op):
+        ok[_QUEUED] = m.Queued
+    for status, target in ok.items():
         doc = target.__doc__ if not isinstance(target, str) else op.summary
         responses[status] = {"description": (doc or op.summary).strip().splitlines()[0],
                              "content": _content(target)}
-    for status in (401, 403, *op.errors):
+    errors = set(op.errors) | ({404} if _per_account(op) else set())
+    for status in (401, 403, *sorted(errors)):
         model = op.error_models.get(status, m.ErrorBody)
         description = _ERRORS[status]
         if model is not m.ErrorBody:
@@ -175,10 +195,11 @@ def _responses(op: Operation) -> dict[str, Any]:
 
 def _operation(op: Operation) -> dict[str, Any]:
     doc: dict[str, Any] = {"operationId": op.operation_id, "summary": op.summary}
-    if op.params:
+    params = (*op.params, _ACCOUNT) if _per_account(op) else op.params
+    if params:
         doc["parameters"] = [{"name": p.name, "in": p.where, "required": p.where == "path",
                               "description": p.description, "schema": p.schema}
-                             for p in op.params]
+                             for p in params]
     if op.body is not None:
         doc["requestBody"] = {"required": op.body_required,
                               "description": (op.body.__doc__ or "").strip(),

@@ -71,7 +71,7 @@ def test_every_api_route_is_documented_and_every_documented_path_is_a_route(api:
 
     # Assert
     assert routes == documented
-    assert len(routes) == 14
+    assert len(routes) == 15
 
 
 def test_every_error_response_uses_the_error_schema() -> None:

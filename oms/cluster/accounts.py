@@ -1,6 +1,11 @@
 """Accounts of the split deployment (``oms accounts add|list``): a name, a venue, settings that
 are never secrets, and where the keys live (a file path or the names of environment variables).
-Split mode runs on PostgreSQL only; an SQLite URL is refused before anything is written."""
+Split mode runs on PostgreSQL only; an SQLite URL is refused before anything is written.
+
+The registry (``accounts``) lives in the database's default schema; each account's orders,
+sessions, commands, lease and snapshot live in a schema of its own (``account_schema``), so one
+account's engine, limits, positions and TCA never see another's. ``account_url`` is the
+database URL of one account (every connection's search path set to its schema)."""
 
 from __future__ import annotations
 
@@ -13,13 +18,16 @@ from sqlalchemy import Table, insert, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
+from oms.config import Settings
 from oms.errors import ConfigError, FieldError, NotFound, ValidationError
 from oms.persistence.cluster_tables import AccountRow
-from oms.persistence.database import Database
+from oms.persistence.database import Database, with_schema
 
-__all__ = ["AccountInfo", "add_account", "find_account", "list_accounts", "require_postgresql"]
+__all__ = ["AccountInfo", "account_schema", "account_settings", "account_url", "add_account",
+           "find_account", "list_accounts", "require_postgresql"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# 58 at most: its schema ``acct_<name>`` must fit PostgreSQL's 63-byte identifiers
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,57}$")
 # setting names that would carry a secret: refused, the key file reference is the way
 _SECRET = re.compile(r"(secret|password|passwd|api[_-]?key|token|private|credential|auth)",
                      re.IGNORECASE)
@@ -37,6 +45,31 @@ class AccountInfo:
     settings: dict[str, Any]
     key_file: str | None
     created_at: datetime
+
+    @property
+    def schema(self) -> str:
+        """The PostgreSQL schema of this account's tables."""
+        return account_schema(self.name)
+
+
+def account_schema(name: str) -> str:
+    """The schema of account ``name``: ``acct_`` and the name in lower case, with ``.`` and
+    ``-`` as ``_`` (two names that would share a schema cannot both be added)."""
+    return "acct_" + re.sub(r"[^a-z0-9_]", "_", name.lower())[:58]
+
+
+def account_url(url: str, name: str) -> str:
+    """The database URL of account ``name``'s tables (``url``: the registry's database)."""
+    return with_schema(url, account_schema(name))
+
+
+def account_settings(base: Settings, account: AccountInfo, **flags: Any) -> Settings:
+    """The settings of ``account``'s engine and web workers: the environment's (``base``, whose
+    ``database_url`` is the registry's), then the account's stored ones, then ``flags``; on the
+    account's own schema."""
+    return Settings(**{**base.model_dump(exclude_unset=True), **account.settings, **flags,
+                       "account": account.name, "venue": account.venue,
+                       "database_url": account_url(base.database_url, account.name)})
 
 
 def require_postgresql(url: str, what: str) -> None:
@@ -64,8 +97,9 @@ def _info(row: Any) -> AccountInfo:
 
 def add_account(database: Database, name: str, *, venue: str = "paper",
                 settings: dict[str, Any] | None = None, key_file: str | None = None) -> AccountInfo:
-    """Create an account (the schema is migrated first); ValidationError for a bad name, a
-    secret-looking setting or a name taken."""
+    """Create an account: the registry row, then its own schema, migrated (the registry's
+    schema is migrated first); ValidationError for a bad name, a secret-looking setting, a
+    name taken or one whose schema another account has (``a.b`` and ``a_b``)."""
     errors: list[FieldError] = []
     if not _NAME.match(name):
         errors.append(FieldError("name", f"letters, digits, '_', '.', '-' (1-64), got "
@@ -78,6 +112,17 @@ def add_account(database: Database, name: str, *, venue: str = "paper",
         raise ValidationError(errors)
     database.migrate()
     info = AccountInfo(name, venue, dict(settings or {}), key_file, datetime.now(UTC))
+    clash = [a.name for a in list_accounts(database) if a.schema == info.schema]
+    if clash:
+        raise ValidationError(FieldError("name", f"account {clash[0]!r} exists and would "
+                                                 f"share the schema {info.schema}"))
+    # its schema first (migrating an existing one changes nothing), so that no registered
+    # account is ever without its tables
+    own = Database(account_url(database.url.render_as_string(hide_password=False), name))
+    try:
+        own.migrate()
+    finally:
+        own.dispose()
     try:
         with database.engine.begin() as connection:
             connection.execute(insert(_TABLE).values(
@@ -101,5 +146,5 @@ def find_account(database: Database, name: str) -> AccountInfo:
     for info in list_accounts(database):
         if info.name == name:
             return info
-    raise NotFound(FieldError("account", f"no account {name!r}: create it with "
+    raise NotFound(FieldError("account", f"no account {name!r:.70}: create it with "
                                          f"`oms accounts add {name}`"))

@@ -30,7 +30,9 @@ def add_cluster_commands(sub: Any) -> None:
     web.add_argument("--host", default=None, help="bind address (default 127.0.0.1)")
     web.add_argument("--port", type=int, default=None, help="port (default 8050)")
     web.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    web.add_argument("--account", default=None, help="the account served (OMS_ACCOUNT)")
+    web.add_argument("--account", default=None,
+                     help="the default account, of a request that names none (OMS_ACCOUNT); "
+                          "every account is served")
     web.add_argument("--database-url", default=None, help="PostgreSQL (OMS_DATABASE_URL)")
     accounts = sub.add_parser("accounts", help="manage the accounts of the split deployment")
     verbs = accounts.add_subparsers(dest="verb", required=True)
@@ -94,7 +96,8 @@ def _accounts(args: argparse.Namespace) -> int:
         else:
             infos = list_accounts(database)
         for info in infos:
-            print(json.dumps({"name": info.name, "venue": info.venue, "settings": info.settings,
+            print(json.dumps({"name": info.name, "venue": info.venue, "schema": info.schema,
+                              "settings": info.settings,
                               "key_file": info.key_file,
                               "created_at": info.created_at.isoformat()}))
     finally:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from oms.cluster.accounts import find_account, require_postgresql
+from oms.cluster.accounts import account_settings, find_account, require_postgresql
 from oms.cluster.lease import Lease
 from oms.cluster.publish import HaltListener, SnapshotPublisher
 from oms.cluster.source import RowCommandSource
@@ -66,14 +66,12 @@ def engine_settings(options: EngineOptions) -> Settings:
     if options.venue is not None and options.venue != account.venue:
         raise ConfigError(f"account {account.name} trades on {account.venue!r}, not "
                           f"{options.venue!r}; nothing was written")
-    overrides: dict[str, Any] = {**base.model_dump(exclude_unset=True), **account.settings,
-                                 "account": account.name, "venue": account.venue,
-                                 "database_url": base.database_url}
+    flags: dict[str, Any] = {}
     if options.data is not None:
-        overrides["market_data"] = options.data
+        flags["market_data"] = options.data
     if options.speed is not None:
-        overrides["speed"] = options.speed
-    return Settings(**overrides)
+        flags["speed"] = options.speed
+    return account_settings(base, account, **flags)
 
 
 def fingerprint(settings: Settings) -> dict[str, Any]:

@@ -168,7 +168,8 @@ class WebOms:
 
 
 def build_web_oms(settings: Settings) -> WebOms:
-    """A web worker's parts for ``settings.account`` (PostgreSQL; no engine, no migration)."""
+    """A web worker's parts for ``settings.account``, whose ``database_url`` is the account's
+    own (oms.cluster.accounts.account_settings; PostgreSQL; no engine, no migration)."""
     database = Database(settings.database_url)
     repository = Repository(database)
     snapshots = _SnapshotCache(database, settings.account)

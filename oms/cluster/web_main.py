@@ -1,12 +1,13 @@
-"""``oms web``: the Dash app and the REST API of one account under gunicorn, N stateless workers
-and no engine inside (commands and snapshots go through PostgreSQL; ``oms engine`` applies
-them). ``create_wsgi()`` is the factory each gunicorn worker calls."""
+"""``oms web``: the Dash app and the REST API of every account under gunicorn, N stateless
+workers and no engine inside (commands and snapshots go through PostgreSQL; each account's
+``oms engine`` applies its own). ``--account`` (OMS_ACCOUNT) is the default account, the one a
+request that names none acts on. ``create_wsgi()`` is the factory each gunicorn worker calls."""
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any, cast
+from typing import Any
 
 import flask
 
@@ -21,13 +22,11 @@ __all__ = ["create_wsgi", "run_web"]
 def create_wsgi() -> flask.Flask:
     """The WSGI app of one web worker, from the OMS_ environment."""
     from app import create_app
-    from oms.bootstrap import Oms
-    from oms.cluster.remote import build_web_oms
+    from oms.cluster.web_directory import WebDirectory
 
     settings = Settings()
     require_postgresql(settings.database_url, "oms web")
-    web = build_web_oms(settings)
-    dash_app = create_app(settings, cast(Oms, web), start_engine=False)
+    dash_app = create_app(settings, directory=WebDirectory(settings), start_engine=False)
     server: flask.Flask = dash_app.server
     return server
 

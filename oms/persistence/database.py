@@ -2,23 +2,50 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from oms.errors import ConfigError
 from oms.persistence.json_codec import dumps
 
-__all__ = ["Database"]
+__all__ = ["Database", "schema_of", "with_schema"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
+_SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SEARCH_PATH = re.compile(r"-c\s*search_path=(\S+)")
+
+
+def with_schema(url: str, schema: str) -> str:
+    """``url`` (PostgreSQL) with every connection's ``search_path`` set to ``schema`` alone, so
+    the tables of one account live apart from another's in one database (raw psycopg
+    connections made from the URL get it too). ValueError for a name that is not a plain
+    lower-case identifier."""
+    if not _SCHEMA.match(schema):
+        raise ValueError(f"schema must be a lower-case identifier, got {schema!r:.70}")
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        raise ValueError(f"a schema needs PostgreSQL, got {parsed.get_backend_name()}")
+    given = parsed.query.get("options", "")
+    options = " ".join(([given] if isinstance(given, str) and given else [])
+                       + [f"-csearch_path={schema}"])
+    return parsed.update_query_dict({"options": options}).render_as_string(
+        hide_password=False)
+
+
+def schema_of(url: str | URL) -> str | None:
+    """The schema ``with_schema`` put in ``url`` (None: the server's default search path)."""
+    options = make_url(url).query.get("options", "")
+    found = _SEARCH_PATH.findall(options if isinstance(options, str) else " ".join(options))
+    return str(found[-1]) if found else None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -50,11 +77,15 @@ class Database:
 
     def migrate(self) -> None:
         """Run Alembic migrations up to head (creates the schema on first start; an older
-        schema is upgraded). ConfigError naming the database when it cannot be."""
+        schema is upgraded; a PostgreSQL schema named in the URL is created first).
+        ConfigError naming the database when it cannot be."""
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
+        schema = schema_of(self.url)
         try:
             with self.engine.begin() as connection:
+                if schema is not None:
+                    connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except (CommandError, SQLAlchemyError) as exc:

@@ -19,7 +19,7 @@ from typing import Any
 from oms_process import ROOT, postgres_database
 from sqlalchemy import create_engine, text
 
-from oms.cluster.accounts import add_account
+from oms.cluster.accounts import account_url, add_account
 from oms.persistence.database import Database
 
 
@@ -34,9 +34,15 @@ def cluster_database(prefix: str, account: str = "main",
         yield url
 
 
-def query(url: str, sql: str, **params: Any) -> list[Any]:
-    """Rows of one statement, on a connection of its own."""
-    engine = create_engine(url)
+def own(url: str, account: str = "main") -> str:
+    """The URL of ``account``'s own tables (its schema) in the database at ``url``."""
+    return account_url(url, account)
+
+
+def query(url: str, sql: str, *, schema_of: str | None = "main", **params: Any) -> list[Any]:
+    """Rows of one statement, on a connection of its own, in the tables of account
+    ``schema_of`` (None: the registry's)."""
+    engine = create_engine(url if schema_of is None else own(url, schema_of))
     try:
         with engine.connect() as connection:
             return list(connection.execute(text(sql), params))
@@ -55,6 +61,7 @@ class EngineProcess:
         self.log_path = workdir / f"engine-{time.monotonic_ns()}.log"
         self.log = self.log_path.open("wb")
         self.url = url
+        self.account = account
         self.process = subprocess.Popen(
             [sys.executable, "-m", "oms.cli", "engine", "--account", account, "--speed",
              str(speed), *args], cwd=workdir, env=full_env, stdout=self.log,
@@ -66,7 +73,7 @@ class EngineProcess:
 
     def active(self) -> bool:
         """True once this process holds the account's lease."""
-        rows = query(self.url, "SELECT holder FROM engine_leases")
+        rows = query(self.url, "SELECT holder FROM engine_leases", schema_of=self.account)
         return bool(rows) and f":{self.pid}:" in rows[0][0]
 
     def wait_active(self, timeout_s: float = 30.0) -> float:

@@ -13,12 +13,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cluster_process import EngineProcess, cluster_database, query
+from cluster_process import EngineProcess, cluster_database, own, query
 from oms_process import ROOT, postgres_database
 
 from oms.cluster.accounts import add_account
 from oms.cluster.client import CommandClient
+from oms.cluster.web_directory import WebDirectory
 from oms.commands import CancelParent, Resume, SubmitParentOrder
+from oms.config import Settings
 from oms.engine.sessions import SubmitResult
 from oms.errors import NotFound, NotYetApplied, ValidationError
 from oms.model.enums import AlgoName, Side
@@ -43,7 +45,7 @@ def _oms(*args: str, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_commands_round_trip_through_a_real_engine(url: str, tmp_path: Path) -> None:
     # Arrange
     engine = EngineProcess(url, tmp_path)
-    database = Database(url)
+    database = Database(own(url))
     client = CommandClient(database)
     try:
         engine.wait_active()
@@ -74,7 +76,7 @@ def test_a_durable_halt_alone_halts_the_engine_at_its_next_tick(url: str,
                                                                  tmp_path: Path) -> None:
     # Arrange: no NOTIFY and no KillSwitch command: only the halt rows, as a kill commits them
     engine = EngineProcess(url, tmp_path)
-    database = Database(url)
+    database = Database(own(url))
     try:
         engine.wait_active()
         _wait_snapshot(url, "ACTIVE")
@@ -100,19 +102,19 @@ def _wait_snapshot(url: str, state: str, timeout_s: float = 5.0) -> None:
 
 
 def test_a_command_for_an_unknown_account_is_not_found_and_not_stored(url: str) -> None:
-    database = Database(url)
-    client = CommandClient(database)
+    directory = WebDirectory(Settings(database_url=url))
     try:
         with pytest.raises(NotFound, match="no account 'ghost'"):
-            client.send("ghost", Resume("r"))
+            directory.get("ghost").service.resume("r")
         assert query(url, "SELECT count(*) FROM commands")[0][0] == 0
+        assert query(url, "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'acct_%'",
+                     schema_of=None) == [(1,)]  # main's only
     finally:
-        client.close()
-        database.dispose()
+        directory.close()
 
 
 def test_without_an_engine_a_command_is_queued_not_yet_applied(url: str) -> None:
-    database = Database(url)
+    database = Database(own(url))
     client = CommandClient(database, poll_s=0.05)
     try:
         with pytest.raises(NotYetApplied) as queued:
@@ -158,7 +160,8 @@ def test_an_account_never_stores_a_secret(url: str, settings: dict[str, object])
         with pytest.raises(ValidationError) as refused:
             add_account(database, "desk3", settings=settings)
         assert "abc" not in str(refused.value)
-        assert query(url, "SELECT count(*) FROM accounts WHERE name = 'desk3'") == [(0,)]
+        assert query(url, "SELECT count(*) FROM accounts WHERE name = 'desk3'",
+                     schema_of=None) == [(0,)]
     finally:
         database.dispose()
 
@@ -174,3 +177,17 @@ def test_accounts_add_refuses_a_secret_and_lists_what_it_added(url: str,
     assert "abc" not in refused.stderr + refused.stdout
     assert added.returncode == 0, added.stderr
     assert [line.split('"')[3] for line in listed.stdout.splitlines()] == ["desk2", "main"]
+
+
+def test_two_names_that_would_share_a_schema_cannot_both_be_added(url: str) -> None:
+    database = Database(url)
+    try:
+        added = add_account(database, "Desk.2")
+        with pytest.raises(ValidationError, match="share the schema acct_desk_2"):
+            add_account(database, "desk_2")
+        assert added.schema == "acct_desk_2"
+        assert query(url, "SELECT name FROM accounts ORDER BY name", schema_of=None) \
+            == [("Desk.2",), ("main",)]
+        assert query(url, "SELECT count(*) FROM parent_orders", schema_of="Desk.2") == [(0,)]
+    finally:
+        database.dispose()

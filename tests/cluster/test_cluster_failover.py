@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cluster_process import EngineProcess, cluster_database, query
+from cluster_process import EngineProcess, cluster_database, own, query
 
 from oms.cluster.client import CommandClient
 from oms.cluster.lease import Lease
@@ -74,7 +74,7 @@ def test_kill_9_while_commands_stream_in_applies_each_exactly_once(
     rng = random.Random(18)
     active = EngineProcess(url, tmp_path, speed=SPEED, args=_data(binance_data))
     standby = None
-    database = Database(url)
+    database = Database(own(url))
     client = CommandClient(database)
     kill_at = rng.randrange(20, COMMANDS - 30)
     try:
@@ -113,7 +113,7 @@ def test_kill_9_with_a_backlog_of_pending_commands_applies_each_exactly_once(
     # Arrange: 120 commands pending before the engine starts; it applies one per tick
     rng = random.Random(7)
     args = (*_data(binance_data), "--command-batch", "1")
-    database = Database(url)
+    database = Database(own(url))
     client = CommandClient(database)
     for i in range(120):
         client.send("main", SubmitParentOrder("BTCUSDT", Side.BUY,
@@ -153,7 +153,7 @@ def test_a_frozen_engine_is_evicted_the_twap_completes_and_it_cannot_write(
     args = (*_data(binance_data), "--lease-timeout", "1.5")
     active = EngineProcess(url, tmp_path, speed=SPEED, args=args)
     standby = None
-    database = Database(url)
+    database = Database(own(url))
     client = CommandClient(database)
     try:
         active.wait_active(60)
@@ -198,15 +198,15 @@ def test_a_standby_with_other_settings_is_refused_with_the_differences(
 
 def test_a_write_under_a_lost_epoch_is_refused_whole(url: str) -> None:
     # Arrange: engine one holds epoch 1; its lock session is terminated; engine two takes over
-    first = Lease(url, "main", holder="oms-test-first", settings={})
+    first = Lease(own(url), "main", holder="oms-test-first", settings={})
     assert first.acquire(threading.Event()) == 1
-    repository = Repository(Database(url))
+    repository = Repository(Database(own(url)))
     repository.write_checks.append(first.check)
     row = {"key": "k1", "value": {}, "updated_at": datetime.now(UTC)}
     repository.write(WriteBatch(state={"engine_state": {"k1": row}}))
     query(url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                "WHERE application_name = 'oms-test-first'")
-    second = Lease(url, "main", holder="oms-test-second", settings={})
+    second = Lease(own(url), "main", holder="oms-test-second", settings={})
     assert second.acquire(threading.Event()) == 2
 
     # Act / Assert: the old engine's next write is Fenced and writes nothing

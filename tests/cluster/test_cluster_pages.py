@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import dash
 import pytest
@@ -14,10 +14,12 @@ from cluster_process import EngineProcess, cluster_database
 from oms_harness import text_of, until
 
 from components.frame import kill_switch, refresh_frame
-from oms.bootstrap import Oms
-from oms.cluster.remote import build_web_oms
+from oms.accounts_overview import accounts_overview
+from oms.cluster.accounts import add_account
+from oms.cluster.web_directory import WebDirectory
 from oms.config import Settings
 from pages import overview, rebalance
+from pages.accounts import refresh_accounts
 
 
 @pytest.fixture
@@ -26,15 +28,16 @@ def app(tmp_path: Path) -> Iterator[dash.Dash]:
 
     with cluster_database("oms_pages") as url:
         engine = EngineProcess(url, tmp_path, speed=120)
-        web = build_web_oms(Settings(database_url=url))
+        settings = Settings(database_url=url)
+        directory = WebDirectory(settings)
         try:
             engine.wait_active(60)
-            until(lambda: _has_snapshot(web))
-            application = create_app(web.settings, cast(Oms, web), start_engine=False)
+            until(lambda: _has_snapshot(directory.get("main")))
+            application = create_app(settings, directory=directory, start_engine=False)
             with application.server.test_request_context("/"):
                 yield application
         finally:
-            web.close()
+            directory.close()
             engine.stop()
 
 
@@ -64,3 +67,12 @@ def test_the_pages_drive_a_remote_engine(app: dash.Dash) -> None:
     action = kill_switch(1)
     assert web.repository.latest_trading_state()[0] == "HALTED"
     until(lambda: refresh_frame(2, action)[0] == "HALTED", timeout_s=5)
+
+    # an account added while the worker runs is served at once; without an engine it says so
+    directory = app.server.config["OMS_DIRECTORY"]
+    add_account(directory.registry, "idle")
+    until(lambda: "idle" in directory.names(), timeout_s=5)
+    rows = {row.account: row for row in accounts_overview(directory)}
+    assert rows["main"].engine == "running" and rows["main"].trading_state == "HALTED"
+    assert rows["idle"].engine == "no engine yet" and rows["idle"].trading_state is None
+    assert "idle" in text_of(refresh_accounts(1))

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from cluster_process import cluster_database, query
+from cluster_process import cluster_database, own, query
 from oms_harness import T_START
 from sqlalchemy import insert
 
@@ -31,7 +31,7 @@ from oms.persistence.cluster_tables import CommandRow
 def oms() -> Iterator[tuple[Oms, TestClock, str]]:
     with cluster_database("oms_source") as url:
         clock = TestClock(T_START)
-        built = build_oms(Settings(database_url=url), clock=clock, ids=IdGenerator("t"))
+        built = build_oms(Settings(database_url=own(url)), clock=clock, ids=IdGenerator("t"))
         RowCommandSource(built.repository, built.engine.journal, "main").attach(built.engine)
         built.engine.start()
         try:
