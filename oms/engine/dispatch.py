@@ -55,6 +55,8 @@ class Dispatcher:
     def dispatch(self, intents: list[Pending], now: datetime) -> None:
         """Risk-check new children, commit them, then send them; apply cancel intents."""
         assert self.risk is not None, "the core wires risk before the first tick"
+        if not intents:
+            return  # most ticks: nothing to check (the next batch takes the state afresh)
         risk = self.risk
         to_send: list[ChildOrder] = []
         risk.begin_batch()

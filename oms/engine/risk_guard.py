@@ -215,7 +215,8 @@ class RiskGuard:
             previous = self._last_mids.get(symbol)
             self._last_mids[symbol] = mid
             if previous:
-                move = abs(float((mid - previous) / previous)) * 10_000
+                # an unchanged mid (most ticks) is a move of 0.0, without the division
+                move = 0.0 if mid == previous else abs(float((mid - previous) / previous)) * 10_000
                 self._handle(self.breakers.on_price_impact(move, now), now)
 
     def on_order_result(self, *, rejected: bool, now: datetime) -> None:

@@ -127,6 +127,9 @@ class SimulatedMarket:
         self._index: dict[str, int] = {}
         self._current: dict[str, _BarInfo | None] = {}
         self._quotes: dict[str, Quote] = {}
+        #: per symbol the last quote's (bid, ask, depth scale) floats and their Decimals
+        self._last_prices: dict[str, tuple[tuple[float, float, float],
+                                           tuple[Decimal, Decimal, Decimal, Decimal]]] = {}
         self._tops: dict[str, Top] = {}
         self._impact_params: ImpactParams = getattr(self, "_impact_params", ImpactParams())
         self._impact = {s: ImpactModel(self._impact_params, sp.sigma_1m, sp.volume_per_minute)
@@ -308,9 +311,18 @@ class SimulatedMarket:
             return cached
         spec = self._spec(symbol)
         top = self.top(symbol)
-        touch = spec.grid.touch_notional * top.scale
-        quote = Quote(symbol, self._now, self._dec(spec, top.bid), self._dec(spec, top.ask),
+        # the touch stands still between its events: most ticks quote the floats of the last
+        # one, whose Decimals (a pure function of them and the symbol's spec) are reused
+        key = (top.bid, top.ask, top.scale)
+        last = self._last_prices.get(symbol)
+        if last is not None and last[0] == key:
+            prices = last[1]
+        else:
+            touch = spec.grid.touch_notional * top.scale
+            prices = (self._dec(spec, top.bid), self._dec(spec, top.ask),
                       Decimal(f"{touch / top.bid:.8f}"), Decimal(f"{touch / top.ask:.8f}"))
+            self._last_prices[symbol] = (key, prices)
+        quote = Quote(symbol, self._now, *prices)
         self._quotes[symbol] = quote
         return quote
 

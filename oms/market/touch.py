@@ -75,6 +75,18 @@ class BarTouch:
         return len(self.times)
 
 
+#: the spread draw's cumulative shares (normalised) and the widest index, by share tuple
+_SPREAD_CDF: dict[tuple[float, ...], tuple[npt.NDArray[np.float64], int]] = {}
+
+
+def _spread_cdf(shares: tuple[float, ...]) -> tuple[npt.NDArray[np.float64], int]:
+    cached = _SPREAD_CDF.get(shares)
+    if cached is None:
+        weights = np.cumsum(np.asarray(shares, dtype=np.float64))
+        cached = _SPREAD_CDF[shares] = (weights / weights[-1], weights.size - 1)
+    return cached
+
+
 def bar_touch(paths: BarPaths, i: int, key: int, params: TouchParams) -> BarTouch:
     """The touch events of bar ``i`` of ``paths`` (seeded by ``key`` and the bar start).
 
@@ -83,52 +95,58 @@ def bar_touch(paths: BarPaths, i: int, key: int, params: TouchParams) -> BarTouc
     often undo themselves within milliseconds; an order arriving 10 ms later meets the old
     quote). The share is fitted so that P(marketable on arrival) / P(touch change within 10 ms)
     matches the recordings.
+
+    The draws, in stream order: the event count (Poisson), the event offsets (uniform on
+    [0, 60) s: 60 times a standard uniform, as ``Generator.uniform`` computes it), one
+    uniform per event for its spread and, when events flicker, one per event for that. They
+    are taken in one ``random`` call (the same doubles as one call each, in the same order).
     """
     # PCG64 seeded with one integer: a pure function of (key, bar start), cheaper to build
     # than a SeedSequence of a list
     rng = np.random.Generator(np.random.PCG64((key << 34) ^ int(paths.open_s[i])))
     rate = float(paths.touch_rate[i])
     count = min(int(rng.poisson(max(rate, 0.0) * 60.0)), _MAX_EVENTS)
-    offsets = np.concatenate(([0.0], np.sort(rng.uniform(0.0, 60.0, count))))
+    flickering = params.flicker_share > 0.0 and count > 0
+    draws = rng.random(count + (count + 1) * (2 if flickering else 1))
+    offsets = np.empty(count + 1)
+    offsets[0] = 0.0
+    offsets[1:] = np.sort(draws[:count] * 60.0)
     knot_t = paths.knot_t[i]
     mids = np.interp(offsets, knot_t, paths.knot_p[i])
-    weights = np.cumsum(np.asarray(params.spread_ticks_shares, dtype=np.float64))
-    drawn = np.searchsorted(weights / weights[-1], rng.random(count + 1), side="right")
-    widths = np.minimum(drawn, weights.size - 1) + float(paths.spread_ticks[i])
-    times = offsets
-    if params.flicker_share > 0.0 and count:
-        flicker = rng.random(count + 1) < params.flicker_share
-        times, mids, widths = _with_flickers(times, mids, widths, flicker)
-    shares = np.interp(times, knot_t, paths.knot_v[i])
-    return BarTouch(times.tolist(), mids.tolist(), widths.tolist(), shares.tolist())
+    cdf, widest = _spread_cdf(params.spread_ticks_shares)
+    drawn = np.searchsorted(cdf, draws[count:2 * count + 1], side="right")
+    widths = np.minimum(drawn, widest) + float(paths.spread_ticks[i])
+    if not flickering:
+        shares = np.interp(offsets, knot_t, paths.knot_v[i])
+        return BarTouch(offsets.tolist(), mids.tolist(), widths.tolist(), shares.tolist())
+    times, mids_, widths_ = _with_flickers(offsets.tolist(), mids.tolist(), widths.tolist(),
+                                           (draws[2 * count + 1:] < params.flicker_share).tolist())
+    return BarTouch(times, mids_, widths_, np.interp(times, knot_t, paths.knot_v[i]).tolist())
 
 
-FloatArray = npt.NDArray[np.float64]
-
-
-def _with_flickers(times: FloatArray, mids: FloatArray, widths: FloatArray,
-                   flicker: npt.NDArray[np.bool_]) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _with_flickers(times: list[float], mids: list[float], widths: list[float],
+                   flicker: list[bool]) -> tuple[list[float], list[float], list[float]]:
     """Insert, after each flickering event, the return of the quote before it (the last event
     that did not flicker); an event whose return would not come before the next event does not
-    flicker. Event 0 (the bar's opening quote) never does."""
-    n = times.size
-    back = times + FLICKER_S
-    following = np.append(times[1:], 60.0)
-    flickers = flicker & (back < following)
-    flickers[0] = False
-    # the quote each flicker falls back to: the latest event before it that did not flicker
-    standing = np.where(~flickers, np.arange(n), 0)
-    previous = np.maximum.accumulate(standing)
-    returns = np.flatnonzero(flickers)
-    restore = previous[returns - 1]
-    # interleave: event k at slot k + (flickers before k), its return right after it
-    slot = np.arange(n) + np.concatenate(([0], np.cumsum(flickers)[:-1]))
-    size = n + returns.size
-    out_t, out_m, out_w = np.empty(size), np.empty(size), np.empty(size)
-    out_t[slot], out_m[slot], out_w[slot] = times, mids, widths
-    back_slot = slot[returns] + 1
-    out_t[back_slot], out_m[back_slot], out_w[back_slot] = (back[returns], mids[restore],
-                                                            widths[restore])
+    flicker. Event 0 (the bar's opening quote) never does. (A loop: a bar holds a few hundred
+    events, fewer than what a dozen numpy calls cost in overhead.)"""
+    out_t: list[float] = []
+    out_m: list[float] = []
+    out_w: list[float] = []
+    standing = 0  # the latest event that did not flicker
+    last = len(times) - 1
+    for k, t in enumerate(times):
+        out_t.append(t)
+        out_m.append(mids[k])
+        out_w.append(widths[k])
+        if k and flicker[k]:
+            back = t + FLICKER_S
+            if back < (times[k + 1] if k < last else 60.0):
+                out_t.append(back)
+                out_m.append(mids[standing])
+                out_w.append(widths[standing])
+                continue
+        standing = k
     return out_t, out_m, out_w
 
 

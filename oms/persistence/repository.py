@@ -4,6 +4,7 @@ kill switch's halt, committed from the caller's thread before the kill is acknow
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,7 +36,7 @@ from oms.persistence.rows import (
     parent_from_row,
 )
 from oms.persistence.signal_entries import open_signal_entries
-from oms.persistence.sqlite_fast import SqliteWriter
+from oms.persistence.sqlite_fast import SqliteWriter, driver_connection
 from oms.persistence.tables import (
     AuditRow,
     ChildOrderRow,
@@ -142,26 +143,51 @@ STATE_TABLES: dict[str, Table] = {
 }
 
 
-def _write_state(session: Session, state: dict[str, dict[str, dict[str, Any] | None]],
-                 fast: SqliteWriter | None) -> None:
+def _state_table(name: str) -> Table:
+    table = STATE_TABLES.get(name)
+    if table is None:
+        raise PersistenceError(f"{name!r} is not a state table")
+    return table
+
+
+def _write_state_sqlite(connection: sqlite3.Connection,
+                        state: dict[str, dict[str, dict[str, Any] | None]],
+                        fast: SqliteWriter) -> None:
+    """``_write_state`` with SQLite's prepared statements on the sqlite3 connection."""
+    for name, rows in state.items():
+        table = _state_table(name)
+        gone = [key for key, row in rows.items() if row is None]
+        new = [row for row in rows.values() if row is not None]
+        if gone:
+            fast.delete(connection, table, gone)
+        if new:
+            fast.replace(connection, table, new)
+
+
+def _write_batch_sqlite(connection: sqlite3.Connection, batch: WriteBatch,
+                        fast: SqliteWriter) -> None:
+    """The batch's rows (its equity prune excepted) through SQLite's prepared statements."""
+    tables = _tables
+    for table, rows in tables.inserts_first(batch):
+        fast.insert(connection, table, rows)
+    for table, rows in tables.updates(batch):
+        fast.update(connection, table, rows)
+    for table, rows in tables.inserts_last(batch):
+        fast.insert(connection, table, rows)
+    if batch.state:
+        _write_state_sqlite(connection, batch.state, fast)
+
+
+def _write_state(session: Session, state: dict[str, dict[str, dict[str, Any] | None]]) -> None:
     """Replace the rows of keyed state tables (an upsert by primary key) and delete the keys
-    given None; SQLite's prepared statements when ``fast``, PostgreSQL's ON CONFLICT, or a
-    delete-then-insert elsewhere."""
+    given None with Core statements: PostgreSQL's ON CONFLICT, or a delete-then-insert
+    elsewhere (SQLite's prepared statements: ``_write_state_sqlite``)."""
     dialect = session.get_bind().dialect.name
     for name, rows in state.items():
-        table = STATE_TABLES.get(name)
-        if table is None:
-            raise PersistenceError(f"{name!r} is not a state table")
+        table = _state_table(name)
         pk = table.primary_key.columns.values()[0]
         gone = [key for key, row in rows.items() if row is None]
         new = [row for row in rows.values() if row is not None]
-        if fast is not None:
-            connection = session.connection()
-            if gone:
-                fast.delete(connection, table, gone)
-            if new:
-                fast.replace(connection, table, new)
-            continue
         if dialect != "postgresql":
             gone = list(rows)  # replaced rows are deleted first, then inserted
         for start in range(0, len(gone), 500):
@@ -253,6 +279,7 @@ class Repository:
     def __init__(self, database: Database) -> None:
         self.db = database
         self._writer: Session | None = None
+        self._writer_lent = False  # writer_session() was called: every write goes through it
         self._fast = SqliteWriter() if database.url.get_backend_name() == "sqlite" else None
         # the kill switch writes from the caller's thread: statements of its own, not shared
         self._halt_fast = SqliteWriter() if self._fast is not None else None
@@ -265,6 +292,10 @@ class Repository:
     def writer_session(self) -> Session:
         """The engine thread's write session: what is read through it (rows locked FOR UPDATE)
         belongs to the transaction the next ``write`` commits or rolls back."""
+        self._writer_lent = True  # its reads join the writes' transaction from now on
+        return self._session()
+
+    def _session(self) -> Session:
         if self._writer is None:
             self._writer = self.db.session()
         return self._writer
@@ -273,19 +304,18 @@ class Repository:
         """Apply ``batch`` in one transaction; PersistenceError (nothing applied) on failure."""
         if not batch:
             return
-        session = self.writer_session()
+        fast = self._fast
+        if (fast is not None and not self._writer_lent and not self.write_checks
+                and batch.equity_prune is None):
+            self._write_sqlite(batch, fast)
+            return
+        session = self._session()
         tables = _tables
         try:
             for check in self.write_checks:
                 check(session, batch)
-            if self._fast is not None:
-                connection = session.connection()
-                for table, rows in tables.inserts_first(batch):
-                    self._fast.insert(connection, table, rows)
-                for table, rows in tables.updates(batch):
-                    self._fast.update(connection, table, rows)
-                for table, rows in tables.inserts_last(batch):
-                    self._fast.insert(connection, table, rows)
+            if fast is not None:
+                _write_batch_sqlite(driver_connection(session.connection()), batch, fast)
             else:
                 for table, rows in tables.inserts_first(batch):
                     session.execute(insert(table), _decoded(table, rows))
@@ -294,17 +324,36 @@ class Repository:
                     session.execute(_update_by_key(table, rows[0]), keyed)
                 for table, rows in tables.inserts_last(batch):
                     session.execute(insert(table), _decoded(table, rows))
-            if batch.state:
-                _write_state(session, batch.state, self._fast)
+                if batch.state:
+                    _write_state(session, batch.state)
             if batch.equity_prune is not None:
                 prune_equity(session, batch.equity_prune)
             session.commit()
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, sqlite3.Error) as exc:
             session.rollback()
             raise PersistenceError(f"database write failed: {exc}") from exc
         except OmsError:  # a write check refused the batch
             session.rollback()
             raise
+
+    def _write_sqlite(self, batch: WriteBatch, fast: SqliteWriter) -> None:
+        """``write`` on SQLite when nothing else shares the transaction (no write checks, no
+        writer session in use, no equity prune): the batch on a pooled sqlite3 connection,
+        committed by it, without the ORM session's bookkeeping (which cost more than the
+        statements). The same rows, the same single transaction."""
+        pooled = self.db.engine.raw_connection()
+        try:
+            connection = driver_connection(pooled)
+            try:
+                _write_batch_sqlite(connection, batch, fast)
+                connection.commit()
+            except BaseException:
+                connection.rollback()
+                raise
+        except sqlite3.Error as exc:
+            raise PersistenceError(f"database write failed: {exc}") from exc
+        finally:
+            pooled.close()  # back to the pool
 
     # -- the kill switch (any thread) -------------------------------------------------------
 
@@ -325,10 +374,10 @@ class Repository:
             with self.db.engine.begin() as connection:
                 for table, rows in ((_tables.risk, risk_events), (_tables.audit, audit)):
                     if fast is not None:
-                        fast.insert(connection, table, rows)
+                        fast.insert(driver_connection(connection), table, rows)
                     else:
                         connection.execute(insert(table), rows)
-        except (SQLAlchemyError, ValueError) as exc:
+        except (SQLAlchemyError, sqlite3.Error, ValueError) as exc:
             raise PersistenceError(f"halt write failed: {exc}") from exc
 
     # -- recovery (engine start) -----------------------------------------------------------

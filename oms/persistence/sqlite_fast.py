@@ -4,25 +4,27 @@ SQLAlchemy's per-value type processing costs more than SQLite's own work at tens
 rows a second. On SQLite, the journal's INSERTs and UPDATEs are therefore prepared once per table
 and executed with plain tuples, converted exactly as the column types would have stored them:
 Money as text, UtcDateTime as naive UTC text in SQLAlchemy's SQLite format, JSON as json.dumps
-(a value the journal already encoded, ``JsonText``, as its text). Reads still go through
-SQLAlchemy, so both paths must agree (tests/persistence checks they do). Other databases use the
-Core statements.
+(a value the journal already encoded, ``JsonText``, as its text). They run on the sqlite3
+connection itself (``executemany``; SQLAlchemy's execution layer costs more than the statement),
+inside the transaction of whoever holds it, and raise sqlite3.Error as it is. Reads still go
+through SQLAlchemy, so both paths must agree (tests/persistence checks they do). Other databases
+use the Core statements.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Table
-from sqlalchemy.engine import Connection
 
 from oms.persistence.json_codec import dumps
 from oms.persistence.rows import JsonText
 from oms.persistence.types import Money, UtcDateTime
 
-__all__ = ["SqliteWriter"]
+__all__ = ["SqliteWriter", "driver_connection"]
 
 Params = Callable[[Sequence[Any]], list[tuple[Any, ...]]]
 
@@ -81,6 +83,16 @@ def _compile(sources: Sequence[str], expressions: Sequence[str | None]) -> Param
     return params
 
 
+def driver_connection(connection: Any) -> sqlite3.Connection:
+    """The sqlite3 connection under a SQLAlchemy Connection (or a pooled DBAPI connection)."""
+    driver = getattr(connection, "driver_connection", None)
+    if driver is None:  # a SQLAlchemy Connection: its pooled DBAPI connection holds it
+        driver = connection.connection.driver_connection
+    if not isinstance(driver, sqlite3.Connection):
+        raise TypeError(f"not a sqlite3 connection: {type(driver).__name__}")
+    return driver
+
+
 class _Statement:
     """One prepared statement: its SQL, and how its rows become parameter tuples."""
 
@@ -121,25 +133,28 @@ class SqliteWriter:
         statement = self._cache[key] = _Statement(sql, _compile(sources, expressions))
         return statement
 
-    def insert(self, connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    def insert(self, connection: sqlite3.Connection, table: Table,
+               rows: Sequence[dict[str, Any]]) -> None:
         """INSERT ``rows`` (all with the same keys)."""
         statement = self._prepare("insert", table, tuple(rows[0]))
-        connection.exec_driver_sql(statement.sql, statement.params(rows))
+        connection.executemany(statement.sql, statement.params(rows))
 
-    def replace(self, connection: Connection, table: Table,
+    def replace(self, connection: sqlite3.Connection, table: Table,
                 rows: Sequence[dict[str, Any]]) -> None:
         """INSERT OR REPLACE ``rows`` (whole rows, all with the same keys) by primary key."""
         statement = self._prepare("replace", table, tuple(rows[0]))
-        connection.exec_driver_sql(statement.sql, statement.params(rows))
+        connection.executemany(statement.sql, statement.params(rows))
 
-    def delete(self, connection: Connection, table: Table, keys: Sequence[Any]) -> None:
+    def delete(self, connection: sqlite3.Connection, table: Table,
+               keys: Sequence[Any]) -> None:
         """DELETE the rows of these primary keys."""
         pk = table.primary_key.columns.values()[0].key
         statement = self._prepare("delete", table, (pk,))
-        connection.exec_driver_sql(statement.sql, statement.params(keys))
+        connection.executemany(statement.sql, statement.params(keys))
 
-    def update(self, connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    def update(self, connection: sqlite3.Connection, table: Table,
+               rows: Sequence[dict[str, Any]]) -> None:
         """UPDATE rows by primary key (every row has the same keys, the key included)."""
         pk = table.primary_key.columns.values()[0].key
         statement = self._prepare("update", table, (pk, *(n for n in rows[0] if n != pk)))
-        connection.exec_driver_sql(statement.sql, statement.params(rows))
+        connection.executemany(statement.sql, statement.params(rows))
