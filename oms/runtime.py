@@ -30,6 +30,7 @@ __all__ = ["EngineHealth", "EngineRuntime"]
 
 log = logging.getLogger(__name__)
 _JOB_ID = "engine-tick"
+SUBSTEP_PUBLISH_S = 0.25  # wall time between snapshots while a job run catches up
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +126,17 @@ class EngineRuntime:
         target = self.engine.clock.now()
         last = self._last_tick
         if last is not None:
+            published = time.perf_counter()
             for _ in range(self.max_substeps):
                 if target - last <= self.max_step:
                     break
                 last += self.max_step
-                self.engine.tick(at=last, publish=False)
+                # a long catch-up still shows what it changed (a kill's HALTED) every
+                # SUBSTEP_PUBLISH_S; the queued execution reports wait for the last step
+                publish = time.perf_counter() - published >= SUBSTEP_PUBLISH_S
+                self.engine.tick(at=last, publish=publish, reports=False)
+                if publish:
+                    published = time.perf_counter()
         self.engine.tick(at=target)
         self._last_tick = target
 

@@ -207,9 +207,11 @@ class ExecutionEngine:
             self.book.defer(resume.parent, resume.algo.resume(ctx, resume.history))
         self._snapshot = self._build_snapshot(now)
 
-    def tick(self, *, publish: bool = True, at: datetime | None = None) -> EngineSnapshot:
+    def tick(self, *, publish: bool = True, at: datetime | None = None,
+             reports: bool = True) -> EngineSnapshot:
         """Run one engine step at ``at`` (default: the clock's now) and publish its snapshot
-        (sub-steps and backtests may skip publishing; the previous snapshot is returned then).
+        (sub-steps and backtests may skip publishing; the previous snapshot is returned then),
+        then build queued execution reports unless ``reports`` is False (a sub-step).
 
         A failing tick never wedges the engine: the error is shown, and after
         MAX_TICK_FAILURES failures in a row trading is HALTED with the error as the reason.
@@ -228,7 +230,21 @@ class ExecutionEngine:
         self.tick_count += 1
         if publish or self._snapshot is None:
             self._snapshot = self._build_snapshot(now)
+        if reports:
+            self._build_reports(now)
         return self._snapshot
+
+    def _build_reports(self, now: datetime) -> None:
+        """Queued execution reports, once the tick's snapshot is out: building one takes a few
+        queries, and it must never delay what the tick changed (a kill's HALTED, a command's
+        effect) from being shown."""
+        if not self.reports.pending:
+            return
+        try:
+            self.reports.build_pending(busy=self._cancels_in_flight(), now=now)
+            self.journal.flush()
+        except Exception as exc:  # keep running, as for the tick itself
+            self._failed(exc, now)
 
     def _step(self, now: datetime) -> None:
         self.market.advance_to(now)
@@ -251,9 +267,6 @@ class ExecutionEngine:
         self._record_clock(now)
         self.journal.flush()
         self.handler.answer()
-        if self.reports.pending:
-            self.reports.build_pending(busy=self._cancels_in_flight(), now=now)
-            self.journal.flush()
 
     def _cancels_in_flight(self) -> bool:
         """True while a cancel waits for the venue's confirmation (a kill's, say)."""

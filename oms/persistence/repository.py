@@ -283,8 +283,9 @@ class Repository:
         self._fast = SqliteWriter() if database.url.get_backend_name() == "sqlite" else None
         # the kill switch writes from the caller's thread: statements of its own, not shared
         self._halt_fast = SqliteWriter() if self._fast is not None else None
-        #: run first in every write's transaction: a check that raises OmsError rolls the whole
-        #: batch back (the split deployment's fencing epoch check, oms.cluster.lease)
+        #: run last in every write's transaction, before its commit: a check that raises
+        #: OmsError rolls the whole batch back (the split deployment's fencing epoch check,
+        #: oms.cluster.lease)
         self.write_checks: list[Callable[[Session, WriteBatch], None]] = []
 
     # -- writes (engine thread only) -------------------------------------------------------
@@ -312,8 +313,6 @@ class Repository:
         session = self._session()
         tables = _tables
         try:
-            for check in self.write_checks:
-                check(session, batch)
             if fast is not None:
                 _write_batch_sqlite(driver_connection(session.connection()), batch, fast)
             else:
@@ -328,6 +327,10 @@ class Repository:
                     _write_state(session, batch.state)
             if batch.equity_prune is not None:
                 prune_equity(session, batch.equity_prune)
+            # last, just before the commit: a check that locks a row (the lease's epoch UPDATE)
+            # holds it for milliseconds, not for the whole batch; a refusal still rolls it all back
+            for check in self.write_checks:
+                check(session, batch)
             session.commit()
         except (SQLAlchemyError, sqlite3.Error) as exc:
             session.rollback()

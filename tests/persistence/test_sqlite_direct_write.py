@@ -61,3 +61,31 @@ def test_writes_join_the_lent_writer_session(tmp_path: Path) -> None:
     assert not session.in_transaction()
     assert _count(repo, "sessions") == 1
     repo.db.dispose()
+
+
+def test_write_checks_run_last_in_the_batchs_transaction_and_a_refusal_undoes_it(
+        tmp_path: Path) -> None:
+    # Arrange: a check that sees what the batch wrote (it runs after the statements, right
+    # before the commit, so a row it locks is held for milliseconds), then one that refuses
+    from oms.errors import Fenced
+
+    repo = _repository(tmp_path / "oms.db")
+    seen: list[int] = []
+
+    def sees(session: Any, _batch: WriteBatch) -> None:
+        seen.append(int(session.execute(text("SELECT COUNT(*) FROM sessions")).scalar_one()))
+
+    def refuses(_session: Any, _batch: WriteBatch) -> None:
+        raise Fenced("epoch lost")
+
+    repo.write_checks.append(sees)
+    repo.write(WriteBatch(sessions=[_session_row("s1")]))
+    repo.write_checks.append(refuses)
+
+    # Act
+    with pytest.raises(Fenced):
+        repo.write(WriteBatch(sessions=[_session_row("s2")]))
+
+    # Assert
+    assert seen == [1, 2]  # each batch's own row was already written when the checks ran
+    assert _count(repo, "sessions") == 1  # the refused batch left nothing
