@@ -92,9 +92,15 @@ class FakeTransport:
         return sent
 
 
+REQUEST_TIMEOUT_S = 1.5
+TIMED_OUT_S = 2.0  # how long a timeout fault holds its answer: past REQUEST_TIMEOUT_S
+
+
 def make_settings(server: FakeBinance, **binance: Any) -> Settings:
     """Settings for the testnet venue pointed at the fake server."""
-    opts: dict[str, Any] = {"rest_base_url": server.url, "request_timeout_s": 0.5,
+    # 1.5 s: the fake server answers in milliseconds, but a busy 2-core CI machine has held an
+    # answer past 0.5 s (a venue that failed to start); the timeout faults hold theirs 2 s
+    opts: dict[str, Any] = {"rest_base_url": server.url, "request_timeout_s": REQUEST_TIMEOUT_S,
                             "recv_window_ms": 5000, **binance}
     return Settings(venue="binance-testnet", symbols=["BTCUSDT", "ETHUSDT"],
                     binance=BinanceSettings(**opts))

@@ -15,7 +15,7 @@ from types import SimpleNamespace
 
 import pytest
 from binance.exceptions import BinanceAPIException
-from binance_helpers import FakeTransport, child
+from binance_helpers import REQUEST_TIMEOUT_S, TIMED_OUT_S, FakeTransport, child
 from fake_binance_server import FakeBinance, Fault
 
 from oms.clock import TestClock
@@ -56,8 +56,8 @@ def test_an_order_placed_after_the_api_gave_up_is_not_declared_absent_on_one_mis
     # a read timeout, then "does not exist" while Binance is still placing it (and its
     # queries lag): it must stay live, appear, and have its fill booked; never resent
     server.visibility_lag_s = 0.4
-    server.faults.append(Fault("POST", "/api/v3/order", "timeout_then_place", delay_s=0.8,
-                               place_after_s=0.7))
+    server.faults.append(Fault("POST", "/api/v3/order", "timeout_then_place",
+                               delay_s=TIMED_OUT_S, place_after_s=REQUEST_TIMEOUT_S + 0.2))
     order = child()
 
     with pytest.raises(OrderStatusUnknown):
@@ -78,7 +78,8 @@ def test_an_order_placed_after_the_api_gave_up_is_not_declared_absent_on_one_mis
 def test_a_send_that_never_reached_the_book_is_declared_absent_only_after_the_rule(
     venue: BinanceVenue, server: FakeBinance, clock: TestClock
 ) -> None:
-    server.faults.append(Fault("POST", "/api/v3/order", "timeout_never_placed", delay_s=0.8))
+    server.faults.append(Fault("POST", "/api/v3/order", "timeout_never_placed",
+                               delay_s=TIMED_OUT_S))
     order = child()
     sent = clock.now()
     with pytest.raises(OrderStatusUnknown):

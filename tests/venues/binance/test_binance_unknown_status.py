@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from binance_helpers import child
+from binance_helpers import TIMED_OUT_S, child
 from fake_binance_server import FakeBinance, Fault
 
 from oms.clock import TestClock
@@ -18,7 +18,7 @@ from oms.venues.events import OrderAccepted, OrderRejected
 def test_accepted_order_with_unknown_status_is_found_not_resent(
     venue: BinanceVenue, server: FakeBinance, clock: TestClock, kind: str
 ) -> None:
-    server.faults.append(Fault("POST", "/api/v3/order", kind, delay_s=0.8))
+    server.faults.append(Fault("POST", "/api/v3/order", kind, delay_s=TIMED_OUT_S))
     order = child()
 
     venue.submit(order, clock.now())  # resolved by query: no exception
