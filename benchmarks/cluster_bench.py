@@ -54,24 +54,25 @@ def _engine(url: str, workdir: Path, tick_ms: int) -> subprocess.Popen[bytes]:
                             stderr=subprocess.STDOUT)
 
 
-def _holder_pid(url: str) -> int | None:
+def _first(url: str, sql: str) -> Any:
+    """The first column of the first row of ``sql`` (None without a row)."""
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            row = connection.execute(text("SELECT holder FROM engine_leases")).first()
+            row = connection.execute(text(sql)).first()
     finally:
         engine.dispose()
-    return int(row[0].split(":")[-2]) if row else None
+    return row[0] if row else None
+
+
+def _holder_pid(url: str) -> int | None:
+    holder = _first(url, "SELECT holder FROM engine_leases")
+    return int(holder.split(":")[-2]) if holder else None
 
 
 def _snapshot_at(url: str) -> datetime:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            row = connection.execute(text("SELECT updated_at FROM engine_snapshots")).first()
-    finally:
-        engine.dispose()
-    return row[0] if row else datetime.min.replace(tzinfo=UTC)
+    at: datetime | None = _first(url, "SELECT updated_at FROM engine_snapshots")
+    return at or datetime.min.replace(tzinfo=UTC)
 
 
 def _wait(predicate: Any, timeout_s: float = 60.0) -> None:

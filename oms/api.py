@@ -153,10 +153,11 @@ def _handled(func: F, query: frozenset[str] | None = _ONLY_ACCOUNT) -> F:
 
 
 def _status() -> flask.Response:
-    service = _service()
+    oms = current_oms()
+    service = oms.service
     snap = service.snapshot()
     gate = service.gate
-    health = current_oms().runtime.health()
+    health = oms.runtime.health()
     return _reply(m.StatusBody, {
         "account": service.settings.account,
         "trading_state": "HALTED" if gate.is_halted else snap.trading_state,

@@ -29,7 +29,7 @@ from oms.config import Settings
 from oms.web_limits import PAGE_MAX_BODY_BYTES, limit_body
 
 __all__ = ["METRICS_PATH", "SECURITY_HEADERS", "USER_KEY", "Authenticators", "auth_configured",
-           "check_user", "install_security", "loopback_host", "token_ok"]
+           "check_user", "install_security", "loopback_host", "machine_path", "token_ok"]
 
 log = logging.getLogger(__name__)
 USER_KEY = "oms_user"
@@ -146,7 +146,7 @@ class Authenticators:
         return self._api() if machine else self._page()
 
 
-def _machine_path(path: str) -> bool:
+def machine_path(path: str) -> bool:
     """The REST API and /metrics: read by programs, so a Bearer token is accepted there."""
     return path.startswith("/api/") or path == METRICS_PATH
 
@@ -171,7 +171,7 @@ def _same_origin() -> bool:
 
 def _guard(settings: Settings, auth: Authenticators) -> flask.Response | None:
     request = flask.request
-    is_api = _machine_path(request.path)
+    is_api = machine_path(request.path)
     host = request.environ.get("HTTP_HOST")  # raw: request.host drops a trailing ":80"
     host = request.host if host is None else str(host)
     if not auth_configured(settings) and not loopback_host(host, settings.host):
@@ -193,7 +193,7 @@ def _guard(settings: Settings, auth: Authenticators) -> flask.Response | None:
 def _headers(response: flask.Response) -> flask.Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    if _machine_path(flask.request.path):
+    if machine_path(flask.request.path):
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

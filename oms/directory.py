@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import flask
 
+from oms.auth import machine_path
 from oms.errors import FieldError, NotFound, ValidationError
 
 if TYPE_CHECKING:
@@ -86,18 +87,12 @@ def requested_account(directory: OmsDirectory) -> str:
         if not 0 < len(named) <= _MAX_NAME:
             raise ValidationError(FieldError(ACCOUNT_ARG, f"must be 1-{_MAX_NAME} characters, "
                                                           f"got {len(named)}"))
-        if _strict() or named in directory.names():
+        if machine_path(flask.request.path) or named in directory.names():  # API: strict
             return named
     chosen = flask.request.cookies.get(ACCOUNT_COOKIE)
     if chosen and chosen in directory.names():
         return chosen
     return directory.default
-
-
-def _strict() -> bool:
-    """The API and /metrics answer 404 for an unknown account; pages fall back."""
-    path = flask.request.path
-    return path.startswith("/api/") or path == "/metrics"
 
 
 def current_oms() -> Oms:
